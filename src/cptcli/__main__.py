@@ -1,0 +1,3 @@
+from cptcli.cli import main
+
+main()

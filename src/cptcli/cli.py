@@ -1,0 +1,231 @@
+"""The command line: options in, core calls, one renderer out. No logic lives here.
+
+Errors of any kind end as one line on stderr and an ExitStatus; output is
+rendered whole before it is written, so a failure never leaves half a table
+or half a JSON document on stdout.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from cptcli import __version__
+from cptcli.errors import CptcliError, ExitStatus, UsageError
+
+EXIT_CODES_HELP = """\b
+Exit status:
+  0  found / no findings
+  1  not found, no search result, or findings
+  2  usage error or malformed input
+  3  knowledge base missing or invalid"""
+
+app = typer.Typer(
+    name="cptcli",
+    help="Offline look-up of CPT procedure codes: descriptors, modifiers, ICD-10-CM pairings and "
+         "their sources.\n\n" + EXIT_CODES_HELP,
+    # Plain help, plain errors: Rich is imported only to draw result tables.
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class State:
+    """Options given before the command, shared by every command."""
+
+    data: List[Path] = []
+    no_bundled: bool = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"cptcli {__version__}\n")
+        raise typer.Exit(ExitStatus.OK)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+    data: List[Path] = typer.Option([], "--data", metavar="PATH",
+                                    help="Extra knowledge-base file layered over the bundled one "
+                                         "(repeatable; also CPTCLI_DATA, separated by ':')."),
+    no_bundled: bool = typer.Option(False, "--no-bundled", help="Use only the --data / CPTCLI_DATA files."),
+) -> None:
+    State.data = list(data)
+    State.no_bundled = no_bundled
+
+
+def command(*args, **kwargs):
+    """app.command, plus the mapping every command shares: a CptcliError becomes
+    one stderr line and its exit status (so Typer's test runner sees it too)."""
+    import functools
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except CptcliError as exc:
+                warn(f"error: {exc.message}")
+                raise typer.Exit(exc.status) from None
+
+        return app.command(*args, **kwargs)(wrapper)
+
+    return decorate
+
+
+def _kb():
+    from cptcli import knowledge
+
+    paths = knowledge.data_paths([str(p) for p in State.data], bundled=not State.no_bundled)
+    if not paths:
+        raise UsageError("--no-bundled needs at least one --data PATH or CPTCLI_DATA file")
+    return knowledge.load(paths)
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"cptcli: {message}\n")
+
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON (one object for one code, else an array).")
+
+
+@command(epilog="""\b
+Examples:
+  cptcli show 20700
+  cptcli show +20701 20702
+  cptcli show 20700 --json | jq '.modifiers[].modifier'
+""" + EXIT_CODES_HELP)
+def show(
+    code: List[str] = typer.Argument(..., metavar="CODE...", help="CPT codes: 20700, +20700, '20700-50'."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Show everything the knowledge base holds on one or more CPT codes."""
+    from cptcli import codes
+    from cptcli.errors import NotFoundError
+
+    wanted = [codes.parse_cpt(c).code for c in code]  # malformed input fails before any output
+    kb = _kb()
+    results, missing = [], 0
+    for c in wanted:
+        try:
+            results.append(kb.show(c))
+        except NotFoundError as exc:
+            warn(f"error: {exc.message}")
+            missing += 1
+    if results:
+        if json_:
+            from cptcli.render import json as render_json
+
+            emit(render_json.dumps(results[0] if len(results) == 1 and len(wanted) == 1 else results))
+        else:
+            from cptcli.render import table
+
+            parts = []
+            for r in results:
+                parts += table.show(r, kb.sources)
+            emit(table.render(parts))
+    if missing:
+        raise typer.Exit(ExitStatus.NOT_FOUND)
+
+
+@command(epilog="""\b
+Examples:
+  cptcli search "baclofen pump removal"
+  cptcli search "intramedullary insert" --limit 3
+  cptcli search M54.16
+  cptcli search "modifier 59" --json | jq -r '.[].code'
+""" + EXIT_CODES_HELP)
+def search(
+    query: str = typer.Argument(..., help="Words, a code or code prefix, an ICD-10-CM code, or 'modifier 59'."),
+    limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Most results to print."),
+    min_score: float = typer.Option(40.0, "--min-score", min=0, max=100, help="Lowest score (0-100) to print."),
+    json_: bool = typer.Option(False, "--json", help="Print a JSON array of results."),
+) -> None:
+    """Rank codes by how well they match a query; typo-tolerant."""
+    from cptcli.search import Searcher
+
+    kb = _kb()
+    hits = Searcher(kb).search(query, limit=limit, min_score=min_score)
+    if not hits:
+        from cptcli.codes import printable
+
+        warn(f"no code matches {printable(query)!r} with a score of at least {min_score:g}")
+        raise typer.Exit(ExitStatus.NOT_FOUND)
+    if json_:
+        from cptcli.render import json as render_json
+
+        emit(render_json.dumps(hits))
+    else:
+        from cptcli.codes import printable
+        from cptcli.render import table
+
+        emit(table.render(table.hits(hits, printable(query, 60))))
+
+
+@command("list", epilog="""\b
+Examples:
+  cptcli list
+  cptcli list --json | jq -r '.[] | select(.completeness == "full") | .code'
+""" + EXIT_CODES_HELP)
+def list_codes(json_: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
+    """List every code in the knowledge base with its title, add-on flag and completeness."""
+    kb = _kb()
+    records = list(kb.records.values())
+    if json_:
+        from cptcli.model import CodeSummary
+        from cptcli.render import json as render_json
+
+        emit(render_json.dumps([CodeSummary.of(r) for r in records]))
+    else:
+        from cptcli.render import table
+
+        emit(table.render(table.code_list(records)))
+
+
+def run(argv: Optional[List[str]] = None) -> int:
+    """Run the CLI and return its exit status, turning every error into one stderr line."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="cptcli", standalone_mode=False)
+        return int(result) if isinstance(result, int) else ExitStatus.OK
+    except CptcliError as exc:
+        warn(f"error: {exc.message}")
+        return exc.status
+    except typer.Abort:
+        warn("interrupted")
+        return 130
+    except typer.TyperException as exc:
+        # Typer's (vendored click's) usage errors: click prints three lines; we print one.
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stderr.write(exc.format_message() + "\n")
+        else:
+            where = f"cptcli {ctx.info_name}" if ctx is not None and ctx.parent is not None else "cptcli"
+            warn(f"error: {exc.format_message()} (see '{where} --help')")
+        return ExitStatus.USAGE if getattr(exc, "exit_code", 2) == 2 else exc.exit_code
+    except BrokenPipeError:
+        # The reader (head, a closed jq) went away: stop quietly. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitStatus.OK
+    except KeyboardInterrupt:
+        warn("interrupted")
+        return 130
+
+
+def main() -> None:
+    sys.exit(run())

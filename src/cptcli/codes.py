@@ -1,0 +1,73 @@
+"""Normalise what users type or paste into canonical codes.
+
+Coders paste from PDFs and spreadsheets: full-width digits, non-breaking
+spaces, a "CPT" label, a trailing period, a "+" add-on mark or a "-50" modifier
+suffix. Everything is folded here, once, so the rest of the tool sees clean codes.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple, Optional
+
+from cptcli.errors import UsageError
+
+_CPT = re.compile(r"[0-9]{4}[0-9A-Z]")
+_CPT_INPUT = re.compile(r"(?:CPT\s*(?:CODE)?\s*[:#]?\s*)?\+?\s*([0-9]{4}[0-9A-Z])(?:\s*-\s*([0-9A-Z]{2}))?\.?")
+_ICD = re.compile(r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})")
+_MODIFIER = re.compile(r"(?:MODIFIER\s*|MOD\s*|-)?([0-9A-Z]{2})")
+# Shown in place of characters a terminal would act on (escapes, controls).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class CptInput(NamedTuple):
+    code: str
+    modifier: Optional[str]
+
+
+def clean(text: str) -> str:
+    """NFKC folds full-width digits and non-breaking spaces; then trim and upper-case."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).upper()
+
+
+def printable(text: str, limit: int = 40) -> str:
+    """A version of user input safe to echo in an error line: no control
+    characters or escapes, and cut to `limit` characters."""
+    text = _UNPRINTABLE.sub("?", text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def parse_cpt(raw: str) -> CptInput:
+    """'+20700', ' 20700 ', 'CPT 20700', '20700-50', '２０７００.' -> CptInput('20700', ...)."""
+    text = clean(raw)
+    if not text:
+        raise UsageError("empty code: give a five-character CPT code such as 20700")
+    m = _CPT_INPUT.fullmatch(text)
+    if not m:
+        raise UsageError(f"malformed CPT code {printable(raw)!r}: expected five characters such as 20700 or +20700")
+    return CptInput(m.group(1), m.group(2))
+
+
+def is_cpt(text: str) -> bool:
+    return _CPT.fullmatch(text) is not None
+
+
+def parse_icd10(raw: str) -> str:
+    """'m5416', 'M54.16', ' M54.16. ' -> 'M54.16' (the dot goes after the third character)."""
+    text = clean(raw).rstrip(".").replace(" ", "")
+    m = _ICD.fullmatch(text)
+    if not text or not m:
+        raise UsageError(f"malformed ICD-10-CM code {printable(raw)!r}: expected a code such as M54.16")
+    head, tail = m.groups()
+    return f"{head}.{tail}" if tail else head
+
+
+def parse_modifier(raw: str) -> str:
+    """'59', '-59', 'modifier 59', 'lt' -> '59' / 'LT'."""
+    text = clean(raw).replace(" ", "")
+    m = _MODIFIER.fullmatch(text)
+    if not m:
+        raise UsageError(f"malformed modifier {printable(raw)!r}: expected two characters such as 59 or LT")
+    return m.group(1)

@@ -1,0 +1,29 @@
+"""Exit statuses and the one error family the CLI turns into a stderr line."""
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    NOT_FOUND = 1  # unknown code, no search result, or findings (check/audit/validate)
+    USAGE = 2  # malformed input or bad options
+    DATA = 3  # knowledge base missing, unreadable or invalid
+
+
+class CptcliError(Exception):
+    status = ExitStatus.USAGE
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(CptcliError):
+    status = ExitStatus.USAGE
+
+
+class NotFoundError(CptcliError):
+    status = ExitStatus.NOT_FOUND
+
+
+class DataError(CptcliError):
+    status = ExitStatus.DATA

@@ -1,0 +1,317 @@
+"""The typed knowledge-base model. Built once, from data the schema has already
+validated, so constructors trust their input's shape and do no I/O."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+# Version of the JSON documents cptcli prints (not of the data file's format).
+SCHEMA_VERSION = 1
+
+
+def _tuple(items, cls):
+    return tuple(cls.from_dict(i) for i in items or ())
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A statement as a source document makes it; `quote` is the verbatim passage
+    when `text` is a reading of it rather than the words themselves."""
+
+    text: str
+    sources: tuple[str, ...]
+    quote: Optional[str] = None
+    copyright: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Fact":
+        return cls(d["text"], tuple(d["sources"]), d.get("quote"), d.get("copyright"))
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    text: str
+    sources: tuple[str, ...]
+    official: bool
+    copyright: Optional[str] = None
+    quote: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Descriptor":
+        return cls(d["text"], tuple(d["sources"]), d["official"], d.get("copyright"), d.get("quote"))
+
+
+@dataclass(frozen=True, slots=True)
+class AddOn:
+    value: bool
+    sources: tuple[str, ...]
+    quote: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AddOn":
+        return cls(d["value"], tuple(d["sources"]), d.get("quote"))
+
+
+@dataclass(frozen=True, slots=True)
+class CrossReference:
+    text: str
+    sources: tuple[str, ...]
+    codes: tuple[str, ...]
+    quote: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CrossReference":
+        return cls(d["text"], tuple(d["sources"]), tuple(d["codes"]), d.get("quote"))
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierRow:
+    modifier: str
+    description: Optional[str]
+    when_to_use: Optional[str]
+    sources: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModifierRow":
+        return cls(d["modifier"], d.get("description"), d.get("when_to_use"), tuple(d["sources"]))
+
+    @property
+    def key(self) -> str:
+        return self.modifier
+
+
+@dataclass(frozen=True, slots=True)
+class TaxonomyRow:
+    code: str
+    specialty: Optional[str]
+    notes: Optional[str]
+    sources: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TaxonomyRow":
+        return cls(d["code"], d.get("specialty"), d.get("notes"), tuple(d["sources"]))
+
+    @property
+    def key(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosisRow:
+    code: str
+    description: Optional[str]
+    relevance: Optional[str]
+    sources: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DiagnosisRow":
+        return cls(d["code"], d.get("description"), d.get("relevance"), tuple(d["sources"]))
+
+    @property
+    def key(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedCode:
+    code: str
+    description: Optional[str]
+    relationship: Optional[str]
+    sources: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RelatedCode":
+        return cls(d["code"], d.get("description"), d.get("relationship"), tuple(d["sources"]))
+
+    @property
+    def key(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A data note: a conflict between sources, a truncation, or a correction
+    by an official code set, shown beside what the source said."""
+
+    kind: str
+    subject: str
+    text: str
+    sources: tuple[str, ...]
+    authority: Optional[str] = None
+    correction: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Note":
+        return cls(d["kind"], d["subject"], d["text"], tuple(d["sources"]), d.get("authority"), d.get("correction"))
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    file: str
+    title: str
+    publisher: Optional[str] = None
+    kind: Optional[str] = None
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Source":
+        return cls(d["file"], d["title"], d.get("publisher"), d.get("kind"), tuple(d.get("notes", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class Modifier:
+    """A registry entry: the modifier's official short name and the rules checks apply."""
+
+    modifier: str
+    name: str
+    kind: str
+    source: str
+    summary: Optional[str] = None
+    conflicts_with: tuple[str, ...] = ()
+    not_with_add_on: bool = False
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Modifier":
+        return cls(d["modifier"], d["name"], d["kind"], d["source"], d.get("summary"),
+                   tuple(d.get("conflicts_with", ())), d.get("not_with_add_on", False))
+
+
+@dataclass(frozen=True, slots=True)
+class TaxonomyCode:
+    code: str
+    name: str
+    source: str
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TaxonomyCode":
+        return cls(d["code"], d["name"], d["source"])
+
+
+@dataclass(frozen=True, slots=True)
+class Synonym:
+    terms: tuple[str, ...]
+    reason: str
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Synonym":
+        return cls(tuple(d["terms"]), d["reason"])
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    code: str
+    completeness: str
+    add_on: Optional[AddOn]
+    title: Fact
+    descriptor: Optional[Descriptor] = None
+    summary: tuple[Fact, ...] = ()
+    service_type: tuple[Fact, ...] = ()
+    sites_of_service: tuple[Fact, ...] = ()
+    specialties: tuple[Fact, ...] = ()
+    payers: tuple[Fact, ...] = ()
+    clinical_context: tuple[Fact, ...] = ()
+    examples: tuple[Fact, ...] = ()
+    documentation: tuple[Fact, ...] = ()
+    cross_references: tuple[CrossReference, ...] = ()
+    modifiers: tuple[ModifierRow, ...] = ()
+    taxonomy: tuple[TaxonomyRow, ...] = ()
+    diagnoses: tuple[DiagnosisRow, ...] = ()
+    related: tuple[RelatedCode, ...] = ()
+    notes: tuple[Note, ...] = ()
+    # Which knowledge-base file the record came from; set by the loader, not the data.
+    origin: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict, origin: str = "") -> "CodeRecord":
+        facts = {k: _tuple(d.get(k), Fact) for k in (
+            "summary", "service_type", "sites_of_service", "specialties", "payers",
+            "clinical_context", "examples", "documentation")}
+        return cls(
+            code=d["code"],
+            completeness=d["completeness"],
+            add_on=AddOn.from_dict(d["add_on"]) if d.get("add_on") else None,
+            title=Fact.from_dict(d["title"]),
+            descriptor=Descriptor.from_dict(d["descriptor"]) if d.get("descriptor") else None,
+            cross_references=_tuple(d.get("cross_references"), CrossReference),
+            modifiers=_tuple(d.get("modifiers"), ModifierRow),
+            taxonomy=_tuple(d.get("taxonomy"), TaxonomyRow),
+            diagnoses=_tuple(d.get("diagnoses"), DiagnosisRow),
+            related=_tuple(d.get("related"), RelatedCode),
+            notes=_tuple(d.get("notes"), Note),
+            origin=origin,
+            **facts,
+        )
+
+    @property
+    def is_add_on(self) -> Optional[bool]:
+        return self.add_on.value if self.add_on else None
+
+    @property
+    def display_code(self) -> str:
+        # The CPT book marks add-on codes with a leading "+".
+        return f"+{self.code}" if self.is_add_on else self.code
+
+    def all_sources(self) -> tuple[str, ...]:
+        """Every source file any fact in this record cites, in first-seen order."""
+        seen: dict[str, None] = {}
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                for s in value.get("sources") or ():
+                    seen.setdefault(s, None)
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+
+        walk(self.to_dict())
+        return tuple(seen)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("origin")
+        return d
+
+
+TABLES = ("modifiers", "taxonomy", "diagnoses", "related")
+
+
+@dataclass(frozen=True, slots=True)
+class ShowResult:
+    """One record as `show` prints it: the record, the notes that concern it
+    (curated in the data plus any the loader found), and who names it."""
+
+    record: CodeRecord
+    named_by: tuple[str, ...] = ()
+    related_status: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = {"schema_version": SCHEMA_VERSION}
+        d.update(self.record.to_dict())
+        d["display_code"] = self.record.display_code
+        d["origin"] = self.record.origin
+        d["named_by"] = list(self.named_by)
+        for row in d["related"]:
+            row["in_knowledge_base"] = self.related_status.get(row["code"])
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSummary:
+    """One line of `list`."""
+
+    code: str
+    display_code: str
+    title: str
+    add_on: Optional[bool]
+    completeness: str
+
+    @classmethod
+    def of(cls, rec: CodeRecord) -> "CodeSummary":
+        return cls(rec.code, rec.display_code, rec.title.text, rec.is_add_on, rec.completeness)
+
+    def to_dict(self) -> dict:
+        d = {"schema_version": SCHEMA_VERSION}
+        d.update(asdict(self))
+        return d

@@ -1,0 +1,15 @@
+"""JSON output: the same model objects the tables are drawn from, as plain data."""
+from __future__ import annotations
+
+import json as _json
+
+
+def dumps(obj) -> str:
+    """One document; `obj` is a model object with to_dict() or a list of them."""
+    data = [o.to_dict() for o in obj] if isinstance(obj, (list, tuple)) else obj.to_dict()
+    return _json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def dumps_lines(objs) -> str:
+    """NDJSON: one compact object per line, for streams."""
+    return "".join(_json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in objs)

@@ -1,0 +1,186 @@
+"""Rich tables for people at a terminal. Imported only when a table is drawn:
+Rich costs ~35 ms to import, which `--json` callers should not pay."""
+from __future__ import annotations
+
+import io
+import os
+import sys
+from typing import Iterable, Optional
+
+from rich import box
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from cptcli.model import CodeRecord, Fact, Note, ShowResult, Source
+
+
+def render(renderables: Iterable, width: Optional[int] = None) -> str:
+    """Draw everything into a string first, so nothing half-drawn reaches stdout.
+    Colour only when stdout is a terminal that wants it (not TERM=dumb, not NO_COLOR)."""
+    is_tty = sys.stdout.isatty()
+    colour = is_tty and os.environ.get("TERM") != "dumb" and not os.environ.get("NO_COLOR")
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width or _terminal_width(), force_terminal=colour,
+                      color_system="auto" if colour else None, no_color=not colour,
+                      highlight=False, emoji=False, markup=False, safe_box=True)
+    for r in renderables:
+        console.print(r)
+    return buffer.getvalue()
+
+
+def _terminal_width() -> int:
+    columns = os.environ.get("COLUMNS")
+    if columns and columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    return 100
+
+
+def short(source: str) -> str:
+    """'000_944fcdce29adbcd4.txt' -> '000': the label tables use for a source."""
+    head = source.split("_", 1)[0]
+    return head if head and head != source else source
+
+
+def _srcs(sources: Iterable[str]) -> str:
+    return ", ".join(short(s) for s in sources)
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False,
+              title_style="bold")
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    return t
+
+
+def _facts_block(title: str, facts: tuple[Fact, ...]) -> Optional[Table]:
+    if not facts:
+        return None
+    t = _table(title, ["Text", "Source"])
+    for f in facts:
+        text = f.text + (f"\n{f.copyright}" if f.copyright else "")
+        t.add_row(text, _srcs(f.sources))
+    return t
+
+
+def _notes_for(notes: tuple[Note, ...], prefix: str) -> dict[str, list[Note]]:
+    """Index notes by the row key of one table ('modifiers/11' -> '11')."""
+    out: dict[str, list[Note]] = {}
+    for n in notes:
+        if n.subject.startswith(prefix + "/"):
+            out.setdefault(n.subject.split("/", 1)[1], []).append(n)
+    return out
+
+
+def _check_cell(notes: list[Note]) -> str:
+    if not notes:
+        return ""
+    return "; ".join(f"⚠ {n.correction}" if n.correction else f"⚠ {n.kind}" for n in notes)
+
+
+def header(rec: CodeRecord) -> Panel:
+    flags = []
+    if rec.is_add_on:
+        flags.append("add-on (+): report with a primary procedure code")
+    elif rec.is_add_on is None:
+        flags.append("add-on status: not stated by the sources")
+    flags.append(f"{rec.completeness} record")
+    body = Text()
+    body.append(rec.title.text, style="bold")
+    body.append(f"  [{_srcs(rec.title.sources)}]\n")
+    body.append(" · ".join(flags) + "\n")
+    if rec.descriptor:
+        label = "Official descriptor" if rec.descriptor.official else "Descriptor as the source gives it (not the AMA text)"
+        body.append(f"\n{label}: ", style="bold")
+        body.append(f"{rec.descriptor.text}  [{_srcs(rec.descriptor.sources)}]")
+        if rec.descriptor.copyright:
+            body.append(f"\n{rec.descriptor.copyright}")
+    else:
+        body.append("\nNo descriptor in the sources.")
+    return Panel(body, title=f"CPT {rec.display_code}", title_align="left", box=box.ROUNDED)
+
+
+def show(result: ShowResult, sources: dict[str, Source]) -> list:
+    rec = result.record
+    parts: list = [header(rec)]
+    for title, facts in (("In simple words / summary", rec.summary), ("Clinical context", rec.clinical_context),
+                         ("Example scenarios", rec.examples)):
+        block = _facts_block(title, facts)
+        if block is not None:
+            parts.append(block)
+
+    facts = _table("Service", ["Item", "Value", "Source"])
+    for label, items in (("Service type", rec.service_type), ("Place of service", rec.sites_of_service),
+                         ("Specialties", rec.specialties), ("Typical payers", rec.payers)):
+        for f in items:
+            facts.add_row(label, f.text, _srcs(f.sources))
+    if facts.row_count:
+        parts.append(facts)
+
+    if rec.modifiers:
+        notes = _notes_for(rec.notes, "modifiers")
+        t = _table("Modifiers", ["Modifier", "Description", "When to use", "Data note", "Source"])
+        for r in rec.modifiers:
+            t.add_row(r.modifier, r.description or "—", r.when_to_use or "—", _check_cell(notes.get(r.modifier, [])),
+                      _srcs(r.sources))
+        parts.append(t)
+    if rec.taxonomy:
+        notes = _notes_for(rec.notes, "taxonomy")
+        t = _table("Provider taxonomy", ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
+        for r in rec.taxonomy:
+            t.add_row(r.code, r.specialty or "—", r.notes or "—", _check_cell(notes.get(r.code, [])), _srcs(r.sources))
+        parts.append(t)
+    if rec.diagnoses:
+        notes = _notes_for(rec.notes, "diagnoses")
+        t = _table("ICD-10-CM diagnoses", ["Code", "Description (as the source says)", "Clinical relevance",
+                                           "Data note", "Source"])
+        for r in rec.diagnoses:
+            t.add_row(r.code, r.description or "—", r.relevance or "—", _check_cell(notes.get(r.code, [])),
+                      _srcs(r.sources))
+        parts.append(t)
+    if rec.related:
+        t = _table("Related CPT codes", ["Code", "Description", "Relationship", "In knowledge base", "Source"])
+        for r in rec.related:
+            t.add_row(r.code, r.description or "—", r.relationship or "—",
+                      result.related_status.get(r.code) or "no", _srcs(r.sources))
+        parts.append(t)
+    for title, facts in (("Documentation requirements", rec.documentation),):
+        block = _facts_block(title, facts)
+        parts.append(block if block is not None else Text(f"{title}: none in the sources.", style="italic"))
+    if rec.cross_references:
+        t = _table("Cross-references", ["Text", "Codes", "Source"])
+        for x in rec.cross_references:
+            t.add_row(x.text, ", ".join(x.codes), _srcs(x.sources))
+        parts.append(t)
+    if result.named_by:
+        parts.append(Text(f"Named by: {', '.join(result.named_by)}"))
+    if rec.notes:
+        t = _table("Data notes (conflicts, truncations, corrections)", ["Kind", "About", "Note", "Authority", "Source"])
+        for n in rec.notes:
+            t.add_row(n.kind, n.subject, n.text, n.authority or "—", _srcs(n.sources))
+        parts.append(t)
+    t = _table("Sources", ["Id", "File", "Title"])
+    for s in rec.all_sources():
+        src = sources.get(s)
+        t.add_row(short(s), s, src.title if src else "—")
+    parts.append(t)
+    return parts
+
+
+def hits(results, query: str) -> list:
+    t = _table(f"Search: {query}", ["Code", "Title", "Score", "Matched", "Snippet"])
+    for h in results:
+        t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, f"{h.score:.1f}", h.matched_field, h.snippet)
+    return [t]
+
+
+def code_list(records) -> list:
+    t = _table("Codes in the knowledge base", ["Code", "Title", "Add-on", "Record"])
+    for r in records:
+        addon = {True: "yes", False: "no", None: "—"}[r.is_add_on]
+        t.add_row(r.code, r.title.text, addon, r.completeness)
+    return [t]

@@ -1,0 +1,65 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cptcli.cli import app, run
+from cptcli.knowledge import bundled_path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
+BIN = Path(sys.executable).parent
+# Fixed, colourless, non-interactive output for every test.
+TEST_ENV = {"NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb", "CPTCLI_DATA": ""}
+
+
+@pytest.fixture(autouse=True)
+def _plain_env(monkeypatch):
+    for k, v in TEST_ENV.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("CPTCLI_DATA")
+
+
+@pytest.fixture
+def cli():
+    """Invoke the Typer app in-process (Typer's runner), stdout and stderr apart."""
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def main(capsys):
+    """The real entry point (cli.run), which also turns usage errors into one line."""
+
+    def invoke(*args):
+        code = run(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+def cptcli_exe() -> str:
+    exe = BIN / "cptcli"
+    assert exe.exists(), f"the installed console script is missing: {exe}"
+    return str(exe)
+
+
+def subprocess_cli(*args, input=None, env=None, **kw):
+    full_env = {**os.environ, **TEST_ENV, **(env or {})}
+    full_env.pop("CPTCLI_DATA", None) if not (env or {}).get("CPTCLI_DATA") else None
+    return subprocess.run([cptcli_exe(), *args], input=input, capture_output=True, env=full_env, **kw)
+
+
+@pytest.fixture(scope="session")
+def bundled_doc():
+    return json.loads(bundled_path().read_text(encoding="utf-8"))
