@@ -90,7 +90,18 @@ def _kb():
     return knowledge.load(paths)
 
 
+# ASCII stand-ins for what a table draws, for a stdout that cannot encode them.
+_ASCII = str.maketrans({"─": "-", "━": "-", "│": "|", "╭": "+", "╮": "+", "╰": "+", "╯": "+", "┃": "|",
+                        "©": "(c)", "®": "(R)", "…": "...", "⚠": "!", "·": "-", "—": "-", "–": "-"})
+
+
 def emit(text: str) -> None:
+    """Write a fully rendered output in one go (nothing half-written on failure)."""
+    encoding = sys.stdout.encoding or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        text = text.translate(_ASCII).encode(encoding, "replace").decode(encoding)
     sys.stdout.write(text)
     sys.stdout.flush()
 
@@ -112,12 +123,32 @@ def show(
     code: List[str] = typer.Argument(..., metavar="CODE...", help="CPT codes: 20700, +20700, '20700-50'."),
     json_: bool = JSON_OPTION,
 ) -> None:
-    """Show everything the knowledge base holds on one or more CPT codes."""
-    from cptcli import codes
-    from cptcli.errors import NotFoundError
+    """Show everything the knowledge base holds on one or more CPT codes.
 
+    Give '-' to read codes from standard input, one per line (blank lines and
+    '#' comments skipped); with --json each record is one line (NDJSON).
+    Unknown codes are reported on stderr and the rest still print (exit 1)."""
+    from cptcli import codes
+
+    if code == ["-"]:
+        raise typer.Exit(_show_batch(json_))
     wanted = [codes.parse_cpt(c).code for c in code]  # malformed input fails before any output
     kb = _kb()
+    results, missing = _look_up(kb, wanted)
+    if results:
+        if json_:
+            from cptcli.render import json as render_json
+
+            emit(render_json.dumps(results[0] if len(results) == 1 and len(wanted) == 1 else results))
+        else:
+            emit(_tables(kb, results))
+    if missing:
+        raise typer.Exit(ExitStatus.NOT_FOUND)
+
+
+def _look_up(kb, wanted: List[str]):
+    from cptcli.errors import NotFoundError
+
     results, missing = [], 0
     for c in wanted:
         try:
@@ -125,20 +156,50 @@ def show(
         except NotFoundError as exc:
             warn(f"error: {exc.message}")
             missing += 1
-    if results:
-        if json_:
-            from cptcli.render import json as render_json
+    return results, missing
 
-            emit(render_json.dumps(results[0] if len(results) == 1 and len(wanted) == 1 else results))
-        else:
-            from cptcli.render import table
 
-            parts = []
-            for r in results:
-                parts += table.show(r, kb.sources)
-            emit(table.render(parts))
-    if missing:
-        raise typer.Exit(ExitStatus.NOT_FOUND)
+def _tables(kb, results) -> str:
+    from cptcli.render import table
+
+    parts = []
+    for r in results:
+        parts += table.show(r, kb.sources)
+    return table.render(parts)
+
+
+def _show_batch(json_: bool) -> int:
+    """Stream codes from stdin; a bad line is reported and skipped, never fatal."""
+    from cptcli import codes
+    from cptcli.errors import UsageError as BadInput
+
+    if sys.stdin is None:
+        raise UsageError("'show -' reads codes from standard input, but there is none")
+    kb = _kb()
+    missing = malformed = 0
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        # surrogateescape: a line of invalid UTF-8 becomes a malformed code, not a crash.
+        line = raw.decode("utf-8", "surrogateescape").strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            wanted = codes.parse_cpt(line).code
+        except BadInput as exc:
+            warn(f"error: line {number}: {exc.message}")
+            malformed += 1
+            continue
+        results, miss = _look_up(kb, [wanted])
+        missing += miss
+        if results:
+            if json_:
+                from cptcli.render import json as render_json
+
+                emit(render_json.dumps_lines(results))
+            else:
+                emit(_tables(kb, results))
+    if malformed:
+        return ExitStatus.USAGE
+    return ExitStatus.NOT_FOUND if missing else ExitStatus.OK
 
 
 @command(epilog="""\b

@@ -16,8 +16,9 @@ _CPT = re.compile(r"[0-9]{4}[0-9A-Z]")
 _CPT_INPUT = re.compile(r"(?:CPT\s*(?:CODE)?\s*[:#]?\s*)?\+?\s*([0-9]{4}[0-9A-Z])(?:\s*-\s*([0-9A-Z]{2}))?\.?")
 _ICD = re.compile(r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})")
 _MODIFIER = re.compile(r"(?:MODIFIER\s*|MOD\s*|-)?([0-9A-Z]{2})")
-# Shown in place of characters a terminal would act on (escapes, controls).
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Shown in place of characters a terminal would act on (escapes, controls), and of
+# lone surrogates: Python's stand-ins for bytes of invalid UTF-8 in argv or stdin.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class CptInput(NamedTuple):

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import json as _json
+import sys
+
+
+def _ascii_only() -> bool:
+    """Escape non-ASCII (\\u00a9) when stdout cannot carry UTF-8: still valid, lossless JSON."""
+    return not (sys.stdout.encoding or "").lower().replace("-", "").startswith("utf")
 
 
 def dumps(obj) -> str:
     """One document; `obj` is a model object with to_dict() or a list of them."""
     data = [o.to_dict() for o in obj] if isinstance(obj, (list, tuple)) else obj.to_dict()
-    return _json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return _json.dumps(data, ensure_ascii=_ascii_only(), indent=2) + "\n"
 
 
 def dumps_lines(objs) -> str:
     """NDJSON: one compact object per line, for streams."""
-    return "".join(_json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in objs)
+    ascii_only = _ascii_only()
+    return "".join(_json.dumps(o.to_dict(), ensure_ascii=ascii_only) + "\n" for o in objs)
