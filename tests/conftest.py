@@ -18,6 +18,13 @@ BIN = Path(sys.executable).parent
 TEST_ENV = {"NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb", "CPTCLI_DATA": ""}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory):
+    """Tests never read or write the user's real cache."""
+    TEST_ENV["CPTCLI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["CPTCLI_CACHE_DIR"] = TEST_ENV["CPTCLI_CACHE_DIR"]
+
+
 @pytest.fixture(autouse=True)
 def _plain_env(monkeypatch):
     for k, v in TEST_ENV.items():

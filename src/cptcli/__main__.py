@@ -1,3 +1,3 @@
-from cptcli.cli import main
+from cptcli.entry import main
 
 main()

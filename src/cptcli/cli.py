@@ -15,6 +15,7 @@ import typer
 
 from cptcli import __version__
 from cptcli.errors import CptcliError, ExitStatus, UsageError
+from cptcli.output import emit
 
 EXIT_CODES_HELP = """\b
 Exit status:
@@ -90,22 +91,6 @@ def _kb():
     return knowledge.load(paths)
 
 
-# ASCII stand-ins for what a table draws, for a stdout that cannot encode them.
-_ASCII = str.maketrans({"─": "-", "━": "-", "│": "|", "╭": "+", "╮": "+", "╰": "+", "╯": "+", "┃": "|",
-                        "©": "(c)", "®": "(R)", "…": "...", "⚠": "!", "·": "-", "—": "-", "–": "-"})
-
-
-def emit(text: str) -> None:
-    """Write a fully rendered output in one go (nothing half-written on failure)."""
-    encoding = sys.stdout.encoding or "utf-8"
-    try:
-        text.encode(encoding)
-    except UnicodeEncodeError:
-        text = text.translate(_ASCII).encode(encoding, "replace").decode(encoding)
-    sys.stdout.write(text)
-    sys.stdout.flush()
-
-
 def warn(message: str) -> None:
     sys.stderr.write(f"cptcli: {message}\n")
 
@@ -162,10 +147,7 @@ def _look_up(kb, wanted: List[str]):
 def _tables(kb, results) -> str:
     from cptcli.render import table
 
-    parts = []
-    for r in results:
-        parts += table.show(r, kb.sources)
-    return table.render(parts)
+    return table.show_many(results, kb.sources)
 
 
 def _show_batch(json_: bool) -> int:
@@ -254,6 +236,156 @@ def list_codes(json_: bool = typer.Option(False, "--json", help="Print a JSON ar
         from cptcli.render import table
 
         emit(table.render(table.code_list(records)))
+
+
+def _split(values: List[str]) -> List[str]:
+    """'--modifier 50,LT' is '--modifier 50 --modifier LT': coders paste lists."""
+    return [v for value in values for v in value.split(",") if v.strip()]
+
+
+@command(epilog="""\b
+Examples:
+  cptcli check +20700 --with 11043 --modifier 59 --dx G89.29
+  cptcli check 20700 --modifier 50 --modifier LT
+  cptcli check 20702-51 --with 27245
+  cptcli check 20700 --with 11043 --dx M54.5 --json | jq '.issues[].message'
+\b
+Errors: an add-on code without --with, an unknown modifier, conflicting
+modifiers (registry conflicts_with), 51 on an add-on code, an ICD-10-CM code
+that does not exist or is a header (its billable codes are listed).
+Warnings: a diagnosis the knowledge base does not pair with the code, a
+modifier whose source description contradicts its registry name.
+\b
+Exit status:
+  0  no errors (warnings may be printed)
+  1  at least one error, or CODE not in the knowledge base
+  2  malformed CODE, PRIMARY, modifier or ICD-10-CM code
+  3  knowledge base or ICD-10-CM code set missing or invalid""")
+def check(
+    code: str = typer.Argument(..., metavar="CODE", help="The CPT code on the claim line: 20700, +20700, 20700-59."),
+    with_: List[str] = typer.Option([], "--with", "-w", metavar="PRIMARY",
+                                    help="Primary procedure code(s) on the same claim (repeatable)."),
+    modifier: List[str] = typer.Option([], "--modifier", "-m", metavar="M",
+                                       help="Modifier(s) appended to CODE (repeatable, or comma-separated)."),
+    dx: List[str] = typer.Option([], "--dx", "-d", metavar="ICD10",
+                                 help="ICD-10-CM diagnosis code(s) (repeatable, or comma-separated)."),
+    json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
+) -> None:
+    """Check one claim line against the knowledge base, the modifier registry and ICD-10-CM."""
+    from cptcli import checks, codes
+    from cptcli.codesets import icd10
+
+    cpt = codes.parse_cpt(code)  # malformed input fails (exit 2) before anything is loaded
+    primaries = [codes.parse_cpt(p).code for p in _split(with_)]
+    mods = ([cpt.modifier] if cpt.modifier else []) + [codes.parse_modifier(m) for m in _split(modifier)]
+    dxs = [codes.parse_icd10(d) for d in _split(dx)]
+    report = checks.check(_kb(), icd10.codeset, cpt.code, primaries, mods, dxs)
+    if json_:
+        from cptcli.render import json as render_json
+
+        emit(render_json.dumps(report))
+    else:
+        from cptcli.render import table
+
+        emit(table.render(table.check_report(report)))
+    if report.errors:
+        raise typer.Exit(ExitStatus.NOT_FOUND)
+
+
+@command(epilog="""\b
+Examples:
+  cptcli audit
+  cptcli audit --json | jq -r '.findings[] | select(.severity == "error") | .subject'
+  cptcli --data mine.json audit
+\b
+Checks every row of the loaded knowledge base: modifiers against the
+registry (unknown, or described as something else), ICD-10-CM codes against
+the official release (unknown, header, different description), provider
+taxonomy codes against the verified NUCC list; and lists the conflicts and
+truncations the curators recorded. The first run builds the ICD-10-CM cache
+(a few seconds).
+\b
+Exit status:
+  0  no error findings (warnings may be printed)
+  1  at least one error finding
+  3  knowledge base or ICD-10-CM code set missing or invalid""")
+def audit(json_: bool = typer.Option(False, "--json", help="Print a JSON object.")) -> None:
+    """List every finding about the knowledge base itself, checked against official code sets."""
+    from cptcli import checks
+    from cptcli.codesets import icd10
+
+    report = checks.audit(_kb(), icd10.codeset)
+    if json_:
+        from cptcli.render import json as render_json
+
+        emit(render_json.dumps(report))
+    else:
+        from cptcli.render import table
+
+        emit(table.render(table.audit_report(report)))
+    if report.errors:
+        raise typer.Exit(ExitStatus.NOT_FOUND)
+
+
+@command(epilog="""\b
+Examples:
+  cptcli icd M54.16
+  cptcli icd m545
+  cptcli icd M54.5 --json | jq -r '.billable_children[].code'
+\b
+The first run builds a cache of the ICD-10-CM release (a few seconds);
+later runs answer from it in milliseconds.
+""" + EXIT_CODES_HELP)
+def icd(
+    code: str = typer.Argument(..., metavar="CODE", help="An ICD-10-CM code, with or without the dot: M54.16, m5416."),
+    json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
+) -> None:
+    """Official description and billability of an ICD-10-CM code, and the CPT codes that list it."""
+    from cptcli import checks, codes
+    from cptcli.codesets import icd10
+
+    wanted = codes.parse_icd10(code)
+    result = checks.icd_lookup(_kb(), icd10.codeset(), wanted)
+    if json_:
+        from cptcli.render import json as render_json
+
+        emit(render_json.dumps(result))
+    else:
+        from cptcli.render import table
+
+        emit(table.render(table.icd_result(result)))
+
+
+@command(epilog="""\b
+Examples:
+  cptcli modifier 59
+  cptcli modifier AS
+  cptcli modifier -lt --json | jq '.registry.conflicts_with'
+\b
+A modifier that a document lists but the registry does not know (such as
+11) is printed with a warning and exit status 1.
+""" + EXIT_CODES_HELP)
+def modifier(
+    mod: str = typer.Argument(..., metavar="MODIFIER", help="A two-character modifier: 59, -59, LT, 'modifier 59'."),
+    json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
+) -> None:
+    """A modifier's registry entry and the codes whose modifier tables list it."""
+    from cptcli import checks, codes
+
+    wanted = codes.parse_modifier(mod)
+    result = checks.modifier_lookup(_kb(), wanted)
+    if json_:
+        from cptcli.render import json as render_json
+
+        emit(render_json.dumps(result))
+    else:
+        from cptcli.render import table
+
+        emit(table.render(table.modifier_result(result)))
+    if result.entry is None:
+        warn(f"warning: {wanted} is not in cptcli's modifier registry; the rows above are unverified "
+             f"(see their data notes)")
+        raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
 def run(argv: Optional[List[str]] = None) -> int:

@@ -8,25 +8,22 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
 from cptcli.errors import DataError, NotFoundError
-from cptcli.model import (TABLES, CodeRecord, Modifier, ShowResult, Source, Synonym,
-                          TaxonomyCode)
+from cptcli.model import (TABLES, CodeRecord, LayeredShowResult, Modifier, Note, Source, Synonym,
+                          TaxonomyCode, cited_sources)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = PACKAGE_DIR / "schema.json"
 
 
 def bundled_path() -> Path:
-    """The data file inside the installed package; in a source checkout used
-    without installing, the repository's data/codes.json."""
-    packaged = PACKAGE_DIR / "data" / "codes.json"
-    if packaged.is_file():
-        return packaged
-    return PACKAGE_DIR.parent.parent / "data" / "codes.json"
+    from cptcli.index import bundled_file
+
+    return Path(bundled_file())
 
 
 def load_schema() -> dict:
@@ -93,43 +90,92 @@ class KnowledgeBase:
     taxonomy_codes: dict[str, TaxonomyCode] = field(default_factory=dict)
     synonyms: tuple[Synonym, ...] = ()
     files: tuple[Path, ...] = ()
+    # Each file's own record for a code, in load order: the merged record
+    # cannot say which file a row came from, and errors must name that file.
+    layers: dict[str, tuple[CodeRecord, ...]] = field(default_factory=dict)
 
     # -- building -------------------------------------------------------
     def add_document(self, doc: dict, path: Path) -> None:
+        """Layer one file over those already loaded. A later file adds codes,
+        rows, list facts and notes; where it gives a different title,
+        descriptor, add-on status or completeness for a code already loaded,
+        the earlier value stays and an "override" note naming the file records
+        the disagreement. Only a value the earlier files leave empty (no
+        descriptor, add-on status not stated) is filled in, with its sources."""
         seen: set[str] = set()
         for i, raw in enumerate(doc["codes"]):
             code = raw["code"]
             if code in seen:
                 raise DataError(f"{path}: record {code}, field code: duplicate code (record #{i + 1})")
             seen.add(code)
-            self.records[code] = CodeRecord.from_dict(raw, origin=str(path))
+            layer = CodeRecord.from_dict(raw, origin=str(path))
+            base = self.records.get(code)
+            self.records[code] = layer if base is None else self._layer(base, layer)
+            self.layers[code] = self.layers.get(code, ()) + (layer,)
+        # Registries: the first file to define an entry keeps it, as for record facts.
         for s in doc.get("sources", ()):
-            self.sources[s["file"]] = Source.from_dict(s)
+            self.sources.setdefault(s["file"], Source.from_dict(s))
         for m in doc.get("modifiers", ()):
-            self.modifiers[m["modifier"]] = Modifier.from_dict(m)
+            self.modifiers.setdefault(m["modifier"], Modifier.from_dict(m))
         for t in doc.get("taxonomy_codes", ()):
-            self.taxonomy_codes[t["code"]] = TaxonomyCode.from_dict(t)
+            self.taxonomy_codes.setdefault(t["code"], TaxonomyCode.from_dict(t))
         self.synonyms += tuple(Synonym.from_dict(s) for s in doc.get("synonyms", ()))
         self.files += (path,)
 
-    def check_references(self) -> None:
+    def _layer(self, base: CodeRecord, add: CodeRecord) -> CodeRecord:
+        changes: dict = {}
+        overrides = []
+        for name in SCALAR_FACTS:
+            old, new = getattr(base, name), getattr(add, name)
+            if new is None or _same(old, new):
+                continue
+            if old is None:
+                changes[name] = new
+                continue
+            kept_from = next((r.origin for r in self.layers.get(base.code, ()) if _same(getattr(r, name), old)),
+                             base.origin)
+            overrides.append(Note(
+                "override", name,
+                f"{_overridden_by(add.origin)}{name} {_describe(new)}; the value from {kept_from} "
+                f"({_describe(old)}) is kept.",
+                tuple(getattr(new, "sources", ()))))
+        for name in LIST_FACTS:
+            old = getattr(base, name)
+            changes[name] = old + tuple(x for x in getattr(add, name) if x not in old)
+        changes["notes"] += tuple(overrides)
+        return replace(base, **changes)
+
+    def reference_problems(self, origin: Optional[str] = None) -> Iterable[str]:
         """Cross-record rules the schema cannot express: every code a table or
-        cross-reference names has a record, and every cited source is listed."""
-        for rec in self.records.values():
-            path = rec.origin
-            for row in rec.related:
-                if row.code not in self.records:
-                    raise DataError(f"{path}: record {rec.code}, field related: names unknown code {row.code}")
-            for xref in rec.cross_references:
-                for code in xref.codes:
-                    if code not in self.records:
-                        raise DataError(f"{path}: record {rec.code}, field cross_references: "
-                                        f"names unknown code {code}")
-            if self.sources:
-                for src in rec.all_sources():
-                    if src not in self.sources:
-                        raise DataError(f"{path}: record {rec.code}: cites source {src!r}, "
-                                        f"which is not in the sources list")
+        cross-reference names has a record, and every cited source is listed.
+        Checked file by file, so each problem names the file that has it;
+        `origin` limits the check to one file's records."""
+        for layers in self.layers.values():
+            for rec in layers:
+                path = rec.origin
+                if origin is not None and path != origin:
+                    continue
+                for row in rec.related:
+                    if row.code not in self.records:
+                        yield f"{path}: record {rec.code}, field related: names unknown code {row.code}"
+                for xref in rec.cross_references:
+                    for code in xref.codes:
+                        if code not in self.records:
+                            yield (f"{path}: record {rec.code}, field cross_references: "
+                                   f"names unknown code {code}")
+                if self.sources:
+                    for src in cited_sources(rec):
+                        if src not in self.sources:
+                            yield (f"{path}: record {rec.code}: cites source {src!r}, "
+                                   f"which is not in the sources list")
+
+    def overrides(self) -> list[tuple[str, Note]]:
+        """(code, note) for every value a later file gave but an earlier one kept."""
+        return [(rec.code, n) for rec in self.records.values() for n in rec.notes if n.kind == "override"]
+
+    def check_references(self) -> None:
+        for problem in self.reference_problems():
+            raise DataError(problem)
         self.records = dict(sorted(self.records.items()))
 
     # -- look-ups -------------------------------------------------------
@@ -162,11 +208,12 @@ class KnowledgeBase:
                 out.append(rec.code)
         return tuple(out)
 
-    def show(self, code: str) -> ShowResult:
+    def show(self, code: str) -> LayeredShowResult:
         rec = self.get(code)
         status = {r.code: (self.records[r.code].completeness if r.code in self.records else None)
                   for r in rec.related}
-        return ShowResult(rec, self.named_by(code), status)
+        contributors = tuple(r.origin for r in self.layers.get(code, ())) or (rec.origin,)
+        return LayeredShowResult(rec, self.named_by(code), status, contributors)
 
     def rows_listing(self, table: str, key: str) -> list[tuple[CodeRecord, object]]:
         """Every (record, row) whose `table` lists `key`, for reverse look-ups."""
@@ -174,20 +221,107 @@ class KnowledgeBase:
         return [(rec, row) for rec in self.records.values() for row in getattr(rec, table) if row.key == key]
 
 
+# A record's single-valued facts: a later file cannot replace them (see add_document).
+SCALAR_FACTS = ("title", "descriptor", "add_on", "completeness")
+LIST_FACTS = ("summary", "service_type", "sites_of_service", "specialties", "payers", "clinical_context",
+              "examples", "documentation", "cross_references", "modifiers", "taxonomy", "diagnoses",
+              "related", "notes")
+
+
+def _same(old, new) -> bool:
+    """Whether two values of one fact agree; the same words from other sources agree."""
+    if old is None or new is None or isinstance(old, str):
+        return old == new
+    key = {"AddOn": ("value",), "Descriptor": ("text", "official")}.get(type(old).__name__, ("text",))
+    return all(getattr(old, k) == getattr(new, k) for k in key)
+
+
+def _overridden_by(origin: str) -> str:
+    return f"{origin} gives "
+
+
+def _describe(value) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if hasattr(value, "value"):
+        return "add-on: yes" if value.value else "add-on: no"
+    official = getattr(value, "official", None)
+    suffix = {True: " (official)", False: " (not official)"}.get(official, "")
+    return repr(value.text) + suffix
+
+
 def data_paths(extra: Optional[Iterable[str]] = None, bundled: bool = True) -> list[Path]:
-    paths = [bundled_path()] if bundled else []
-    paths += [Path(p) for p in (extra or ())]
-    env = os.environ.get("CPTCLI_DATA")
-    if env:
-        paths += [Path(p) for p in env.split(os.pathsep) if p]
-    return paths
+    from cptcli.index import data_files
+
+    return [Path(p) for p in data_files(extra or (), bundled)]
 
 
 def load(paths: Optional[list[Path]] = None) -> KnowledgeBase:
-    kb = KnowledgeBase()
-    for path in paths if paths is not None else data_paths():
+    """Validated knowledge base for `paths`, from the index when the files are
+    unchanged since it was built, else read, validated and indexed now."""
+    from cptcli import index
+
+    paths = list(paths if paths is not None else data_paths())
+    try:
+        key = index.key_for(paths)
+    except OSError:
+        key = None  # a missing file: read_document below names it
+    con = index.open_index(key) if key else None
+    if con is not None:
+        try:
+            documents = [(Path(p), doc) for p, doc in index.read_documents(con)]
+        finally:
+            con.close()
+        return _assemble(documents)
+    documents = []
+    for path in paths:
         doc = read_document(path)
         validate_document(doc, path)
+        documents.append((path, doc))
+    kb = _assemble(documents)
+    if key:
+        index.build(kb, documents, key)
+    return kb
+
+
+def _assemble(documents) -> KnowledgeBase:
+    kb = KnowledgeBase()
+    for path, doc in documents:
         kb.add_document(doc, path)
     kb.check_references()
     return kb
+
+
+def schema_findings(doc, path: Path) -> list[str]:
+    """Every JSON Schema error, in document order, as 'PATH: record X, field Y: message'."""
+    import jsonschema  # only when a file is actually validated: ~65 ms to import
+
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    return [f"{path}: {_where(doc, e.absolute_path) if isinstance(doc, dict) else 'top level'}: {e.message}"
+            for e in errors]
+
+
+def check_file(path: Path, base: list[Path]) -> list[str]:
+    """Findings for one user file layered over `base`: schema errors first;
+    when there are none, reference problems and values the layering keeps
+    from an earlier file. An unreadable file or base raises DataError."""
+    doc = read_document(path)
+    findings = schema_findings(doc, path)
+    if findings:
+        return findings
+    same = path.resolve()
+    kb = load([p for p in base if p.resolve() != same]) if base else KnowledgeBase()
+    try:
+        kb.add_document(doc, path)
+    except DataError as exc:
+        return [exc.message]
+    findings += kb.reference_problems(origin=str(path))
+    mine = _overridden_by(str(path))
+    for code in dict.fromkeys(r["code"] for r in doc["codes"]):
+        for note in kb.records[code].notes:
+            if note.kind == "override" and note.text.startswith(mine):
+                findings.append(f"{path}: record {code}, field {note.subject}: differs from a value already "
+                                f"loaded, which is kept ({note.text[len(mine):]}) Give the same value, or "
+                                f"record the disagreement as a note.")
+    return findings

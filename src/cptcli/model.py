@@ -315,3 +315,179 @@ class CodeSummary:
         d = {"schema_version": SCHEMA_VERSION}
         d.update(asdict(self))
         return d
+
+
+@dataclass(frozen=True, slots=True)
+class LayeredShowResult(ShowResult):
+    """A ShowResult that also names every knowledge-base file that contributed
+    to the record, bundled file first, so a user's additions are never read
+    as bundled facts."""
+
+    contributors: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        d = ShowResult.to_dict(self)
+        d["contributors"] = list(self.contributors)
+        return d
+
+
+def cited_sources(rec: CodeRecord) -> tuple[str, ...]:
+    """Every source file any fact, row or note of `rec` cites, in first-seen
+    order. Walks the objects themselves: CodeRecord.all_sources() walks
+    asdict() output, which keeps tuples, and so misses every list fact and row."""
+    seen: dict[str, None] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+        elif hasattr(value, "__dataclass_fields__"):
+            for s in getattr(value, "sources", None) or ():
+                seen.setdefault(s, None)
+            for name in value.__dataclass_fields__:
+                if name != "sources":
+                    walk(getattr(value, name))
+
+    walk(rec)
+    return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem `audit` or `check` found, with who says so.
+
+    `sources` are the documents the finding is about; `file` the knowledge-base
+    file the row came from; `authority` the code set or registry it was checked
+    against; `stated` / `official` the two texts when they differ."""
+
+    severity: str  # error / warning / info
+    kind: str
+    subject: str
+    message: str
+    code: Optional[str] = None
+    sources: tuple[str, ...] = ()
+    file: Optional[str] = None
+    authority: Optional[str] = None
+    stated: Optional[str] = None
+    official: Optional[str] = None
+    # Whether the record already carries a curated data note on this subject.
+    noted: Optional[bool] = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _counts(findings) -> dict:
+    return {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """Everything `audit` found in the knowledge base, and what it was checked against."""
+
+    findings: tuple[Finding, ...]
+    authorities: dict
+    files: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> int:
+        return _counts(self.findings)["error"]
+
+    def to_dict(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "files": list(self.files), "authorities": self.authorities,
+                "counts": _counts(self.findings), "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """One claim line as `check` judged it."""
+
+    code: str
+    display_code: str
+    add_on: Optional[bool]
+    with_codes: tuple[str, ...]
+    modifiers: tuple[str, ...]
+    diagnoses: tuple[str, ...]
+    issues: tuple[Finding, ...]
+    authorities: dict = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return _counts(self.issues)["error"]
+
+    def to_dict(self) -> dict:
+        counts = _counts(self.issues)
+        return {"schema_version": SCHEMA_VERSION, "code": self.code, "display_code": self.display_code,
+                "add_on": self.add_on, "with": list(self.with_codes), "modifiers": list(self.modifiers),
+                "diagnoses": list(self.diagnoses), "ok": counts["error"] == 0, "counts": counts,
+                "issues": [f.to_dict() for f in self.issues], "authorities": self.authorities}
+
+
+@dataclass(frozen=True, slots=True)
+class IcdChild:
+    code: str
+    description: str
+    billable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IcdListing:
+    """A CPT record whose diagnosis table lists an ICD-10-CM code, with the row as the source gives it."""
+
+    code: str
+    display_code: str
+    title: str
+    description: Optional[str]
+    relevance: Optional[str]
+    sources: tuple[str, ...]
+    description_matches: Optional[bool]
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IcdResult:
+    """`icd`: one ICD-10-CM code as the official release has it, and the CPT codes that list it."""
+
+    code: str
+    description: str
+    billable: bool
+    children: tuple[IcdChild, ...]
+    billable_children: tuple[IcdChild, ...]
+    parent: Optional[IcdChild]
+    listed_by: tuple[IcdListing, ...]
+    authority: str
+
+    def to_dict(self) -> dict:
+        d = {"schema_version": SCHEMA_VERSION}
+        d.update(asdict(self))
+        d["header"] = not self.billable
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierListing:
+    """A CPT record whose modifier table lists a modifier, with the row as the source gives it."""
+
+    code: str
+    display_code: str
+    description: Optional[str]
+    when_to_use: Optional[str]
+    sources: tuple[str, ...]
+    # same / shorter / different from the registry name; None when the row has no description or no registry entry.
+    name_check: Optional[str]
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierResult:
+    """`modifier`: the registry entry (None when the modifier is not in it) and the rows that list it."""
+
+    modifier: str
+    entry: Optional[Modifier]
+    listed_by: tuple[ModifierListing, ...]
+
+    def to_dict(self) -> dict:
+        d = {"schema_version": SCHEMA_VERSION, "modifier": self.modifier, "in_registry": self.entry is not None}
+        d["registry"] = asdict(self.entry) if self.entry else None
+        d["listed_by"] = [asdict(x) for x in self.listed_by]
+        return d

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json as _json
 import sys
+from typing import Optional
 
 
 def _ascii_only() -> bool:
@@ -10,10 +11,11 @@ def _ascii_only() -> bool:
     return not (sys.stdout.encoding or "").lower().replace("-", "").startswith("utf")
 
 
-def dumps(obj) -> str:
-    """One document; `obj` is a model object with to_dict() or a list of them."""
+def dumps(obj, ascii_only: Optional[bool] = None) -> str:
+    """One document; `obj` is a model object with to_dict() or a list of them.
+    `ascii_only` defaults to what stdout can carry."""
     data = [o.to_dict() for o in obj] if isinstance(obj, (list, tuple)) else obj.to_dict()
-    return _json.dumps(data, ensure_ascii=_ascii_only(), indent=2) + "\n"
+    return _json.dumps(data, ensure_ascii=_ascii_only() if ascii_only is None else ascii_only, indent=2) + "\n"
 
 
 def dumps_lines(objs) -> str:

@@ -171,6 +171,14 @@ def show(result: ShowResult, sources: dict[str, Source]) -> list:
     return parts
 
 
+def show_many(results, sources: dict[str, Source]) -> str:
+    """Every result's sections, drawn into one string."""
+    parts: list = []
+    for r in results:
+        parts += show(r, sources)
+    return render(parts)
+
+
 def hits(results, query: str) -> list:
     t = _table(f"Search: {query}", ["Code", "Title", "Score", "Matched", "Snippet"])
     for h in results:
@@ -184,3 +192,131 @@ def code_list(records) -> list:
         addon = {True: "yes", False: "no", None: "—"}[r.is_add_on]
         t.add_row(r.code, r.title.text, addon, r.completeness)
     return [t]
+
+
+# -- checks against official code sets (audit, check, icd, modifier) -------------
+
+_SEVERITY = {"error": "ERROR", "warning": "warning", "info": "info"}
+
+
+def _authority_legend(findings) -> tuple[dict, Optional[Table]]:
+    """Number each authority once: the full names are long and repeat on every row."""
+    numbers: dict[str, int] = {}
+    for f in findings:
+        if f.authority and f.authority not in numbers:
+            numbers[f.authority] = len(numbers) + 1
+    if not numbers:
+        return numbers, None
+    t = _table("Checked against", ["#", "Authority"])
+    for name, n in numbers.items():
+        t.add_row(f"[{n}]", name)
+    return numbers, t
+
+
+def _findings_table(title: str, findings, with_code: bool) -> list:
+    numbers, legend = _authority_legend(findings)
+    columns = ["Severity"] + (["Code"] if with_code else []) + ["About", "Finding", "Auth.", "Source"]
+    t = _table(title, columns)
+    for f in findings:
+        row = [_SEVERITY.get(f.severity, f.severity)] + ([f.code or "—"] if with_code else [])
+        text = f.message
+        if f.stated and f.official and f.stated not in f.message:
+            text += f"\n  row says: {f.stated}\n  official: {f.official}"
+        row += [f.subject, text, f"[{numbers[f.authority]}]" if f.authority else "—", _srcs(f.sources) or "—"]
+        t.add_row(*row)
+    return [t] + ([legend] if legend is not None else [])
+
+
+def _counts_line(findings) -> Text:
+    n = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+    plural = lambda k, w: f"{k} {w}" + ("" if k == 1 else "s")
+    return Text(f"{plural(n['error'], 'error')}, {plural(n['warning'], 'warning')}, {n['info']} info")
+
+
+def audit_report(report) -> list:
+    if not report.findings:
+        return [Text("No findings: every row agrees with the registry, the taxonomy list and ICD-10-CM.")]
+    return _findings_table("Audit of the knowledge base", report.findings, with_code=True) + [
+        _counts_line(report.findings)]
+
+
+def check_report(report) -> list:
+    line = report.display_code + "".join(f"-{m}" for m in report.modifiers)
+    if report.with_codes:
+        line += " with " + ", ".join(report.with_codes)
+    if report.diagnoses:
+        line += "; dx " + ", ".join(report.diagnoses)
+    if not report.issues:
+        return [Text(f"Check {line}: no errors or warnings.")]
+    return _findings_table(f"Check {line}", report.issues, with_code=False) + [_counts_line(report.issues)]
+
+
+def icd_result(result) -> list:
+    body = Text()
+    body.append(result.description, style="bold")
+    body.append("\n")
+    if result.billable:
+        body.append("Billable: yes (a valid code at this level)")
+    else:
+        body.append("Billable: no. This is a header: report one of the billable codes below it.")
+    if result.parent:
+        body.append(f"\nUnder: {result.parent.code} {result.parent.description}")
+    body.append(f"\n{result.authority}")
+    parts: list = [Panel(body, title=f"ICD-10-CM {result.code}", title_align="left", box=box.ROUNDED)]
+    if result.children:
+        t = _table("Codes directly below", ["Code", "Description", "Billable"])
+        for c in result.children:
+            t.add_row(c.code, c.description, "yes" if c.billable else "no (header)")
+        parts.append(t)
+    if not result.billable and len(result.billable_children) > len(result.children):
+        t = _table(f"Billable codes under {result.code} ({len(result.billable_children)})", ["Code", "Description"])
+        for c in result.billable_children:
+            t.add_row(c.code, c.description)
+        parts.append(t)
+    if result.listed_by:
+        t = _table(f"CPT codes in the knowledge base that list {result.code}",
+                   ["CPT", "Description (as the source says)", "Official description", "Clinical relevance",
+                    "Data note", "Source"])
+        for x in result.listed_by:
+            official = "same" if x.description_matches else result.description
+            t.add_row(x.display_code, x.description or "—", official, x.relevance or "—",
+                      _check_cell(list(x.notes)), _srcs(x.sources))
+        parts.append(t)
+    else:
+        parts.append(Text(f"No code in the knowledge base lists {result.code}.", style="italic"))
+    return parts
+
+
+_NAME_CHECK = {"same": "yes", "shorter": "shorter", "different": "NO", None: "—"}
+
+
+def modifier_result(result) -> list:
+    e = result.entry
+    body = Text()
+    if e is None:
+        body.append("Not in cptcli's modifier registry: unverified.", style="bold")
+        body.append("\nThe rows below are shown as the documents give them; read their data notes.")
+        title = f"Modifier {result.modifier} (not in the registry)"
+    else:
+        body.append(e.name, style="bold")
+        body.append(f"\nKind: {e.kind}")
+        if e.summary:
+            body.append(f"\n{e.summary}")
+        if e.conflicts_with:
+            body.append(f"\nNot reported together with: {', '.join(e.conflicts_with)}")
+        if e.not_with_add_on:
+            body.append("\nNot appended to add-on codes.")
+        body.append(f"\nSource: {e.source}")
+        title = f"Modifier {result.modifier} ({e.kind})"
+    parts: list = [Panel(body, title=title, title_align="left", box=box.ROUNDED)]
+    if result.listed_by:
+        t = _table(f"Codes whose tables list {result.modifier}",
+                   ["CPT", "Description (as the source says)", "When to use", "Registry name?", "Data note",
+                    "Source"])
+        for x in result.listed_by:
+            t.add_row(x.display_code, x.description or "—", x.when_to_use or "—", _NAME_CHECK[x.name_check],
+                      _check_cell(list(x.notes)), _srcs(x.sources))
+        parts.append(t)
+    else:
+        parts.append(Text(f"No document lists {result.modifier} for a code in the knowledge base.", style="italic"))
+    return parts

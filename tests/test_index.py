@@ -1,0 +1,137 @@
+"""The SQLite index: built once, reused while the files are unchanged, rebuilt
+on any change (never a stale answer), never trusted when corrupt; and the fast
+entry path, which must answer exactly as the Typer path does."""
+import io
+import json
+import os
+import shutil
+import sys
+
+import pytest
+
+from cptcli import entry, index, knowledge
+from cptcli.cli import run
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("CPTCLI_CACHE_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def kb_file(tmp_path):
+    path = tmp_path / "kb.json"
+    shutil.copy(knowledge.bundled_path(), path)
+    return path
+
+
+def indexes(cache):
+    return sorted(p.name for p in cache.glob("index-*.sqlite")) if cache.exists() else []
+
+
+def test_index_built_once_then_reused(cache, kb_file):
+    kb = knowledge.load([kb_file])
+    [name] = indexes(cache)
+    mtime = (cache / name).stat().st_mtime_ns
+    again = knowledge.load([kb_file])
+    assert indexes(cache) == [name] and (cache / name).stat().st_mtime_ns == mtime
+    assert again.records.keys() == kb.records.keys()
+    assert again.show("20700").to_dict() == kb.show("20700").to_dict()
+
+
+def test_a_changed_file_means_a_rebuild_never_a_stale_answer(cache, kb_file):
+    knowledge.load([kb_file])
+    doc = json.loads(kb_file.read_text(encoding="utf-8"))
+    doc["codes"][0]["title"]["text"] = "Changed title"
+    doc["codes"][0]["title"]["sources"] = ["000_944fcdce29adbcd4.txt"]
+    kb_file.write_text(json.dumps(doc), encoding="utf-8")
+    assert knowledge.load([kb_file]).get("20700").title.text == "Changed title"
+    assert len(indexes(cache)) == 2
+
+
+def test_a_new_tool_version_means_a_rebuild(cache, kb_file, monkeypatch):
+    knowledge.load([kb_file])
+    monkeypatch.setattr(index, "__version__", "999.0")
+    knowledge.load([kb_file])
+    assert len(indexes(cache)) == 2
+
+
+def test_a_corrupt_index_is_rebuilt_not_trusted(cache, kb_file):
+    knowledge.load([kb_file])
+    [name] = indexes(cache)
+    (cache / name).write_bytes(b"SQLite format 3\x00" + b"\x00garbage" * 100)
+    assert index.open_index(index.key_for([kb_file])) is None
+    assert knowledge.load([kb_file]).get("20701").code == "20701"
+    assert index.open_index(index.key_for([kb_file])) is not None
+
+
+def test_an_invalid_file_is_never_indexed(cache, tmp_path, main):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format_version": 1, "codes": [{"code": "20700"}]}', encoding="utf-8")
+    assert main("--no-bundled", "--data", str(bad), "show", "20700")[0] == 3
+    assert indexes(cache) == []
+
+
+def test_an_unwritable_cache_dir_still_answers(tmp_path, monkeypatch, kb_file, main):
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    monkeypatch.setenv("CPTCLI_CACHE_DIR", str(blocked / "cache"))
+    code, out, err = main("--no-bundled", "--data", str(kb_file), "show", "20702", "--json")
+    assert code == 0 and json.loads(out)["code"] == "20702" and err == ""
+
+
+@pytest.mark.parametrize("env", [{}, {"XDG_CACHE_HOME": "/tmp/xdg-test"}, {"XDG_CACHE_HOME": "relative/path"},
+                                 {"HOME": "/tmp/some-home"}])
+def test_fast_cache_dir_equals_platformdirs(monkeypatch, env):
+    import platformdirs
+
+    monkeypatch.delenv("CPTCLI_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert index.cache_dir() == platformdirs.user_cache_dir("cptcli", appauthor=False)
+
+
+# -- the fast path answers exactly as the Typer path ------------------------------------------
+CORPUS = [
+    ["--version"], ["-V"],
+    ["show", "20700", "--json"], ["show", "+20701", "--json"], ["show", " 20702 ", "--json"],
+    ["show", "20700", "20703", "63650", "--json"], ["show", "CPT 20704", "--json"], ["show", "20700-50", "--json"],
+    ["show", "20700"], ["show", "20701", "20705"], ["show", "95970"],
+    # everything below must fall through to Typer and still match
+    ["show", "99999", "--json"], ["show", "abc", "--json"], ["show", "20700", "99999", "--json"],
+    ["show", "-", "--json"], ["show", "--json", "20700"], ["show", "99999"], ["show", ""],
+]
+
+
+class _Utf8Out(io.StringIO):
+    encoding = "utf-8"
+
+    def isatty(self):
+        return False
+
+
+@pytest.mark.parametrize("argv", CORPUS, ids=[" ".join(a) or "empty" for a in CORPUS])
+def test_fast_path_matches_typer_path(argv, monkeypatch, capsys):
+    run(["list"])  # make sure the index exists, as it does after any first call
+    capsys.readouterr()
+    out, err = _Utf8Out(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    status = entry.fast(argv)
+    fast_result = (status, out.getvalue(), err.getvalue())
+    out2, err2 = _Utf8Out(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out2)
+    monkeypatch.setattr(sys, "stderr", err2)
+    typer_result = (run(argv), out2.getvalue(), err2.getvalue())
+    if status is None:
+        assert out.getvalue() == "" and err.getvalue() == ""  # fell through having printed nothing
+    else:
+        assert fast_result == typer_result
+    served = argv[0] == "--version" or argv[0] == "-V" or (
+        argv[0] == "show" and all(not a.startswith("-") for a in argv[1:-1]) and "99999" not in argv
+        and "abc" not in argv and "" not in argv)
+    assert (status is not None) == served, "the fast path should serve exactly the plain, answerable calls"
