@@ -31,7 +31,9 @@ app = typer.Typer(
     # Plain help, plain errors: Rich is imported only to draw result tables.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # Typer's --install-completion / --show-completion; the option callbacks
+    # import the completion machinery only when used.
+    add_completion=True,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -97,6 +99,87 @@ def warn(message: str) -> None:
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON (one object for one code, else an array).")
 
+FORMATS = ("table", "json", "jsonl", "csv", "markdown")
+
+
+def _complete_format(incomplete: str) -> List[str]:
+    return [f for f in FORMATS if f.startswith(incomplete)]
+
+
+def _complete_section(incomplete: str) -> List[str]:
+    from cptcli.render.sections import SECTIONS
+
+    return [s for s in SECTIONS if s.startswith(incomplete.lower())]
+
+
+def _complete_code(incomplete: str) -> List[tuple]:
+    """Codes of the bundled knowledge base with their titles, read without
+    validating: this runs on every Tab press."""
+    import json
+
+    from cptcli.knowledge import bundled_path
+
+    try:
+        doc = json.loads(bundled_path().read_text(encoding="utf-8"))
+        records = [(r["code"], r["title"]["text"]) for r in doc["codes"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    prefix = incomplete.strip().lstrip("+")
+    return sorted((code, title) for code, title in records if code.startswith(prefix))
+
+
+FORMAT_OPTION = typer.Option(None, "--format", "-f", metavar="FORMAT", autocompletion=_complete_format,
+                             help="Output format: table (default), json, jsonl (one object a line), csv, "
+                                  "markdown. --json is short for --format json.")
+SECTION_OPTION = typer.Option([], "--section", "-s", metavar="NAME", autocompletion=_complete_section,
+                              help="Only this section (repeatable): facts, modifiers, taxonomy, diagnoses, "
+                                   "related, cross_references, notes, sources.")
+
+
+def _format(json_: bool, fmt: Optional[str]) -> str:
+    name = (fmt or ("json" if json_ else "table")).strip().lower()
+    if name not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}")
+    if json_ and name != "json":
+        raise UsageError(f"--json and --format {name} ask for different formats: give one")
+    return name
+
+
+def _render_show(kb, results, fmt: str, sections, single: bool = False) -> str:
+    """`single`: one code was asked for, so JSON is one object, not an array."""
+    from cptcli.render.sections import Selected
+
+    if fmt in ("json", "jsonl"):
+        from cptcli.render import json as render_json
+
+        docs = [Selected(r, sections) for r in results]
+        if fmt == "jsonl":
+            return render_json.dumps_lines(docs)
+        return render_json.dumps(docs[0] if single and len(docs) == 1 else docs)
+    if fmt == "csv":
+        from cptcli.render import csv
+
+        return csv.show(results, kb.sources, sections)
+    if fmt == "markdown":
+        from cptcli.render import markdown
+
+        return markdown.show(results, kb.sources, sections)
+    return _tables(kb, results, sections)
+
+
+def _render_rows(objs, fmt: str, table_view) -> str:
+    """search and list: the same objects in every format; `table_view` draws the Rich table."""
+    if fmt in ("json", "jsonl"):
+        from cptcli.render import json as render_json
+
+        return render_json.dumps_lines(objs) if fmt == "jsonl" else render_json.dumps(objs)
+    if fmt in ("csv", "markdown"):
+        import importlib
+
+        renderer = importlib.import_module(f"cptcli.render.{fmt}")
+        return renderer.hits(objs) if type(objs[0]).__name__ == "Hit" else renderer.code_list(objs)
+    return table_view()
+
 
 @command(epilog="""\b
 Examples:
@@ -105,8 +188,11 @@ Examples:
   cptcli show 20700 --json | jq '.modifiers[].modifier'
 """ + EXIT_CODES_HELP)
 def show(
-    code: List[str] = typer.Argument(..., metavar="CODE...", help="CPT codes: 20700, +20700, '20700-50'."),
+    code: List[str] = typer.Argument(..., metavar="CODE...", help="CPT codes: 20700, +20700, '20700-50'.",
+                                     autocompletion=_complete_code),
     json_: bool = JSON_OPTION,
+    fmt: Optional[str] = FORMAT_OPTION,
+    section: List[str] = SECTION_OPTION,
 ) -> None:
     """Show everything the knowledge base holds on one or more CPT codes.
 
@@ -115,18 +201,16 @@ def show(
     Unknown codes are reported on stderr and the rest still print (exit 1)."""
     from cptcli import codes
 
+    from cptcli.render.sections import parse as parse_sections
+
+    fmt, sections = _format(json_, fmt), parse_sections(section)
     if code == ["-"]:
-        raise typer.Exit(_show_batch(json_))
+        raise typer.Exit(_show_batch(fmt, sections))
     wanted = [codes.parse_cpt(c).code for c in code]  # malformed input fails before any output
     kb = _kb()
     results, missing = _look_up(kb, wanted)
     if results:
-        if json_:
-            from cptcli.render import json as render_json
-
-            emit(render_json.dumps(results[0] if len(results) == 1 and len(wanted) == 1 else results))
-        else:
-            emit(_tables(kb, results))
+        emit(_render_show(kb, results, fmt, sections, single=len(wanted) == 1))
     if missing:
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
@@ -144,13 +228,17 @@ def _look_up(kb, wanted: List[str]):
     return results, missing
 
 
-def _tables(kb, results) -> str:
+def _tables(kb, results, sections=None) -> str:
+    from cptcli.render import sections as sec
     from cptcli.render import table
 
-    return table.show_many(results, kb.sources)
+    parts = []
+    for r in results:
+        parts += sec.table_parts(r, kb.sources, sections or sec.SECTIONS)
+    return table.render(parts)
 
 
-def _show_batch(json_: bool) -> int:
+def _show_batch(fmt: str, sections) -> int:
     """Stream codes from stdin; a bad line is reported and skipped, never fatal."""
     from cptcli import codes
     from cptcli.errors import UsageError as BadInput
@@ -159,6 +247,7 @@ def _show_batch(json_: bool) -> int:
         raise UsageError("'show -' reads codes from standard input, but there is none")
     kb = _kb()
     missing = malformed = 0
+    collected = []  # csv/markdown: one table per section for the whole batch, as for several codes
     for number, raw in enumerate(sys.stdin.buffer, 1):
         # surrogateescape: a line of invalid UTF-8 becomes a malformed code, not a crash.
         line = raw.decode("utf-8", "surrogateescape").strip()
@@ -173,12 +262,13 @@ def _show_batch(json_: bool) -> int:
         results, miss = _look_up(kb, [wanted])
         missing += miss
         if results:
-            if json_:
-                from cptcli.render import json as render_json
-
-                emit(render_json.dumps_lines(results))
+            if fmt in ("csv", "markdown"):
+                collected += results
             else:
-                emit(_tables(kb, results))
+                # A stream: JSON is one object a line here, as documented.
+                emit(_render_show(kb, results, "jsonl" if fmt == "json" else fmt, sections))
+    if collected:
+        emit(_render_show(kb, collected, fmt, sections))
     if malformed:
         return ExitStatus.USAGE
     return ExitStatus.NOT_FOUND if missing else ExitStatus.OK
@@ -196,10 +286,12 @@ def search(
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Most results to print."),
     min_score: float = typer.Option(40.0, "--min-score", min=0, max=100, help="Lowest score (0-100) to print."),
     json_: bool = typer.Option(False, "--json", help="Print a JSON array of results."),
+    fmt: Optional[str] = FORMAT_OPTION,
 ) -> None:
     """Rank codes by how well they match a query; typo-tolerant."""
     from cptcli.search import Searcher
 
+    fmt = _format(json_, fmt)
     kb = _kb()
     hits = Searcher(kb).search(query, limit=limit, min_score=min_score)
     if not hits:
@@ -207,15 +299,13 @@ def search(
 
         warn(f"no code matches {printable(query)!r} with a score of at least {min_score:g}")
         raise typer.Exit(ExitStatus.NOT_FOUND)
-    if json_:
-        from cptcli.render import json as render_json
-
-        emit(render_json.dumps(hits))
-    else:
+    def table_view() -> str:
         from cptcli.codes import printable
         from cptcli.render import table
 
-        emit(table.render(table.hits(hits, printable(query, 60))))
+        return table.render(table.hits(hits, printable(query, 60)))
+
+    emit(_render_rows(hits, fmt, table_view))
 
 
 @command("list", epilog="""\b
@@ -223,19 +313,21 @@ Examples:
   cptcli list
   cptcli list --json | jq -r '.[] | select(.completeness == "full") | .code'
 """ + EXIT_CODES_HELP)
-def list_codes(json_: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
+def list_codes(json_: bool = typer.Option(False, "--json", help="Print a JSON array."),
+               fmt: Optional[str] = FORMAT_OPTION) -> None:
     """List every code in the knowledge base with its title, add-on flag and completeness."""
+    from cptcli.model import CodeSummary
+
+    fmt = _format(json_, fmt)
     kb = _kb()
     records = list(kb.records.values())
-    if json_:
-        from cptcli.model import CodeSummary
-        from cptcli.render import json as render_json
 
-        emit(render_json.dumps([CodeSummary.of(r) for r in records]))
-    else:
+    def table_view() -> str:
         from cptcli.render import table
 
-        emit(table.render(table.code_list(records)))
+        return table.render(table.code_list(records))
+
+    emit(_render_rows([CodeSummary.of(r) for r in records], fmt, table_view))
 
 
 def _split(values: List[str]) -> List[str]:
@@ -245,10 +337,14 @@ def _split(values: List[str]) -> List[str]:
 
 @command(epilog="""\b
 Examples:
-  cptcli check +20700 --with 11043 --modifier 59 --dx G89.29
-  cptcli check 20700 --modifier 50 --modifier LT
-  cptcli check 20702-51 --with 27245
-  cptcli check 20700 --with 11043 --dx M54.5 --json | jq '.issues[].message'
+  cptcli check +20700 --modifier 59 --dx G89.29
+  cptcli check 20700 --modifier 50,LT
+  cptcli check 20702-51 --with 20700
+  cptcli check 20700 --dx M54.5 --json | jq -r '.issues[].message'
+\b
+--with takes the primary code you report; cptcli checks it is not itself an
+add-on code but does not judge the pairing (the documents name no primary
+codes).
 \b
 Errors: an add-on code without --with, an unknown modifier, conflicting
 modifiers (registry conflicts_with), 51 on an add-on code, an ICD-10-CM code
@@ -360,7 +456,8 @@ def icd(
 Examples:
   cptcli modifier 59
   cptcli modifier AS
-  cptcli modifier -lt --json | jq '.registry.conflicts_with'
+  cptcli modifier lt --json | jq '.registry.conflicts_with'
+  cptcli modifier -- -59
 \b
 A modifier that a document lists but the registry does not know (such as
 11) is printed with a warning and exit status 1.
@@ -386,6 +483,43 @@ def modifier(
         warn(f"warning: {wanted} is not in cptcli's modifier registry; the rows above are unverified "
              f"(see their data notes)")
         raise typer.Exit(ExitStatus.NOT_FOUND)
+
+
+@command(epilog="""\b
+Examples:
+  cptcli validate my-codes.json
+  cptcli --no-bundled validate my-codes.json
+  cptcli schema > cptcli-schema.json
+""" + EXIT_CODES_HELP)
+def validate(path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-base JSON file to check.")) -> None:
+    """Check a user knowledge-base file: the JSON Schema (see 'cptcli schema'),
+    then its references, layered over the bundled data and any --data files so
+    it may name bundled codes and sources, then the errors 'cptcli audit' finds
+    in its rows. One finding a line on stdout, each naming file, record and
+    field; exit 1 if there are any."""
+    from cptcli import knowledge
+
+    def audit(kb):
+        from cptcli import checks
+        from cptcli.codesets import icd10
+
+        return checks.audit(kb, icd10.codeset).findings
+
+    base = knowledge.data_paths([str(p) for p in State.data], bundled=not State.no_bundled)
+    findings = knowledge.check_file(path, base, audit=audit)
+    if findings:
+        emit("".join(f"{f}\n" for f in findings))
+        warn(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {path}")
+        raise typer.Exit(ExitStatus.NOT_FOUND)
+    emit(f"{path}: valid\n")
+
+
+@command(epilog=EXIT_CODES_HELP)
+def schema() -> None:
+    """Print the JSON Schema of the knowledge-base format (for --data files and 'cptcli validate')."""
+    from cptcli.knowledge import SCHEMA_PATH
+
+    emit(SCHEMA_PATH.read_text(encoding="utf-8").rstrip("\n") + "\n")
 
 
 def run(argv: Optional[List[str]] = None) -> int:

@@ -10,7 +10,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from cptcli.errors import DataError, NotFoundError
 from cptcli.model import (TABLES, CodeRecord, LayeredShowResult, Modifier, Note, Source, Synonym,
@@ -244,7 +244,7 @@ def _describe(value) -> str:
     if isinstance(value, str):
         return repr(value)
     if hasattr(value, "value"):
-        return "add-on: yes" if value.value else "add-on: no"
+        return "yes" if value.value else "no"
     official = getattr(value, "official", None)
     suffix = {True: " (official)", False: " (not official)"}.get(official, "")
     return repr(value.text) + suffix
@@ -302,10 +302,13 @@ def schema_findings(doc, path: Path) -> list[str]:
             for e in errors]
 
 
-def check_file(path: Path, base: list[Path]) -> list[str]:
+def check_file(path: Path, base: list[Path], audit: Optional[Callable] = None) -> list[str]:
     """Findings for one user file layered over `base`: schema errors first;
-    when there are none, reference problems and values the layering keeps
-    from an earlier file. An unreadable file or base raises DataError."""
+    when there are none, reference problems, values the layering keeps from an
+    earlier file, and the errors `audit` (checks.audit, passed in so this
+    module stays free of code sets) finds in the file's own records, checked
+    against the registries of everything loaded. An unreadable file or base
+    raises DataError."""
     doc = read_document(path)
     findings = schema_findings(doc, path)
     if findings:
@@ -321,7 +324,12 @@ def check_file(path: Path, base: list[Path]) -> list[str]:
     for code in dict.fromkeys(r["code"] for r in doc["codes"]):
         for note in kb.records[code].notes:
             if note.kind == "override" and note.text.startswith(mine):
-                findings.append(f"{path}: record {code}, field {note.subject}: differs from a value already "
-                                f"loaded, which is kept ({note.text[len(mine):]}) Give the same value, or "
-                                f"record the disagreement as a note.")
+                findings.append(f"{path}: record {code}, field {note.subject}: gives {note.text[len(mine):]} "
+                                f"Give the same value, or record the disagreement as a note.")
+    if audit is not None:
+        own = KnowledgeBase(records={c: kb.layers[c][-1] for c in dict.fromkeys(r["code"] for r in doc["codes"])},
+                            sources=kb.sources, modifiers=kb.modifiers, taxonomy_codes=kb.taxonomy_codes,
+                            files=(path,))
+        findings += [f"{path}: record {f.code}, field {f.subject}: {f.message}"
+                     for f in audit(own) if f.severity == "error"]
     return findings

@@ -182,7 +182,12 @@ def show_many(results, sources: dict[str, Source]) -> str:
 def hits(results, query: str) -> list:
     t = _table(f"Search: {query}", ["Code", "Title", "Score", "Matched", "Snippet"])
     for h in results:
-        t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, f"{h.score:.1f}", h.matched_field, h.snippet)
+        snippet = Text(h.snippet)
+        for start, end in h.highlights:
+            snippet.stylize("bold", start, end)
+        if h.data_note:
+            snippet.append(f"\n⚠ {h.data_note}")
+        t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, f"{h.score:.1f}", h.matched_field, snippet)
     return [t]
 
 

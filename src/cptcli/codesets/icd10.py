@@ -1,0 +1,250 @@
+"""ICD-10-CM: does a code exist, is it billable, what is its official description.
+
+The answers come from simple-icd-10-cm, which ships the CDC release offline but
+takes 2-3 s and ~190 MB to import (it parses the whole tabular XML). So the
+package is read once into a small SQLite file in the cache directory, keyed by
+the package version and its data-file names; later runs answer a code in
+milliseconds with one indexed query and never import the package.
+
+The cache is written atomically (a run never sees half a file), rebuilt when
+it is corrupt or its key differs, and kept in memory when the cache directory
+cannot be written.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional
+
+from cptcli.errors import DataError
+
+PACKAGE = "simple_icd_10_cm"
+DIST = "simple-icd-10-cm"
+CACHE_NAME = "icd10cm.sqlite3"
+# Bump when the table layout or what is stored changes: old caches are then rebuilt.
+CACHE_FORMAT = 1
+
+Row = tuple[str, str, bool, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class IcdCode:
+    code: str
+    description: str
+    billable: bool
+    children: tuple[str, ...] = ()
+
+    @property
+    def is_header(self) -> bool:
+        return not self.billable
+
+
+@dataclass(frozen=True, slots=True)
+class PackageInfo:
+    """What the cache key is made of, read from the file system without importing the package."""
+
+    version: str
+    data_files: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}"
+
+    @property
+    def authority(self) -> str:
+        # The data file is named after the CDC release, e.g. code-list-April-2026.txt.
+        for name in self.data_files:
+            m = re.fullmatch(r"code-list-([A-Za-z]+)-(\d{4})\.txt", name)
+            if m:
+                return f"ICD-10-CM {m.group(1)} {m.group(2)} release (CDC), via {DIST} {self.version}"
+        return f"ICD-10-CM, via {DIST} {self.version}"
+
+
+def package_info() -> Optional[PackageInfo]:
+    """Version from the dist-info directory name: importlib.metadata costs more
+    than the whole cached look-up, and importing the package costs seconds."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    pkg_dir = Path(list(spec.submodule_search_locations)[0])
+    versions = sorted(p.name[len(PACKAGE) + 1:-len(".dist-info")]
+                      for p in pkg_dir.parent.glob(f"{PACKAGE}-*.dist-info"))
+    data_dir = pkg_dir / "data"
+    data_files = tuple(sorted(p.name for p in data_dir.iterdir() if p.suffix in (".txt", ".xml"))) \
+        if data_dir.is_dir() else ()
+    return PackageInfo(versions[-1] if versions else "unknown", data_files)
+
+
+def package_rows() -> Iterator[Row]:
+    """Every category and subcategory (not chapters or blocks) with its
+    description, billability (a leaf of the tabular list) and direct children."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # The package calls a deprecated importlib.resources API on import.
+        warnings.simplefilter("ignore")
+        import simple_icd_10_cm as icd
+
+    seen: set[str] = set()
+    for code in icd.get_all_codes(with_dots=True):
+        # A block holding a single category shares its name and appears twice.
+        if code in seen or not icd.is_category_or_subcategory(code):
+            continue
+        seen.add(code)
+        yield code, icd.get_description(code), icd.is_leaf(code), tuple(icd.get_children(code))
+
+
+class CodeSet:
+    """Look-ups against one ICD-10-CM release. Build with `load()`."""
+
+    def __init__(self, conn: sqlite3.Connection, key: str, authority: str, path: Optional[Path],
+                 rebuild: Optional[Callable[[], "CodeSet"]] = None):
+        self._conn = conn
+        self.key = key
+        self.authority = authority
+        # Where the cache lives, or None when it is held in memory only.
+        self.path = path
+        self._rebuild = rebuild
+        self._memo: dict[str, Optional[IcdCode]] = {}
+
+    def get(self, code: str) -> Optional[IcdCode]:
+        """The code as the release has it (`code` already normalised, with its dot), or None."""
+        if code in self._memo:
+            return self._memo[code]
+        try:
+            row = self._conn.execute(
+                "SELECT code, description, billable, children FROM codes WHERE code = ?", (code,)).fetchone()
+        except sqlite3.DatabaseError:
+            # A cache damaged after it was opened (pages missing further in): rebuild once.
+            if self._rebuild is None:
+                raise DataError("ICD-10-CM cache is unreadable and cannot be rebuilt") from None
+            fresh = self._rebuild()
+            self._conn, self.path, self._rebuild = fresh._conn, fresh.path, None
+            return self.get(code)
+        found = IcdCode(row[0], row[1], bool(row[2]), tuple(row[3].split()) if row[3] else ()) if row else None
+        self._memo[code] = found
+        return found
+
+    def exists(self, code: str) -> bool:
+        return self.get(code) is not None
+
+    def is_billable(self, code: str) -> bool:
+        found = self.get(code)
+        return bool(found and found.billable)
+
+    def billable_under(self, code: str) -> list[IcdCode]:
+        """The billable codes below a header, depth first in tabular order."""
+        found = self.get(code)
+        if found is None:
+            return []
+        out: list[IcdCode] = []
+        for child in found.children:
+            c = self.get(child)
+            if c is None:
+                continue
+            if c.billable:
+                out.append(c)
+            else:
+                out.extend(self.billable_under(child))
+        return out
+
+    def parent_in(self, code: str, candidates: Iterable[str]) -> Optional[str]:
+        """The nearest of `candidates` that is an ancestor of `code` (ICD-10-CM
+        codes nest by prefix: M54 > M54.5 > M54.50)."""
+        best = None
+        for c in candidates:
+            if c != code and code.startswith(c) and (best is None or len(c) > len(best)):
+                best = c
+        return best
+
+    def __len__(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM codes").fetchone()[0]
+
+
+_SCHEMA = """
+CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE codes (code TEXT PRIMARY KEY, description TEXT NOT NULL, billable INTEGER NOT NULL,
+                    children TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
+def build_connection(rows: Iterable[Row], key: str, authority: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(_SCHEMA)
+    conn.executemany("INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)",
+                     ((c, d, int(b), " ".join(ch)) for c, d, b, ch in rows))
+    count = conn.execute("SELECT count(*) FROM codes").fetchone()[0]
+    if count == 0:
+        raise DataError(f"{DIST} returned no ICD-10-CM codes; cannot build the code-set cache")
+    conn.executemany("INSERT INTO meta VALUES (?, ?)",
+                     [("key", key), ("authority", authority), ("count", str(count))])
+    conn.commit()
+    return conn
+
+
+def _open_cached(path: Path) -> Optional[tuple[sqlite3.Connection, str, str]]:
+    """The cache's connection, key and authority, or None if it is missing or not a readable cache."""
+    if not path.is_file():
+        return None
+    try:
+        # Read-only and immutable: works in a read-only directory and takes no
+        # locks; safe because the file is only ever replaced whole, never edited.
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        meta = dict(conn.execute("SELECT k, v FROM meta").fetchall())
+        conn.execute("SELECT code FROM codes LIMIT 1").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    if "key" not in meta or "authority" not in meta:
+        conn.close()
+        return None
+    return conn, meta["key"], meta["authority"]
+
+
+def load(cache_dir: Optional[Path] = None,
+         info: Callable[[], Optional[PackageInfo]] = package_info,
+         rows: Callable[[], Iterable[Row]] = package_rows) -> CodeSet:
+    """The ICD-10-CM code set: from the cache when its key matches the
+    installed package, else built from the package (seconds) and cached."""
+    from cptcli import cache
+
+    directory = cache_dir if cache_dir is not None else cache.cache_dir()
+    path = directory / CACHE_NAME
+    pkg = info()
+
+    def rebuild() -> CodeSet:
+        if pkg is None:
+            raise DataError(f"the ICD-10-CM code set needs the {DIST} package: pip install '{DIST}>=1.5'")
+        conn = build_connection(rows(), pkg.key, pkg.authority)
+        written = cache.atomic_write(path, conn.serialize())
+        return CodeSet(conn, pkg.key, pkg.authority, written)
+
+    cached = _open_cached(path)
+    if cached is not None:
+        conn, key, authority = cached
+        # Without the package the cache is still a faithful copy of the release it names.
+        if pkg is None or key == pkg.key:
+            return CodeSet(conn, key, authority, path, rebuild)
+        conn.close()
+    return rebuild()
+
+
+_loaded: dict[Path, CodeSet] = {}
+
+
+def codeset() -> CodeSet:
+    """The code set for the current cache directory, loaded once per process."""
+    from cptcli import cache
+
+    directory = cache.cache_dir()
+    if directory not in _loaded:
+        _loaded[directory] = load(directory)
+    return _loaded[directory]
+
+
+def reset() -> None:
+    """Forget loaded code sets (tests switch cache directories)."""
+    _loaded.clear()

@@ -1,0 +1,154 @@
+"""`cptcli check`: one claim line against the knowledge base, the modifier registry and ICD-10-CM."""
+import json
+
+import pytest
+
+from cptcli.checks import compare_names, taxonomy_matches
+
+
+@pytest.mark.parametrize("stated,official,verdict", [
+    ("Bilateral procedure", "Bilateral Procedure", "same"),
+    ("Procedure performed on infants less than 4 kg", "Procedure performed on infants less than 4 kg", "same"),
+    ("Unrelated procedure or service by the same physician during the postoperative period",
+     "Unrelated procedure or service by the same physician or other qualified health care professional during "
+     "the postoperative period", "shorter"),
+    ("Ambulatory surgery center facility service",
+     "Physician assistant, nurse practitioner, or clinical nurse specialist services for assistant at surgery",
+     "different"),
+    ("Radiculopathy, lumbosacral region", "Radiculopathy, lumbar region", "different"),
+])
+def test_compare_names(stated, official, verdict):
+    assert compare_names(stated, official) == verdict
+
+
+@pytest.mark.parametrize("stated,nucc,match", [
+    ("Pain Medicine Specialist", "Pain Medicine, Pain Medicine", True),
+    ("Physical Medicine & Rehabilitation (PM&R)", "Physical Medicine & Rehabilitation", True),
+    ("Pain Medicine Specialist", "Psychiatry & Neurology, Geriatric Psychiatry", False),
+    ("Neurology", "Radiology, Diagnostic Radiology", False),
+    ("Physical Medicine & Rehabilitation - Pain Management", "Internal Medicine, Hematology", False),
+    ("Anesthesiology", "General Practice", False),
+])
+def test_taxonomy_matches(stated, nucc, match):
+    assert taxonomy_matches(stated, nucc) is match
+
+
+def check(main, *args):
+    code, out, err = main("check", *args, "--json")
+    return code, (json.loads(out) if out else None), err
+
+
+def kinds(doc, severity=None):
+    return {(i["kind"], i["subject"]) for i in doc["issues"] if severity is None or i["severity"] == severity}
+
+
+def test_add_on_without_primary_is_an_error_with_the_documents_prose(main):
+    code, doc, _ = check(main, "+20700")
+    assert code == 1 and doc["schema_version"] == 1 and doc["ok"] is False
+    issue = next(i for i in doc["issues"] if i["kind"] == "add-on-without-primary")
+    assert issue["severity"] == "error"
+    assert "debridement or arthrotomy" in issue["message"]
+    assert "001_596d63048c814939.txt" in issue["sources"]
+
+
+def test_add_on_without_primary_where_no_document_names_one(main):
+    _, doc, _ = check(main, "20704")
+    issue = next(i for i in doc["issues"] if i["kind"] == "add-on-without-primary")
+    assert "name no primary procedure" in issue["message"]
+
+
+def test_primary_that_is_itself_an_add_on(main):
+    code, doc, _ = check(main, "20703", "--with", "+20702")
+    assert code == 1 and ("primary-is-add-on", "with/20702") in kinds(doc, "error")
+    assert ("add-on-without-primary", "add_on") not in kinds(doc)
+
+
+def test_primary_outside_the_knowledge_base_is_not_judged(main):
+    code, doc, _ = check(main, "20700", "--with", "99999")  # a code the knowledge base does not hold
+    assert code == 0 and kinds(doc, "error") == set()
+    assert ("primary-not-in-knowledge-base", "with/99999") in kinds(doc, "info")
+
+
+@pytest.mark.parametrize("mods,subject", [
+    (["--modifier", "50", "--modifier", "LT"], "modifiers/50+LT"),
+    (["--modifier", "RT,50"], "modifiers/RT+50"),
+    (["-m", "52", "-m", "53"], "modifiers/52+53"),
+])
+def test_conflicting_modifiers_from_the_registry(main, mods, subject):
+    code, doc, _ = check(main, "20700", "--with", "99999", *mods)
+    assert code == 1 and ("modifier-conflict", subject) in kinds(doc, "error")
+    assert sum(1 for i in doc["issues"] if i["kind"] == "modifier-conflict") == 1
+
+
+def test_51_on_an_add_on_code(main):
+    code, doc, _ = check(main, "20702-51", "--with", "99999")
+    assert code == 1 and doc["modifiers"] == ["51"]
+    assert ("modifier-on-add-on", "modifiers/51") in kinds(doc, "error")
+
+
+def test_unknown_modifier_is_an_error_and_cites_the_curated_note(main):
+    code, doc, _ = check(main, "20700", "--with", "99999", "--modifier", "11")
+    issue = next(i for i in doc["issues"] if i["kind"] == "modifier-unknown")
+    assert code == 1 and issue["severity"] == "error"
+    assert "000 lists it for 20700" in issue["message"] and "Do not report it" in issue["message"]
+
+
+def test_modifier_the_source_misdescribes_is_a_warning(main):
+    code, doc, _ = check(main, "20700", "--with", "99999", "--modifier", "AS")
+    assert code == 0
+    assert ("modifier-misdescribed", "modifiers/AS") in kinds(doc, "warning")
+
+
+def test_header_dx_is_an_error_listing_billable_codes(main):
+    code, doc, _ = check(main, "20700", "--with", "99999", "--dx", "M54.5")
+    issue = next(i for i in doc["issues"] if i["kind"] == "icd-header")
+    assert code == 1 and "M54.50" in issue["message"] and "M54.59" in issue["message"]
+    assert doc["authorities"]["icd10cm"].startswith("ICD-10-CM")
+
+
+def test_unknown_dx_is_an_error(main):
+    code, doc, _ = check(main, "20700", "--with", "99999", "--dx", "Z99.99")
+    assert code == 1 and ("icd-unknown", "diagnoses/Z99.99") in kinds(doc, "error")
+
+
+def test_unpaired_dx_is_a_warning_and_names_a_paired_parent(main):
+    code, doc, _ = check(main, "20700", "--with", "99999", "--dx", "M54.50,G20.A1")
+    assert code == 0
+    warnings = {i["subject"]: i["message"] for i in doc["issues"] if i["kind"] == "dx-not-paired"}
+    assert "M54.5" in warnings["diagnoses/M54.50"]
+    assert "does not pair G20.A1" in warnings["diagnoses/G20.A1"]
+
+
+def test_clean_claim_line_exits_0(main):
+    code, doc, err = check(main, "20700", "--with", "99999", "--modifier", "59", "--dx", "G89.29")
+    assert code == 0 and doc["ok"] is True and doc["counts"]["error"] == 0 and doc["counts"]["warning"] == 0, err
+
+
+def test_paired_dx_that_the_source_misdescribes_is_noted(main):
+    code, doc, _ = check(main, "20700", "--with", "99999", "--dx", "M54.16")
+    assert code == 0 and ("dx-source-description", "diagnoses/M54.16") in kinds(doc, "info")
+
+
+@pytest.mark.parametrize("args", [["2070"], ["20700", "--modifier", "5"], ["20700", "--dx", "12"],
+                                  ["20700", "--with", "abc"]])
+def test_malformed_input_exits_2(main, args):
+    code, out, err = main("check", *args)
+    assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_unknown_cpt_code_exits_1(main):
+    code, out, err = main("check", "20799")
+    assert code == 1 and out == "" and "nearest" in err
+
+
+def test_check_table(cli):
+    r = cli("check", "20700", "--modifier", "50,LT", "--dx", "M54.5")
+    assert r.exit_code == 1
+    for text in ("Check +20700-50-LT; dx M54.5", "ERROR", "modifiers/50+LT", "Checked against", "errors"):
+        assert text in r.stdout, text
+
+
+def test_help_has_examples(main):
+    for command in ("check", "audit", "icd", "modifier"):
+        code, out, _ = main(command, "--help")
+        assert code == 0 and "Examples:" in out and f"cptcli {command}" in out and "Exit status" in out

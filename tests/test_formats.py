@@ -1,0 +1,181 @@
+"""Output formats and sections: the shape of each format is pinned on real codes, so a change is deliberate."""
+import csv
+import importlib.metadata
+import io
+import json
+import subprocess
+
+import pytest
+
+from cptcli import __version__
+from cptcli.render import sections as sec
+
+MODIFIERS_CSV_HEAD = [
+    "code,modifier,description,when_to_use,data_note,sources",
+    "20700,11,Normal/standard service,When 20700 is performed as the primary service without unusual "
+    "circumstances,correction: not a modifier in the registry,000_944fcdce29adbcd4.txt",
+    "20700,22,Increased procedural services,When significantly greater effort than usual is required to create "
+    "the deep subfascial pocket,,000_944fcdce29adbcd4.txt",
+]
+CSV_HEADERS = [
+    "code,field,value,copyright,sources",
+    "code,modifier,description,when_to_use,data_note,sources",
+    "code,taxonomy_code,specialty,notes,data_note,sources",
+    "code,icd10_code,description,relevance,data_note,sources",
+    "code,related_code,description,relationship,in_knowledge_base,sources",
+    "code,text,codes,sources",
+    "code,kind,subject,text,authority,correction,sources",
+    "code,source,title,publisher,kind",
+]
+
+
+def test_csv_modifiers_shape(cli):
+    r = cli("show", "20700", "--format", "csv", "--section", "modifiers")
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[:3] == MODIFIERS_CSV_HEAD
+    rows = list(csv.reader(io.StringIO(r.stdout)))
+    assert [row[1] for row in rows[1:]] == ["11", "22", "23", "50", "52", "53", "59", "62", "63", "78", "79",
+                                            "AS", "LT"]
+
+
+def test_csv_every_section_is_its_own_table_code_first(cli):
+    out = cli("show", "20700", "--format", "csv").stdout
+    blocks = out.split("\n\n")
+    assert [b.splitlines()[0] for b in blocks] == CSV_HEADERS
+    for block in blocks:
+        for row in list(csv.reader(io.StringIO(block)))[1:]:
+            assert row[0] == "20700"
+    facts = list(csv.reader(io.StringIO(blocks[0])))
+    assert facts[1] == ["20700", "title", "Manual preparation and insertion of drug-delivery device(s), deep", "",
+                        "001_596d63048c814939.txt"]
+    assert facts[2] == ["20700", "add_on", "true", "", "001_596d63048c814939.txt"]
+    descriptor = next(r for r in facts if r[1] == "descriptor")
+    assert descriptor[3] == "© Copyright 2026 American Medical Association. All rights reserved."
+
+
+def test_csv_several_codes_share_one_header(cli):
+    out = cli("show", "20700", "20702", "--format", "csv", "--section", "modifiers").stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][0] == "code" and sum(1 for r in rows if r[0] == "code") == 1
+    assert [r[0] for r in rows[1:]][-2:] == ["20702", "20702"]
+
+
+def test_markdown_shape(cli):
+    out = cli("show", "20700", "--format", "markdown", "--section", "modifiers").stdout
+    assert out.splitlines()[:5] == [
+        "## Modifiers", "",
+        "| code | modifier | description | when_to_use | data_note | sources |",
+        "|---|---|---|---|---|---|",
+        "| 20700 | 11 | Normal/standard service | When 20700 is performed as the primary service without unusual "
+        "circumstances | correction: not a modifier in the registry | 000_944fcdce29adbcd4.txt |",
+    ]
+    full = cli("show", "20700", "--format", "markdown").stdout
+    assert [l for l in full.splitlines() if l.startswith("## ")] == [f"## {sec.TITLES[s]}" for s in sec.SECTIONS]
+
+
+def test_markdown_escapes_pipes_and_newlines():
+    from cptcli.render.markdown import _cell
+
+    assert _cell("a|b\nc") == "a\\|b c" and _cell(None) == "—" and _cell(True) == "yes"
+
+
+def test_json_section_keeps_only_its_keys(cli):
+    doc = json.loads(cli("show", "20700", "--format", "json", "--section", "modifiers", "-s", "notes").stdout)
+    assert set(doc) == {"schema_version", "code", "modifiers", "notes"}
+    assert doc["schema_version"] == 1
+
+
+def test_json_flag_is_format_json(cli):
+    assert cli("show", "20700", "--json").stdout == cli("show", "20700", "--format", "json").stdout
+
+
+def test_every_json_key_belongs_to_a_section(cli):
+    doc = json.loads(cli("show", "20700", "--json").stdout)
+    owned = set(sec.ALWAYS).union(*sec.JSON_KEYS.values())
+    assert set(doc) == owned
+
+
+def test_jsonl_is_one_compact_object_a_line(cli):
+    out = cli("show", "20700", "20701", "--format", "jsonl").stdout
+    lines = out.splitlines()
+    assert len(lines) == 2 and all("\n" not in l and l.startswith('{"schema_version": 1') for l in lines)
+    assert [json.loads(l)["code"] for l in lines] == ["20700", "20701"]
+    listed = cli("list", "--format", "jsonl").stdout.splitlines()
+    assert json.loads(listed[0]) == json.loads(cli("list", "--json").stdout)[0]
+    hits = cli("search", "baclofen pump removal", "--format", "jsonl").stdout.splitlines()
+    assert json.loads(hits[0])["code"] == "20701"
+
+
+def test_search_and_list_csv_and_markdown_headers(cli):
+    assert cli("list", "--format", "csv").stdout.splitlines()[:2] == [
+        "code,display_code,title,add_on,completeness",
+        '20700,+20700,"Manual preparation and insertion of drug-delivery device(s), deep",true,full']
+    assert cli("search", "baclofen pump removal", "--format", "csv").stdout.splitlines()[0] == \
+        "code,title,score,matched_field,snippet,completeness,add_on"
+    assert cli("list", "--format", "markdown").stdout.splitlines()[:2] == [
+        "| code | display_code | title | add_on | completeness |", "|---|---|---|---|---|"]
+
+
+def test_table_section_cuts_the_terminal_view(cli):
+    out = cli("show", "20700", "--section", "modifiers").stdout
+    assert "Modifiers" in out and "Provider taxonomy" not in out and "CPT +20700" not in out
+    full = cli("show", "20700", "--section", "facts", "--section", "sources").stdout
+    assert "CPT +20700" in full and "Sources" in full and "Modifiers" not in full
+
+
+def test_every_table_part_has_a_section():
+    from cptcli import knowledge
+    from cptcli.render import table
+
+    kb = knowledge.load()
+    for code in kb.records:
+        for part in table.show(kb.show(code), kb.sources):
+            assert sec.table_section(part) in sec.SECTIONS
+
+
+@pytest.mark.parametrize("args", [["--section", "bogus"], ["--format", "xml"], ["--json", "--format", "csv"]])
+def test_bad_format_or_section_is_a_usage_error(main, args):
+    code, out, err = main("show", "20700", *args)
+    assert (code, out) == (2, "") and err.count("\n") == 1 and err.startswith("cptcli: error: ")
+
+
+def test_unknown_section_lists_valid_names(main):
+    _, _, err = main("show", "20700", "--section", "bogus")
+    assert err == f"cptcli: error: unknown section 'bogus': choose from {', '.join(sec.SECTIONS)}\n"
+
+
+def test_section_help_names_every_section(main):
+    _, out, _ = main("show", "--help")
+    assert all(s in " ".join(out.split()) for s in sec.SECTIONS)
+
+
+def test_batch_csv_prints_one_header(cli):
+    r = cli("show", "-", "--format", "csv", "--section", "modifiers", input="20700\n20702\n")
+    assert r.exit_code == 0 and r.stdout.count("code,modifier,") == 1
+
+
+def test_code_and_section_completion():
+    from cptcli.cli import _complete_code, _complete_section
+
+    assert [c for c, _ in _complete_code("2070")] == ["20700", "20701", "20702", "20703", "20704", "20705"]
+    assert _complete_code("+20701") == [("20701", "Removal of drug-delivery device(s), deep")]
+    assert _complete_section("mod") == ["modifiers"]
+
+
+def test_shell_completion_through_typer():
+    from conftest import subprocess_cli
+
+    p = subprocess_cli("--show-completion", "bash")
+    assert p.returncode == 0 and b"complete" in p.stdout
+    p = subprocess_cli(env={"_CPTCLI_COMPLETE": "complete_bash", "COMP_WORDS": "cptcli show 2070",
+                            "COMP_CWORD": "2"})
+    assert p.stdout.decode().split() == ["20700", "20701", "20702", "20703", "20704", "20705"]
+
+
+def test_version_matches_package_metadata():
+    from conftest import subprocess_cli
+
+    p = subprocess_cli("--version")
+    assert p.stdout.decode() == f"cptcli {importlib.metadata.version('cptcli')}\n"
+    assert importlib.metadata.version("cptcli") == __version__
