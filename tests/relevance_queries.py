@@ -1,0 +1,146 @@
+"""The relevance suite for `cptcli search`: queries as coders type them, each
+with the code that must come first, and `evaluate` to score any searcher.
+
+Expected codes follow the knowledge base's own facts: 20701's source describes
+removal of a (baclofen) medicine pump from under the muscle; 20700 is the
+insertion of deep drug-delivery devices, which source 001 says are antibiotic
+cement beads or tubes (source 000's generator-pocket reading is a flagged
+conflict, still searchable); 20702/20703 are the intramedullary and 20704/20705
+the intra-articular insertion/removal pairs; 63650, 63655, 64561, 64568 and
+95970 are the neurostimulator codes.
+
+`evaluate` needs only an object with `search(query, limit=..., min_score=...)`
+returning hits with a `.code`, so the same suite can run against a large
+knowledge base with these records planted among unrelated ones.
+"""
+from __future__ import annotations
+
+# (query, expected first code, kind)
+QUERIES: list[tuple[str, str, str]] = [
+    # -- lay phrasing
+    ("baclofen pump removal", "20701", "lay"),
+    ("take out the medicine pump", "20701", "lay"),
+    ("remove medicine pump from under the muscle", "20701", "lay"),
+    ("baclofen pump taken out", "20701", "lay"),
+    ("ITB pump removal", "20701", "lay"),
+    ("infected baclofen pump", "20701", "lay"),
+    ("spasticity pump removal", "20701", "lay"),
+    ("antibiotic beads", "20700", "lay"),
+    ("antibiotic cement beads insertion", "20700", "lay"),
+    ("antibiotic bead removal", "20701", "lay"),
+    ("put in antibiotic spacer deep", "20700", "lay"),
+    ("remove antibiotic beads from the joint", "20705", "lay"),
+    ("antibiotic spacer placement in joint", "20704", "lay"),
+    ("bone marrow canal drug device removal", "20703", "lay"),
+    ("put medicine device in bone marrow canal", "20702", "lay"),
+    ("implant peripheral stimulator battery under the skin", "64568", "lay"),
+    ("stimulator battery check", "95970", "lay"),
+    ("neck stimulator electrodes through the skin", "63650", "lay"),
+    ("PNS generator under the skin", "64568", "lay"),
+    ("spinal cord stimulator leads laminectomy", "63655", "lay"),
+    ("SCS electrode percutaneous", "63650", "lay"),
+    ("generator pocket", "20700", "lay"),
+    ("hand made drug device deep", "20700", "lay"),
+    # -- clinical phrasing
+    ("manual preparation and insertion of drug-delivery device deep", "20700", "clinical"),
+    ("removal of drug-delivery device deep", "20701", "clinical"),
+    ("intramedullary drug delivery device insertion", "20702", "clinical"),
+    ("removal of intramedullary drug delivery device", "20703", "clinical"),
+    ("intra-articular drug delivery device insertion", "20704", "clinical"),
+    ("intra-articular drug delivery device removal", "20705", "clinical"),
+    ("subfascial drug delivery device removal", "20701", "clinical"),
+    ("percutaneous implantation neurostimulator electrode array cervical", "63650", "clinical"),
+    ("laminectomy for implantation of neurostimulator electrodes", "63655", "clinical"),
+    ("electronic analysis pulse generator reprogramming", "95970", "clinical"),
+    ("interrogation of implanted neurostimulator", "95970", "clinical"),
+    ("incision implantation subcutaneous pulse generator", "64568", "clinical"),
+    ("peripheral nerve stimulator lead", "64561", "clinical"),
+    ("intrathecal catheter disconnected", "20701", "clinical"),
+    ("femoral intramedullary canal antibiotic eluting rod", "20702", "clinical"),
+    ("medullary canal explantation", "20703", "clinical"),
+    ("subfascial pocket creation", "20700", "clinical"),
+    # -- typos, run-together and split words, abbreviations
+    ("baclofin pmp remvl", "20701", "typo"),
+    ("intramedulary insrt", "20702", "typo"),
+    ("intramedullary remvl", "20703", "typo"),
+    ("intraarticular insertn", "20704", "typo"),
+    ("intra articlar remove", "20705", "typo"),
+    ("baclofenpump removal", "20701", "typo"),
+    ("drugdelivery device removal deep", "20701", "typo"),
+    ("neurostimulater electode array laminectomy", "63655", "typo"),
+    ("perifral nerve stimulater lead", "64561", "typo"),
+    ("reprograming neurostimulator", "95970", "typo"),
+    ("intra medullary insertion", "20702", "typo"),
+    ("subfacial removal", "20701", "typo"),
+    # -- insertion vs removal twins: the intent word decides
+    ("deep drug delivery device insert", "20700", "pair"),
+    ("deep drug delivery device take out", "20701", "pair"),
+    ("insert drug delivery device under the muscle", "20700", "pair"),
+    ("intramedullary placement", "20702", "pair"),
+    ("intramedullary extraction", "20703", "pair"),
+    ("explant intramedullary device", "20703", "pair"),
+    ("implant intramedullary", "20702", "pair"),
+    ("joint drug device implant", "20704", "pair"),
+    ("joint drug device retrieval", "20705", "pair"),
+    ("joint drug delivery insertion", "20704", "pair"),
+    ("take out joint drug device", "20705", "pair"),
+    # -- codes and code prefixes
+    ("20701", "20701", "code"),
+    ("+20702", "20702", "code"),
+    ("2070", "20700", "code"),
+    ("CPT 20703", "20703", "code"),
+    ("20705-59", "20705", "code"),
+    ("6456", "64561", "code"),
+    ("64568", "64568", "code"),
+    ("9597", "95970", "code"),
+    ("20704 removal", "20704", "code"),
+    # -- ICD-10-CM codes
+    ("M54.16", "20700", "icd"),
+    ("m5416", "20700", "icd"),
+    ("G89.29", "20700", "icd"),
+    ("g25.3", "20700", "icd"),
+    ("M54.50", "20700", "icd"),
+    ("lumbar radiculopathy", "20700", "icd"),
+    # -- modifiers
+    ("modifier 59", "20700", "modifier"),
+    ("modifier 22", "20700", "modifier"),
+    ("modifier LT", "20700", "modifier"),
+    ("mod 79", "20700", "modifier"),
+    ("-50", "20700", "modifier"),
+]
+
+# (query, code that must rank above, its twin): intent words decide the pair.
+PAIRS: list[tuple[str, str, str]] = [
+    ("drug delivery device removal deep", "20701", "20700"),
+    ("drug delivery device insertion deep", "20700", "20701"),
+    ("intramedullary removal", "20703", "20702"),
+    ("intramedullary insertion", "20702", "20703"),
+    ("intramedulary insrt", "20702", "20703"),
+    ("intra-articular removal", "20705", "20704"),
+    ("intra-articular insertion", "20704", "20705"),
+    ("take out of bone marrow canal", "20703", "20702"),
+    ("put in bone marrow canal", "20702", "20703"),
+    ("joint explantation", "20705", "20704"),
+    ("joint placement", "20704", "20705"),
+]
+
+
+def evaluate(searcher, queries=QUERIES, limit: int = 10):
+    """-> (top-1 accuracy, top-3 accuracy, mean reciprocal rank, failures).
+
+    A failure is (query, expected, the codes returned first) for every query
+    whose expected code is not ranked first."""
+    top1 = top3 = rr = 0.0
+    failures = []
+    for query, expected, _kind in queries:
+        got = [h.code for h in searcher.search(query, limit=limit, min_score=0)]
+        rank = got.index(expected) + 1 if expected in got else None
+        if rank == 1:
+            top1 += 1
+        else:
+            failures.append((query, expected, got[:3]))
+        if rank is not None and rank <= 3:
+            top3 += 1
+        rr += 1 / rank if rank else 0.0
+    n = len(queries)
+    return top1 / n, top3 / n, rr / n, failures

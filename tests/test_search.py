@@ -1,0 +1,200 @@
+"""cptcli search: exact rankings, field weights, highlighting, code / ICD-10 /
+modifier queries, and the synonym table it reads from the knowledge base."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cptcli import knowledge
+from cptcli.errors import UsageError
+from cptcli.knowledge import KnowledgeBase, bundled_path
+from cptcli.model import Synonym
+from cptcli.search import Searcher, stem, tokens
+
+
+@pytest.fixture(scope="module")
+def s():
+    return Searcher(knowledge.load([bundled_path()]))
+
+
+def codes_of(hits):
+    return [h.code for h in hits]
+
+
+def _kb(records, synonyms=()):
+    kb = KnowledgeBase()
+    fact = lambda t: {"text": t, "sources": ["x"]}  # noqa: E731
+    docs = [{"code": c, "completeness": "partial", "title": fact(title),
+             **({"examples": [fact(ex)]} if ex else {})} for c, title, ex in records]
+    kb.add_document({"codes": docs}, bundled_path())
+    kb.synonyms = tuple(Synonym(tuple(t), "test") for t in synonyms)
+    return kb
+
+
+# -- words ------------------------------------------------------------------
+def test_typos_on_every_word_still_find_20701(s):
+    assert codes_of(s.search("baclofin pmp remvl"))[0] == "20701"
+
+
+def test_typo_insertion_ranks_the_insertion_twin_first(s):
+    assert codes_of(s.search("intramedulary insrt"))[:2] == ["20702", "20703"]
+
+
+@pytest.mark.parametrize("query,first,twin", [
+    ("drug delivery device removal", "20701", "20700"), ("drug delivery device insertion", "20700", "20701"),
+    ("intramedullary removal", "20703", "20702"), ("intramedullary insertion", "20702", "20703"),
+    ("intra-articular removal", "20705", "20704"), ("intra-articular insertion", "20704", "20705"),
+])
+def test_intent_word_orders_the_twins(s, query, first, twin):
+    got = codes_of(s.search(query, limit=20, min_score=0))
+    assert got.index(first) < got.index(twin)
+
+
+def test_lay_words_reach_the_clinical_title_through_synonyms(s):
+    hit = s.search("take out the medicine pump")[0]
+    assert (hit.code, hit.matched_field) == ("20701", "title")
+    assert s.search("remove beads from joint")[0].code == "20705"
+    assert s.search("bone marrow canal removal")[0].code == "20703"
+
+
+def test_run_together_and_split_words(s):
+    assert s.search("baclofenpump removal")[0].code == "20701"
+    assert s.search("intraarticular insertion")[0].code == "20704"
+    assert s.search("intra medullary insertion")[0].code == "20702"
+
+
+def test_stem_folds_forms_but_keeps_past_participles():
+    assert stem("insertion") == stem("insert") == stem("inserts")
+    assert stem("removal") == stem("remove") == stem("removes")
+    assert stem("inserted") != stem("insertion")  # "previously inserted" is not an insertion
+    assert stem("canal") == "canal"
+    assert tokens("M54.16 of the (s)") == ["m5416"]
+
+
+def test_title_counts_more_than_a_narrative():
+    kb = _kb([("1000Z", "Repair of tendon", "a pump was also removed"), ("2000Z", "Removal of pump", None)])
+    hits = Searcher(kb).search("pump removal", min_score=0)
+    assert codes_of(hits) == ["2000Z", "1000Z"]
+    assert hits[0].score == 100.0 and hits[1].score < 70
+    assert (hits[0].matched_field, hits[1].matched_field) == ("title", "examples")
+
+
+def test_ties_are_broken_by_code():
+    kb = _kb([("3000Z", "Removal of pump", None), ("1000Z", "Removal of pump", None), ("2000Z", "Removal of pump", None)])
+    hits = Searcher(kb).search("pump removal")
+    assert codes_of(hits) == ["1000Z", "2000Z", "3000Z"] and len({h.score for h in hits}) == 1
+
+
+def test_synonym_counts_a_little_less_than_the_typed_word():
+    kb = _kb([("1000Z", "Removal of pump", None), ("2000Z", "Explantation of pump", None)],
+             synonyms=[("removal", "explantation")])
+    hits = Searcher(kb).search("pump removal")
+    assert codes_of(hits) == ["1000Z", "2000Z"] and hits[1].score == 95.0
+
+
+def test_unknown_words_find_nothing(s):
+    assert s.search("xylophone") == []
+
+
+def test_snippet_highlights_the_matched_words(s):
+    hit = s.search("infected baclofen pump")[0]
+    assert hit.code == "20701"
+    words = [hit.snippet[a:b].lower() for a, b in hit.highlights]
+    assert "baclofen" in words and "pump" in words
+    assert len(hit.snippet) <= 92
+
+
+def test_table_bolds_the_highlights(s):
+    from cptcli.render import table
+
+    hits = s.search("baclofen pump removal", limit=1)
+    cell = table.hits(hits, "q")[0].columns[4]._cells[0]
+    bold = [cell.plain[sp.start:sp.end] for sp in cell.spans if sp.style == "bold"]
+    assert bold == ["Removal", "drug", "delivery", "device"]  # "pump" reached the title as a synonym
+
+
+def test_json_shape(s):
+    d = s.search("baclofen pump removal")[0].to_dict()
+    assert {"code", "title", "score", "matched_field", "snippet"} <= set(d)
+    assert d["matched_terms"] == ["Removal", "drug", "delivery", "device"] and isinstance(d["snippet"], str)
+    json.dumps(d)
+
+
+def test_conflicting_record_carries_a_data_note(s):
+    hit = s.search("generator pocket")[0]
+    assert hit.code == "20700" and "conflict" in hit.data_note
+
+
+# -- codes, ICD-10-CM, modifiers --------------------------------------------------
+def test_exact_code_first_then_its_family(s):
+    hits = s.search("20701")
+    assert hits[0].code == "20701" and hits[0].score == 100.0 and hits[0].matched_field == "code"
+    assert codes_of(hits[1:]) == ["20700", "20702", "20703", "20704", "20705"]
+    assert s.search("+20702")[0].code == "20702"
+    assert s.search("CPT 20703")[0].code == "20703"
+
+
+def test_code_prefix_ranks_prefix_matches_by_code(s):
+    assert codes_of(s.search("2070")) == ["20700", "20701", "20702", "20703", "20704", "20705"]
+    assert codes_of(s.search("6")) == ["63650", "63655", "64561", "64568"]
+
+
+def test_code_among_words(s):
+    assert s.search("20704 removal")[0].code == "20704"
+
+
+@pytest.mark.parametrize("query", ["M54.16", "m5416", " m54.16. "])
+def test_icd10_query_names_the_row(s, query):
+    hits = s.search(query)
+    assert codes_of(hits) == ["20700"]
+    h = hits[0]
+    assert (h.matched_field, h.matched_row, h.score) == ("diagnoses", "M54.16", 100.0)
+    assert h.snippet.startswith("M54.16 ")
+    assert h.data_note == "correction: Radiculopathy, lumbar region"
+
+
+def test_icd10_child_of_a_header_row(s):
+    h = s.search("M54.50")[0]
+    assert (h.code, h.matched_row, h.score) == ("20700", "M54.5", 80.0)
+
+
+def test_modifier_query(s):
+    h = s.search("modifier 59")[0]
+    assert (h.code, h.matched_field, h.matched_row) == ("20700", "modifiers", "59")
+    assert h.snippet == "59 Distinct procedural service"
+    hits = s.search("modifier 11")
+    assert codes_of(hits) == ["20700", "20703"]
+    assert all(x.data_note == "correction: not a modifier in the registry" for x in hits)
+    assert codes_of(s.search("-50")) == ["20700", "20702"]
+
+
+def test_limit_min_score_and_errors(s):
+    assert len(s.search("drug delivery device", limit=2)) == 2
+    assert all(h.score >= 90 for h in s.search("drug delivery device", min_score=90))
+    with pytest.raises(UsageError):
+        s.search("   ")
+    with pytest.raises(UsageError):
+        s.search("x", limit=0)
+
+
+def test_deterministic(s):
+    a = [h.to_dict() for h in s.search("antibiotic beads", limit=20, min_score=0)]
+    b = [h.to_dict() for h in Searcher(knowledge.load([bundled_path()])).search("antibiotic beads", limit=20,
+                                                                                min_score=0)]
+    assert a == b
+
+
+# -- the synonym table ------------------------------------------------------
+def test_synonyms_are_data_with_reasons(bundled_doc):
+    groups = bundled_doc["synonyms"]
+    assert len(groups) >= 10
+    for g in groups:
+        assert len(g["terms"]) >= 2 and g["reason"].strip()
+        assert all(tokens(t) for t in g["terms"]), g
+
+
+def test_search_module_is_light():
+    code = "import sys, cptcli.search; print(sorted(m for m in ('rich', 'jsonschema', 'typer') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
