@@ -2,8 +2,10 @@
 record, rows in every table, clinical vocabulary) with the bundled records
 planted among them, for scale benchmarks and the relevance suite at scale.
 
-The synthetic codes use the letter Q as fifth character (e.g. 1234Q), which no
-CPT category uses, so they can never be mistaken for real codes.
+Synthetic codes are four digits and a letter (0000B ... 9999Y): a valid code for
+the schema (^[0-9]{4}[0-9A-Z]$), but the letter is one no CPT category uses (not
+F, T, U, M or A), nor Z, which the tests' own filler records use, so they can
+never be mistaken for real codes or collide with test data. Up to 180,000 codes.
 
     python bench/make_big_kb.py OUT.json [N]
 """
@@ -26,8 +28,19 @@ def sentence(rng, n):
     return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
 
 
+# No CPT category letter (F category II, T category III, U PLA, M MAAA, A), no Z (tests' filler).
+LETTERS = "BCDEGHJKLNPQRSVWXY"
+
+
+def code_for(i):
+    """The i-th synthetic code: 0000B, 0001B, ... 9999B, 0000C, ..."""
+    if not 0 <= i < 10_000 * len(LETTERS):
+        raise ValueError(f"at most {10_000 * len(LETTERS)} synthetic codes")
+    return f"{i % 10_000:04d}{LETTERS[i // 10_000]}"
+
+
 def synthetic(rng, i, src):
-    code = f"{i:04d}Q"
+    code = code_for(i)
 
     def fact(n):
         return {"text": sentence(rng, n), "sources": [src]}
@@ -35,14 +48,14 @@ def synthetic(rng, i, src):
     return {
         "code": code, "completeness": "full",
         "add_on": {"value": rng.random() < 0.2, "sources": [src]},
-        "title": fact(6),
-        "descriptor": {"text": sentence(rng, 16), "sources": [src], "official": False},
-        "summary": [fact(10)], "clinical_context": [fact(16)], "documentation": [fact(6)],
-        "modifiers": [{"modifier": m, "description": d, "when_to_use": sentence(rng, 5), "sources": [src]}
+        "title": fact(5),
+        "descriptor": {"text": sentence(rng, 8), "sources": [src], "official": False},
+        "summary": [fact(5)], "clinical_context": [fact(6)], "documentation": [fact(4)],
+        "modifiers": [{"modifier": m, "description": d, "when_to_use": sentence(rng, 3), "sources": [src]}
                       for m, d in rng.sample(MODS, 2)],
-        "diagnoses": [{"code": c, "description": sentence(rng, 4), "relevance": sentence(rng, 5), "sources": [src]}
-                      for c in rng.sample(ICD, 2)],
-        "taxonomy": [{"code": "207X00000X", "specialty": "Orthopaedic Surgery", "notes": sentence(rng, 3),
+        "diagnoses": [{"code": c, "description": sentence(rng, 3), "relevance": sentence(rng, 2), "sources": [src]}
+                      for c in rng.sample(ICD, 1)],
+        "taxonomy": [{"code": "207X00000X", "specialty": "Orthopaedic Surgery", "notes": sentence(rng, 2),
                       "sources": [src]}],
         "related": [],
     }
@@ -52,9 +65,10 @@ def main():
     out, n = Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     bundled = json.loads((Path(__file__).resolve().parent.parent / "data" / "codes.json").read_text(encoding="utf-8"))
     rng = random.Random(20700)
-    src = "synthetic-benchmark.txt"
-    records = [synthetic(rng, i, src) for i in range(n - len(bundled["codes"]))]
+    src = "synthetic.txt"
+    records = [synthetic(rng, i, src) for i in range(max(0, n - len(bundled["codes"])))]
     records += bundled["codes"]
+    assert len({r["code"] for r in records}) == len(records), "codes must be unique"
     records.sort(key=lambda r: r["code"])
     doc = dict(bundled, codes=records)
     doc["sources"] = bundled["sources"] + [{"file": src, "title": "Synthetic benchmark records (not real codes)"}]
