@@ -135,3 +135,11 @@ def test_fast_path_matches_typer_path(argv, monkeypatch, capsys):
         argv[0] == "show" and all(not a.startswith("-") for a in argv[1:-1]) and "99999" not in argv
         and "abc" not in argv and "" not in argv)
     assert (status is not None) == served, "the fast path should serve exactly the plain, answerable calls"
+
+
+def test_an_index_hit_names_files_as_the_caller_does(cache, kb_file, monkeypatch):
+    monkeypatch.chdir(kb_file.parent)
+    knowledge.load([knowledge.Path(kb_file.name)])  # built through a relative path
+    kb = knowledge.load([kb_file])  # same file, same key, absolute path
+    assert kb.get("20700").origin == str(kb_file)
+    assert len(indexes(cache)) == 1

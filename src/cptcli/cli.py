@@ -17,7 +17,8 @@ from cptcli import __version__
 from cptcli.errors import CptcliError, ExitStatus, UsageError
 from cptcli.output import emit
 
-EXIT_CODES_HELP = """\b
+EXIT_CODES_HELP = """
+\b
 Exit status:
   0  found / no findings
   1  not found, no search result, or findings
@@ -229,13 +230,9 @@ def _look_up(kb, wanted: List[str]):
 
 
 def _tables(kb, results, sections=None) -> str:
-    from cptcli.render import sections as sec
-    from cptcli.render import table
+    from cptcli.render.sections import render_tables
 
-    parts = []
-    for r in results:
-        parts += sec.table_parts(r, kb.sources, sections or sec.SECTIONS)
-    return table.render(parts)
+    return render_tables(results, kb.sources, sections)
 
 
 def _show_batch(fmt: str, sections) -> int:
@@ -375,17 +372,7 @@ def check(
     primaries = [codes.parse_cpt(p).code for p in _split(with_)]
     mods = ([cpt.modifier] if cpt.modifier else []) + [codes.parse_modifier(m) for m in _split(modifier)]
     dxs = [codes.parse_icd10(d) for d in _split(dx)]
-    report = checks.check(_kb(), icd10.codeset, cpt.code, primaries, mods, dxs)
-    if json_:
-        from cptcli.render import json as render_json
-
-        emit(render_json.dumps(report))
-    else:
-        from cptcli.render import table
-
-        emit(table.render(table.check_report(report)))
-    if report.errors:
-        raise typer.Exit(ExitStatus.NOT_FOUND)
+    _emit_report(checks.check(_kb(), icd10.codeset, cpt.code, primaries, mods, dxs), json_, "check_report")
 
 
 @command(epilog="""\b
@@ -410,7 +397,11 @@ def audit(json_: bool = typer.Option(False, "--json", help="Print a JSON object.
     from cptcli import checks
     from cptcli.codesets import icd10
 
-    report = checks.audit(_kb(), icd10.codeset)
+    _emit_report(checks.audit(_kb(), icd10.codeset), json_, "audit_report")
+
+
+def _emit_report(report, json_: bool, table_view: str) -> None:
+    """check and audit: the report as JSON or a table; exit 1 when it holds an error."""
     if json_:
         from cptcli.render import json as render_json
 
@@ -418,7 +409,7 @@ def audit(json_: bool = typer.Option(False, "--json", help="Print a JSON object.
     else:
         from cptcli.render import table
 
-        emit(table.render(table.audit_report(report)))
+        emit(table.render(getattr(table, table_view)(report)))
     if report.errors:
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
@@ -514,7 +505,11 @@ def validate(path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-
     emit(f"{path}: valid\n")
 
 
-@command(epilog=EXIT_CODES_HELP)
+@command(epilog="""\b
+Examples:
+  cptcli schema > cptcli-schema.json
+  cptcli schema | jq -r '.properties | keys[]'
+""" + EXIT_CODES_HELP)
 def schema() -> None:
     """Print the JSON Schema of the knowledge-base format (for --data files and 'cptcli validate')."""
     from cptcli.knowledge import SCHEMA_PATH

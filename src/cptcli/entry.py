@@ -43,7 +43,7 @@ def _show_tables(args):
     from cptcli import knowledge
     from cptcli.codes import parse_cpt
     from cptcli.errors import CptcliError
-    from cptcli.render import table
+    from cptcli.render.sections import render_tables
 
     try:
         wanted = [parse_cpt(a).code for a in args]
@@ -51,7 +51,7 @@ def _show_tables(args):
         results = [kb.show(code) for code in wanted]
     except CptcliError:
         return None
-    return _write(table.show_many(results, kb.sources))
+    return _write(render_tables(results, kb.sources))
 
 
 def _show_json(args):

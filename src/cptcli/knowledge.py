@@ -269,7 +269,9 @@ def load(paths: Optional[list[Path]] = None) -> KnowledgeBase:
     con = index.open_index(key) if key else None
     if con is not None:
         try:
-            documents = [(Path(p), doc) for p, doc in index.read_documents(con)]
+            # The key matched, so these are the same files in the same order; name
+            # them as this caller did (relative or not), not as the builder did.
+            documents = [(path, doc) for path, (_, doc) in zip(paths, index.read_documents(con))]
         finally:
             con.close()
         return _assemble(documents)

@@ -191,3 +191,14 @@ def table_parts(result: ShowResult, sources: dict[str, Source], sections: Sequen
     if tuple(sections) == SECTIONS:
         return parts
     return [p for p in parts if table_section(p) in sections]
+
+
+def render_tables(results: Sequence[ShowResult], sources: dict[str, Source],
+                  sections: Optional[Sequence[str]] = None) -> str:
+    """`show`'s table output, for the full CLI and the fast path alike."""
+    from cptcli.render import table
+
+    parts: list = []
+    for r in results:
+        parts += table_parts(r, sources, sections or SECTIONS)
+    return table.render(parts)

@@ -171,14 +171,6 @@ def show(result: ShowResult, sources: dict[str, Source]) -> list:
     return parts
 
 
-def show_many(results, sources: dict[str, Source]) -> str:
-    """Every result's sections, drawn into one string."""
-    parts: list = []
-    for r in results:
-        parts += show(r, sources)
-    return render(parts)
-
-
 def hits(results, query: str) -> list:
     t = _table(f"Search: {query}", ["Code", "Title", "Score", "Matched", "Snippet"])
     for h in results:
