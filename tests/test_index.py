@@ -143,3 +143,75 @@ def test_an_index_hit_names_files_as_the_caller_does(cache, kb_file, monkeypatch
     kb = knowledge.load([kb_file])  # same file, same key, absolute path
     assert kb.get("20700").origin == str(kb_file)
     assert len(indexes(cache)) == 1
+
+
+def test_indexed_show_documents_equal_the_renderers(cache, kb_file, tmp_path):
+    """Every code's indexed document is what `show --json` renders from the
+    knowledge base, layered files included (named_by computed in one pass)."""
+    from cptcli.render import json as render_json
+
+    extra = tmp_path / "extra.json"
+    doc = json.loads(kb_file.read_text(encoding="utf-8"))
+    rec = dict(doc["codes"][1], code="1234B", related=[{"code": "20700", "sources": [doc["sources"][0]["file"]]}])
+    extra.write_text(json.dumps({"format_version": 1, "codes": [rec]}), encoding="utf-8")
+    paths = [kb_file, extra]
+    kb = knowledge.load(paths)
+    expected = {code: kb.show(code) for code in kb.records}
+    assert "1234B" in expected["20700"].named_by
+    assert dict(index.shows(kb)) == expected
+    assert kb.named_by("20700") == expected["20700"].named_by  # the method is back
+    con = index.open_index(index.key_for(paths))
+    try:
+        for code, show in expected.items():
+            assert index.show_json(con, code) == render_json.dumps(show, ascii_only=False)
+            assert index.show_result(con, code) == show  # `show` tables answer from the index alone
+        assert index.sources(con) == kb.sources
+        assert index.show_result(con, "99999") is None
+    finally:
+        con.close()
+
+
+def test_the_fast_path_names_files_as_the_caller_does(cache, kb_file, monkeypatch, capsys):
+    """An index built through one name of a file is not served to a call that
+    names it otherwise: results name files as the caller does."""
+    monkeypatch.chdir(kb_file.parent)
+    knowledge.load([kb_file])  # built through an absolute path
+    relative = [knowledge.Path(kb_file.name)]
+    con = index.open_index(index.key_for(relative))
+    try:
+        assert not index.named_as_built(con, relative) and index.named_as_built(con, [kb_file])
+    finally:
+        con.close()
+    monkeypatch.setattr(sys, "stdout", _Utf8Out())
+    assert entry.fast(["--no-bundled", "--data", kb_file.name, "show", "20700", "--json"]) is None
+    assert sys.stdout.getvalue() == ""
+    assert entry.fast(["--no-bundled", "--data", kb_file.name, "show", "20700"]) == 0  # tables: loads the file
+    fast_out = sys.stdout.getvalue()
+    monkeypatch.setattr(sys, "stdout", _Utf8Out())
+    assert run(["--no-bundled", "--data", kb_file.name, "show", "20700"]) == 0
+    assert fast_out == sys.stdout.getvalue()
+
+
+@pytest.mark.parametrize("served,argv", [
+    (True, ["--data", "{kb}", "show", "20700", "--json"]), (True, ["--no-bundled", "--data", "{kb}", "show", "20700", "--json"]),
+    (True, ["--data", "{kb}", "--no-bundled", "show", "20701", "20702"]), (True, ["--no-bundled", "--data", "{kb}", "show", "95970"]),
+    # fall through
+    (False, ["--no-bundled", "show", "20700", "--json"]), (False, ["--data", "{kb}/", "show", "20700"]), (False, ["--data"]),
+    (False, ["--data", "{kb}", "show", "99999", "--json"]), (False, ["--data", "{kb}", "--json", "show", "20700"]),
+])
+def test_fast_path_with_data_options_matches_typer_path(served, argv, cache, kb_file, monkeypatch):
+    argv = [a.replace("{kb}", str(kb_file)) for a in argv]
+    knowledge.load([kb_file])
+    knowledge.load([knowledge.bundled_path(), kb_file])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    results = []
+    for call in (entry.fast, run):
+        out, err = _Utf8Out(), io.StringIO()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        results.append((call(argv), out.getvalue(), err.getvalue()))
+    assert (results[0][0] is not None) == served
+    if served:
+        assert results[0] == results[1]
+    else:
+        assert results[0] == (None, "", "")

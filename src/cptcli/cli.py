@@ -168,8 +168,10 @@ def _render_show(kb, results, fmt: str, sections, single: bool = False) -> str:
     return _tables(kb, results, sections)
 
 
-def _render_rows(objs, fmt: str, table_view) -> str:
-    """search and list: the same objects in every format; `table_view` draws the Rich table."""
+def _render_rows(objs, fmt: str, view: str, table_view) -> str:
+    """search and list: the same objects in every format. `view` names the
+    csv/markdown renderer function ('hits' or 'code_list'); `table_view` draws
+    the Rich table."""
     if fmt in ("json", "jsonl"):
         from cptcli.render import json as render_json
 
@@ -178,7 +180,7 @@ def _render_rows(objs, fmt: str, table_view) -> str:
         import importlib
 
         renderer = importlib.import_module(f"cptcli.render.{fmt}")
-        return renderer.hits(objs) if type(objs[0]).__name__ == "Hit" else renderer.code_list(objs)
+        return getattr(renderer, view)(objs)
     return table_view()
 
 
@@ -296,13 +298,14 @@ def search(
 
         warn(f"no code matches {printable(query)!r} with a score of at least {min_score:g}")
         raise typer.Exit(ExitStatus.NOT_FOUND)
+
     def table_view() -> str:
         from cptcli.codes import printable
         from cptcli.render import table
 
         return table.render(table.hits(hits, printable(query, 60)))
 
-    emit(_render_rows(hits, fmt, table_view))
+    emit(_render_rows(hits, fmt, "hits", table_view))
 
 
 @command("list", epilog="""\b
@@ -324,7 +327,7 @@ def list_codes(json_: bool = typer.Option(False, "--json", help="Print a JSON ar
 
         return table.render(table.code_list(records))
 
-    emit(_render_rows([CodeSummary.of(r) for r in records], fmt, table_view))
+    emit(_render_rows([CodeSummary.of(r) for r in records], fmt, "code_list", table_view))
 
 
 def _split(values: List[str]) -> List[str]:

@@ -1,8 +1,10 @@
 """The knowledge-base index: an SQLite file built once from validated
 knowledge-base files and reused while they are unchanged.
 
-Validating with jsonschema costs ~65 ms a call and loading 100,000 JSON records
-1-4 s, so every command reads this index instead. It is keyed by every file in
+It certifies that the files were valid when built, so that loading them again
+skips validation (~50 ms for the bundled file, ~4 s for 100,000 records), and it
+holds every code's `show` document, so that `show` answers without loading the
+knowledge base at all (seconds for 100,000 records). It is keyed by every file in
 play (real path, size, modification time in ns) plus the tool's version and the
 index format: any change means a rebuild, never a stale answer. Hashing the
 files' bytes would be safer against same-size edits within one nanosecond tick,
@@ -21,7 +23,7 @@ import zlib
 
 from cptcli import __version__
 
-FORMAT = 1
+FORMAT = 4
 
 
 def bundled_file() -> str:
@@ -93,31 +95,99 @@ def open_index(key: str):
     return None
 
 
-def show_json(con, code: str):
+def show_doc(con, code: str):
+    """The `show CODE --json` document, or None if the code is not indexed.
+
+    The index holds each document compact (json's C encoder writes it three
+    times faster than the indenting Python one, and a third smaller); the
+    caller indents the one or few it prints, in a fraction of a millisecond,
+    to exactly the text the JSON renderer prints (JSON values round-trip)."""
     row = con.execute("SELECT text FROM show_json WHERE code = ?", (code,)).fetchone()
-    return row[0] if row else None
+    return None if row is None else json.loads(row[0])
 
 
-def read_documents(con) -> list[tuple[str, dict]]:
-    return [(path, json.loads(doc)) for path, doc in con.execute("SELECT path, doc FROM documents ORDER BY seq")]
+def show_json(con, code: str):
+    """`show CODE --json` output for a UTF-8 stdout, or None."""
+    doc = show_doc(con, code)
+    return None if doc is None else json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+# Keys a show document adds to its record's own (model.ShowResult.to_dict).
+_SHOW_KEYS = ("schema_version", "display_code", "origin", "named_by", "contributors")
+
+
+def named_as_built(con, paths) -> bool:
+    """Whether the caller names the files as the index's builder did. The key
+    holds real paths, so `data/kb.json` and `/home/me/data/kb.json` share an
+    index; but results name files as the caller does (origins, contributors,
+    the text of override notes), so a differently named call must not be
+    answered from the stored documents: the caller then loads the files."""
+    built = [p for (p,) in con.execute("SELECT path FROM files ORDER BY seq")]
+    return built == [str(p) for p in paths]
+
+
+def show_result(con, code: str):
+    """kb.show(code) rebuilt from the index without loading the knowledge base
+    (100,000 records take seconds to load; this takes a millisecond), or None
+    if the code is not indexed. Files are named as the builder named them
+    (see named_as_built)."""
+    doc = show_doc(con, code)
+    if doc is None:
+        return None
+    from cptcli.model import CodeRecord, LayeredShowResult
+
+    status = {row["code"]: row.pop("in_knowledge_base") for row in doc["related"]}
+    record = CodeRecord.from_dict({k: v for k, v in doc.items() if k not in _SHOW_KEYS}, origin=doc["origin"])
+    return LayeredShowResult(record, tuple(doc["named_by"]), status, tuple(doc["contributors"]))
+
+
+def sources(con) -> dict:
+    """The knowledge base's merged sources registry (kb.sources)."""
+    from cptcli.model import Source
+
+    row = con.execute("SELECT value FROM meta WHERE name = 'sources'").fetchone()
+    return {s["file"]: Source.from_dict(s) for s in json.loads(row[0])}
+
+
 
 
 SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE files (seq INTEGER PRIMARY KEY, path TEXT NOT NULL);
 CREATE TABLE show_json (code TEXT PRIMARY KEY, text TEXT NOT NULL);
 """
 
 
+def shows(kb):
+    """(code, kb.show(code)) for every code, in O(records): kb.named_by scans
+    every record for one code, which for all of 100,000 codes is 10^10 steps
+    (hours). Here one pass collects who names whom, in the same order, and
+    kb.show answers from it. A test pins the result equal to kb.show's."""
+    naming: dict = {}
+    for rec in kb.records.values():
+        named = {r.code for r in rec.related}
+        named.update(c for x in rec.cross_references for c in x.codes)
+        named.discard(rec.code)
+        for code in named:
+            naming.setdefault(code, []).append(rec.code)
+    kb.named_by = lambda code: tuple(naming.get(code, ()))  # shadows the method on this instance only
+    try:
+        for code in kb.records:
+            yield code, kb.show(code)
+    finally:
+        del kb.named_by
+
+
 def build(kb, documents, key: str) -> bool:
-    """Write the index: each file's validated document, and every code's
-    `show --json` output as the JSON renderer draws it (UTF-8; the fast path
-    serves it only to a UTF-8 stdout). Built in a temporary file and renamed
+    """Write the index: the files it certifies valid (as the builder named
+    them; their documents are not copied: reading a file again costs what
+    reading a copy would, and knowledge.load then skips only validation), and every code's
+    `show --json` document (see show_json; the fast path serves it only to a
+    UTF-8 stdout). Built in a temporary file and renamed
     into place, so a crash leaves no half-written index. Returns False (the
     caller keeps its in-memory copy) when the cache directory cannot be written."""
+    import dataclasses
     import tempfile
-
-    from cptcli.render import json as render_json
 
     directory = cache_dir()
     try:
@@ -129,10 +199,11 @@ def build(kb, documents, key: str) -> bool:
     try:
         con = sqlite3.connect(tmp)
         con.executescript(SCHEMA)
-        con.executemany("INSERT INTO documents VALUES (?, ?, ?)",
-                        [(i, str(path), json.dumps(doc, ensure_ascii=False)) for i, (path, doc) in enumerate(documents)])
+        con.executemany("INSERT INTO files VALUES (?, ?)", [(i, str(path)) for i, (path, _) in enumerate(documents)])
         con.executemany("INSERT INTO show_json VALUES (?, ?)",
-                        [(code, render_json.dumps(kb.show(code), ascii_only=False)) for code in kb.records])
+                        ((code, json.dumps(show.to_dict(), ensure_ascii=False)) for code, show in shows(kb)))
+        con.execute("INSERT INTO meta VALUES ('sources', ?)",
+                    (json.dumps([dataclasses.asdict(src) for src in kb.sources.values()], ensure_ascii=False),))
         con.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
         con.commit()
         con.close()
