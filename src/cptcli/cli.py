@@ -288,11 +288,10 @@ def search(
     fmt: Optional[str] = FORMAT_OPTION,
 ) -> None:
     """Rank codes by how well they match a query; typo-tolerant."""
-    from cptcli.search import Searcher
+    from cptcli import views
 
     fmt = _format(json_, fmt)
-    kb = _kb()
-    hits = Searcher(kb).search(query, limit=limit, min_score=min_score)
+    hits = views.search_hits(_kb(), query, limit, min_score)
     if not hits:
         from cptcli.codes import printable
 
@@ -431,19 +430,10 @@ def icd(
     json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
 ) -> None:
     """Official description and billability of an ICD-10-CM code, and the CPT codes that list it."""
-    from cptcli import checks, codes
-    from cptcli.codesets import icd10
+    from cptcli import codes, views
 
-    wanted = codes.parse_icd10(code)
-    result = checks.icd_lookup(_kb(), icd10.codeset(), wanted)
-    if json_:
-        from cptcli.render import json as render_json
-
-        emit(render_json.dumps(result))
-    else:
-        from cptcli.render import table
-
-        emit(table.render(table.icd_result(result)))
+    codes.parse_icd10(code)  # malformed input fails (exit 2) before anything is loaded
+    emit(views.icd_text(_kb(), code, json_))
 
 
 @command(epilog="""\b

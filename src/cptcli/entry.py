@@ -36,7 +36,37 @@ def fast(argv):
         return _show_json(argv[1:-1], extra, bundled)
     if len(argv) >= 2 and argv[0] == "show":
         return _show_tables(argv[1:], extra, bundled)
+    if len(argv) == 3 and argv[0] == "search" and argv[2] == "--json" and not argv[1].startswith("-"):
+        return _answer(extra, bundled, lambda kb, views: _search_json(views.search_hits(kb, argv[1], 10, 40.0)))
+    if 2 <= len(argv) <= 3 and argv[0] == "icd" and not argv[1].startswith("-") and argv[2:] in ([], ["--json"]):
+        return _answer(extra, bundled, lambda kb, views: views.icd_text(kb, argv[1], argv[2:] == ["--json"]))
     return None
+
+
+def _answer(extra, bundled, body):
+    """Run a shared command body (cptcli.views) on the loaded knowledge base.
+    Any error, and an empty answer, falls through to the full CLI, which words
+    it; the defaults (search: 10 results, score 40) are the CLI's, and the
+    parity test fails if they drift."""
+    from cptcli import knowledge, views
+    from cptcli.errors import CptcliError
+
+    paths = knowledge.data_paths(extra, bundled)
+    if not paths:
+        return None
+    try:
+        text = body(knowledge.load(paths), views)
+    except CptcliError:
+        return None
+    return None if text is None else _write(text)
+
+
+def _search_json(hits):
+    if not hits:
+        return None  # "no code matches" is the full CLI's to word
+    from cptcli.render import json as render_json
+
+    return render_json.dumps(hits)
 
 
 def _options(argv):
