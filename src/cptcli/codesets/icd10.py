@@ -132,10 +132,6 @@ class CodeSet:
     def exists(self, code: str) -> bool:
         return self.get(code) is not None
 
-    def is_billable(self, code: str) -> bool:
-        found = self.get(code)
-        return bool(found and found.billable)
-
     def billable_under(self, code: str) -> list[IcdCode]:
         """The billable codes below a header, depth first in tabular order."""
         found = self.get(code)
