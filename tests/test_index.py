@@ -221,3 +221,20 @@ def test_fast_path_with_data_options_matches_typer_path(served, argv, cache, kb_
         assert results[0] == results[1]
     else:
         assert results[0] == (None, "", "")
+
+
+@pytest.mark.parametrize("argv", [["show", "20700", "--json"], ["show", "20700"]])
+def test_an_index_damaged_past_its_key_check_falls_through(argv, cache, monkeypatch, capsys):
+    import sqlite3
+
+    knowledge.load()
+    [name] = indexes(cache)
+    con = sqlite3.connect(cache / name)
+    con.execute("DROP TABLE show_json")
+    con.commit()
+    con.close()
+    out = _Utf8Out()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert entry.fast(argv) is None and out.getvalue() == ""
+    monkeypatch.setattr(sys, "stdout", _Utf8Out())
+    assert run(argv) == 0

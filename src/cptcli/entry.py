@@ -95,29 +95,19 @@ def _show_tables(args, extra=(), bundled=True):
     and, when the index exists, loading the knowledge base: the records asked
     for are rebuilt from the index alone, so a 100,000-code base answers as
     fast as the bundled one."""
-    if any(a.startswith("-") for a in args):
+    found = _indexed(args, extra, bundled)
+    if found is None:
         return None
-    from cptcli import index
-    from cptcli.codes import parse_cpt
-    from cptcli.errors import CptcliError
-
-    try:
-        wanted = [parse_cpt(a).code for a in args]
-        paths = index.data_files(extra, bundled)
-        key = index.key_for(paths)
-    except (CptcliError, OSError):
-        return None
-    if not paths:
-        return None
-    con = index.open_index(key)
-    if con is not None and not index.named_as_built(con, paths):
-        con.close()
-        con = None
+    wanted, paths, con = found
     if con is None:
         return _show_tables_loaded(wanted, paths)
+    from cptcli import index
+
     try:
         results = [index.show_result(con, code) for code in wanted]
         sources = index.sources(con) if None not in results else None
+    except index.sqlite3.Error:
+        return None  # damaged past its key check: the full CLI reads the files themselves
     finally:
         con.close()
     if sources is None:
@@ -141,10 +131,11 @@ def _show_tables_loaded(wanted, paths):
     return _write(render_tables(results, kb.sources))
 
 
-def _show_json(args, extra=(), bundled=True):
+def _indexed(args, extra, bundled):
+    """For a plain `show CODE...`: (codes, files, open index or None), or None
+    to fall through. An index built through other names of the files is not
+    used: output must name files as this caller does."""
     if any(a.startswith("-") for a in args):  # options, batch '-': the full CLI's job
-        return None
-    if (sys.stdout.encoding or "").lower() not in ("utf-8", "utf8"):
         return None
     from cptcli import index
     from cptcli.codes import parse_cpt
@@ -156,13 +147,28 @@ def _show_json(args, extra=(), bundled=True):
         key = index.key_for(paths)
     except (CptcliError, OSError):
         return None
-    con = index.open_index(key) if paths else None
-    if con is None:
+    if not paths:
         return None
+    con = index.open_index(key)
+    if con is not None and not index.named_as_built(con, paths):
+        con.close()
+        con = None
+    return wanted, paths, con
+
+
+def _show_json(args, extra=(), bundled=True):
+    if (sys.stdout.encoding or "").lower() not in ("utf-8", "utf8"):
+        return None
+    found = _indexed(args, extra, bundled)
+    if found is None or found[2] is None:
+        return None
+    wanted, _, con = found
+    from cptcli import index
+
     try:
-        if not index.named_as_built(con, paths):
-            return None
         docs = [index.show_doc(con, code) for code in wanted]
+    except index.sqlite3.Error:
+        return None  # damaged past its key check: the full CLI reads the files themselves
     finally:
         con.close()
     if None in docs:
