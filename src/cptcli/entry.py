@@ -173,10 +173,7 @@ def _show_json(args, extra=(), bundled=True):
         con.close()
     if None in docs:
         return None
-    import json
-
-    out = docs[0] if len(docs) == 1 else docs
-    return _write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    return _write(index.show_text(docs))
 
 
 def _write(text: str) -> int:

@@ -106,10 +106,10 @@ def show_doc(con, code: str):
     return None if row is None else json.loads(row[0])
 
 
-def show_json(con, code: str):
-    """`show CODE --json` output for a UTF-8 stdout, or None."""
-    doc = show_doc(con, code)
-    return None if doc is None else json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+def show_text(docs) -> str:
+    """`show --json` output for indexed documents: one object for one code, else
+    an array, indented exactly as the JSON renderer indents (for a UTF-8 stdout)."""
+    return json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2) + "\n"
 
 
 # Keys a show document adds to its record's own (model.ShowResult.to_dict).
@@ -149,8 +149,6 @@ def sources(con) -> dict:
     return {s["file"]: Source.from_dict(s) for s in json.loads(row[0])}
 
 
-
-
 SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (seq INTEGER PRIMARY KEY, path TEXT NOT NULL);
@@ -158,36 +156,16 @@ CREATE TABLE show_json (code TEXT PRIMARY KEY, text TEXT NOT NULL);
 """
 
 
-def shows(kb):
-    """(code, kb.show(code)) for every code, in O(records): kb.named_by scans
-    every record for one code, which for all of 100,000 codes is 10^10 steps
-    (hours). Here one pass collects who names whom, in the same order, and
-    kb.show answers from it. A test pins the result equal to kb.show's."""
-    naming: dict = {}
-    for rec in kb.records.values():
-        named = {r.code for r in rec.related}
-        named.update(c for x in rec.cross_references for c in x.codes)
-        named.discard(rec.code)
-        for code in named:
-            naming.setdefault(code, []).append(rec.code)
-    kb.named_by = lambda code: tuple(naming.get(code, ()))  # shadows the method on this instance only
-    try:
-        for code in kb.records:
-            yield code, kb.show(code)
-    finally:
-        del kb.named_by
-
-
 def build(kb, documents, key: str) -> bool:
-    """Write the index: the files it certifies valid (as the builder named
-    them; their documents are not copied: reading a file again costs what
-    reading a copy would, and knowledge.load then skips only validation), and every code's
-    `show --json` document (see show_json; the fast path serves it only to a
-    UTF-8 stdout). Built in a temporary file and renamed
-    into place, so a crash leaves no half-written index. Returns False (the
-    caller keeps its in-memory copy) when the cache directory cannot be written."""
-    import dataclasses
+    """Write the index: the files it certifies valid, as the builder named them
+    (their documents are not copied: reading a file again costs what reading a
+    copy would, and knowledge.load then skips only validation), and every code's
+    `show --json` document. Built in a temporary file and renamed into place, so
+    a crash leaves no half-written index. Returns False (the caller keeps its
+    in-memory copy) when the cache directory cannot be written."""
     import tempfile
+
+    from cptcli.model import plain
 
     directory = cache_dir()
     try:
@@ -201,9 +179,9 @@ def build(kb, documents, key: str) -> bool:
         con.executescript(SCHEMA)
         con.executemany("INSERT INTO files VALUES (?, ?)", [(i, str(path)) for i, (path, _) in enumerate(documents)])
         con.executemany("INSERT INTO show_json VALUES (?, ?)",
-                        ((code, json.dumps(show.to_dict(), ensure_ascii=False)) for code, show in shows(kb)))
+                        ((code, json.dumps(kb.show(code).to_dict(), ensure_ascii=False)) for code in kb.records))
         con.execute("INSERT INTO meta VALUES ('sources', ?)",
-                    (json.dumps([dataclasses.asdict(src) for src in kb.sources.values()], ensure_ascii=False),))
+                    (json.dumps([plain(src) for src in kb.sources.values()], ensure_ascii=False),))
         con.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
         con.commit()
         con.close()

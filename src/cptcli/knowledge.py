@@ -107,6 +107,8 @@ class KnowledgeBase:
     # Each file's own record for a code, in load order: the merged record
     # cannot say which file a row came from, and errors must name that file.
     layers: dict[str, tuple[CodeRecord, ...]] = field(default_factory=dict)
+    # code -> codes naming it; derived from records, so reset whenever they change.
+    _naming: Optional[dict] = field(default=None, repr=False, compare=False)
 
     # -- building -------------------------------------------------------
     def add_document(self, doc: dict, path: Path) -> None:
@@ -116,6 +118,7 @@ class KnowledgeBase:
         the earlier value stays and an "override" note naming the file records
         the disagreement. Only a value the earlier files leave empty (no
         descriptor, add-on status not stated) is filled in, with its sources."""
+        self._naming = None
         seen: set[str] = set()
         for i, raw in enumerate(doc["codes"]):
             code = raw["code"]
@@ -191,6 +194,7 @@ class KnowledgeBase:
         for problem in self.reference_problems():
             raise DataError(problem)
         self.records = dict(sorted(self.records.items()))
+        self._naming = None
 
     # -- look-ups -------------------------------------------------------
     def get(self, code: str) -> CodeRecord:
@@ -214,13 +218,19 @@ class KnowledgeBase:
         return sorted((c for c in self.records if c[:4].isdigit()), key=distance)[:limit]
 
     def named_by(self, code: str) -> tuple[str, ...]:
-        """Codes whose related table or cross-references list `code`."""
-        out = []
-        for rec in self.records.values():
-            if rec.code != code and (any(r.code == code for r in rec.related)
-                                     or any(code in x.codes for x in rec.cross_references)):
-                out.append(rec.code)
-        return tuple(out)
+        """Codes whose related table or cross-references list `code`, in code
+        order. The reverse map is built once, in one pass: scanning every record
+        for each code would take hours over all of a 100,000-code base."""
+        if self._naming is None:
+            naming: dict[str, list[str]] = {}
+            for rec in self.records.values():
+                named = {r.code for r in rec.related}
+                named.update(c for x in rec.cross_references for c in x.codes)
+                named.discard(rec.code)
+                for c in named:
+                    naming.setdefault(c, []).append(rec.code)
+            self._naming = naming
+        return tuple(self._naming.get(code, ()))
 
     def show(self, code: str) -> LayeredShowResult:
         rec = self.get(code)
