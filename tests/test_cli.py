@@ -143,3 +143,12 @@ def test_real_subprocess_missing_data_exits_3(tmp_path):
     p = subprocess_cli("--no-bundled", "--data", str(tmp_path / "nope.json"), "show", "20700")
     assert p.returncode == 3 and p.stdout == b""
     assert p.stderr.decode() == f"cptcli: error: {tmp_path / 'nope.json'}: knowledge base file not found\n"
+
+
+def test_source_labels_shorten_only_seed_file_names():
+    from cptcli.model import source_label
+
+    assert source_label("000_944fcdce29adbcd4.txt") == "000"
+    # A user's file keeps its name: cutting at the first underscore would say "my".
+    assert source_label("my_payer_policy.pdf") == "my_payer_policy.pdf"
+    assert source_label("my-payer-policy.pdf") == "my-payer-policy.pdf"

@@ -12,16 +12,17 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Optional
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cptcli.errors import NotFoundError
 from cptcli.knowledge import KnowledgeBase
-from cptcli.model import SCHEMA_VERSION, CodeRecord, Modifier, Note
+from cptcli.model import SCHEMA_VERSION, CodeRecord, Modifier, Note, plain, source_labels
 
 REGISTRY = "cptcli modifier registry (codes.json \"modifiers\")"
 TAXONOMY = "cptcli verified NUCC taxonomy list (codes.json \"taxonomy_codes\")"
 # Header codes can have hundreds of billable codes below them (S32 has 500+).
 MAX_LISTED = 12
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 # -- results ---------------------------------------------------------------------
@@ -50,7 +51,7 @@ class Finding:
     noted: Optional[bool] = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return plain(self)
 
 
 def _counts(findings) -> dict:
@@ -135,7 +136,7 @@ class IcdResult:
 
     def to_dict(self) -> dict:
         d = {"schema_version": SCHEMA_VERSION}
-        d.update(asdict(self))
+        d.update(plain(self))
         d["header"] = not self.billable
         return d
 
@@ -164,8 +165,8 @@ class ModifierResult:
 
     def to_dict(self) -> dict:
         d = {"schema_version": SCHEMA_VERSION, "modifier": self.modifier, "in_registry": self.entry is not None}
-        d["registry"] = asdict(self.entry) if self.entry else None
-        d["listed_by"] = [asdict(x) for x in self.listed_by]
+        d["registry"] = plain(self.entry) if self.entry else None
+        d["listed_by"] = [plain(x) for x in self.listed_by]
         return d
 
 
@@ -200,10 +201,6 @@ def taxonomy_matches(stated: str, nucc_name: str) -> bool:
     return bool(wanted) and wanted <= stated_words
 
 
-def _noted(rec: CodeRecord, subject: str) -> bool:
-    return any(n.subject == subject for n in rec.notes)
-
-
 def _notes(rec: CodeRecord, subject: str) -> tuple[Note, ...]:
     return tuple(n for n in rec.notes if n.subject == subject)
 
@@ -222,21 +219,14 @@ def audit(kb: KnowledgeBase, icd: Callable) -> AuditReport:
         found += _audit_taxonomy(kb, rec)
         found += _audit_diagnoses(rec, codeset)
         for f in found:
-            findings.append(_replace(f, noted=_noted(rec, f.subject)))
+            findings.append(replace(f, noted=bool(_notes(rec, f.subject))))
         for n in rec.notes:
             if n.kind in ("conflict", "truncation"):
                 findings.append(Finding("warning", n.kind, n.subject, n.text, rec.code, n.sources, rec.origin,
                                         n.authority, noted=True))
-    order = {"error": 0, "warning": 1, "info": 2}
-    findings.sort(key=lambda f: (order[f.severity], f.code or "", f.kind, f.subject))
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.code or "", f.kind, f.subject))
     authorities = {"icd10cm": codeset.authority, "modifiers": REGISTRY, "taxonomy": TAXONOMY}
     return AuditReport(tuple(findings), authorities, tuple(str(p) for p in kb.files))
-
-
-def _replace(f: Finding, **changes) -> Finding:
-    from dataclasses import replace
-
-    return replace(f, **changes)
 
 
 def _audit_modifiers(kb: KnowledgeBase, rec: CodeRecord) -> list[Finding]:
@@ -292,11 +282,11 @@ def _audit_diagnoses(rec: CodeRecord, codeset) -> list[Finding]:
                                rec.code, row.sources, rec.origin, codeset.authority, row.description))
             continue
         if not official.billable:
+            billable = codeset.billable_under(row.code)
             out.append(Finding("error", "icd-header", subject,
-                               f"{row.code} is a header, not billable; report one of: "
-                               f"{_list_codes(codeset.billable_under(row.code))}",
+                               f"{row.code} is a header, not billable; report one of: {_list_codes(billable)}",
                                rec.code, row.sources, rec.origin, codeset.authority, row.description,
-                               ", ".join(c.code for c in codeset.billable_under(row.code))))
+                               ", ".join(c.code for c in billable)))
         if row.description:
             verdict = compare_names(row.description, official.description)
             if verdict != "same":
@@ -330,8 +320,7 @@ def check(kb: KnowledgeBase, icd: Callable, code: str, with_codes: Iterable[str]
         codeset = icd()
         authorities["icd10cm"] = codeset.authority
         issues += _check_diagnoses(rec, codeset, diagnoses)
-    order = {"error": 0, "warning": 1, "info": 2}
-    issues.sort(key=lambda f: order[f.severity])
+    issues.sort(key=lambda f: SEVERITY_ORDER[f.severity])
     return CheckReport(rec.code, rec.display_code, rec.is_add_on, with_codes, modifiers, diagnoses,
                        tuple(issues), authorities)
 
@@ -454,7 +443,7 @@ def _check_diagnoses(rec: CodeRecord, codeset, diagnoses: tuple[str, ...]) -> li
 
 
 def _srcs(sources: Iterable[str]) -> str:
-    return ", ".join(s.split("_", 1)[0] for s in sources) or "a document"
+    return source_labels(sources) or "a document"
 
 
 # -- reverse look-ups ----------------------------------------------------------

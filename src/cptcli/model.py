@@ -2,11 +2,24 @@
 validated, so constructors trust their input's shape and do no I/O."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional
 
 # Version of the JSON documents cptcli prints (not of the data file's format).
 SCHEMA_VERSION = 1
+
+
+def source_label(source: str) -> str:
+    """'000_944fcdce29adbcd4.txt' -> '000', the short id tables and messages cite
+    for a seed document; any other file (a user's 'my_payer_policy.pdf') keeps
+    its whole name rather than being cut to 'my'."""
+    m = re.fullmatch(r"(\d{3})_[0-9a-f]+\.txt", source)
+    return m.group(1) if m else source
+
+
+def source_labels(sources) -> str:
+    return ", ".join(source_label(s) for s in sources)
 
 
 def plain(value: Any) -> Any:

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cptcli.model import CodeRecord, Fact, Note, ShowResult, Source
+from cptcli.model import source_label, source_labels, CodeRecord, Fact, Note, ShowResult, Source
 
 
 def render(renderables: Iterable, width: Optional[int] = None) -> str:
@@ -39,16 +39,6 @@ def _terminal_width() -> int:
     return 100
 
 
-def short(source: str) -> str:
-    """'000_944fcdce29adbcd4.txt' -> '000': the label tables use for a source."""
-    head = source.split("_", 1)[0]
-    return head if head and head != source else source
-
-
-def _srcs(sources: Iterable[str]) -> str:
-    return ", ".join(short(s) for s in sources)
-
-
 def _table(title: str, columns: list[str]) -> Table:
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False,
               title_style="bold")
@@ -63,7 +53,7 @@ def _facts_block(title: str, facts: tuple[Fact, ...]) -> Optional[Table]:
     t = _table(title, ["Text", "Source"])
     for f in facts:
         text = f.text + (f"\n{f.copyright}" if f.copyright else "")
-        t.add_row(text, _srcs(f.sources))
+        t.add_row(text, source_labels(f.sources))
     return t
 
 
@@ -91,12 +81,12 @@ def header(rec: CodeRecord) -> Panel:
     flags.append(f"{rec.completeness} record")
     body = Text()
     body.append(rec.title.text, style="bold")
-    body.append(f"  [{_srcs(rec.title.sources)}]\n")
+    body.append(f"  [{source_labels(rec.title.sources)}]\n")
     body.append(" · ".join(flags) + "\n")
     if rec.descriptor:
         label = "Official descriptor" if rec.descriptor.official else "Descriptor as the source gives it (not the AMA text)"
         body.append(f"\n{label}: ", style="bold")
-        body.append(f"{rec.descriptor.text}  [{_srcs(rec.descriptor.sources)}]")
+        body.append(f"{rec.descriptor.text}  [{source_labels(rec.descriptor.sources)}]")
         if rec.descriptor.copyright:
             body.append(f"\n{rec.descriptor.copyright}")
     else:
@@ -117,7 +107,7 @@ def show(result: ShowResult, sources: dict[str, Source]) -> list:
     for label, items in (("Service type", rec.service_type), ("Place of service", rec.sites_of_service),
                          ("Specialties", rec.specialties), ("Typical payers", rec.payers)):
         for f in items:
-            facts.add_row(label, f.text, _srcs(f.sources))
+            facts.add_row(label, f.text, source_labels(f.sources))
     if facts.row_count:
         parts.append(facts)
 
@@ -126,13 +116,13 @@ def show(result: ShowResult, sources: dict[str, Source]) -> list:
         t = _table("Modifiers", ["Modifier", "Description", "When to use", "Data note", "Source"])
         for r in rec.modifiers:
             t.add_row(r.modifier, r.description or "—", r.when_to_use or "—", _check_cell(notes.get(r.modifier, [])),
-                      _srcs(r.sources))
+                      source_labels(r.sources))
         parts.append(t)
     if rec.taxonomy:
         notes = _notes_for(rec.notes, "taxonomy")
         t = _table("Provider taxonomy", ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
         for r in rec.taxonomy:
-            t.add_row(r.code, r.specialty or "—", r.notes or "—", _check_cell(notes.get(r.code, [])), _srcs(r.sources))
+            t.add_row(r.code, r.specialty or "—", r.notes or "—", _check_cell(notes.get(r.code, [])), source_labels(r.sources))
         parts.append(t)
     if rec.diagnoses:
         notes = _notes_for(rec.notes, "diagnoses")
@@ -140,13 +130,13 @@ def show(result: ShowResult, sources: dict[str, Source]) -> list:
                                            "Data note", "Source"])
         for r in rec.diagnoses:
             t.add_row(r.code, r.description or "—", r.relevance or "—", _check_cell(notes.get(r.code, [])),
-                      _srcs(r.sources))
+                      source_labels(r.sources))
         parts.append(t)
     if rec.related:
         t = _table("Related CPT codes", ["Code", "Description", "Relationship", "In knowledge base", "Source"])
         for r in rec.related:
             t.add_row(r.code, r.description or "—", r.relationship or "—",
-                      result.related_status.get(r.code) or "no", _srcs(r.sources))
+                      result.related_status.get(r.code) or "no", source_labels(r.sources))
         parts.append(t)
     for title, facts in (("Documentation requirements", rec.documentation),):
         block = _facts_block(title, facts)
@@ -154,19 +144,19 @@ def show(result: ShowResult, sources: dict[str, Source]) -> list:
     if rec.cross_references:
         t = _table("Cross-references", ["Text", "Codes", "Source"])
         for x in rec.cross_references:
-            t.add_row(x.text, ", ".join(x.codes), _srcs(x.sources))
+            t.add_row(x.text, ", ".join(x.codes), source_labels(x.sources))
         parts.append(t)
     if result.named_by:
         parts.append(Text(f"Named by: {', '.join(result.named_by)}"))
     if rec.notes:
         t = _table("Data notes (conflicts, truncations, corrections)", ["Kind", "About", "Note", "Authority", "Source"])
         for n in rec.notes:
-            t.add_row(n.kind, n.subject, n.text, n.authority or "—", _srcs(n.sources))
+            t.add_row(n.kind, n.subject, n.text, n.authority or "—", source_labels(n.sources))
         parts.append(t)
     t = _table("Sources", ["Id", "File", "Title"])
     for s in rec.all_sources():
         src = sources.get(s)
-        t.add_row(short(s), s, src.title if src else "—")
+        t.add_row(source_label(s), s, src.title if src else "—")
     parts.append(t)
     return parts
 
@@ -219,7 +209,7 @@ def _findings_table(title: str, findings, with_code: bool) -> list:
         text = f.message
         if f.stated and f.official and f.stated not in f.message:
             text += f"\n  row says: {f.stated}\n  official: {f.official}"
-        row += [f.subject, text, f"[{numbers[f.authority]}]" if f.authority else "—", _srcs(f.sources) or "—"]
+        row += [f.subject, text, f"[{numbers[f.authority]}]" if f.authority else "—", source_labels(f.sources) or "—"]
         t.add_row(*row)
     return [t] + ([legend] if legend is not None else [])
 
@@ -277,7 +267,7 @@ def icd_result(result) -> list:
         for x in result.listed_by:
             official = "same" if x.description_matches else result.description
             t.add_row(x.display_code, x.description or "—", official, x.relevance or "—",
-                      _check_cell(list(x.notes)), _srcs(x.sources))
+                      _check_cell(list(x.notes)), source_labels(x.sources))
         parts.append(t)
     else:
         parts.append(Text(f"No code in the knowledge base lists {result.code}.", style="italic"))
@@ -312,7 +302,7 @@ def modifier_result(result) -> list:
                     "Source"])
         for x in result.listed_by:
             t.add_row(x.display_code, x.description or "—", x.when_to_use or "—", _NAME_CHECK[x.name_check],
-                      _check_cell(list(x.notes)), _srcs(x.sources))
+                      _check_cell(list(x.notes)), source_labels(x.sources))
         parts.append(t)
     else:
         parts.append(Text(f"No document lists {result.modifier} for a code in the knowledge base.", style="italic"))
