@@ -41,6 +41,12 @@ def plain(value: Any) -> Any:
 _FIELD_NAMES: dict = {}
 
 
+def _row_from_dict(cls, d: dict):
+    """The table-row classes share one shape: a key column, two optional cells, sources."""
+    key, first, second, _ = (f.name for f in fields(cls))
+    return cls(d[key], d.get(first), d.get(second), tuple(d["sources"]))
+
+
 def _tuple(items, cls):
     return tuple(cls.from_dict(i) for i in items or ())
 
@@ -103,9 +109,7 @@ class ModifierRow:
     when_to_use: Optional[str]
     sources: tuple[str, ...]
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "ModifierRow":
-        return cls(d["modifier"], d.get("description"), d.get("when_to_use"), tuple(d["sources"]))
+    from_dict = classmethod(_row_from_dict)
 
     @property
     def key(self) -> str:
@@ -119,9 +123,7 @@ class TaxonomyRow:
     notes: Optional[str]
     sources: tuple[str, ...]
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "TaxonomyRow":
-        return cls(d["code"], d.get("specialty"), d.get("notes"), tuple(d["sources"]))
+    from_dict = classmethod(_row_from_dict)
 
     @property
     def key(self) -> str:
@@ -135,9 +137,7 @@ class DiagnosisRow:
     relevance: Optional[str]
     sources: tuple[str, ...]
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "DiagnosisRow":
-        return cls(d["code"], d.get("description"), d.get("relevance"), tuple(d["sources"]))
+    from_dict = classmethod(_row_from_dict)
 
     @property
     def key(self) -> str:
@@ -151,9 +151,7 @@ class RelatedCode:
     relationship: Optional[str]
     sources: tuple[str, ...]
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "RelatedCode":
-        return cls(d["code"], d.get("description"), d.get("relationship"), tuple(d["sources"]))
+    from_dict = classmethod(_row_from_dict)
 
     @property
     def key(self) -> str:
