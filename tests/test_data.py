@@ -1,5 +1,4 @@
 """The bundled knowledge base: schema, provenance and the source documents' tables, row for row."""
-import json
 import re
 
 import jsonschema

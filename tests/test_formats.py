@@ -3,7 +3,6 @@ import csv
 import importlib.metadata
 import io
 import json
-import subprocess
 
 import pytest
 

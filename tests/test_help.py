@@ -1,7 +1,6 @@
 """Every example in every command's --help runs as printed: no traceback, no
 jq error, and an exit status the help documents."""
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path

@@ -3,7 +3,6 @@ on any change (never a stale answer), never trusted when corrupt; and the fast
 entry path, which must answer exactly as the Typer path does."""
 import io
 import json
-import os
 import shutil
 import sys
 

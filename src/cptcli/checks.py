@@ -201,10 +201,6 @@ def taxonomy_matches(stated: str, nucc_name: str) -> bool:
     return bool(wanted) and wanted <= stated_words
 
 
-def _notes(rec: CodeRecord, subject: str) -> tuple[Note, ...]:
-    return tuple(n for n in rec.notes if n.subject == subject)
-
-
 # -- audit ---------------------------------------------------------------------
 
 def audit(kb: KnowledgeBase, icd: Callable) -> AuditReport:
@@ -219,7 +215,7 @@ def audit(kb: KnowledgeBase, icd: Callable) -> AuditReport:
         found += _audit_taxonomy(kb, rec)
         found += _audit_diagnoses(rec, codeset)
         for f in found:
-            findings.append(replace(f, noted=bool(_notes(rec, f.subject))))
+            findings.append(replace(f, noted=bool(rec.notes_about(f.subject))))
         for n in rec.notes:
             if n.kind in ("conflict", "truncation"):
                 findings.append(Finding("warning", n.kind, n.subject, n.text, rec.code, n.sources, rec.origin,
@@ -329,7 +325,7 @@ def _check_add_on(kb: KnowledgeBase, rec: CodeRecord, with_codes: tuple[str, ...
     out = []
     add_on_sources = rec.add_on.sources if rec.add_on else ()
     if rec.is_add_on and not with_codes:
-        hints = _notes(rec, "primary_procedure")
+        hints = rec.notes_about("primary_procedure")
         hint = (" " + " ".join(n.text for n in hints)) if hints else \
             " The documents name no primary procedure for it."
         quote = f" ({_srcs(add_on_sources)}: \"{rec.add_on.quote}\")" if rec.add_on.quote else ""
@@ -372,7 +368,7 @@ def _check_modifiers(kb: KnowledgeBase, rec: CodeRecord, modifiers: tuple[str, .
         row = rows.get(m)
         if entry is None:
             listed = f"; {_srcs(row.sources)} lists it for {rec.code} as {row.description!r}" if row else ""
-            curated = "".join(f" Data note: {n.text}" for n in _notes(rec, subject) if n.kind == "correction")
+            curated = "".join(f" Data note: {n.text}" for n in rec.notes_about(subject) if n.kind == "correction")
             out.append(Finding("error", "modifier-unknown", subject,
                                f"{m} is not in cptcli's modifier registry, so it cannot be checked{listed}.{curated}",
                                rec.code, row.sources if row else (), rec.origin, REGISTRY))
@@ -468,7 +464,7 @@ def icd_lookup(kb: KnowledgeBase, codeset, code: str) -> IcdResult:
     for rec, row in kb.rows_listing("diagnoses", code):
         same = compare_names(row.description, official.description) == "same" if row.description else None
         listings.append(IcdListing(rec.code, rec.display_code, rec.title.text, row.description, row.relevance,
-                                   row.sources, same, _notes(rec, f"diagnoses/{code}")))
+                                   row.sources, same, rec.notes_about(f"diagnoses/{code}")))
     return IcdResult(code, official.description, official.billable, children, billable, parent,
                      tuple(listings), codeset.authority)
 
@@ -488,7 +484,7 @@ def modifier_lookup(kb: KnowledgeBase, modifier: str) -> ModifierResult:
     for rec, row in kb.rows_listing("modifiers", modifier):
         verdict = compare_names(row.description, entry.name) if entry and row.description else None
         listings.append(ModifierListing(rec.code, rec.display_code, row.description, row.when_to_use, row.sources,
-                                        verdict, _notes(rec, f"modifiers/{modifier}")))
+                                        verdict, rec.notes_about(f"modifiers/{modifier}")))
     if entry is None and not listings:
         raise NotFoundError(f"modifier {modifier} is not in the registry and no document lists it")
     return ModifierResult(modifier, entry, tuple(listings))

@@ -7,7 +7,6 @@ edited file can be fixed from the one error line.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Optional

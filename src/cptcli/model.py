@@ -276,6 +276,10 @@ class CodeRecord:
     def is_add_on(self) -> Optional[bool]:
         return self.add_on.value if self.add_on else None
 
+    def notes_about(self, subject: str) -> tuple["Note", ...]:
+        """The data notes on one subject, e.g. 'modifiers/AS' or 'descriptor'."""
+        return tuple(n for n in self.notes if n.subject == subject)
+
     @property
     def display_code(self) -> str:
         # The CPT book marks add-on codes with a leading "+".

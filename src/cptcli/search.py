@@ -465,8 +465,8 @@ class Searcher:
                 if rec.code.startswith(q)]
 
     def _row_note(self, rec: CodeRecord, subject: str) -> Optional[str]:
-        for n in rec.notes:
-            if n.subject == subject and n.kind in ("correction", "conflict"):
+        for n in rec.notes_about(subject):
+            if n.kind in ("correction", "conflict"):
                 return f"{n.kind}: {n.correction}" if n.correction else f"{n.kind}: {n.text}"
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Optional, Sequence
 
 from cptcli.errors import UsageError
-from cptcli.model import Note, ShowResult, Source, cited_sources
+from cptcli.model import ShowResult, Source, cited_sources
 
 # Order is the order of the full output.
 SECTIONS = ("facts", "modifiers", "taxonomy", "diagnoses", "related", "cross_references", "notes", "sources")
@@ -84,8 +84,8 @@ def _srcs(sources: Iterable[str]) -> str:
     return "; ".join(sources)
 
 
-def _data_note(notes: tuple[Note, ...], subject: str) -> Optional[str]:
-    found = [f"{n.kind}: {n.correction}" if n.correction else n.kind for n in notes if n.subject == subject]
+def _data_note(rec, subject: str) -> Optional[str]:
+    found = [f"{n.kind}: {n.correction}" if n.correction else n.kind for n in rec.notes_about(subject)]
     return "; ".join(found) or None
 
 
@@ -106,13 +106,13 @@ def rows(section: str, result: ShowResult, sources: dict[str, Source]) -> list[t
         out += [(c, "knowledge_base_file", path, None, "") for path in contributors]
         return out
     if section == "modifiers":
-        return [(c, r.modifier, r.description, r.when_to_use, _data_note(rec.notes, f"modifiers/{r.modifier}"),
+        return [(c, r.modifier, r.description, r.when_to_use, _data_note(rec, f"modifiers/{r.modifier}"),
                  _srcs(r.sources)) for r in rec.modifiers]
     if section == "taxonomy":
-        return [(c, r.code, r.specialty, r.notes, _data_note(rec.notes, f"taxonomy/{r.code}"), _srcs(r.sources))
+        return [(c, r.code, r.specialty, r.notes, _data_note(rec, f"taxonomy/{r.code}"), _srcs(r.sources))
                 for r in rec.taxonomy]
     if section == "diagnoses":
-        return [(c, r.code, r.description, r.relevance, _data_note(rec.notes, f"diagnoses/{r.code}"),
+        return [(c, r.code, r.description, r.relevance, _data_note(rec, f"diagnoses/{r.code}"),
                  _srcs(r.sources)) for r in rec.diagnoses]
     if section == "related":
         return [(c, r.code, r.description, r.relationship, result.related_status.get(r.code), _srcs(r.sources))
