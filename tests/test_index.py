@@ -42,12 +42,17 @@ def test_index_built_once_then_reused(cache, kb_file):
 
 def test_a_changed_file_means_a_rebuild_never_a_stale_answer(cache, kb_file):
     knowledge.load([kb_file])
+    [before] = indexes(cache)
     doc = json.loads(kb_file.read_text(encoding="utf-8"))
     doc["codes"][0]["title"]["text"] = "Changed title"
     doc["codes"][0]["title"]["sources"] = ["000_944fcdce29adbcd4.txt"]
     kb_file.write_text(json.dumps(doc), encoding="utf-8")
     assert knowledge.load([kb_file]).get("20700").title.text == "Changed title"
-    assert len(indexes(cache)) == 2
+    # The new index replaced the old one: an edited 100 MB file leaves no 300 MB orphan.
+    assert indexes(cache) == [before]
+    con = index.open_for([kb_file])
+    assert index.show_doc(con, "20700")["title"]["text"] == "Changed title"
+    con.close()
 
 
 def test_a_new_tool_version_means_a_rebuild(cache, kb_file, monkeypatch):
@@ -232,7 +237,7 @@ def test_an_index_damaged_past_its_key_check_falls_through(argv, cache, monkeypa
     knowledge.load()
     [name] = indexes(cache)
     con = sqlite3.connect(cache / name)
-    con.execute("DROP TABLE show_json")
+    con.execute("DROP TABLE codes")
     con.commit()
     con.close()
     out = _Utf8Out()
@@ -240,3 +245,39 @@ def test_an_index_damaged_past_its_key_check_falls_through(argv, cache, monkeypa
     assert entry.fast(argv) is None and out.getvalue() == ""
     monkeypatch.setattr(sys, "stdout", _Utf8Out())
     assert run(argv) == 0
+
+
+@pytest.mark.parametrize("table", ["terms", "codes", "rows"])
+def test_search_through_a_damaged_index_searches_the_files(table, cache):
+    import sqlite3
+
+    from cptcli import views
+
+    paths = index.data_files()
+    knowledge.load()
+    queries = ["baclofen pump removal", "20700", "M54.16", "modifier 59"]
+    expected = [views.search_hits(paths, q, 10, 40.0) for q in queries]
+    assert [h.code for h in expected[0]][:1] == ["20701"]
+    [name] = indexes(cache)
+    con = sqlite3.connect(cache / name)
+    con.execute(f"DROP TABLE {table}")
+    con.commit()
+    con.close()
+    assert [views.search_hits(paths, q, 10, 40.0) for q in queries] == expected
+
+
+def test_stored_show_text_is_the_json_renderer_s_document(tmp_path):
+    """The index stores ShowResult.json_text(); it must be to_dict() exactly,
+    key order included, layered records (contributors, override notes) too."""
+    from pathlib import Path
+
+    example = json.loads((Path(__file__).parent / "fixtures" / "example_user_kb.json").read_text(encoding="utf-8"))
+    example["codes"][0]["title"]["text"] = "A title that differs from the bundled one"
+    user = tmp_path / "user.json"
+    user.write_text(json.dumps(example), encoding="utf-8")
+    kb = knowledge.load(knowledge.data_paths([str(user)]))
+    results = [kb.show(code) for code in kb.records]
+    assert any(r.contributors[1:] for r in results)
+    assert any(n.kind == "override" for r in results for n in r.record.notes)
+    for r in results:
+        assert r.json_text() == json.dumps(r.to_dict(), ensure_ascii=False)

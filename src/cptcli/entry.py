@@ -37,7 +37,7 @@ def fast(argv):
     if len(argv) >= 2 and argv[0] == "show":
         return _show_tables(argv[1:], extra, bundled)
     if len(argv) == 3 and argv[0] == "search" and argv[2] == "--json" and not argv[1].startswith("-"):
-        return _answer(extra, bundled, lambda kb, views: _search_json(views.search_hits(kb, argv[1], 10, 40.0)))
+        return _search_json(argv[1], extra, bundled)
     if 2 <= len(argv) <= 3 and argv[0] == "icd" and not argv[1].startswith("-") and argv[2:] in ([], ["--json"]):
         return _answer(extra, bundled, lambda kb, views: views.icd_text(kb, argv[1], argv[2:] == ["--json"]))
     return None
@@ -61,12 +61,24 @@ def _answer(extra, bundled, body):
     return None if text is None else _write(text)
 
 
-def _search_json(hits):
+def _search_json(query, extra, bundled):
+    """Through the index, without loading the knowledge base or the model. The
+    defaults (10 results, score 40) are the CLI's; the parity test fails if they drift."""
+    from cptcli import index, views
+    from cptcli.errors import CptcliError
+
+    paths = index.data_files(extra, bundled)
+    if not paths:
+        return None
+    try:
+        hits = views.search_hits(paths, query, 10, 40.0)
+    except CptcliError:
+        return None
     if not hits:
         return None  # "no code matches" is the full CLI's to word
     from cptcli.render import json as render_json
 
-    return render_json.dumps(hits)
+    return _write(render_json.dumps(hits))
 
 
 def _options(argv):

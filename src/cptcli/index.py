@@ -3,7 +3,8 @@ knowledge-base files and reused while they are unchanged.
 
 It certifies that the files were valid when built, so that loading them again
 skips validation (~50 ms for the bundled file, ~4 s for 100,000 records), and it
-holds every code's `show` document, so that `show` answers without loading the
+holds every code's `show` document and the search corpus (postings, rows,
+search documents), so that `show` and `search` answer without loading the
 knowledge base at all (seconds for 100,000 records). It is keyed by every file in
 play (real path, size, modification time in ns) plus the tool's version and the
 index format: any change means a rebuild, never a stale answer. Hashing the
@@ -23,7 +24,7 @@ import zlib
 
 from cptcli import __version__
 
-FORMAT = 4
+FORMAT = 5
 
 
 def bundled_file() -> str:
@@ -74,8 +75,12 @@ def cache_dir() -> str:
 
 
 def path_for(key: str) -> str:
-    # crc32 only names the file; the full key inside is what is trusted.
-    return os.path.join(cache_dir(), f"index-{zlib.crc32(key.encode()):08x}.sqlite")
+    """Named by the files' paths and the tool version, not their sizes and times:
+    an edited file's new index replaces the old one (300 MB for 100,000 codes)
+    instead of leaving it behind. crc32 only names the file; the full key
+    inside is what is trusted."""
+    name = "\n".join(line.rsplit("|", 2)[0] for line in key.splitlines())
+    return os.path.join(cache_dir(), f"index-{zlib.crc32(name.encode()):08x}.sqlite")
 
 
 def open_index(key: str):
@@ -102,7 +107,7 @@ def show_doc(con, code: str):
     times faster than the indenting Python one, and a third smaller); the
     caller indents the one or few it prints, in a fraction of a millisecond,
     to exactly the text the JSON renderer prints (JSON values round-trip)."""
-    row = con.execute("SELECT text FROM show_json WHERE code = ?", (code,)).fetchone()
+    row = con.execute("SELECT show FROM codes WHERE code = ?", (code,)).fetchone()
     return None if row is None else json.loads(row[0])
 
 
@@ -149,23 +154,110 @@ def sources(con) -> dict:
     return {s["file"]: Source.from_dict(s) for s in json.loads(row[0])}
 
 
+def open_for(paths):
+    """The index for these files as they are now, or None (no index yet, a file
+    missing, a corrupt index)."""
+    try:
+        key = key_for(paths)
+    except OSError:
+        return None
+    return open_index(key)
+
+
+class IndexCorpus:
+    """The search corpus (cptcli.search.MemoryCorpus's questions) answered from
+    the index: a query reads the postings of its own words and the documents
+    of the codes it prints, never the whole knowledge base.
+
+    Postings are stored one row per stem and field: the codes (all five ASCII
+    characters, as the schema requires) concatenated, so a stem held by
+    50,000 codes is a few blobs read in one step, not 50,000 rows."""
+
+    def __init__(self, con):
+        self.con = con
+        (meta,) = con.execute("SELECT value FROM meta WHERE name = 'search'").fetchone()
+        meta = json.loads(meta)
+        self.n = meta["n"]
+        self.synonyms = tuple(tuple(group) for group in meta["synonyms"])
+        self.modifier_names = frozenset(meta["modifiers"])
+
+    def has_stem(self, s: str) -> bool:
+        return self.con.execute("SELECT 1 FROM terms WHERE stem = ? LIMIT 1", (s,)).fetchone() is not None
+
+    def alpha_stems(self) -> list:
+        return [s for (s,) in self.con.execute("SELECT DISTINCT stem FROM terms WHERE alpha ORDER BY stem")]
+
+    def stems_from(self, prefix: str, limit: int) -> list:
+        return [s for (s,) in self.con.execute("SELECT DISTINCT stem FROM terms WHERE stem >= ? AND stem < ? "
+                                               "ORDER BY stem LIMIT ?", (prefix, prefix + _TOP, limit))]
+
+    def postings(self, s: str) -> dict:
+        from cptcli.search import merge_postings
+
+        def codes(blob: bytes) -> list:
+            text = blob.decode("ascii")
+            return [text[i:i + 5] for i in range(0, len(text), 5)]
+
+        rows = self.con.execute("SELECT bit, codes FROM terms WHERE stem = ? ORDER BY bit", (s,))
+        return merge_postings((bit, codes(blob)) for bit, blob in rows)
+
+
+    def codes_from(self, prefix: str) -> list:
+        return [c for (c,) in self.con.execute("SELECT code FROM codes WHERE code >= ? AND code < ? ORDER BY code",
+                                               (prefix, prefix + _TOP))]
+
+    def icd_rows(self, icd: str) -> list:
+        heads = [icd[:i] for i in range(1, len(icd))]
+        return self.con.execute(
+            "SELECT key, code FROM rows WHERE kind = 'icd' AND ((key >= ? AND key < ?) OR key IN (%s))"
+            % ",".join("?" * len(heads)), (icd, icd + _TOP, *heads)).fetchall()
+
+    def modifier_codes(self, modifier: str) -> list:
+        return [c for (c,) in self.con.execute("SELECT code FROM rows WHERE kind = 'modifier' AND key = ?",
+                                               (modifier,))]
+
+    def doc(self, code: str):
+        from cptcli.search import SearchDoc
+
+        (text,) = self.con.execute("SELECT search FROM codes WHERE code = ?", (code,)).fetchone()
+        return SearchDoc.from_json(text)
+
+
+# Above every character: `key >= p AND key < p || _TOP` selects the keys starting with p.
+_TOP = "\U0010ffff"
+
 SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (seq INTEGER PRIMARY KEY, path TEXT NOT NULL);
-CREATE TABLE show_json (code TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE codes (code TEXT PRIMARY KEY, show TEXT NOT NULL, search TEXT NOT NULL);
+CREATE TABLE terms (stem TEXT NOT NULL, bit INTEGER NOT NULL, alpha INTEGER NOT NULL, codes BLOB NOT NULL,
+                    PRIMARY KEY (stem, bit)) WITHOUT ROWID;
+CREATE TABLE rows (kind TEXT NOT NULL, key TEXT NOT NULL, code TEXT NOT NULL);
 """
+# Made after the rows are in: one sort instead of a B-tree insert per row.
+INDEXES = "CREATE INDEX rows_by_key ON rows (kind, key);"
 
 
-def build(kb, documents, key: str) -> bool:
+def build(kb, documents, key: str, before_publishing=None) -> bool:
     """Write the index: the files it certifies valid, as the builder named them
     (their documents are not copied: reading a file again costs what reading a
-    copy would, and knowledge.load then skips only validation), and every code's
-    `show --json` document. Built in a temporary file and renamed into place, so
-    a crash leaves no half-written index. Returns False (the caller keeps its
+    copy would, and knowledge.load then skips only validation), every code's
+    `show --json` document, and the search corpus made from those documents. Built in a temporary file and renamed into place, so
+    a crash leaves no half-written index; `before_publishing` (the loader's
+    validation verdict) may still refuse it by raising. Returns False (the caller keeps its
     in-memory copy) when the cache directory cannot be written."""
     import tempfile
 
     from cptcli.model import plain
+    from cptcli.search import MemoryCorpus, SearchDoc
+
+    corpus = MemoryCorpus(kb.synonyms, kb.modifiers)
+
+    def documents_of_codes():
+        for code in sorted(kb.records):
+            doc = SearchDoc.of(kb.records[code])
+            corpus.add(doc, keep=False)
+            yield code, kb.show(code).json_text(), json.dumps(doc, ensure_ascii=False)
 
     directory = cache_dir()
     try:
@@ -176,20 +268,35 @@ def build(kb, documents, key: str) -> bool:
         return False
     try:
         con = sqlite3.connect(tmp)
-        con.executescript(SCHEMA)
+        # A crash mid-build leaves a temporary file that is never renamed into
+        # place, so the rollback journal and fsyncs would buy nothing.
+        con.executescript("PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + SCHEMA)
         con.executemany("INSERT INTO files VALUES (?, ?)", [(i, str(path)) for i, (path, _) in enumerate(documents)])
-        con.executemany("INSERT INTO show_json VALUES (?, ?)",
-                        ((code, json.dumps(kb.show(code).to_dict(), ensure_ascii=False)) for code in kb.records))
+        con.executemany("INSERT INTO codes VALUES (?, ?, ?)", documents_of_codes())
+        con.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)",
+                        ((s, bit, s.isalpha(), "".join(codes).encode("ascii"))
+                         for s, bit, codes in corpus.stored_postings()))
+        con.executemany("INSERT INTO rows VALUES (?, ?, ?)",
+                        ((kind, key, code) for (kind, key), codes in corpus.rows.items() for code in codes))
+        con.executescript(INDEXES)
+        con.execute("INSERT INTO meta VALUES ('search', ?)",
+                    (json.dumps({"n": corpus.n, "synonyms": corpus.synonyms, "modifiers": sorted(corpus.modifier_names)},
+                                ensure_ascii=False),))
         con.execute("INSERT INTO meta VALUES ('sources', ?)",
                     (json.dumps([plain(src) for src in kb.sources.values()], ensure_ascii=False),))
         con.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
         con.commit()
         con.close()
+        if before_publishing is not None:
+            before_publishing()
         os.replace(tmp, path_for(key))
+        tmp = None
         return True
     except (OSError, sqlite3.Error):
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         return False
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

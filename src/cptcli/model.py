@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional
 
-# Version of the JSON documents cptcli prints (not of the data file's format).
-SCHEMA_VERSION = 1
+from cptcli import SCHEMA_VERSION  # noqa: F401  (re-exported: the renderers' single name for it)
 
 
 def source_label(source: str) -> str:
@@ -25,20 +24,34 @@ def source_labels(sources) -> str:
 def plain(value: Any) -> Any:
     """A model object as JSON-ready data. Replaces dataclasses.asdict, which
     deep-copies every value: on a 100,000-code index build that copying was the
-    largest single cost (~6 s of ~18 s)."""
-    names = _FIELD_NAMES.get(type(value))
+    largest single cost (~6 s of ~18 s). Exact type tests, cheapest first:
+    nearly every value is a string, None or a tuple."""
+    t = type(value)
+    if t is str or value is None or t is bool or t is int or t is float:
+        return value
+    if t is tuple or t is list:
+        return [plain(v) for v in value]
+    names = _FIELD_NAMES.get(t)
     if names is None and hasattr(value, "__dataclass_fields__"):
-        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+        names = _FIELD_NAMES[t] = tuple(f.name for f in fields(value))
     if names is not None:
         return {n: plain(getattr(value, n)) for n in names}
-    if isinstance(value, (tuple, list)):
-        return [plain(v) for v in value]
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     return value
 
 
 _FIELD_NAMES: dict = {}
+
+
+def _attributes(obj) -> dict:
+    """A model object's fields as a dict of its own values (not copied)."""
+    names = _FIELD_NAMES.get(type(obj))
+    if names is None:
+        if not hasattr(obj, "__dataclass_fields__"):
+            raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+        names = _FIELD_NAMES[type(obj)] = tuple(f.name for f in fields(obj))
+    return {n: getattr(obj, n) for n in names}
 
 
 def _row_from_dict(cls, d: dict):
@@ -317,6 +330,28 @@ class ShowResult:
             row["in_knowledge_base"] = self.related_status.get(row["code"])
         return d
 
+    def json_text(self) -> str:
+        """json.dumps(self.to_dict(), ensure_ascii=False), the same text, made
+        by json's C encoder from the objects themselves: the index build writes
+        100,000 of these, and to_dict's copying doubled that cost. A test pins
+        the two equal."""
+        import json
+
+        rec = self.record
+        d = {"schema_version": SCHEMA_VERSION}
+        d.update(_attributes(rec))
+        del d["origin"]
+        d["related"] = [dict(_attributes(row), in_knowledge_base=self.related_status.get(row.code))
+                        for row in rec.related]
+        d["display_code"] = rec.display_code
+        d["origin"] = rec.origin
+        d["named_by"] = self.named_by
+        d.update(self._extra())
+        return json.dumps(d, default=_attributes, ensure_ascii=False)
+
+    def _extra(self) -> dict:
+        return {}
+
 
 @dataclass(frozen=True, slots=True)
 class CodeSummary:
@@ -351,22 +386,32 @@ class LayeredShowResult(ShowResult):
         d["contributors"] = list(self.contributors)
         return d
 
+    def _extra(self) -> dict:
+        return {"contributors": self.contributors}
+
 
 def cited_sources(rec: CodeRecord) -> tuple[str, ...]:
     """Every source file any fact, row or note of `rec` cites, in first-seen order."""
     seen: dict[str, None] = {}
 
     def walk(value: Any) -> None:
-        if isinstance(value, (list, tuple)):
+        if type(value) is tuple:
             for v in value:
                 walk(v)
-        elif hasattr(value, "__dataclass_fields__"):
-            for s in getattr(value, "sources", None) or ():
-                seen.setdefault(s, None)
-            for name in value.__dataclass_fields__:
-                if name != "sources":
-                    walk(getattr(value, name))
+            return
+        names = _FIELD_NAMES.get(type(value))
+        if names is None:
+            if not hasattr(value, "__dataclass_fields__"):
+                return
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+        # The object's own sources first, then what it holds.
+        for s in getattr(value, "sources", None) or ():
+            seen.setdefault(s, None)
+        for name in names:
+            v = getattr(value, name)
+            # Strings and flags are most values and never cite anything.
+            if name != "sources" and v is not None and type(v) is not str and type(v) is not bool:
+                walk(v)
 
     walk(rec)
     return tuple(seen)
-

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json as _json
 import sys
-from typing import Optional
 
 
 def _ascii_only() -> bool:
@@ -11,7 +10,7 @@ def _ascii_only() -> bool:
     return not (sys.stdout.encoding or "").lower().replace("-", "").startswith("utf")
 
 
-def dumps(obj, ascii_only: Optional[bool] = None) -> str:
+def dumps(obj, ascii_only: bool | None = None) -> str:
     """One document; `obj` is a model object with to_dict() or a list of them.
     `ascii_only` defaults to what stdout can carry."""
     data = [o.to_dict() for o in obj] if isinstance(obj, (list, tuple)) else obj.to_dict()
