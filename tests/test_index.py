@@ -5,6 +5,7 @@ import io
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -281,3 +282,95 @@ def test_stored_show_text_is_the_json_renderer_s_document(tmp_path):
     assert any(n.kind == "override" for r in results for n in r.record.notes)
     for r in results:
         assert r.json_text() == json.dumps(r.to_dict(), ensure_ascii=False)
+
+
+def test_search_results_are_identical_with_and_without_the_index():
+    """Every relevance query, and code, prefix, ICD-10-CM and modifier queries,
+    with every hit kept: the index's corpus and the loaded base's agree exactly
+    (scores, fields, snippets, highlights, rows, notes)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from relevance_queries import PAIRS, QUERIES
+
+    from cptcli.search import Searcher
+
+    kb = knowledge.load()
+    con = index.open_for(index.data_files())
+    assert con is not None
+    indexed, memory = Searcher(index.IndexCorpus(con)), Searcher(kb)
+    queries = [q for q, _, _ in QUERIES] + [q for q, _, _ in PAIRS] + [
+        "20700", "+20702", "2070", "2", "6", "M54", "M54.5", "M54.51", "G89", "modifier 59", "AS", "-51",
+        "pump", "lumbar", "neurostim", "antibiotc", "implnt removl", "bonemarrow", "xyzzy"]
+    compared = 0
+    for q in queries:
+        got = indexed.search(q, limit=1000, min_score=0)
+        assert got == memory.search(q, limit=1000, min_score=0), q
+        compared += len(got)
+    con.close()
+    assert compared > 500
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (lambda doc: doc["codes"][3].pop("title"), "record 20703: 'title' is a required property"),
+    (lambda doc: doc["codes"][0]["modifiers"][0].update(modifier=7), "7 is not of type 'string'"),
+    (lambda doc: doc["codes"].append(dict(doc["codes"][0], code="20700")), "duplicate"),
+])
+def test_validation_beside_the_build_decides_as_validation_first_does(breakage, message, cache, kb_file,
+                                                                      monkeypatch):
+    """Big documents are validated in a forked child while the parent assembles
+    and indexes them: the error is the one the serial path gives, and no index
+    is published for an invalid file."""
+    import os
+
+    from cptcli.errors import DataError
+
+    doc = json.loads(kb_file.read_text(encoding="utf-8"))
+    breakage(doc)
+    kb_file.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(DataError) as serial:
+        knowledge.load([kb_file])
+    assert message in serial.value.message
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork():
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(knowledge, "PARALLEL_VALIDATION", 1)
+    monkeypatch.setattr(os, "fork", counting_fork)
+    with pytest.raises(DataError) as parallel:
+        knowledge.load([kb_file])
+    assert forks == [1]
+    assert parallel.value.message == serial.value.message
+    assert indexes(cache) == [] and not list(cache.glob("*.tmp"))
+
+
+def test_validation_beside_the_build_publishes_a_valid_index(cache, kb_file, monkeypatch):
+    monkeypatch.setattr(knowledge, "PARALLEL_VALIDATION", 1)
+    kb = knowledge.load([kb_file])
+    assert len(indexes(cache)) == 1 and kb.get("20701").title.text
+    assert knowledge.load([kb_file]).records.keys() == kb.records.keys()
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_build_shows_progress_on_a_terminal_only(terminal, cache, kb_file, monkeypatch):
+    from cptcli import progress
+
+    class Stderr(io.StringIO):
+        def isatty(self):
+            return terminal
+
+    err = Stderr()
+    monkeypatch.setattr(progress, "MIN_BYTES", 0)  # the bundled file stands in for a big one
+    monkeypatch.setenv("TERM", "xterm")  # Rich draws no live display on a dumb terminal
+    monkeypatch.setattr(sys, "stderr", err)
+    knowledge.load([kb_file])
+    shown = err.getvalue()
+    if terminal:
+        assert "cptcli: reading and checking data files" in shown
+        assert "cptcli: indexing 11 codes" in shown
+    else:
+        assert shown == ""
+    err.truncate(0)
+    knowledge.load([kb_file])  # indexed: nothing to show
+    assert "indexing" not in err.getvalue()

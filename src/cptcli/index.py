@@ -238,7 +238,7 @@ CREATE TABLE rows (kind TEXT NOT NULL, key TEXT NOT NULL, code TEXT NOT NULL);
 INDEXES = "CREATE INDEX rows_by_key ON rows (kind, key);"
 
 
-def build(kb, documents, key: str, before_publishing=None) -> bool:
+def build(kb, documents, key: str, before_publishing=None, progress=None) -> bool:
     """Write the index: the files it certifies valid, as the builder named them
     (their documents are not copied: reading a file again costs what reading a
     copy would, and knowledge.load then skips only validation), every code's
@@ -254,10 +254,14 @@ def build(kb, documents, key: str, before_publishing=None) -> bool:
     corpus = MemoryCorpus(kb.synonyms, kb.modifiers)
 
     def documents_of_codes():
-        for code in sorted(kb.records):
+        if progress is not None:
+            progress.phase(f"indexing {len(kb.records):,} codes", len(kb.records))
+        for i, code in enumerate(sorted(kb.records), 1):
             doc = SearchDoc.of(kb.records[code])
             corpus.add(doc, keep=False)
             yield code, kb.show(code).json_text(), json.dumps(doc, ensure_ascii=False)
+            if progress is not None and i % 1000 == 0:
+                progress.advance(1000)
 
     directory = cache_dir()
     try:

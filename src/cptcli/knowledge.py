@@ -305,16 +305,20 @@ def load(paths: Optional[list[Path]] = None) -> KnowledgeBase:
             # The key matched: these files, unchanged, were valid when indexed. Named
             # as this caller names them (relative or not), not as the builder did.
             return _assemble([(path, read_document(path)) for path in paths])
-        documents = [(path, read_document(path)) for path in paths]
-        verdict = _validation(documents)
-        try:
-            kb = _assemble(documents)
-        except Exception:
-            verdict()  # an invalid document explains any failure to assemble it
-            raise
-        if key:
-            index.build(kb, documents, key, before_publishing=verdict)
-        verdict()
+        from cptcli.progress import Progress
+
+        with Progress(paths) as progress:
+            progress.phase("reading and checking data files")
+            documents = [(path, read_document(path)) for path in paths]
+            verdict = _validation(documents)
+            try:
+                kb = _assemble(documents)
+                if key:
+                    index.build(kb, documents, key, before_publishing=verdict, progress=progress)
+            except Exception:
+                verdict()  # an invalid document explains any failure to assemble or index it
+                raise
+            verdict()
         return kb
     finally:
         if enabled:
