@@ -270,8 +270,6 @@ def test_search_through_a_damaged_index_searches_the_files(table, cache):
 def test_stored_show_text_is_the_json_renderer_s_document(tmp_path):
     """The index stores ShowResult.json_text(); it must be to_dict() exactly,
     key order included, layered records (contributors, override notes) too."""
-    from pathlib import Path
-
     example = json.loads((Path(__file__).parent / "fixtures" / "example_user_kb.json").read_text(encoding="utf-8"))
     example["codes"][0]["title"]["text"] = "A title that differs from the bundled one"
     user = tmp_path / "user.json"
