@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,19 @@ def subprocess_cli(*args, input=None, env=None, **kw):
 @pytest.fixture(scope="session")
 def bundled_doc():
     return json.loads(bundled_path().read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A cache directory of the test's own (indexes, pages, code-set extracts)."""
+    d = tmp_path / "cache"
+    monkeypatch.setenv("CPTCLI_CACHE_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def kb_file(tmp_path):
+    """A copy of the bundled knowledge base, free to edit."""
+    path = tmp_path / "kb.json"
+    shutil.copy(bundled_path(), path)
+    return path

@@ -45,7 +45,7 @@ def cache_dir(tmp_path, monkeypatch):
 def test_cache_is_built_then_reused(cache_dir):
     pkg = FakePackage()
     first = pkg.load(cache_dir)
-    assert pkg.reads == 1 and (cache_dir / icd10.CACHE_NAME).is_file() and first.path == cache_dir / icd10.CACHE_NAME
+    assert pkg.reads == 1 and (cache_dir / icd10.CACHE_NAME).is_file() and first.path == str(cache_dir / icd10.CACHE_NAME)
     assert first.get("M54.5").children == ("M54.50", "M54.51")
     second = pkg.load(cache_dir)
     assert pkg.reads == 1, "a cache with the right key must not read the package again"

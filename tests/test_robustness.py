@@ -173,6 +173,22 @@ def test_show_batch_tables(cli):
     assert r.exit_code == 0 and "CPT +20704" in r.stdout and "CPT +20705" in r.stdout
 
 
+@pytest.mark.parametrize("fmt", [[], ["--json"]], ids=["tables", "json"])
+def test_show_batch_draws_a_repeated_code_once_and_prints_it_every_time(cli, monkeypatch, fmt):
+    from cptcli import cli as cli_module
+
+    one = {code: cli("show", code, *fmt).stdout for code in ("20700", "20701")}
+    if fmt:  # a batch prints JSON one object a line
+        one = {code: json.dumps(json.loads(text), ensure_ascii=False) + "\n" for code, text in one.items()}
+    drawn = []
+    real = cli_module._render_show
+    monkeypatch.setattr(cli_module, "_render_show", lambda kb, results, *a: drawn.append(results[0].record.code) or real(
+        kb, results, *a))
+    r = cli("show", "-", *fmt, input="20700\n20701\n+20700\n20700\n")
+    assert r.exit_code == 0 and r.stdout == one["20700"] + one["20701"] + one["20700"] * 2
+    assert drawn == ["20700", "20701"]
+
+
 def test_show_batch_with_no_stdin_at_all():
     p = subprocess.run([cptcli_exe(), "show", "-", "--json"], stdin=subprocess.DEVNULL, capture_output=True)
     assert (p.returncode, p.stdout, p.stderr) == (0, b"", b"")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cptcli import index, knowledge
+from cptcli import datafiles, index, knowledge
 from cptcli.search import Searcher
 from relevance_queries import PAIRS, QUERIES, evaluate
 
@@ -34,7 +34,7 @@ def big(tmp_path_factory):
         make.main()
     finally:
         sys.argv = argv
-    paths = index.data_files([str(path)])
+    paths = datafiles.data_files([str(path)])
     kb = knowledge.load([Path(p) for p in paths])
     assert len(kb.records) == 20000
     con = index.open_for(paths)

@@ -152,8 +152,8 @@ def _format(json_: bool, fmt: Optional[str]) -> str:
     return name
 
 
-def _render_show(kb, results, fmt: str, sections, single: bool = False) -> str:
-    """`single`: one code was asked for, so JSON is one object, not an array."""
+def _render_show(shows, results, fmt: str, sections, single: bool = False) -> str:
+    """`shows`: views.Shows. `single`: one code was asked for, so JSON is one object, not an array."""
     from cptcli.render.sections import Selected
 
     if fmt in ("json", "jsonl"):
@@ -166,12 +166,12 @@ def _render_show(kb, results, fmt: str, sections, single: bool = False) -> str:
     if fmt == "csv":
         from cptcli.render import csv
 
-        return csv.show(results, kb.sources, sections)
+        return csv.show(results, shows.sources, sections)
     if fmt == "markdown":
         from cptcli.render import markdown
 
-        return markdown.show(results, kb.sources, sections)
-    return _tables(kb, results, sections)
+        return markdown.show(results, shows.sources, sections)
+    return _tables(shows, results, sections)
 
 
 def _render_rows(objs, fmt: str, view: str, table_view) -> str:
@@ -208,39 +208,38 @@ def show(
     Give '-' to read codes from standard input, one per line (blank lines and
     '#' comments skipped); with --json each record is one line (NDJSON).
     Unknown codes are reported on stderr and the rest still print (exit 1)."""
-    from cptcli import codes
-
+    from cptcli import codes, views
     from cptcli.render.sections import parse as parse_sections
 
     fmt, sections = _format(json_, fmt), parse_sections(section)
     if code == ["-"]:
         raise typer.Exit(_show_batch(fmt, sections))
     wanted = [codes.parse_cpt(c).code for c in code]  # malformed input fails before any output
-    kb = _kb()
-    results, missing = _look_up(kb, wanted)
+    shows = views.Shows(_paths())
+    results, missing = _look_up(shows, wanted)
     if results:
-        emit(_render_show(kb, results, fmt, sections, single=len(wanted) == 1))
+        emit(_render_show(shows, results, fmt, sections, single=len(wanted) == 1))
     if missing:
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
-def _look_up(kb, wanted: List[str]):
+def _look_up(shows, wanted: List[str]):
     from cptcli.errors import NotFoundError
 
     results, missing = [], 0
     for c in wanted:
         try:
-            results.append(kb.show(c))
+            results.append(shows.show(c))
         except NotFoundError as exc:
             warn(f"error: {exc.message}")
             missing += 1
     return results, missing
 
 
-def _tables(kb, results, sections=None) -> str:
+def _tables(shows, results, sections=None) -> str:
     from cptcli.render.sections import render_tables
 
-    return render_tables(results, kb.sources, sections)
+    return render_tables(results, shows.sources, sections)
 
 
 def _show_batch(fmt: str, sections) -> int:
@@ -250,9 +249,18 @@ def _show_batch(fmt: str, sections) -> int:
 
     if sys.stdin is None:
         raise UsageError("'show -' reads codes from standard input, but there is none")
-    kb = _kb()
+    import functools
+
+    from cptcli import views
+
+    shows = views.Shows(_paths())
     missing = malformed = 0
     collected = []  # csv/markdown: one table per section for the whole batch, as for several codes
+    # A stream: JSON is one object a line here, as documented. A code repeated in
+    # the input (a claims export repeats a few codes thousands of times) is drawn
+    # once; drawing is most of the cost, ~30 ms a code for tables.
+    draw = functools.lru_cache(maxsize=1024)(
+        lambda code: _render_show(shows, [shows.show(code)], "jsonl" if fmt == "json" else fmt, sections))
     for number, raw in enumerate(sys.stdin.buffer, 1):
         # surrogateescape: a line of invalid UTF-8 becomes a malformed code, not a crash.
         line = raw.decode("utf-8", "surrogateescape").strip()
@@ -264,16 +272,15 @@ def _show_batch(fmt: str, sections) -> int:
             warn(f"error: line {number}: {exc.message}")
             malformed += 1
             continue
-        results, miss = _look_up(kb, [wanted])
+        results, miss = _look_up(shows, [wanted])
         missing += miss
         if results:
             if fmt in ("csv", "markdown"):
                 collected += results
             else:
-                # A stream: JSON is one object a line here, as documented.
-                emit(_render_show(kb, results, "jsonl" if fmt == "json" else fmt, sections))
+                emit(draw(wanted))
     if collected:
-        emit(_render_show(kb, collected, fmt, sections))
+        emit(_render_show(shows, collected, fmt, sections))
     if malformed:
         return ExitStatus.USAGE
     return ExitStatus.NOT_FOUND if missing else ExitStatus.OK
@@ -335,11 +342,6 @@ def list_codes(json_: bool = typer.Option(False, "--json", help="Print a JSON ar
     emit(_render_rows([CodeSummary.of(r) for r in records], fmt, "code_list", table_view))
 
 
-def _split(values: List[str]) -> List[str]:
-    """'--modifier 50,LT' is '--modifier 50 --modifier LT': coders paste lists."""
-    return [v for value in values for v in value.split(",") if v.strip()]
-
-
 @command(epilog="""\b
 Examples:
   cptcli check +20700 --modifier 59 --dx G89.29
@@ -373,14 +375,10 @@ def check(
     json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
 ) -> None:
     """Check one claim line against the knowledge base, the modifier registry and ICD-10-CM."""
-    from cptcli import checks, codes
-    from cptcli.codesets import icd10
+    from cptcli import views
 
-    cpt = codes.parse_cpt(code)  # malformed input fails (exit 2) before anything is loaded
-    primaries = [codes.parse_cpt(p).code for p in _split(with_)]
-    mods = ([cpt.modifier] if cpt.modifier else []) + [codes.parse_modifier(m) for m in _split(modifier)]
-    dxs = [codes.parse_icd10(d) for d in _split(dx)]
-    _emit_report(checks.check(_kb(), icd10.codeset, cpt.code, primaries, mods, dxs), json_, "check_report")
+    line = views.claim_line(code, with_, modifier, dx)  # malformed input fails (exit 2) before anything is loaded
+    _emit_report(views.check_report(_kb(), line), json_, "check_report")
 
 
 @command(epilog="""\b
@@ -410,14 +408,9 @@ def audit(json_: bool = typer.Option(False, "--json", help="Print a JSON object.
 
 def _emit_report(report, json_: bool, table_view: str) -> None:
     """check and audit: the report as JSON or a table; exit 1 when it holds an error."""
-    if json_:
-        from cptcli.render import json as render_json
+    from cptcli import views
 
-        emit(render_json.dumps(report))
-    else:
-        from cptcli.render import table
-
-        emit(table.render(getattr(table, table_view)(report)))
+    emit(views.report_text(report, json_, table_view))
     if report.errors:
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
@@ -513,7 +506,8 @@ def schema() -> None:
     """Print the JSON Schema of the knowledge-base format (for --data files and 'cptcli validate')."""
     from cptcli.knowledge import SCHEMA_PATH
 
-    emit(SCHEMA_PATH.read_text(encoding="utf-8").rstrip("\n") + "\n")
+    with open(SCHEMA_PATH, encoding="utf-8") as f:
+        emit(f.read().rstrip("\n") + "\n")
 
 
 def run(argv: Optional[List[str]] = None) -> int:

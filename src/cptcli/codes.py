@@ -7,7 +7,6 @@ suffix. Everything is folded here, once, so the rest of the tool sees clean code
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import namedtuple
 
 from cptcli.errors import UsageError
@@ -28,8 +27,13 @@ CptInput = namedtuple("CptInput", "code modifier")
 
 
 def clean(text: str) -> str:
-    """NFKC folds full-width digits and non-breaking spaces; then trim and upper-case."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).upper()
+    """NFKC folds full-width digits and non-breaking spaces; then trim and upper-case.
+    ASCII is its own NFKC form, so typed codes skip unicodedata's import."""
+    if not text.isascii():
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split()).upper()
 
 
 def printable(text: str, limit: int = 40) -> str:

@@ -39,15 +39,16 @@ def fast(argv):
     if len(argv) == 3 and argv[0] == "search" and argv[2] == "--json" and not argv[1].startswith("-"):
         return _search_json(argv[1], extra, bundled)
     if 2 <= len(argv) <= 3 and argv[0] == "icd" and not argv[1].startswith("-") and argv[2:] in ([], ["--json"]):
-        return _answer(extra, bundled, lambda kb, views: views.icd_text(kb, argv[1], argv[2:] == ["--json"]))
+        return _answer(extra, bundled, lambda kb, views: (views.icd_text(kb, argv[1], argv[2:] == ["--json"]), 0))
+    if len(argv) >= 2 and argv[0] == "check":
+        return _check(argv[1:], extra, bundled)
     return None
 
 
 def _answer(extra, bundled, body):
-    """Run a shared command body (cptcli.views) on the loaded knowledge base.
-    Any error, and an empty answer, falls through to the full CLI, which words
-    it; the defaults (search: 10 results, score 40) are the CLI's, and the
-    parity test fails if they drift."""
+    """Run a shared command body (cptcli.views) on the loaded knowledge base;
+    `body` gives (text, exit status). Any error falls through to the full
+    CLI, which words it."""
     from cptcli import knowledge, views
     from cptcli.errors import CptcliError
 
@@ -55,19 +56,52 @@ def _answer(extra, bundled, body):
     if not paths:
         return None
     try:
-        text = body(knowledge.load(paths), views)
+        text, status = body(knowledge.load(paths), views)
     except CptcliError:
         return None
-    return None if text is None else _write(text)
+    return _write(text, status)
+
+
+_CLAIM_OPTIONS = {"--with": 0, "-w": 0, "--modifier": 1, "-m": 1, "--dx": 2, "-d": 2}
+
+
+def _check(args, extra, bundled):
+    """`check CODE` with --with/-w, --modifier/-m, --dx/-d (each followed by its
+    value) and --json: the plain forms. Other spellings ('--dx=M54.5', options
+    before CODE, a value starting with '-') are the full CLI's to parse."""
+    if args[0].startswith("-"):
+        return None
+    lists, as_json, i = ([], [], []), False, 1
+    while i < len(args):
+        if args[i] == "--json" and not as_json:
+            as_json, i = True, i + 1
+        elif args[i] in _CLAIM_OPTIONS and i + 1 < len(args) and not args[i + 1].startswith("-"):
+            lists[_CLAIM_OPTIONS[args[i]]].append(args[i + 1])
+            i += 2
+        else:
+            return None
+    from cptcli import views
+    from cptcli.errors import CptcliError, ExitStatus
+
+    try:
+        line = views.claim_line(args[0], *lists)  # malformed: the full CLI words it, before loading
+    except CptcliError:
+        return None
+
+    def body(kb, views):
+        report = views.check_report(kb, line)
+        return views.report_text(report, as_json, "check_report"), ExitStatus.NOT_FOUND if report.errors else 0
+
+    return _answer(extra, bundled, body)
 
 
 def _search_json(query, extra, bundled):
     """Through the index, without loading the knowledge base or the model. The
     defaults (10 results, score 40) are the CLI's; the parity test fails if they drift."""
-    from cptcli import index, views
+    from cptcli import datafiles, views
     from cptcli.errors import CptcliError
 
-    paths = index.data_files(extra, bundled)
+    paths = datafiles.data_files(extra, bundled)
     if not paths:
         return None
     try:
@@ -106,11 +140,19 @@ def _show_tables(args, extra=(), bundled=True):
     """Tables need the model and Rich anyway; this path saves Typer (~40 ms)
     and, when the index exists, loading the knowledge base: the records asked
     for are rebuilt from the index alone, so a 100,000-code base answers as
-    fast as the bundled one."""
-    found = _indexed(args, extra, bundled)
-    if found is None:
+    fast as the bundled one. One code drawn before at this width and colour
+    is printed from its page (cptcli.pages), importing neither."""
+    from cptcli import pages
+
+    call = _call(args, extra, bundled)
+    if call is None:
         return None
-    wanted, paths, con = found
+    wanted, paths, key = call
+    variant = pages.table_variant() if len(wanted) == 1 else None
+    page = pages.read(paths, wanted[0], variant) if variant else None
+    if page is not None:
+        return _write(page)
+    con = _open(key, paths)
     if con is None:
         return _show_tables_loaded(wanted, paths)
     from cptcli import index
@@ -126,7 +168,10 @@ def _show_tables(args, extra=(), bundled=True):
         return None  # an unknown code: the full CLI words the error and the nearest codes
     from cptcli.render.sections import render_tables
 
-    return _write(render_tables(results, sources))
+    text = render_tables(results, sources)
+    if variant:
+        pages.write(key, paths, wanted[0], variant, text, packages=("cptcli", "rich"))
+    return _write(text)
 
 
 def _show_tables_loaded(wanted, paths):
@@ -136,45 +181,58 @@ def _show_tables_loaded(wanted, paths):
     from cptcli.render.sections import render_tables
 
     try:
-        kb = knowledge.load([knowledge.Path(p) for p in paths])
+        kb = knowledge.load(paths)
         results = [kb.show(code) for code in wanted]
     except CptcliError:
         return None
     return _write(render_tables(results, kb.sources))
 
 
-def _indexed(args, extra, bundled):
-    """For a plain `show CODE...`: (codes, files, open index or None), or None
-    to fall through. An index built through other names of the files is not
-    used: output must name files as this caller does."""
-    if any(a.startswith("-") for a in args):  # options, batch '-': the full CLI's job
+def _call(args, extra, bundled):
+    """For a plain `show CODE...`: (codes, files, their key), or None to fall
+    through: options, batch '-', a malformed code, a file missing."""
+    if any(a.startswith("-") for a in args):
         return None
-    from cptcli import index
+    from cptcli import datafiles
     from cptcli.codes import parse_cpt
     from cptcli.errors import CptcliError
 
     try:
         wanted = [parse_cpt(a).code for a in args]
-        paths = index.data_files(extra, bundled)
-        key = index.key_for(paths)
+        paths = datafiles.data_files(extra, bundled)
+        key = datafiles.key_for(paths)
     except (CptcliError, OSError):
         return None
-    if not paths:
-        return None
+    return (wanted, paths, key) if paths else None
+
+
+def _open(key, paths):
+    """The index for `key`, or None. An index built through other names of
+    the files is not used: output must name files as this caller does."""
+    from cptcli import index
+
     con = index.open_index(key)
     if con is not None and not index.named_as_built(con, paths):
         con.close()
         con = None
-    return wanted, paths, con
+    return con
 
 
 def _show_json(args, extra=(), bundled=True):
     if (sys.stdout.encoding or "").lower() not in ("utf-8", "utf8"):
         return None
-    found = _indexed(args, extra, bundled)
-    if found is None or found[2] is None:
+    from cptcli import pages
+
+    call = _call(args, extra, bundled)
+    if call is None:
         return None
-    wanted, _, con = found
+    wanted, paths, key = call
+    page = pages.read(paths, wanted[0], "json") if len(wanted) == 1 else None
+    if page is not None:
+        return _write(page)
+    con = _open(key, paths)
+    if con is None:
+        return None
     from cptcli import index
 
     try:
@@ -185,10 +243,13 @@ def _show_json(args, extra=(), bundled=True):
         con.close()
     if None in docs:
         return None
-    return _write(index.show_text(docs))
+    text = index.show_text(docs)
+    if len(wanted) == 1:
+        pages.write(key, paths, wanted[0], "json", text)
+    return _write(text)
 
 
-def _write(text: str) -> int:
+def _write(text: str, status: int = 0) -> int:
     from cptcli.output import emit
 
     try:
@@ -196,4 +257,5 @@ def _write(text: str) -> int:
     except BrokenPipeError:
         # Same as the full CLI: a reader that went away is not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+        return 0
+    return status

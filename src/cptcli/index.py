@@ -5,82 +5,27 @@ It certifies that the files were valid when built, so that loading them again
 skips validation (~50 ms for the bundled file, ~4 s for 100,000 records), and it
 holds every code's `show` document and the search corpus (postings, rows,
 search documents), so that `show` and `search` answer without loading the
-knowledge base at all (seconds for 100,000 records). It is keyed by every file in
-play (real path, size, modification time in ns) plus the tool's version and the
-index format: any change means a rebuild, never a stale answer. Hashing the
-files' bytes would be safer against same-size edits within one nanosecond tick,
-but costs more than the query on a 100 MB file.
+knowledge base at all (seconds for 100,000 records). It is built under the key
+of the files in play (cptcli.datafiles: every file's real path, size and
+modification time, the tool's version and the format): any change means a
+rebuild, never a stale answer.
 
 This module is also imported by the fast path (cptcli.entry), so it imports only
-what that path can afford: os, sys, json, sqlite3, zlib.
+what that path can afford: os, json, sqlite3.
 """
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
-import sys
-import zlib
 
-from cptcli import __version__
-
-FORMAT = 5
-
-
-def bundled_file() -> str:
-    """The data file inside the installed package; in a source checkout used
-    without installing, the repository's data/codes.json."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    packaged = os.path.join(here, "data", "codes.json")
-    if os.path.isfile(packaged):
-        return packaged
-    return os.path.join(os.path.dirname(os.path.dirname(here)), "data", "codes.json")
-
-
-def data_files(extra=(), bundled: bool = True) -> list:
-    """Every knowledge-base file in play, in layering order: bundled, --data, CPTCLI_DATA."""
-    files = [bundled_file()] if bundled else []
-    files += [str(p) for p in extra]
-    env = os.environ.get("CPTCLI_DATA")
-    if env:
-        files += [p for p in env.split(os.pathsep) if p]
-    return files
-
-
-def key_for(paths) -> str:
-    """Raises OSError if a file cannot be stat'ed: the caller then reads the
-    files itself and reports the problem properly."""
-    parts = [f"cptcli {__version__}", f"index format {FORMAT}"]
-    for p in paths:
-        st = os.stat(p)
-        parts.append(f"{os.path.realpath(p)}|{st.st_size}|{st.st_mtime_ns}")
-    return "\n".join(parts)
-
-
-def cache_dir() -> str:
-    """Same answer as cptcli.cache.cache_dir(); on Linux computed without
-    importing platformdirs (~16 ms, most of the fast path's budget). A test
-    pins the two equal."""
-    override = os.environ.get("CPTCLI_CACHE_DIR")
-    if override:
-        return override
-    if sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_CACHE_HOME", "").strip()
-        if not base or not os.path.isabs(base):
-            base = os.path.expanduser("~/.cache")
-        return os.path.join(base, "cptcli")
-    from cptcli.cache import cache_dir as platform_cache_dir
-
-    return str(platform_cache_dir())
+from cptcli.cache import cache_dir, sqlite_uri
+from cptcli.datafiles import key_for, name_for
 
 
 def path_for(key: str) -> str:
-    """Named by the files' paths and the tool version, not their sizes and times:
-    an edited file's new index replaces the old one (300 MB for 100,000 codes)
-    instead of leaving it behind. crc32 only names the file; the full key
-    inside is what is trusted."""
-    name = "\n".join(line.rsplit("|", 2)[0] for line in key.splitlines())
-    return os.path.join(cache_dir(), f"index-{zlib.crc32(name.encode()):08x}.sqlite")
+    """Where the index for `key` lives (see datafiles.name_for)."""
+    return os.path.join(cache_dir(), f"index-{name_for(key)}.sqlite")
 
 
 def open_index(key: str):
@@ -90,7 +35,7 @@ def open_index(key: str):
     if not os.path.exists(path):
         return None
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(sqlite_uri(path, "mode=ro"), uri=True)
         row = con.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
         if row and row[0] == key:
             return con
@@ -238,6 +183,16 @@ CREATE TABLE rows (kind TEXT NOT NULL, key TEXT NOT NULL, code TEXT NOT NULL);
 INDEXES = "CREATE INDEX rows_by_key ON rows (kind, key);"
 
 
+def _drop_pages(key: str) -> None:
+    """Pages drawn from the index this one replaces can never match its key
+    again: remove them rather than leave them behind."""
+    import shutil
+
+    from cptcli import pages
+
+    shutil.rmtree(pages.directory(key), ignore_errors=True)
+
+
 def build(kb, documents, key: str, before_publishing=None, progress=None) -> bool:
     """Write the index: the files it certifies valid, as the builder named them
     (their documents are not copied: reading a file again costs what reading a
@@ -295,6 +250,7 @@ def build(kb, documents, key: str, before_publishing=None, progress=None) -> boo
             before_publishing()
         os.replace(tmp, path_for(key))
         tmp = None
+        _drop_pages(key)
         return True
     except (OSError, sqlite3.Error):
         return False

@@ -9,31 +9,37 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from cptcli.errors import DataError, NotFoundError
 from cptcli.model import (TABLES, CodeRecord, LayeredShowResult, Modifier, Note, Source, Synonym,
                           TaxonomyCode, cited_sources)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-SCHEMA_PATH = PACKAGE_DIR / "schema.json"
+# Paths are str or os.PathLike here, handled with os.path: pathlib costs ~2 ms
+# to import, a tenth of what the fast path may spend over the interpreter.
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.realpath(__file__)), "schema.json")
 
 
-def bundled_path() -> Path:
-    from cptcli.index import bundled_file
+def bundled_path():
+    """The bundled data file as a pathlib.Path (for tests and tools; the
+    commands use datafiles.bundled_file)."""
+    from pathlib import Path
+
+    from cptcli.datafiles import bundled_file
 
     return Path(bundled_file())
 
 
 def load_schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    with open(SCHEMA_PATH, encoding="utf-8") as f:
+        return json.load(f)
 
 
-def read_document(path: Path) -> dict:
+def read_document(path) -> dict:
     """Read and parse one file; syntax errors carry line and column."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read()
     except FileNotFoundError:
         raise DataError(f"{path}: knowledge base file not found") from None
     except IsADirectoryError:
@@ -71,7 +77,7 @@ def _where(doc: dict, path: Iterable) -> str:
 _fast_validator = None
 
 
-def validate_document(doc, path: Path) -> None:
+def validate_document(doc, path) -> None:
     """Apply the JSON Schema. fastjsonschema (the schema compiled to Python
     once a process, ~50 ms) decides: it checks 100,000 records in ~4 s where
     jsonschema takes ~40. Only an invalid document meets jsonschema, which
@@ -103,7 +109,7 @@ class KnowledgeBase:
     modifiers: dict[str, Modifier] = field(default_factory=dict)
     taxonomy_codes: dict[str, TaxonomyCode] = field(default_factory=dict)
     synonyms: tuple[Synonym, ...] = ()
-    files: tuple[Path, ...] = ()
+    files: tuple = ()
     # Each file's own record for a code, in load order: the merged record
     # cannot say which file a row came from, and errors must name that file.
     layers: dict[str, tuple[CodeRecord, ...]] = field(default_factory=dict)
@@ -111,7 +117,7 @@ class KnowledgeBase:
     _naming: Optional[dict] = field(default=None, repr=False, compare=False)
 
     # -- building -------------------------------------------------------
-    def add_document(self, doc: dict, path: Path) -> None:
+    def add_document(self, doc: dict, path) -> None:
         """Layer one file over those already loaded. A later file adds codes,
         rows, list facts and notes; where it gives a different title,
         descriptor, add-on status or completeness for a code already loaded,
@@ -274,13 +280,13 @@ def _describe(value) -> str:
     return repr(value.text) + suffix
 
 
-def data_paths(extra: Optional[Iterable[str]] = None, bundled: bool = True) -> list[Path]:
-    from cptcli.index import data_files
+def data_paths(extra: Optional[Iterable[str]] = None, bundled: bool = True) -> list[str]:
+    from cptcli.datafiles import data_files
 
-    return [Path(p) for p in data_files(extra or (), bundled)]
+    return data_files(extra or (), bundled)
 
 
-def load(paths: Optional[list[Path]] = None) -> KnowledgeBase:
+def load(paths: Optional[list] = None) -> KnowledgeBase:
     """Validated knowledge base for `paths`: read without validating when the
     index certifies them unchanged since it was built, else read, validated
     and indexed now."""
@@ -292,11 +298,11 @@ def load(paths: Optional[list[Path]] = None) -> KnowledgeBase:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        from cptcli import index
+        from cptcli import datafiles, index
 
         paths = list(paths if paths is not None else data_paths())
         try:
-            key = index.key_for(paths)
+            key = datafiles.key_for(paths)
         except OSError:
             key = None  # a missing file: read_document below names it
         con = index.open_index(key) if key else None
@@ -388,7 +394,7 @@ def _assemble(documents) -> KnowledgeBase:
     return kb
 
 
-def schema_findings(doc, path: Path) -> list[str]:
+def schema_findings(doc, path) -> list[str]:
     """Every JSON Schema error, in document order, as 'PATH: record X, field Y: message'."""
     import jsonschema  # only when a file is actually validated: ~65 ms to import
 
@@ -398,7 +404,7 @@ def schema_findings(doc, path: Path) -> list[str]:
             for e in errors]
 
 
-def check_file(path: Path, base: list[Path], audit: Optional[Callable] = None) -> list[str]:
+def check_file(path, base: list, audit: Optional[Callable] = None) -> list[str]:
     """Findings for one user file layered over `base`: schema errors first;
     when there are none, reference problems, values the layering keeps from an
     earlier file, and the errors `audit` (checks.audit, passed in so this
@@ -409,8 +415,8 @@ def check_file(path: Path, base: list[Path], audit: Optional[Callable] = None) -
     findings = schema_findings(doc, path)
     if findings:
         return findings
-    same = path.resolve()
-    kb = load([p for p in base if p.resolve() != same]) if base else KnowledgeBase()
+    same = os.path.realpath(path)
+    kb = load([p for p in base if os.path.realpath(p) != same]) if base else KnowledgeBase()
     try:
         kb.add_document(doc, path)
     except DataError as exc:

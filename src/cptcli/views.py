@@ -16,7 +16,7 @@ def search_hits(paths, query: str, limit: int, min_score: float):
     if hits is None:
         from cptcli import knowledge
 
-        kb = knowledge.load([knowledge.Path(p) for p in paths])
+        kb = knowledge.load(paths)
         hits = _search_index(paths, query, limit, min_score)
         if hits is None:
             hits = Searcher(kb).search(query, limit=limit, min_score=min_score)
@@ -37,6 +37,94 @@ def _search_index(paths, query: str, limit: int, min_score: float):
         return None  # damaged past its key check: the caller searches the files themselves
     finally:
         con.close()
+
+
+class Shows:
+    """`show` results for the files `paths`, from their index when there is a
+    usable one: a 100,000-code base then answers codes, one or thousands,
+    without being loaded (~5 s and ~850 MB). Otherwise, and for a code the
+    index does not hold (whose error names the nearest codes), from the
+    loaded knowledge base: the same results either way (a test)."""
+
+    def __init__(self, paths):
+        from cptcli import index
+
+        self.paths = paths
+        self._kb = None
+        con = index.open_for(paths)
+        if con is not None and not index.named_as_built(con, paths):
+            con.close()  # built through other names of the files: results must name them as given
+            con = None
+        self._con = con
+        if con is None:
+            self.kb()  # now, as without an index: a broken file fails before any output
+
+    def kb(self):
+        if self._kb is None:
+            from cptcli import knowledge
+
+            self._kb = knowledge.load(self.paths)
+        return self._kb
+
+    def _indexed(self, ask):
+        """ask(index, con), or None when there is no index or it is damaged
+        past its key check (the files are then read instead)."""
+        from cptcli import index
+
+        if self._con is None:
+            return None
+        try:
+            return ask(index, self._con)
+        except index.sqlite3.Error:
+            self._con.close()
+            self._con = None
+            return None
+
+    def show(self, code: str):
+        """Raises NotFoundError for a code not in the knowledge base."""
+        found = self._indexed(lambda index, con: index.show_result(con, code))
+        return found if found is not None else self.kb().show(code)
+
+    @property
+    def sources(self) -> dict:
+        if self._kb is not None:
+            return self._kb.sources
+        found = self._indexed(lambda index, con: index.sources(con))
+        return found if found is not None else self.kb().sources
+
+
+def report_text(report, as_json: bool, table_view: str) -> str:
+    """check and audit: the report as JSON, or drawn by `table.<table_view>`."""
+    if as_json:
+        from cptcli.render import json as render_json
+
+        return render_json.dumps(report)
+    from cptcli.render import table
+
+    return table.render(getattr(table, table_view)(report))
+
+
+def claim_line(code: str, with_, modifier, dx):
+    """`check` arguments parsed, before anything is loaded: raises UsageError
+    (exit 2) on a malformed code. Lists may be comma-separated
+    ('--modifier 50,LT' is '--modifier 50 --modifier LT'): coders paste lists."""
+    from cptcli import codes
+
+    def split(values):
+        return [v for value in values for v in value.split(",") if v.strip()]
+
+    cpt = codes.parse_cpt(code)
+    primaries = [codes.parse_cpt(p).code for p in split(with_)]
+    mods = ([cpt.modifier] if cpt.modifier else []) + [codes.parse_modifier(m) for m in split(modifier)]
+    return cpt.code, primaries, mods, [codes.parse_icd10(d) for d in split(dx)]
+
+
+def check_report(kb, line):
+    """`cptcli check`: the report for a parsed claim line (see claim_line)."""
+    from cptcli import checks
+    from cptcli.codesets import icd10
+
+    return checks.check(kb, icd10.codeset, *line)
 
 
 def icd_text(kb, raw_code: str, as_json: bool) -> str:

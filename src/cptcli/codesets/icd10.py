@@ -12,10 +12,10 @@ cannot be written.
 """
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
 from cptcli.errors import DataError
@@ -70,12 +70,12 @@ def package_info() -> Optional[PackageInfo]:
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
-    pkg_dir = Path(list(spec.submodule_search_locations)[0])
-    versions = sorted(p.name[len(PACKAGE) + 1:-len(".dist-info")]
-                      for p in pkg_dir.parent.glob(f"{PACKAGE}-*.dist-info"))
-    data_dir = pkg_dir / "data"
-    data_files = tuple(sorted(p.name for p in data_dir.iterdir() if p.suffix in (".txt", ".xml"))) \
-        if data_dir.is_dir() else ()
+    pkg_dir = list(spec.submodule_search_locations)[0]
+    versions = sorted(name[len(PACKAGE) + 1:-len(".dist-info")] for name in os.listdir(os.path.dirname(pkg_dir))
+                      if name.startswith(PACKAGE + "-") and name.endswith(".dist-info"))
+    data_dir = os.path.join(pkg_dir, "data")
+    data_files = tuple(sorted(name for name in os.listdir(data_dir) if name.endswith((".txt", ".xml")))) \
+        if os.path.isdir(data_dir) else ()
     return PackageInfo(versions[-1] if versions else "unknown", data_files)
 
 
@@ -101,7 +101,7 @@ def package_rows() -> Iterator[Row]:
 class CodeSet:
     """Look-ups against one ICD-10-CM release. Build with `load()`."""
 
-    def __init__(self, conn: sqlite3.Connection, key: str, authority: str, path: Optional[Path],
+    def __init__(self, conn: sqlite3.Connection, key: str, authority: str, path: Optional[str],
                  rebuild: Optional[Callable[[], "CodeSet"]] = None):
         self._conn = conn
         self.key = key
@@ -182,14 +182,16 @@ def build_connection(rows: Iterable[Row], key: str, authority: str) -> sqlite3.C
     return conn
 
 
-def _open_cached(path: Path) -> Optional[tuple[sqlite3.Connection, str, str]]:
+def _open_cached(path: str) -> Optional[tuple[sqlite3.Connection, str, str]]:
     """The cache's connection, key and authority, or None if it is missing or not a readable cache."""
-    if not path.is_file():
+    from cptcli.cache import sqlite_uri
+
+    if not os.path.isfile(path):
         return None
     try:
         # Read-only and immutable: works in a read-only directory and takes no
         # locks; safe because the file is only ever replaced whole, never edited.
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        conn = sqlite3.connect(sqlite_uri(path, "mode=ro&immutable=1"), uri=True)
         meta = dict(conn.execute("SELECT k, v FROM meta").fetchall())
         conn.execute("SELECT code FROM codes LIMIT 1").fetchone()
     except sqlite3.DatabaseError:
@@ -200,7 +202,7 @@ def _open_cached(path: Path) -> Optional[tuple[sqlite3.Connection, str, str]]:
     return conn, meta["key"], meta["authority"]
 
 
-def load(cache_dir: Optional[Path] = None,
+def load(cache_dir=None,
          info: Callable[[], Optional[PackageInfo]] = package_info,
          rows: Callable[[], Iterable[Row]] = package_rows) -> CodeSet:
     """The ICD-10-CM code set: from the cache when its key matches the
@@ -208,7 +210,7 @@ def load(cache_dir: Optional[Path] = None,
     from cptcli import cache
 
     directory = cache_dir if cache_dir is not None else cache.cache_dir()
-    path = directory / CACHE_NAME
+    path = os.path.join(directory, CACHE_NAME)
     pkg = info()
 
     def rebuild() -> CodeSet:
@@ -228,7 +230,7 @@ def load(cache_dir: Optional[Path] = None,
     return rebuild()
 
 
-_loaded: dict[Path, CodeSet] = {}
+_loaded: dict[str, CodeSet] = {}
 
 
 def codeset() -> CodeSet:

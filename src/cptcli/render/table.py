@@ -3,8 +3,6 @@ Rich costs ~35 ms to import, which `--json` callers should not pay."""
 from __future__ import annotations
 
 import io
-import os
-import sys
 from typing import Iterable, Optional
 
 from rich import box
@@ -14,29 +12,23 @@ from rich.table import Table
 from rich.text import Text
 
 from cptcli.model import source_label, source_labels, CodeRecord, Fact, Note, ShowResult, Source
+from cptcli.output import terminal
 
 
 def render(renderables: Iterable, width: Optional[int] = None) -> str:
-    """Draw everything into a string first, so nothing half-drawn reaches stdout.
-    Colour only when stdout is a terminal that wants it (not TERM=dumb, not NO_COLOR)."""
-    is_tty = sys.stdout.isatty()
-    colour = is_tty and os.environ.get("TERM") != "dumb" and not os.environ.get("NO_COLOR")
+    """Draw everything into a string first, so nothing half-drawn reaches stdout,
+    for the terminal output.terminal() describes."""
+    columns, colour = terminal()
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or _terminal_width(), force_terminal=colour,
-                      color_system="auto" if colour else None, no_color=not colour,
+    # A fixed colour system: the tables use attributes (bold, italic), no
+    # colours, so nothing is lost, and the drawing depends on width and colour
+    # alone, as drawn pages (cptcli.pages) assume.
+    console = Console(file=buffer, width=width or columns, force_terminal=colour,
+                      color_system="standard" if colour else None, no_color=not colour,
                       highlight=False, emoji=False, markup=False, safe_box=True)
     for r in renderables:
         console.print(r)
     return buffer.getvalue()
-
-
-def _terminal_width() -> int:
-    columns = os.environ.get("COLUMNS")
-    if columns and columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    if sys.stdout.isatty():
-        return os.get_terminal_size(sys.stdout.fileno()).columns
-    return 100
 
 
 def _table(title: str, columns: list[str]) -> Table:
