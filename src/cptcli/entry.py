@@ -152,10 +152,11 @@ def _show_tables(args, extra=(), bundled=True):
     page = pages.read(paths, wanted[0], variant) if variant else None
     if page is not None:
         return _write(page)
-    con = _open(key, paths)
+    from cptcli import index
+
+    con = index.open_named(paths, key)  # output names files as this caller does
     if con is None:
         return _show_tables_loaded(wanted, paths)
-    from cptcli import index
 
     try:
         results = [index.show_result(con, code) for code in wanted]
@@ -206,18 +207,6 @@ def _call(args, extra, bundled):
     return (wanted, paths, key) if paths else None
 
 
-def _open(key, paths):
-    """The index for `key`, or None. An index built through other names of
-    the files is not used: output must name files as this caller does."""
-    from cptcli import index
-
-    con = index.open_index(key)
-    if con is not None and not index.named_as_built(con, paths):
-        con.close()
-        con = None
-    return con
-
-
 def _show_json(args, extra=(), bundled=True):
     if (sys.stdout.encoding or "").lower() not in ("utf-8", "utf8"):
         return None
@@ -230,10 +219,11 @@ def _show_json(args, extra=(), bundled=True):
     page = pages.read(paths, wanted[0], "json") if len(wanted) == 1 else None
     if page is not None:
         return _write(page)
-    con = _open(key, paths)
+    from cptcli import index
+
+    con = index.open_named(paths, key)  # output names files as this caller does
     if con is None:
         return None
-    from cptcli import index
 
     try:
         docs = [index.show_doc(con, code) for code in wanted]

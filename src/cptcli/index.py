@@ -109,6 +109,17 @@ def open_for(paths):
     return open_index(key)
 
 
+def open_named(paths, key=None):
+    """As open_for, and only an index built through these names of the files
+    (see named_as_built): for answers that name files. `key`: key_for(paths),
+    when the caller has it."""
+    con = open_for(paths) if key is None else open_index(key)
+    if con is not None and not named_as_built(con, paths):
+        con.close()
+        con = None
+    return con
+
+
 class IndexCorpus:
     """The search corpus (cptcli.search.MemoryCorpus's questions) answered from
     the index: a query reads the postings of its own words and the documents

@@ -51,12 +51,8 @@ class Shows:
 
         self.paths = paths
         self._kb = None
-        con = index.open_for(paths)
-        if con is not None and not index.named_as_built(con, paths):
-            con.close()  # built through other names of the files: results must name them as given
-            con = None
-        self._con = con
-        if con is None:
+        self._con = index.open_named(paths)
+        if self._con is None:
             self.kb()  # now, as without an index: a broken file fails before any output
 
     def kb(self):
