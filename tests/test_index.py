@@ -387,14 +387,14 @@ def test_a_build_shows_progress_on_a_terminal_only(terminal, cache, kb_file, mon
     assert "indexing" not in err.getvalue()
 
 
-# -- show answered from the index: views.Shows ------------------------------------------
+# -- show, check, icd and modifier answered from the index: views.Lookups -----------------
 def test_shows_answer_from_the_index_as_the_loaded_base_does(cache, kb_file, monkeypatch):
     from cptcli import views
     from cptcli.errors import NotFoundError
 
     kb = knowledge.load([kb_file])
     monkeypatch.setattr(knowledge, "load", lambda paths: pytest.fail("the index answers: nothing is loaded"))
-    shows = views.Shows([str(kb_file)])
+    shows = views.Lookups([str(kb_file)])
     assert shows.sources == kb.sources
     for code in kb.records:
         assert shows.show(code) == kb.show(code), code
@@ -404,6 +404,50 @@ def test_shows_answer_from_the_index_as_the_loaded_base_does(cache, kb_file, mon
     with pytest.raises(NotFoundError) as from_kb:
         kb.show("99999")
     assert unknown.value.message == from_kb.value.message  # the same words, nearest codes included
+
+
+def test_lookups_answer_check_and_reverse_lookups_from_the_index_as_the_loaded_base_does(cache, kb_file,
+                                                                                           monkeypatch):
+    """check, icd and modifier read records, the modifier registry and the
+    rows that list a code from the index: a 100,000-code base is not loaded
+    for one claim line. Every answer equals the loaded base's."""
+    from cptcli import checks, views
+    from cptcli.errors import NotFoundError
+
+    kb = knowledge.load([kb_file])
+    monkeypatch.setattr(knowledge, "load", lambda paths: pytest.fail("the index answers: nothing is loaded"))
+    lookups = views.Lookups([str(kb_file)])
+    assert lookups.modifiers == kb.modifiers and len(kb.modifiers) == 20
+    keys = {(table, row.key) for rec in kb.records.values() for table in ("diagnoses", "modifiers")
+            for row in getattr(rec, table)}
+    assert len(keys) > 15
+    for table, key in sorted(keys) + [("diagnoses", "Z99.99"), ("modifiers", "XX")]:
+        assert lookups.rows_listing(table, key) == kb.rows_listing(table, key), (table, key)
+    for modifier in sorted({key for table, key in keys if table == "modifiers"} | set(kb.modifiers)):
+        assert checks.modifier_lookup(lookups, modifier) == checks.modifier_lookup(kb, modifier), modifier
+    lines = [("20700", (), (), ()), ("20702", ("20700",), ("59",), ()), ("20702", ("20702",), (), ()),
+             ("20701", ("20702", "99213"), ("50", "LT", "AS", "11"), ()), ("20704", (), ("GA",), ())]
+    for code, with_, mods, dx in lines:
+        assert checks.check(lookups, None, code, with_, mods, dx) == checks.check(kb, None, code, with_, mods, dx)
+    assert lookups.find("20703") == kb.find("20703") and lookups.find("20799") is None
+    for code in ("20799", "99999", "0001T"):
+        with pytest.raises(NotFoundError) as indexed:
+            lookups.get(code)
+        with pytest.raises(NotFoundError) as loaded:
+            kb.get(code)
+        assert indexed.value.message == loaded.value.message  # nearest codes included
+
+
+def test_check_of_a_big_base_never_loads_it(cache, kb_file, monkeypatch, cli):
+    knowledge.load([kb_file])
+    args = ("--no-bundled", "--data", str(kb_file))
+    expected = {cmd: cli(*args, *cmd) for cmd in (("check", "20702", "--with", "20700", "-m", "59", "--json"),
+                                                  ("modifier", "59", "--json"), ("modifier", "11"))}
+    monkeypatch.setattr(knowledge, "load", lambda paths: pytest.fail("the index answers: nothing is loaded"))
+    for cmd, before in expected.items():
+        r = cli(*args, *cmd)
+        assert (r.exit_code, r.stdout) == (before.exit_code, before.stdout), cmd
+    assert expected[("modifier", "11")].exit_code == 1 and "20700" in expected[("modifier", "59", "--json")].stdout
 
 
 @pytest.mark.parametrize("damage", ["no index", "dropped table"])
@@ -419,9 +463,10 @@ def test_shows_without_a_usable_index_read_the_files(cache, kb_file, damage):
     else:
         with sqlite3.connect(cache / name) as con:
             con.execute("DROP TABLE codes")
-    shows = views.Shows([str(kb_file)])
+    shows = views.Lookups([str(kb_file)])
     assert [shows.show(code) for code in kb.records] == [kb.show(code) for code in kb.records]
-    assert shows.sources == kb.sources
+    assert shows.sources == kb.sources and shows.modifiers == kb.modifiers
+    assert shows.rows_listing("diagnoses", "G89.29") == kb.rows_listing("diagnoses", "G89.29") != []
 
 
 def test_batch_show_of_a_big_base_never_loads_it(cache, kb_file, monkeypatch, cli):

@@ -339,7 +339,7 @@ def _check_add_on(kb: KnowledgeBase, rec: CodeRecord, with_codes: tuple[str, ...
                            f"the documents do not say whether {rec.code} is an add-on code", rec.code,
                            (), rec.origin))
     for primary in with_codes:
-        other = kb.records.get(primary)
+        other = kb.find(primary)
         if primary == rec.code:
             out.append(Finding("error", "primary-is-self", f"with/{primary}",
                                f"{primary} cannot be its own primary procedure", rec.code, (), rec.origin))

@@ -153,7 +153,7 @@ def _format(json_: bool, fmt: Optional[str]) -> str:
 
 
 def _render_show(shows, results, fmt: str, sections, single: bool = False) -> str:
-    """`shows`: views.Shows. `single`: one code was asked for, so JSON is one object, not an array."""
+    """`shows`: views.Lookups. `single`: one code was asked for, so JSON is one object, not an array."""
     from cptcli.render.sections import Selected
 
     if fmt in ("json", "jsonl"):
@@ -215,7 +215,7 @@ def show(
     if code == ["-"]:
         raise typer.Exit(_show_batch(fmt, sections))
     wanted = [codes.parse_cpt(c).code for c in code]  # malformed input fails before any output
-    shows = views.Shows(_paths())
+    shows = views.Lookups(_paths())
     results, missing = _look_up(shows, wanted)
     if results:
         emit(_render_show(shows, results, fmt, sections, single=len(wanted) == 1))
@@ -253,7 +253,7 @@ def _show_batch(fmt: str, sections) -> int:
 
     from cptcli import views
 
-    shows = views.Shows(_paths())
+    shows = views.Lookups(_paths())
     missing = malformed = 0
     collected = []  # csv/markdown: one table per section for the whole batch, as for several codes
     # A stream: JSON is one object a line here, as documented. A code repeated in
@@ -378,7 +378,7 @@ def check(
     from cptcli import views
 
     line = views.claim_line(code, with_, modifier, dx)  # malformed input fails (exit 2) before anything is loaded
-    _emit_report(views.check_report(_kb(), line), json_, "check_report")
+    _emit_report(views.check_report(views.Lookups(_paths()), line), json_, "check_report")
 
 
 @command(epilog="""\b
@@ -432,7 +432,7 @@ def icd(
     from cptcli import codes, views
 
     codes.parse_icd10(code)  # malformed input fails (exit 2) before anything is loaded
-    emit(views.icd_text(_kb(), code, json_))
+    emit(views.icd_text(views.Lookups(_paths()), code, json_))
 
 
 @command(epilog="""\b
@@ -450,10 +450,10 @@ def modifier(
     json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
 ) -> None:
     """A modifier's registry entry and the codes whose modifier tables list it."""
-    from cptcli import checks, codes
+    from cptcli import checks, codes, views
 
     wanted = codes.parse_modifier(mod)
-    result = checks.modifier_lookup(_kb(), wanted)
+    result = checks.modifier_lookup(views.Lookups(_paths()), wanted)
     if json_:
         from cptcli.render import json as render_json
 

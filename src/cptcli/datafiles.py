@@ -13,7 +13,7 @@ from cptcli import __version__
 
 # The format of what is derived from the files (index tables, show documents,
 # pages): bump it when that changes, and every derived file is rebuilt.
-FORMAT = 5
+FORMAT = 6
 
 
 def bundled_file() -> str:

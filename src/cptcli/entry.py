@@ -46,17 +46,17 @@ def fast(argv):
 
 
 def _answer(extra, bundled, body):
-    """Run a shared command body (cptcli.views) on the loaded knowledge base;
-    `body` gives (text, exit status). Any error falls through to the full
-    CLI, which words it."""
-    from cptcli import knowledge, views
+    """Run a shared command body (cptcli.views) on the knowledge base's
+    look-ups (views.Lookups: from the index, when usable); `body` gives (text,
+    exit status). Any error falls through to the full CLI, which words it."""
+    from cptcli import datafiles, views
     from cptcli.errors import CptcliError
 
-    paths = knowledge.data_paths(extra, bundled)
+    paths = datafiles.data_files(extra, bundled)
     if not paths:
         return None
     try:
-        text, status = body(knowledge.load(paths), views)
+        text, status = body(views.Lookups(paths), views)
     except CptcliError:
         return None
     return _write(text, status)

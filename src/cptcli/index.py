@@ -99,6 +99,29 @@ def sources(con) -> dict:
     return {s["file"]: Source.from_dict(s) for s in json.loads(row[0])}
 
 
+def modifiers(con) -> dict:
+    """The knowledge base's merged modifier registry (kb.modifiers)."""
+    from cptcli.model import Modifier
+
+    row = con.execute("SELECT value FROM meta WHERE name = 'modifiers'").fetchone()
+    return {m["modifier"]: Modifier.from_dict(m) for m in json.loads(row[0])}
+
+
+# The reverse look-ups' tables and the kind of their rows in the index.
+_ROW_KINDS = {"diagnoses": "icd", "modifiers": "modifier"}
+
+
+def codes_listing(con, table: str, key: str) -> list:
+    """The codes whose `table` ("diagnoses" or "modifiers") has a row for
+    `key`, in code order (kb.rows_listing's)."""
+    return [c for (c,) in con.execute("SELECT code FROM rows WHERE kind = ? AND key = ? ORDER BY code",
+                                      (_ROW_KINDS[table], key))]
+
+
+def all_codes(con) -> list:
+    return [c for (c,) in con.execute("SELECT code FROM codes ORDER BY code")]
+
+
 def open_for(paths):
     """The index for these files as they are now, or None (no index yet, a file
     missing, a corrupt index)."""
@@ -254,6 +277,8 @@ def build(kb, documents, key: str, before_publishing=None, progress=None) -> boo
                                 ensure_ascii=False),))
         con.execute("INSERT INTO meta VALUES ('sources', ?)",
                     (json.dumps([plain(src) for src in kb.sources.values()], ensure_ascii=False),))
+        con.execute("INSERT INTO meta VALUES ('modifiers', ?)",
+                    (json.dumps([plain(m) for m in kb.modifiers.values()], ensure_ascii=False),))
         con.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
         con.commit()
         con.close()

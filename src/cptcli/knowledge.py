@@ -207,21 +207,10 @@ class KnowledgeBase:
         try:
             return self.records[code]
         except KeyError:
-            near = ", ".join(self.nearest(code))
-            hint = f"; nearest: {near}" if near else ""
-            raise NotFoundError(f"code {code} is not in the knowledge base{hint}") from None
+            raise not_found(code, self.records) from None
 
-    def nearest(self, code: str, limit: int = 3) -> list[str]:
-        """Closest codes by numeric distance: coders mistype the last digits."""
-        if not code[:4].isdigit():
-            return []
-        target = int(code[:4]) * 10 + (int(code[4]) if code[4].isdigit() else 0)
-
-        def distance(c: str) -> tuple:
-            n = int(c[:4]) * 10 + (int(c[4]) if c[4].isdigit() else 0)
-            return abs(n - target), c
-
-        return sorted((c for c in self.records if c[:4].isdigit()), key=distance)[:limit]
+    def find(self, code: str) -> Optional[CodeRecord]:
+        return self.records.get(code)
 
     def named_by(self, code: str) -> tuple[str, ...]:
         """Codes whose related table or cross-references list `code`, in code
@@ -249,6 +238,27 @@ class KnowledgeBase:
         """Every (record, row) whose `table` lists `key`, for reverse look-ups."""
         assert table in TABLES
         return [(rec, row) for rec in self.records.values() for row in getattr(rec, table) if row.key == key]
+
+
+def not_found(code: str, known) -> NotFoundError:
+    """The error for a code not among `known` (all codes of the knowledge
+    base), naming the nearest ones."""
+    near = ", ".join(nearest(code, known))
+    hint = f"; nearest: {near}" if near else ""
+    return NotFoundError(f"code {code} is not in the knowledge base{hint}")
+
+
+def nearest(code: str, known, limit: int = 3) -> list[str]:
+    """Closest codes of `known` by numeric distance: coders mistype the last digits."""
+    if not code[:4].isdigit():
+        return []
+    target = int(code[:4]) * 10 + (int(code[4]) if code[4].isdigit() else 0)
+
+    def distance(c: str) -> tuple:
+        n = int(c[:4]) * 10 + (int(c[4]) if c[4].isdigit() else 0)
+        return abs(n - target), c
+
+    return sorted((c for c in known if c[:4].isdigit()), key=distance)[:limit]
 
 
 # A record's single-valued facts: a later file cannot replace them (see add_document).

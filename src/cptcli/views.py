@@ -3,6 +3,8 @@
 cannot drift: only the recognition of the argument list differs."""
 from __future__ import annotations
 
+from functools import cached_property
+
 
 def search_hits(paths, query: str, limit: int, min_score: float):
     """Search the knowledge-base files `paths` through their index, so that a
@@ -39,19 +41,20 @@ def _search_index(paths, query: str, limit: int, min_score: float):
         con.close()
 
 
-class Shows:
-    """`show` results for the files `paths`, from their index when there is a
-    usable one: a 100,000-code base then answers codes, one or thousands,
-    without being loaded (~5 s and ~850 MB). Otherwise, and for a code the
-    index does not hold (whose error names the nearest codes), from the
-    loaded knowledge base: the same results either way (a test)."""
+class Lookups:
+    """What show, check, icd and modifier read of the knowledge-base files
+    `paths` (the read API of KnowledgeBase they use: show, sources, get, find,
+    modifiers, rows_listing), from their index when there is a usable one: a
+    100,000-code base then answers without being loaded (~5 s and ~850 MB).
+    Otherwise from the loaded knowledge base: the same answers either way,
+    errors included (a test)."""
 
     def __init__(self, paths):
         from cptcli import index
 
         self.paths = paths
         self._kb = None
-        self._con = index.open_named(paths)
+        self._con = index.open_named(paths)  # answers name files as this caller does
         if self._con is None:
             self.kb()  # now, as without an index: a broken file fails before any output
 
@@ -76,17 +79,55 @@ class Shows:
             self._con = None
             return None
 
+    def _not_found(self, code: str):
+        """KnowledgeBase.get's error for `code`, naming the nearest codes."""
+        from cptcli import knowledge
+
+        known = self._indexed(lambda index, con: index.all_codes(con))
+        return knowledge.not_found(code, known if known is not None else self.kb().records)
+
     def show(self, code: str):
         """Raises NotFoundError for a code not in the knowledge base."""
         found = self._indexed(lambda index, con: index.show_result(con, code))
-        return found if found is not None else self.kb().show(code)
+        if found is not None:
+            return found
+        if self._con is None:  # no index, or damaged just now
+            return self.kb().show(code)
+        raise self._not_found(code)
 
-    @property
+    def find(self, code: str):
+        """The record of `code`, or None."""
+        found = self._indexed(lambda index, con: index.show_result(con, code))
+        if found is not None:
+            return found.record
+        return self.kb().find(code) if self._con is None else None
+
+    def get(self, code: str):
+        """The record of `code`; raises NotFoundError naming the nearest codes."""
+        found = self.find(code)
+        if found is None:
+            raise self._not_found(code)
+        return found
+
+    @cached_property
     def sources(self) -> dict:
-        if self._kb is not None:
-            return self._kb.sources
-        found = self._indexed(lambda index, con: index.sources(con))
-        return found if found is not None else self.kb().sources
+        return self._registry("sources")
+
+    @cached_property
+    def modifiers(self) -> dict:
+        return self._registry("modifiers")
+
+    def _registry(self, name: str) -> dict:
+        """kb.sources or kb.modifiers: the index's copy, unless the files are loaded anyway."""
+        found = self._indexed(lambda index, con: getattr(index, name)(con)) if self._kb is None else None
+        return found if found is not None else getattr(self.kb(), name)
+
+    def rows_listing(self, table: str, key: str) -> list:
+        """Every (record, row) whose `table` ("diagnoses", "modifiers") lists `key`, in code order."""
+        codes = self._indexed(lambda index, con: index.codes_listing(con, table, key))
+        if codes is None:
+            return self.kb().rows_listing(table, key)
+        return [(rec, row) for rec in map(self.get, codes) for row in getattr(rec, table) if row.key == key]
 
 
 def report_text(report, as_json: bool, table_view: str) -> str:
