@@ -102,6 +102,8 @@ class CheckReport:
 
 @dataclass(frozen=True, slots=True)
 class IcdChild:
+    """An ICD-10-CM code directly below another, or billable under a header."""
+
     code: str
     description: str
     billable: bool

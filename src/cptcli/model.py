@@ -81,6 +81,8 @@ class Fact:
 
 @dataclass(frozen=True, slots=True)
 class Descriptor:
+    """A CPT descriptor as a source prints it; `official` when it is the AMA text, which keeps its copyright line."""
+
     text: str
     sources: tuple[str, ...]
     official: bool
@@ -94,6 +96,8 @@ class Descriptor:
 
 @dataclass(frozen=True, slots=True)
 class AddOn:
+    """Whether the code is an add-on code (+), as the sources say."""
+
     value: bool
     sources: tuple[str, ...]
     quote: Optional[str] = None
@@ -105,6 +109,8 @@ class AddOn:
 
 @dataclass(frozen=True, slots=True)
 class CrossReference:
+    """A passage of a source that names other codes (e.g. "for removal, use 20704")."""
+
     text: str
     sources: tuple[str, ...]
     codes: tuple[str, ...]
@@ -117,6 +123,8 @@ class CrossReference:
 
 @dataclass(frozen=True, slots=True)
 class ModifierRow:
+    """A row of a code's modifier table, as the source gives it."""
+
     modifier: str
     description: Optional[str]
     when_to_use: Optional[str]
@@ -131,6 +139,8 @@ class ModifierRow:
 
 @dataclass(frozen=True, slots=True)
 class TaxonomyRow:
+    """A row of a code's provider-taxonomy table, as the source gives it."""
+
     code: str
     specialty: Optional[str]
     notes: Optional[str]
@@ -145,6 +155,8 @@ class TaxonomyRow:
 
 @dataclass(frozen=True, slots=True)
 class DiagnosisRow:
+    """A row of a code's ICD-10-CM table, as the source gives it."""
+
     code: str
     description: Optional[str]
     relevance: Optional[str]
@@ -159,6 +171,8 @@ class DiagnosisRow:
 
 @dataclass(frozen=True, slots=True)
 class RelatedCode:
+    """A row of a code's related-codes table, as the source gives it."""
+
     code: str
     description: Optional[str]
     relationship: Optional[str]
@@ -190,6 +204,8 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Source:
+    """A source document every fact cites by its file name."""
+
     file: str
     title: str
     publisher: Optional[str] = None
@@ -221,6 +237,8 @@ class Modifier:
 
 @dataclass(frozen=True, slots=True)
 class TaxonomyCode:
+    """A NUCC taxonomy code of the verified list, with its official name."""
+
     code: str
     name: str
     source: str
@@ -232,6 +250,8 @@ class TaxonomyCode:
 
 @dataclass(frozen=True, slots=True)
 class Synonym:
+    """Terms search treats as one, and why."""
+
     terms: tuple[str, ...]
     reason: str
 
@@ -242,6 +262,8 @@ class Synonym:
 
 @dataclass(frozen=True, slots=True)
 class CodeRecord:
+    """Everything the sources say about one CPT code, each fact with its sources."""
+
     code: str
     completeness: str
     add_on: Optional[AddOn]
