@@ -56,12 +56,15 @@ def _attributes(obj) -> dict:
 
 def _row_from_dict(cls, d: dict):
     """The table-row classes share one shape: a key column, two optional cells, sources."""
-    key, first, second, _ = (f.name for f in fields(cls))
+    names = _FIELD_NAMES.get(cls)
+    if names is None:  # once a class: a 100,000-code base has ~500,000 rows
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    key, first, second, _ = names
     return cls(d[key], d.get(first), d.get(second), tuple(d["sources"]))
 
 
 def _tuple(items, cls):
-    return tuple(cls.from_dict(i) for i in items or ())
+    return tuple([cls.from_dict(i) for i in items]) if items else ()
 
 
 @dataclass(frozen=True, slots=True)
