@@ -413,6 +413,7 @@ def test_lookups_answer_check_and_reverse_lookups_from_the_index_as_the_loaded_b
     for one claim line. Every answer equals the loaded base's."""
     from cptcli import checks, views
     from cptcli.errors import NotFoundError
+    from cptcli.model import CodeSummary
 
     kb = knowledge.load([kb_file])
     monkeypatch.setattr(knowledge, "load", lambda paths: pytest.fail("the index answers: nothing is loaded"))
@@ -430,6 +431,7 @@ def test_lookups_answer_check_and_reverse_lookups_from_the_index_as_the_loaded_b
     for code, with_, mods, dx in lines:
         assert checks.check(lookups, None, code, with_, mods, dx) == checks.check(kb, None, code, with_, mods, dx)
     assert lookups.find("20703") == kb.find("20703") and lookups.find("20799") is None
+    assert lookups.summaries() == [CodeSummary.of(rec) for rec in kb.records.values()]
     for code in ("20799", "99999", "0001T"):
         with pytest.raises(NotFoundError) as indexed:
             lookups.get(code)
@@ -438,11 +440,12 @@ def test_lookups_answer_check_and_reverse_lookups_from_the_index_as_the_loaded_b
         assert indexed.value.message == loaded.value.message  # nearest codes included
 
 
-def test_check_of_a_big_base_never_loads_it(cache, kb_file, monkeypatch, cli):
+def test_check_list_and_modifier_of_a_big_base_never_load_it(cache, kb_file, monkeypatch, cli):
     knowledge.load([kb_file])
     args = ("--no-bundled", "--data", str(kb_file))
     expected = {cmd: cli(*args, *cmd) for cmd in (("check", "20702", "--with", "20700", "-m", "59", "--json"),
-                                                  ("modifier", "59", "--json"), ("modifier", "11"))}
+                                                  ("modifier", "59", "--json"), ("modifier", "11"),
+                                                  ("list", "--json"), ("list",))}
     monkeypatch.setattr(knowledge, "load", lambda paths: pytest.fail("the index answers: nothing is loaded"))
     for cmd, before in expected.items():
         r = cli(*args, *cmd)
@@ -466,6 +469,7 @@ def test_shows_without_a_usable_index_read_the_files(cache, kb_file, damage):
     shows = views.Lookups([str(kb_file)])
     assert [shows.show(code) for code in kb.records] == [kb.show(code) for code in kb.records]
     assert shows.sources == kb.sources and shows.modifiers == kb.modifiers
+    assert [s.code for s in shows.summaries()] == list(kb.records)
     assert shows.rows_listing("diagnoses", "G89.29") == kb.rows_listing("diagnoses", "G89.29") != []
 
 

@@ -328,18 +328,17 @@ Examples:
 def list_codes(json_: bool = typer.Option(False, "--json", help="Print a JSON array."),
                fmt: Optional[str] = FORMAT_OPTION) -> None:
     """List every code in the knowledge base with its title, add-on flag and completeness."""
-    from cptcli.model import CodeSummary
+    from cptcli import views
 
     fmt = _format(json_, fmt)
-    kb = _kb()
-    records = list(kb.records.values())
+    summaries = views.Lookups(_paths()).summaries()
 
     def table_view() -> str:
         from cptcli.render import table
 
-        return table.render(table.code_list(records))
+        return table.render(table.code_list(summaries))
 
-    emit(_render_rows([CodeSummary.of(r) for r in records], fmt, "code_list", table_view))
+    emit(_render_rows(summaries, fmt, "code_list", table_view))
 
 
 @command(epilog="""\b

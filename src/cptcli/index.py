@@ -118,6 +118,16 @@ def codes_listing(con, table: str, key: str) -> list:
                                       (_ROW_KINDS[table], key))]
 
 
+def summaries(con) -> list:
+    """Every code's `list` line (model.CodeSummary), in code order, from the
+    search documents, which begin with what it needs (search.SearchDoc)."""
+    from cptcli.model import CodeSummary
+    from cptcli.search import SearchDoc
+
+    docs = (SearchDoc.from_json(text) for (text,) in con.execute("SELECT search FROM codes ORDER BY code"))
+    return [CodeSummary(d.code, d.display_code, d.title, d.add_on, d.completeness) for d in docs]
+
+
 def all_codes(con) -> list:
     return [c for (c,) in con.execute("SELECT code FROM codes ORDER BY code")]
 

@@ -42,9 +42,9 @@ def _search_index(paths, query: str, limit: int, min_score: float):
 
 
 class Lookups:
-    """What show, check, icd and modifier read of the knowledge-base files
-    `paths` (the read API of KnowledgeBase they use: show, sources, get, find,
-    modifiers, rows_listing), from their index when there is a usable one: a
+    """What show, list, check, icd and modifier read of the knowledge-base
+    files `paths` (the read API of KnowledgeBase they use: show, sources, get,
+    find, modifiers, rows_listing; and summaries), from their index when there is a usable one: a
     100,000-code base then answers without being loaded (~5 s and ~850 MB).
     Otherwise from the loaded knowledge base: the same answers either way,
     errors included (a test)."""
@@ -121,6 +121,15 @@ class Lookups:
         """kb.sources or kb.modifiers: the index's copy, unless the files are loaded anyway."""
         found = self._indexed(lambda index, con: getattr(index, name)(con)) if self._kb is None else None
         return found if found is not None else getattr(self.kb(), name)
+
+    def summaries(self) -> list:
+        """`list`: every code's model.CodeSummary, in code order."""
+        found = self._indexed(lambda index, con: index.summaries(con))
+        if found is not None:
+            return found
+        from cptcli.model import CodeSummary
+
+        return [CodeSummary.of(rec) for rec in self.kb().records.values()]
 
     def rows_listing(self, table: str, key: str) -> list:
         """Every (record, row) whose `table` ("diagnoses", "modifiers") lists `key`, in code order."""

@@ -165,11 +165,12 @@ def hits(results, query: str) -> list:
     return [t]
 
 
-def code_list(records) -> list:
+def code_list(summaries) -> list:
+    """`list`: model.CodeSummary lines."""
     t = _table("Codes in the knowledge base", ["Code", "Title", "Add-on", "Record"])
-    for r in records:
-        addon = {True: "yes", False: "no", None: "—"}[r.is_add_on]
-        t.add_row(r.code, r.title.text, addon, r.completeness)
+    for r in summaries:
+        addon = {True: "yes", False: "no", None: "—"}[r.add_on]
+        t.add_row(r.code, r.title, addon, r.completeness)
     return [t]
 
 
