@@ -313,6 +313,8 @@ def test_search_results_are_identical_with_and_without_the_index():
         "pump", "lumbar", "neurostim", "antibiotc", "implnt removl", "bonemarrow", "xyzzy"]
     compared = 0
     for q in queries:
+        got, expected = indexed.search(q, limit=3, min_score=0), memory.search(q, limit=3, min_score=0)
+        assert (got, got.total) == (expected, expected.total), q
         got = indexed.search(q, limit=1000, min_score=0)
         assert got == memory.search(q, limit=1000, min_score=0), q
         compared += len(got)

@@ -198,3 +198,30 @@ def test_search_module_is_light():
     code = "import sys, cptcli.search; print(sorted(m for m in ('rich', 'jsonschema', 'typer') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- how many matched -------------------------------------------------------
+def test_hits_count_every_match_above_the_lowest_score(s):
+    """`total` counts the codes the limit left out: a row query on a big base can tie thousands."""
+    every = s.search("drug", limit=1000)
+    assert len(every) == every.total == 6
+    few = s.search("drug", limit=2)
+    assert few == every[:2] and few.total == 6
+    assert s.search("drug", limit=2, min_score=every[2].score).total == 3 + sum(
+        h.score == every[2].score for h in every[3:])
+
+
+def test_a_table_cut_by_the_limit_says_how_many_more_match(cli):
+    cut = cli("search", "drug", "--limit", "2").stdout.splitlines()
+    assert cut[-1].strip() == "2 of 6 matching codes shown: --limit N shows more."
+    whole = cli("search", "drug", "--limit", "6").stdout
+    assert "matching codes shown" not in whole and whole.count("+207") == 6
+    assert len(json.loads(cli("search", "drug", "--limit", "2", "--json").stdout)) == 2  # JSON: the array only
+
+
+def test_a_row_query_cut_by_the_limit_names_the_reverse_look_up(cli):
+    """20700 and 20702 list modifier 50: `cptcli modifier 50` lists every such code."""
+    out = " ".join(cli("search", "modifier 50", "--limit", "1").stdout.split())
+    assert out.endswith("1 of 2 matching codes shown: --limit N shows more; "
+                        "cptcli modifier 50 lists every code with that row.")
+    assert "matching codes shown" not in cli("search", "modifier 50").stdout

@@ -335,6 +335,18 @@ class _Concept:
         self.words: list[dict[str, float]] = words if words is not None else []
 
 
+class Hits(list):
+    """Search results, best first; `total` counts every code that scored at
+    least the lowest score asked for, printed or not: a table says how many
+    more there are (a row query can tie thousands of codes)."""
+
+    __slots__ = ("total",)
+
+    def __init__(self, hits, total: int):
+        super().__init__(hits)
+        self.total = total
+
+
 class _Ranked:
     """One kind of answer to a query: every matching code's score, and how to
     make the Hit for a code. Hits are made only for the codes printed, so a
@@ -344,7 +356,7 @@ class _Ranked:
 
     def __init__(self, scores: dict, make):
         self.scores = scores  # code -> score, rounded as printed
-        self.make = make  # (code, score) -> Hit, or None for no hit after all
+        self.make = make  # (code, score) -> Hit
 
 
 class Searcher:
@@ -632,14 +644,7 @@ class Searcher:
             if ranked.scores:
                 break
         order = sorted(((s, c) for c, s in ranked.scores.items() if s >= min_score), key=lambda sc: (-sc[0], sc[1]))
-        hits = []
-        for score, code in order:
-            hit = ranked.make(code, score)
-            if hit is not None:
-                hits.append(hit)
-                if len(hits) == limit:
-                    break
-        return hits
+        return Hits([ranked.make(code, score) for score, code in order[:limit]], len(order))
 
     @staticmethod
     def _hit(doc: SearchDoc, score: float, name: str, snippet: str, spans: tuple = (),

@@ -154,7 +154,16 @@ def show(result: ShowResult, sources: dict[str, Source]) -> list:
 
 
 def hits(results, query: str) -> list:
+    """search.Hits; a caption says how many matching codes the limit left out."""
     t = _table(f"Search: {query}", ["Code", "Title", "Score", "Matched", "Snippet"])
+    total = getattr(results, "total", len(results))
+    if total > len(results):
+        more = "--limit N shows more"
+        rows = {(h.matched_field, h.matched_row) for h in results}
+        [(field, row)] = rows if len(rows) == 1 else [(None, None)]
+        if row is not None:  # every hit is the same ICD-10-CM or modifier row: the reverse look-up lists them all
+            more += f"; cptcli {'icd' if field == 'diagnoses' else 'modifier'} {row} lists every code with that row"
+        t.caption, t.caption_justify = f"{len(results)} of {total:,} matching codes shown: {more}.", "left"
     for h in results:
         snippet = Text(h.snippet)
         for start, end in h.highlights:
