@@ -44,10 +44,10 @@ def _search_index(paths, query: str, limit: int, min_score: float):
 class Lookups:
     """What show, list, check, icd and modifier read of the knowledge-base
     files `paths` (the read API of KnowledgeBase they use: show, sources, get,
-    find, modifiers, rows_listing; and summaries), from their index when there is a usable one: a
-    100,000-code base then answers without being loaded (~5 s and ~850 MB).
-    Otherwise from the loaded knowledge base: the same answers either way,
-    errors included (a test)."""
+    find, modifiers, rows_listing; and summaries), from their index when there
+    is a usable one: a 100,000-code base then answers without being loaded
+    (~5 s and ~850 MB). Otherwise from the loaded knowledge base: the same
+    answers either way, errors included (a test)."""
 
     def __init__(self, paths):
         from cptcli import index
