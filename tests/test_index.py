@@ -261,7 +261,7 @@ def test_an_index_damaged_past_its_key_check_falls_through(argv, cache, monkeypa
     assert run(argv) == 0
 
 
-@pytest.mark.parametrize("table", ["terms", "codes", "rows"])
+@pytest.mark.parametrize("table", ["terms", "codes", "rows", "meta"])
 def test_search_through_a_damaged_index_searches_the_files(table, cache):
     import sqlite3
 
@@ -274,10 +274,25 @@ def test_search_through_a_damaged_index_searches_the_files(table, cache):
     assert [h.code for h in expected[0]][:1] == ["20701"]
     [name] = indexes(cache)
     con = sqlite3.connect(cache / name)
-    con.execute(f"DROP TABLE {table}")
+    # meta: only the search row, so the index still passes its key check
+    con.execute("DELETE FROM meta WHERE name = 'search'" if table == "meta" else f"DROP TABLE {table}")
     con.commit()
     con.close()
     assert [views.search_hits(paths, q, 10, 40.0) for q in queries] == expected
+    assert _indexed_codes(cache) == 11  # rebuilt, not bypassed on every later call
+
+
+def _indexed_codes(cache) -> int:
+    import sqlite3
+
+    [name] = indexes(cache)
+    con = sqlite3.connect(cache / name)
+    try:
+        (n,) = con.execute("SELECT count(*) FROM codes").fetchone()
+        meta = {name for (name,) in con.execute("SELECT name FROM meta")}
+        return n if meta == {"key", "search", "sources", "modifiers"} else -1
+    finally:
+        con.close()
 
 
 def test_stored_show_text_is_the_json_renderer_s_document(tmp_path):
@@ -455,7 +470,7 @@ def test_check_list_and_modifier_of_a_big_base_never_load_it(cache, kb_file, mon
     assert expected[("modifier", "11")].exit_code == 1 and "20700" in expected[("modifier", "59", "--json")].stdout
 
 
-@pytest.mark.parametrize("damage", ["no index", "dropped table"])
+@pytest.mark.parametrize("damage", ["no index", "dropped table", "registries gone"])
 def test_shows_without_a_usable_index_read_the_files(cache, kb_file, damage):
     import sqlite3
 
@@ -467,12 +482,14 @@ def test_shows_without_a_usable_index_read_the_files(cache, kb_file, damage):
         (cache / name).unlink()
     else:
         with sqlite3.connect(cache / name) as con:
-            con.execute("DROP TABLE codes")
+            con.execute("DROP TABLE codes" if damage == "dropped table"
+                        else "DELETE FROM meta WHERE name IN ('sources', 'modifiers')")
     shows = views.Lookups([str(kb_file)])
     assert [shows.show(code) for code in kb.records] == [kb.show(code) for code in kb.records]
     assert shows.sources == kb.sources and shows.modifiers == kb.modifiers
     assert [s.code for s in shows.summaries()] == list(kb.records)
     assert shows.rows_listing("diagnoses", "G89.29") == kb.rows_listing("diagnoses", "G89.29") != []
+    assert _indexed_codes(cache) == 11  # rebuilt, not bypassed on every later call
 
 
 def test_batch_show_of_a_big_base_never_loads_it(cache, kb_file, monkeypatch, cli):

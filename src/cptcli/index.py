@@ -95,16 +95,23 @@ def sources(con) -> dict:
     """The knowledge base's merged sources registry (kb.sources)."""
     from cptcli.model import Source
 
-    row = con.execute("SELECT value FROM meta WHERE name = 'sources'").fetchone()
-    return {s["file"]: Source.from_dict(s) for s in json.loads(row[0])}
+    return {s["file"]: Source.from_dict(s) for s in json.loads(_meta(con, "sources"))}
 
 
 def modifiers(con) -> dict:
     """The knowledge base's merged modifier registry (kb.modifiers)."""
     from cptcli.model import Modifier
 
-    row = con.execute("SELECT value FROM meta WHERE name = 'modifiers'").fetchone()
-    return {m["modifier"]: Modifier.from_dict(m) for m in json.loads(row[0])}
+    return {m["modifier"]: Modifier.from_dict(m) for m in json.loads(_meta(con, "modifiers"))}
+
+
+def _meta(con, name: str) -> str:
+    """A value the build always writes; its absence is damage past the key
+    check, reported as such, so that callers read the files instead."""
+    row = con.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise sqlite3.DatabaseError(f"the index has no {name}")
+    return row[0]
 
 
 # The reverse look-ups' tables and the kind of their rows in the index.
@@ -142,6 +149,16 @@ def open_for(paths):
     return open_index(key)
 
 
+def discard(paths) -> None:
+    """Remove the index of these files: it passed its key check but failed in
+    use (a table or row missing), so it is rebuilt by the next load instead of
+    being bypassed on every call."""
+    try:
+        os.unlink(path_for(key_for(paths)))
+    except OSError:
+        pass
+
+
 def open_named(paths, key=None):
     """As open_for, and only an index built through these names of the files
     (see named_as_built): for answers that name files. `key`: key_for(paths),
@@ -164,8 +181,7 @@ class IndexCorpus:
 
     def __init__(self, con):
         self.con = con
-        (meta,) = con.execute("SELECT value FROM meta WHERE name = 'search'").fetchone()
-        meta = json.loads(meta)
+        meta = json.loads(_meta(con, "search"))
         self.n = meta["n"]
         self.synonyms = tuple(tuple(group) for group in meta["synonyms"])
         self.modifier_names = frozenset(meta["modifiers"])

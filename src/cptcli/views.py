@@ -36,7 +36,9 @@ def _search_index(paths, query: str, limit: int, min_score: float):
     try:
         return Searcher(index.IndexCorpus(con)).search(query, limit=limit, min_score=min_score)
     except index.sqlite3.Error:
-        return None  # damaged past its key check: the caller searches the files themselves
+        con.close()
+        index.discard(paths)  # damaged past its key check: the caller's load rebuilds it
+        return None
     finally:
         con.close()
 
@@ -77,6 +79,7 @@ class Lookups:
         except index.sqlite3.Error:
             self._con.close()
             self._con = None
+            index.discard(self.paths)  # damaged past its key check: loading the files rebuilds it
             return None
 
     def _not_found(self, code: str):
