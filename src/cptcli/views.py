@@ -36,11 +36,11 @@ def _search_index(paths, query: str, limit: int, min_score: float):
     try:
         return Searcher(index.IndexCorpus(con)).search(query, limit=limit, min_score=min_score)
     except index.sqlite3.Error:
-        con.close()
-        index.discard(paths)  # damaged past its key check: the caller's load rebuilds it
-        return None
+        pass
     finally:
         con.close()
+    index.discard(paths)  # damaged past its key check: the caller's load rebuilds it
+    return None
 
 
 class Lookups:
