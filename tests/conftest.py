@@ -67,6 +67,16 @@ def subprocess_cli(*args, input=None, env=None, **kw):
     return subprocess.run([cptcli_exe(), *args], input=input, capture_output=True, env=full_env, **kw)
 
 
+def searcher_of(source):
+    """A Searcher over the index of knowledge-base files, or of a KnowledgeBase built in a test (in memory)."""
+    from cptcli.engine import Engine
+    from cptcli.knowledge import KnowledgeBase
+    from cptcli.search import Searcher
+
+    engine = Engine.in_memory(source, ["test"]) if isinstance(source, KnowledgeBase) else Engine.open(list(source))
+    return Searcher(engine.corpus())
+
+
 @pytest.fixture(scope="session")
 def bundled_doc():
     return json.loads(bundled_path().read_text(encoding="utf-8"))

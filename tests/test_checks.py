@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from cptcli.checks import compare_names, taxonomy_matches
+from cptcli.rules import compare_names, taxonomy_matches
 
 
 @pytest.mark.parametrize("stated,official,verdict", [

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cptcli import __version__
-from cptcli.render import sections as sec
+from cptcli.render import flat as sec
 
 MODIFIERS_CSV_HEAD = [
     "code,modifier,description,when_to_use,data_note,sources",

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from cptcli import knowledge
+from cptcli.datafiles import data_files
+from cptcli.engine import Engine
 from cptcli.errors import DataError
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "example_user_kb.json"
@@ -27,7 +29,7 @@ def test_example_adds_rows_and_notes_with_their_sources(cli):
     doc = json.loads(cli("--data", str(EXAMPLE), "show", "20700", "--json").stdout)
     assert doc["payers"][:len(plain["payers"])] == plain["payers"]
     assert doc["payers"][-1] == {"text": "Example Health Plan (fictional)", "sources": ["my-payer-policy.pdf"],
-                                 "quote": None, "copyright": None}
+                                 "quote": None, "copyright": None, "contested": None}
     assert doc["documentation"][-1]["sources"] == ["my-payer-policy.pdf"]
     assert doc["notes"][-1]["sources"] == ["my-payer-policy.pdf"]
     assert doc["contributors"] == [plain["origin"], str(EXAMPLE)]
@@ -48,7 +50,7 @@ def test_table_shows_user_rows_and_contributing_files(cli):
 
 
 def test_same_file_twice_does_not_double_rows():
-    kb = knowledge.load(knowledge.data_paths([str(EXAMPLE), str(EXAMPLE)]))
+    kb = Engine.open(data_files([str(EXAMPLE), str(EXAMPLE)]))
     assert [p.text for p in kb.get("20700").payers].count("Example Health Plan (fictional)") == 1
 
 
@@ -75,7 +77,7 @@ def test_a_gap_in_the_bundled_record_is_filled_with_the_users_sources(tmp_path, 
     rec = {k: base[k] for k in ("code", "completeness", "title")}
     rec["add_on"] = {"value": False, "sources": ["my-payer-policy.pdf"]}
     doc = {"format_version": 1, "sources": _example()["sources"], "codes": [rec]}
-    kb = knowledge.load(knowledge.data_paths([str(_write(tmp_path, doc))]))
+    kb = Engine.open(data_files([str(_write(tmp_path, doc))]))
     assert kb.get("63650").add_on.value is False and kb.get("63650").add_on.sources == ("my-payer-policy.pdf",)
     assert not [n for n in kb.get("63650").notes if n.kind == "override"]
 
@@ -97,7 +99,7 @@ def test_errors_name_file_record_and_field(tmp_path):
     doc["codes"][0]["related"] = [{"code": "99999", "sources": ["my-payer-policy.pdf"]}]
     path = _write(tmp_path, doc)
     with pytest.raises(DataError) as exc:
-        knowledge.load(knowledge.data_paths([str(path)]))
+        knowledge.load(data_files([str(path)]))
     assert exc.value.message == f"{path}: record 20700, field related: names unknown code 99999"
 
 
@@ -106,7 +108,7 @@ def test_unlisted_source_in_a_user_row_is_an_error(tmp_path):
     doc["codes"][0]["payers"][0]["sources"] = ["not-listed.pdf"]
     path = _write(tmp_path, doc)
     with pytest.raises(DataError) as exc:
-        knowledge.load(knowledge.data_paths([str(path)]))
+        knowledge.load(data_files([str(path)]))
     assert exc.value.message == (f"{path}: record 20700: cites source 'not-listed.pdf', "
                                  f"which is not in the sources list")
 
@@ -114,5 +116,5 @@ def test_unlisted_source_in_a_user_row_is_an_error(tmp_path):
 def test_user_file_cannot_replace_a_bundled_source_title(tmp_path):
     doc = _example()
     doc["sources"][1]["title"] = "Something else"
-    kb = knowledge.load(knowledge.data_paths([str(_write(tmp_path, doc))]))
+    kb = Engine.open(data_files([str(_write(tmp_path, doc))]))
     assert kb.sources["001_596d63048c814939.txt"].title == "CPT® Code 20700 (Coding Ahead)"

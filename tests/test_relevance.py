@@ -6,7 +6,7 @@ import pytest
 
 from cptcli import knowledge
 from cptcli.knowledge import KnowledgeBase, bundled_path
-from cptcli.search import Searcher
+from conftest import searcher_of
 from relevance_queries import PAIRS, QUERIES, evaluate
 
 MIN_TOP1 = 0.95
@@ -28,7 +28,7 @@ def _assert_good(result):
 
 @pytest.fixture(scope="module")
 def searcher():
-    return Searcher(knowledge.load([bundled_path()]))
+    return searcher_of([bundled_path()])
 
 
 def test_suite_is_big_enough():
@@ -86,6 +86,6 @@ def test_relevance_holds_among_thousands_of_unrelated_records(bundled_doc):
     kb = KnowledgeBase()
     kb.add_document({"codes": _filler(5000)}, bundled_path().with_name("filler.json"))
     kb.add_document(bundled_doc, bundled_path())
-    result = evaluate(Searcher(kb))
+    result = evaluate(searcher_of(kb))
     _report("bundled + 5000 filler records", result)
     _assert_good(result)

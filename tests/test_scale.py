@@ -1,7 +1,7 @@
 """Search at scale: the relevance suite against the bench generator's base with
 the bundled records planted among 20,000 synthetic ones, searched through the
 index as `cptcli --data big.json search` does, and the index's answers equal
-to an in-memory search of the same base. 20,000 codes keep the suite quick and
+to those of an in-memory index of the same base. 20,000 codes keep the suite quick and
 still outnumber the real records 1,800 to one; CPTCLI_SCALE_CODES=100000 runs
 it at the benchmark's size (about a minute and 2 GB more)."""
 import importlib.util
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cptcli import datafiles, index, knowledge
+from cptcli import datafiles, knowledge
+from cptcli.engine import Engine
 from cptcli.search import Searcher
 from relevance_queries import PAIRS, QUERIES, evaluate
 
@@ -26,7 +27,7 @@ def _row_query(searcher, query: str) -> bool:
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
-    """(index searcher, in-memory searcher) over a base of CODES codes."""
+    """(cached index searcher, in-memory index searcher) over a base of CODES codes."""
     spec = importlib.util.spec_from_file_location("make_big_kb", ROOT / "bench" / "make_big_kb.py")
     make = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make)
@@ -38,12 +39,11 @@ def big(tmp_path_factory):
     finally:
         sys.argv = argv
     paths = datafiles.data_files([str(path)])
-    kb = knowledge.load([Path(p) for p in paths])
-    assert len(kb.records) == CODES
-    con = index.open_for(paths)
-    assert con is not None, "the load must have built the index"
-    yield Searcher(index.IndexCorpus(con)), Searcher(kb)
-    con.close()
+    cached = Engine.open(paths)
+    assert cached.path is not None and len(cached.codes()) == CODES
+    memory = Engine.in_memory(knowledge.load(paths), paths)
+    yield Searcher(cached.corpus()), Searcher(memory.corpus())
+    cached.close()
 
 
 def test_word_and_code_queries_keep_their_ranks_at_scale(big):
@@ -83,6 +83,6 @@ def test_row_queries_find_the_planted_code_among_thousands_of_equal_rows(big):
 
 @pytest.mark.parametrize("query", ["baclofen pump removal", "lumbar nerve", "knee arthroscopy repair",
                                    "intramedulary insrt", "20700", "207", "M54", "modifier 59", "osteotmy"])
-def test_the_index_answers_as_the_loaded_base_does(big, query):
+def test_a_cached_and_an_in_memory_index_answer_alike(big, query):
     searcher, memory = big
     assert searcher.search(query, limit=25, min_score=0) == memory.search(query, limit=25, min_score=0)

@@ -10,12 +10,13 @@ from cptcli import knowledge
 from cptcli.errors import UsageError
 from cptcli.knowledge import KnowledgeBase, bundled_path
 from cptcli.model import Synonym
-from cptcli.search import Searcher, stem, tokens
+from cptcli.search.analysis import stem, tokens
+from conftest import searcher_of
 
 
 @pytest.fixture(scope="module")
 def s():
-    return Searcher(knowledge.load([bundled_path()]))
+    return searcher_of([bundled_path()])
 
 
 def codes_of(hits):
@@ -74,7 +75,7 @@ def test_stem_folds_forms_but_keeps_past_participles():
 
 def test_title_counts_more_than_a_narrative():
     kb = _kb([("1000Z", "Repair of tendon", "a pump was also removed"), ("2000Z", "Removal of pump", None)])
-    hits = Searcher(kb).search("pump removal", min_score=0)
+    hits = searcher_of(kb).search("pump removal", min_score=0)
     assert codes_of(hits) == ["2000Z", "1000Z"]
     assert hits[0].score == 100.0 and hits[1].score < 70
     assert (hits[0].matched_field, hits[1].matched_field) == ("title", "examples")
@@ -82,14 +83,14 @@ def test_title_counts_more_than_a_narrative():
 
 def test_ties_are_broken_by_code():
     kb = _kb([("3000Z", "Removal of pump", None), ("1000Z", "Removal of pump", None), ("2000Z", "Removal of pump", None)])
-    hits = Searcher(kb).search("pump removal")
+    hits = searcher_of(kb).search("pump removal")
     assert codes_of(hits) == ["1000Z", "2000Z", "3000Z"] and len({h.score for h in hits}) == 1
 
 
 def test_synonym_counts_a_little_less_than_the_typed_word():
     kb = _kb([("1000Z", "Removal of pump", None), ("2000Z", "Explantation of pump", None)],
              synonyms=[("removal", "explantation")])
-    hits = Searcher(kb).search("pump removal")
+    hits = searcher_of(kb).search("pump removal")
     assert codes_of(hits) == ["1000Z", "2000Z"] and hits[1].score == 95.0
 
 
@@ -180,7 +181,7 @@ def test_limit_min_score_and_errors(s):
 
 def test_deterministic(s):
     a = [h.to_dict() for h in s.search("antibiotic beads", limit=20, min_score=0)]
-    b = [h.to_dict() for h in Searcher(knowledge.load([bundled_path()])).search("antibiotic beads", limit=20,
+    b = [h.to_dict() for h in searcher_of([bundled_path()]).search("antibiotic beads", limit=20,
                                                                                 min_score=0)]
     assert a == b
 

@@ -1,11 +1,17 @@
-"""The command line: options in, core calls, one renderer out. No logic lives here.
+"""The command line: Typer is the one grammar. Each command parses its
+options, calls one service function (cptcli.service), renders the result in
+the asked format (cptcli.render) and writes it through the Env
+(cptcli.output). No logic lives here.
 
-Errors of any kind end as one line on stderr and an ExitStatus; output is
-rendered whole before it is written, so a failure never leaves half a table
-or half a JSON document on stdout.
+Errors of any kind end as one line on stderr and an ExitStatus (run() maps
+them); output is rendered whole before it is written, so a failure never
+leaves half a table or half a JSON document on stdout.
 """
+
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 from pathlib import Path
@@ -15,25 +21,27 @@ import typer
 
 from cptcli import __version__
 from cptcli.errors import CptcliError, ExitStatus, UsageError
-from cptcli.output import emit
+from cptcli.output import Env, closed_stdout, finish, output_failed
+from cptcli.render import FORMATS, Options, render
 
 EXIT_CODES_HELP = """
 \b
 Exit status:
-  0  found / no findings
-  1  not found, no search result, or findings
+  0  found / no findings / check passed
+  1  not found, no search result, or findings (check failed)
   2  usage error or malformed input
-  3  knowledge base missing or invalid"""
+  3  knowledge base missing or invalid
+  4  check: not verified (nothing to check part of the line against)
+  5  output could not be written
+  130 interrupted (Ctrl-C)"""
 
 app = typer.Typer(
     name="cptcli",
-    help="Offline look-up of CPT procedure codes: descriptors, modifiers, ICD-10-CM pairings and "
+    help="Offline look-up of CPT and HCPCS procedure codes: descriptors, modifiers, ICD-10-CM pairings and "
          "their sources.\n\n" + EXIT_CODES_HELP,
     # Plain help, plain errors: Rich is imported only to draw result tables.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    # Typer's --install-completion / --show-completion; the option callbacks
-    # import the completion machinery only when used.
     add_completion=True,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -45,11 +53,19 @@ class State:
 
     data: List[Path] = []
     no_bundled: bool = False
+    env: Env | None = None
+
+
+def env() -> Env:
+    """The Env of this call: made anew when the streams change (a test runner swaps them between calls)."""
+    if State.env is None or State.env.stdout is not sys.stdout or State.env.stderr is not sys.stderr:
+        State.env = Env()
+    return State.env
 
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"cptcli {__version__}\n")
+        env().write(f"cptcli {__version__}\n")
         raise typer.Exit(ExitStatus.OK)
 
 
@@ -66,10 +82,83 @@ def _root(
     State.no_bundled = no_bundled
 
 
+def _paths() -> list:
+    from cptcli import service
+
+    return service.data_files(State.data, bundled=not State.no_bundled)
+
+
+def _engine():
+    from cptcli import service
+    from cptcli.progress import Progress
+
+    paths = _paths()
+    with Progress(paths) as progress:
+        return service.open_engine(paths, progress)
+
+
+def warn(message: str) -> None:
+    env().warn(message)
+
+
+# -- the shared output options (sqlite-utils' output_options) ----------------------------
+
+
+def _complete_format(incomplete: str) -> List[str]:
+    return [f for f in FORMATS if f.startswith(incomplete)]
+
+
+def _complete_section(incomplete: str) -> List[str]:
+    from cptcli.render.flat import SECTIONS
+
+    return [s for s in SECTIONS if s.startswith(incomplete.lower())]
+
+
+_OUTPUT_PARAMETERS = [
+    inspect.Parameter("fmt", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
+        None, "--format", "-f", metavar="FORMAT", autocompletion=_complete_format,
+        help=f"Output format: {', '.join(FORMATS)} (default table). --json is short for --format json. "
+             "csv and tsv hold one table: the main one, or the one --section names.")),
+    inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
+        False, "--json", help="Print JSON (--format json).")),
+    inspect.Parameter("section", inspect.Parameter.KEYWORD_ONLY, annotation=List[str], default=typer.Option(
+        [], "--section", "-s", metavar="NAME", autocompletion=_complete_section,
+        help="Only this part of the output (repeatable). show: facts, modifiers, taxonomy, diagnoses, related, "
+             "cross_references, notes, sources.")),
+]
+
+
+def printing(fn):
+    """Give a command the output options, declared once above; the command
+    receives them as one `out: Options`."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, fmt=None, json_=False, section=(), **kwargs):
+        return fn(*args, out=Options.parse(fmt, json_, section), **kwargs)
+
+    params = [p for name, p in signature.parameters.items() if name != "out"]
+    wrapper.__signature__ = signature.replace(parameters=params + _OUTPUT_PARAMETERS)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**{k: v for k, v in fn.__annotations__.items() if k != "out"},
+                               **{p.name: p.annotation for p in _OUTPUT_PARAMETERS}}
+    return wrapper
+
+
+def emit(result, out: Options) -> None:
+    """Render `result` in the asked format and write it; for a one-table
+    format, say on stderr which other tables there are."""
+    env().write(render(result, out, env()))
+    if out.format in ("csv", "tsv") and not out.sections:
+        from cptcli.render.flat import tables
+
+        others = [t.name for t in tables(result)[1:] if t.rows]
+        if others:
+            warn(f"note: {out.format} holds one table; the others: {', '.join(others)} (--section NAME)")
+
+
 def command(*args, **kwargs):
     """app.command, plus the mapping every command shares: a CptcliError becomes
     one stderr line and its exit status (so Typer's test runner sees it too)."""
-    import functools
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -85,202 +174,90 @@ def command(*args, **kwargs):
     return decorate
 
 
-def _paths():
-    from cptcli import knowledge
-
-    paths = knowledge.data_paths([str(p) for p in State.data], bundled=not State.no_bundled)
-    if not paths:
-        raise UsageError("--no-bundled needs at least one --data PATH or CPTCLI_DATA file")
-    return paths
-
-
-def _kb():
-    from cptcli import knowledge
-
-    return knowledge.load(_paths())
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"cptcli: {message}\n")
-
-
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON (one object for one code, else an array).")
-
-FORMATS = ("table", "json", "jsonl", "csv", "markdown")
-
-
-def _complete_format(incomplete: str) -> List[str]:
-    return [f for f in FORMATS if f.startswith(incomplete)]
-
-
-def _complete_section(incomplete: str) -> List[str]:
-    from cptcli.render.sections import SECTIONS
-
-    return [s for s in SECTIONS if s.startswith(incomplete.lower())]
-
-
 def _complete_code(incomplete: str) -> List[tuple]:
-    """Codes of the bundled knowledge base with their titles, read without
-    validating: this runs on every Tab press."""
-    import json
-
-    from cptcli.knowledge import bundled_path
-
+    """Codes of the knowledge base with their titles; this runs on every Tab press."""
+    prefix = incomplete.strip().lstrip("+").upper()
     try:
-        doc = json.loads(bundled_path().read_text(encoding="utf-8"))
-        records = [(r["code"], r["title"]["text"]) for r in doc["codes"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        from cptcli import service
+
+        summaries = service.list_codes(service.open_engine(_paths())).summaries
+    except (CptcliError, OSError):
         return []
-    prefix = incomplete.strip().lstrip("+")
-    return sorted((code, title) for code, title in records if code.startswith(prefix))
+    return [(s.code, s.title) for s in summaries if s.code.startswith(prefix)]
 
 
-FORMAT_OPTION = typer.Option(None, "--format", "-f", metavar="FORMAT", autocompletion=_complete_format,
-                             help="Output format: table (default), json, jsonl (one object a line), csv, "
-                                  "markdown. --json is short for --format json.")
-SECTION_OPTION = typer.Option([], "--section", "-s", metavar="NAME", autocompletion=_complete_section,
-                              help="Only this section (repeatable): facts, modifiers, taxonomy, diagnoses, "
-                                   "related, cross_references, notes, sources.")
-
-
-def _format(json_: bool, fmt: Optional[str]) -> str:
-    name = (fmt or ("json" if json_ else "table")).strip().lower()
-    if name not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}")
-    if json_ and name != "json":
-        raise UsageError(f"--json and --format {name} ask for different formats: give one")
-    return name
-
-
-def _render_show(shows, results, fmt: str, sections, single: bool = False) -> str:
-    """`shows`: views.Lookups. `single`: one code was asked for, so JSON is one object, not an array."""
-    from cptcli.render.sections import Selected
-
-    if fmt in ("json", "jsonl"):
-        from cptcli.render import json as render_json
-
-        docs = [Selected(r, sections) for r in results]
-        if fmt == "jsonl":
-            return render_json.dumps_lines(docs)
-        return render_json.dumps(docs[0] if single and len(docs) == 1 else docs)
-    if fmt == "csv":
-        from cptcli.render import csv
-
-        return csv.show(results, shows.sources, sections)
-    if fmt == "markdown":
-        from cptcli.render import markdown
-
-        return markdown.show(results, shows.sources, sections)
-    return _tables(shows, results, sections)
-
-
-def _render_rows(objs, fmt: str, view: str, table_view) -> str:
-    """search and list: the same objects in every format. `view` names the
-    csv/markdown renderer function ('hits' or 'code_list'); `table_view` draws
-    the Rich table."""
-    if fmt in ("json", "jsonl"):
-        from cptcli.render import json as render_json
-
-        return render_json.dumps_lines(objs) if fmt == "jsonl" else render_json.dumps(objs)
-    if fmt in ("csv", "markdown"):
-        import importlib
-
-        renderer = importlib.import_module(f"cptcli.render.{fmt}")
-        return getattr(renderer, view)(objs)
-    return table_view()
+# -- commands ---------------------------------------------------------------------------
 
 
 @command(epilog="""\b
 Examples:
   cptcli show 20700
   cptcli show +20701 20702
+  cptcli show J1100
   cptcli show 20700 --json | jq '.modifiers[].modifier'
+  cptcli show 20700 --format csv --section diagnoses
+  cut -f1 codes.tsv | cptcli show - --json
 """ + EXIT_CODES_HELP)
+@printing
 def show(
-    code: List[str] = typer.Argument(..., metavar="CODE...", help="CPT codes: 20700, +20700, '20700-50'.",
-                                     autocompletion=_complete_code),
-    json_: bool = JSON_OPTION,
-    fmt: Optional[str] = FORMAT_OPTION,
-    section: List[str] = SECTION_OPTION,
+    code: List[str] = typer.Argument(..., metavar="CODE...", help="CPT or HCPCS codes: 20700, +20700, '20700-50', "
+                                                                  "J1100.", autocompletion=_complete_code),
+    out: Options = Options(),
 ) -> None:
-    """Show everything the knowledge base holds on one or more CPT codes.
+    """Show everything the knowledge base holds on one or more codes.
 
     Give '-' to read codes from standard input, one per line (blank lines and
     '#' comments skipped); with --json each record is one line (NDJSON).
     Unknown codes are reported on stderr and the rest still print (exit 1)."""
-    from cptcli import codes, views
-    from cptcli.render.sections import parse as parse_sections
+    from cptcli import codes, service
 
-    fmt, sections = _format(json_, fmt), parse_sections(section)
     if code == ["-"]:
-        raise typer.Exit(_show_batch(fmt, sections))
-    wanted = [codes.parse_cpt(c).code for c in code]  # malformed input fails before any output
-    shows = views.Lookups(_paths())
-    results, missing = _look_up(shows, wanted)
+        raise typer.Exit(_show_batch(out))
+    wanted = [codes.parse_code(c).code for c in code]  # malformed input fails before any output
+    results, missing = service.show(_engine(), wanted)
+    for exc in missing:
+        warn(f"error: {exc.message}")
     if results:
-        emit(_render_show(shows, results, fmt, sections, single=len(wanted) == 1))
+        emit(results, out)
     if missing:
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
-def _look_up(shows, wanted: List[str]):
+def _show_batch(out: Options) -> int:
+    """Stream codes from stdin: each answer is written as its line is read, a
+    bad line reported and skipped, never fatal."""
+    from cptcli import service
     from cptcli.errors import NotFoundError
 
-    results, missing = [], 0
-    for c in wanted:
-        try:
-            results.append(shows.show(c))
-        except NotFoundError as exc:
-            warn(f"error: {exc.message}")
-            missing += 1
-    return results, missing
-
-
-def _tables(shows, results, sections=None) -> str:
-    from cptcli.render.sections import render_tables
-
-    return render_tables(results, shows.sources, sections)
-
-
-def _show_batch(fmt: str, sections) -> int:
-    """Stream codes from stdin; a bad line is reported and skipped, never fatal."""
-    from cptcli import codes
-    from cptcli.errors import UsageError as BadInput
-
-    if sys.stdin is None:
+    stdin = env().stdin
+    if stdin is None:
         raise UsageError("'show -' reads codes from standard input, but there is none")
-    import functools
-
-    from cptcli import views
-
-    shows = views.Lookups(_paths())
+    engine = _engine()
+    # A stream: JSON is one object a line, as documented; a flat format prints its header once.
+    each = out._replace(format="jsonl") if out.format == "json" else out
+    drawn: dict[str, str] = {}  # a claims export repeats a few codes thousands of times: draw each once
     missing = malformed = 0
-    collected = []  # csv/markdown: one table per section for the whole batch, as for several codes
-    # A stream: JSON is one object a line here, as documented. A code repeated in
-    # the input (a claims export repeats a few codes thousands of times) is drawn
-    # once; drawing is most of the cost, ~30 ms a code for tables.
-    draw = functools.lru_cache(maxsize=1024)(
-        lambda code: _render_show(shows, [shows.show(code)], "jsonl" if fmt == "json" else fmt, sections))
-    for number, raw in enumerate(sys.stdin.buffer, 1):
-        # surrogateescape: a line of invalid UTF-8 becomes a malformed code, not a crash.
-        line = raw.decode("utf-8", "surrogateescape").strip()
-        if not line or line.startswith("#"):
+    header: Optional[str] = None
+    for answer in service.show_lines(engine, stdin.buffer):
+        if isinstance(answer, CptcliError):
+            warn(f"error: {answer.message}")
+            malformed += isinstance(answer, UsageError)
+            missing += isinstance(answer, NotFoundError)
             continue
-        try:
-            wanted = codes.parse_cpt(line).code
-        except BadInput as exc:
-            warn(f"error: line {number}: {exc.message}")
-            malformed += 1
-            continue
-        results, miss = _look_up(shows, [wanted])
-        missing += miss
-        if results:
-            if fmt in ("csv", "markdown"):
-                collected += results
-            else:
-                emit(draw(wanted))
-    if collected:
-        emit(_render_show(shows, collected, fmt, sections))
+        code = answer[0].code
+        text = drawn.get(code)
+        if text is None:
+            text = render(answer, each, env())
+            if len(drawn) < 4096:
+                drawn[code] = text
+        if each.format in ("csv", "tsv", "markdown"):
+            head_lines = 2 if each.format == "markdown" else 1
+            lines = text.split("\n")
+            if header is None:
+                header = "\n".join(lines[:head_lines]) + "\n"
+                env().write(header)
+            text = "\n".join(lines[head_lines:])
+        env().write(text)
     if malformed:
         return ExitStatus.USAGE
     return ExitStatus.NOT_FOUND if missing else ExitStatus.OK
@@ -288,36 +265,22 @@ def _show_batch(fmt: str, sections) -> int:
 
 @command(epilog="""\b
 Examples:
-  cptcli search "baclofen pump removal"
+  cptcli search "antibiotic beads removal"
   cptcli search "intramedullary insert" --limit 3
   cptcli search M54.16
   cptcli search "modifier 59" --json | jq -r '.[].code'
 """ + EXIT_CODES_HELP)
+@printing
 def search(
     query: str = typer.Argument(..., help="Words, a code or code prefix, an ICD-10-CM code, or 'modifier 59'."),
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Most results to print."),
     min_score: float = typer.Option(40.0, "--min-score", min=0, max=100, help="Lowest score (0-100) to print."),
-    json_: bool = typer.Option(False, "--json", help="Print a JSON array of results."),
-    fmt: Optional[str] = FORMAT_OPTION,
+    out: Options = Options(),
 ) -> None:
     """Rank codes by how well they match a query; typo-tolerant."""
-    from cptcli import views
+    from cptcli import service
 
-    fmt = _format(json_, fmt)
-    hits = views.search_hits(_paths(), query, limit, min_score)
-    if not hits:
-        from cptcli.codes import printable
-
-        warn(f"no code matches {printable(query)!r} with a score of at least {min_score:g}")
-        raise typer.Exit(ExitStatus.NOT_FOUND)
-
-    def table_view() -> str:
-        from cptcli.codes import printable
-        from cptcli.render import table
-
-        return table.render(table.hits(hits, printable(query, 60)))
-
-    emit(_render_rows(hits, fmt, "hits", table_view))
+    emit(service.search(_engine(), query, limit, min_score), out)
 
 
 @command("list", epilog="""\b
@@ -325,59 +288,56 @@ Examples:
   cptcli list
   cptcli list --json | jq -r '.[] | select(.completeness == "full") | .code'
 """ + EXIT_CODES_HELP)
-def list_codes(json_: bool = typer.Option(False, "--json", help="Print a JSON array."),
-               fmt: Optional[str] = FORMAT_OPTION) -> None:
+@printing
+def list_codes(out: Options = Options()) -> None:
     """List every code in the knowledge base with its title, add-on flag and completeness."""
-    from cptcli import views
+    from cptcli import service
 
-    fmt = _format(json_, fmt)
-    summaries = views.Lookups(_paths()).summaries()
-
-    def table_view() -> str:
-        from cptcli.render import table
-
-        return table.render(table.code_list(summaries))
-
-    emit(_render_rows(summaries, fmt, "code_list", table_view))
+    emit(service.list_codes(_engine()), out)
 
 
 @command(epilog="""\b
 Examples:
-  cptcli check +20700 --modifier 59 --dx G89.29
+  cptcli check +20700 --with 11012 --modifier 59 --dx M86.161
   cptcli check 20700 --modifier 50,LT
   cptcli check 20702-51 --with 20700
-  cptcli check 20700 --dx M54.5 --json | jq -r '.issues[].message'
+  cptcli check 20700 --dx M54.5 --json | jq -r '.verdict, .issues[].message'
 \b
---with takes the primary code you report; cptcli checks it is not itself an
-add-on code but does not judge the pairing (the documents name no primary
-codes).
+Verdicts: pass (checked: no errors or warnings), fail (an error), not verified
+(no error, but nothing could verify part of the line: a primary code or
+diagnosis no source pairs with the code, a pairing that stands only on a
+source's reading the official descriptor contradicts, a modifier cptcli does
+not know).
 \b
-Errors: an add-on code without --with, an unknown modifier, conflicting
-modifiers (registry conflicts_with), 51 on an add-on code, an ICD-10-CM code
-that does not exist or is a header (its billable codes are listed).
-Warnings: a diagnosis the knowledge base does not pair with the code, a
-modifier whose source description contradicts its registry name.
+Errors: an add-on code without --with, a known-invalid modifier, modifiers not
+reported together, 51 on an add-on code, an ICD-10-CM code that does not exist
+or is a header (its billable codes are listed).
 \b
 Exit status:
-  0  no errors (warnings may be printed)
-  1  at least one error, or CODE not in the knowledge base
+  0  pass
+  1  fail, or CODE not in the knowledge base
   2  malformed CODE, PRIMARY, modifier or ICD-10-CM code
-  3  knowledge base or ICD-10-CM code set missing or invalid""")
+  3  knowledge base or ICD-10-CM code set missing or invalid
+  4  not verified""")
+@printing
 def check(
-    code: str = typer.Argument(..., metavar="CODE", help="The CPT code on the claim line: 20700, +20700, 20700-59."),
+    code: str = typer.Argument(..., metavar="CODE", help="The code on the claim line: 20700, +20700, 20700-59."),
     with_: List[str] = typer.Option([], "--with", "-w", metavar="PRIMARY",
                                     help="Primary procedure code(s) on the same claim (repeatable)."),
     modifier: List[str] = typer.Option([], "--modifier", "-m", metavar="M",
                                        help="Modifier(s) appended to CODE (repeatable, or comma-separated)."),
     dx: List[str] = typer.Option([], "--dx", "-d", metavar="ICD10",
                                  help="ICD-10-CM diagnosis code(s) (repeatable, or comma-separated)."),
-    json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
+    out: Options = Options(),
 ) -> None:
     """Check one claim line against the knowledge base, the modifier registry and ICD-10-CM."""
-    from cptcli import views
+    from cptcli import service
 
-    line = views.claim_line(code, with_, modifier, dx)  # malformed input fails (exit 2) before anything is loaded
-    _emit_report(views.check_report(views.Lookups(_paths()), line), json_, "check_report")
+    line = service.claim_line(code, with_, modifier, dx)  # malformed input fails (exit 2) before anything is loaded
+    report = service.check(_engine(), line)
+    emit(report, out)
+    status = {"pass": ExitStatus.OK, "fail": ExitStatus.NOT_FOUND, "unverified": ExitStatus.UNVERIFIED}
+    raise typer.Exit(status[report.verdict])
 
 
 @command(epilog="""\b
@@ -386,30 +346,24 @@ Examples:
   cptcli audit --json | jq -r '.findings[] | select(.severity == "error") | .subject'
   cptcli --data mine.json audit
 \b
-Checks every row of the loaded knowledge base: modifiers against the
-registry (unknown, or described as something else), ICD-10-CM codes against
-the official release (unknown, header, different description), provider
-taxonomy codes against the verified NUCC list; and lists the conflicts and
-truncations the curators recorded. The first run builds the ICD-10-CM cache
-(a few seconds).
+Checks every row of the knowledge base: modifiers against the registry
+(unknown, or described as something else), ICD-10-CM codes against the
+official release (unknown, header, different description), provider taxonomy
+codes against the verified NUCC list; and lists the conflicts and truncations
+the curators recorded. The first run builds the ICD-10-CM cache (a few
+seconds).
 \b
 Exit status:
   0  no error findings (warnings may be printed)
   1  at least one error finding
   3  knowledge base or ICD-10-CM code set missing or invalid""")
-def audit(json_: bool = typer.Option(False, "--json", help="Print a JSON object.")) -> None:
+@printing
+def audit(out: Options = Options()) -> None:
     """List every finding about the knowledge base itself, checked against official code sets."""
-    from cptcli import checks
-    from cptcli.codesets import icd10
+    from cptcli import service
 
-    _emit_report(checks.audit(_kb(), icd10.codeset), json_, "audit_report")
-
-
-def _emit_report(report, json_: bool, table_view: str) -> None:
-    """check and audit: the report as JSON or a table; exit 1 when it holds an error."""
-    from cptcli import views
-
-    emit(views.report_text(report, json_, table_view))
+    report = service.audit(_engine())
+    emit(report, out)
     if report.errors:
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
@@ -423,15 +377,16 @@ Examples:
 The first run builds a cache of the ICD-10-CM release (a few seconds);
 later runs answer from it in milliseconds.
 """ + EXIT_CODES_HELP)
+@printing
 def icd(
     code: str = typer.Argument(..., metavar="CODE", help="An ICD-10-CM code, with or without the dot: M54.16, m5416."),
-    json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
+    out: Options = Options(),
 ) -> None:
-    """Official description and billability of an ICD-10-CM code, and the CPT codes that list it."""
-    from cptcli import codes, views
+    """Official description and billability of an ICD-10-CM code, and the codes that list it."""
+    from cptcli import codes, service
 
     codes.parse_icd10(code)  # malformed input fails (exit 2) before anything is loaded
-    emit(views.icd_text(views.Lookups(_paths()), code, json_))
+    emit(service.icd(_engine(), code), out)
 
 
 @command(epilog="""\b
@@ -444,23 +399,17 @@ Examples:
 A modifier that a document lists but the registry does not know (such as
 11) is printed with a warning and exit status 1.
 """ + EXIT_CODES_HELP)
+@printing
 def modifier(
     mod: str = typer.Argument(..., metavar="MODIFIER", help="A two-character modifier: 59, -59, LT, 'modifier 59'."),
-    json_: bool = typer.Option(False, "--json", help="Print a JSON object."),
+    out: Options = Options(),
 ) -> None:
     """A modifier's registry entry and the codes whose modifier tables list it."""
-    from cptcli import checks, codes, views
+    from cptcli import codes, service
 
     wanted = codes.parse_modifier(mod)
-    result = checks.modifier_lookup(views.Lookups(_paths()), wanted)
-    if json_:
-        from cptcli.render import json as render_json
-
-        emit(render_json.dumps(result))
-    else:
-        from cptcli.render import table
-
-        emit(table.render(table.modifier_result(result)))
+    result = service.modifier(_engine(), wanted)
+    emit(result, out)
     if result.entry is None:
         warn(f"warning: {wanted} is not in cptcli's modifier registry; the rows above are unverified "
              f"(see their data notes)")
@@ -473,27 +422,26 @@ Examples:
   cptcli --no-bundled validate my-codes.json
   cptcli schema > cptcli-schema.json
 """ + EXIT_CODES_HELP)
-def validate(path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-base JSON file to check.")) -> None:
+@printing
+def validate(path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-base JSON file to check."),
+             out: Options = Options()) -> None:
     """Check a user knowledge-base file: the JSON Schema (see 'cptcli schema'),
     then its references, layered over the bundled data and any --data files so
     it may name bundled codes and sources, then the errors 'cptcli audit' finds
-    in its rows. One finding a line on stdout, each naming file, record and
-    field; exit 1 if there are any."""
-    from cptcli import knowledge
+    in its rows. One finding a line, each naming file, record and field; exit 1
+    if there are any."""
+    from cptcli import service
+    from cptcli.datafiles import data_files
 
-    def audit(kb):
-        from cptcli import checks
-        from cptcli.codesets import icd10
-
-        return checks.audit(kb, icd10.codeset).findings
-
-    base = knowledge.data_paths([str(p) for p in State.data], bundled=not State.no_bundled)
-    findings = knowledge.check_file(path, base, audit=audit)
-    if findings:
-        emit("".join(f"{f}\n" for f in findings))
-        warn(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {path}")
+    result = service.validate(path, data_files([str(p) for p in State.data], bundled=not State.no_bundled))
+    if out.format == "table":
+        # One finding a line, as a script or an editor's error list reads them.
+        env().write("".join(f"{f}\n" for f in result.findings) or f"{path}: valid\n")
+    else:
+        emit(result, out)
+    if result.findings:
+        warn(f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} in {path}")
         raise typer.Exit(ExitStatus.NOT_FOUND)
-    emit(f"{path}: valid\n")
 
 
 @command(epilog="""\b
@@ -506,22 +454,39 @@ def schema() -> None:
     from cptcli.knowledge import SCHEMA_PATH
 
     with open(SCHEMA_PATH, encoding="utf-8") as f:
-        emit(f.read().rstrip("\n") + "\n")
+        env().write(f.read().rstrip("\n") + "\n")
+
+
+@command(epilog="""\b
+Examples:
+  cptcli source 000
+  cptcli source 001_596d63048c814939.txt | less
+""" + EXIT_CODES_HELP)
+def source(name: str = typer.Argument(..., metavar="NAME", help="A source's file name or short id (000).")) -> None:
+    """Print one of the source documents the knowledge base cites, as it was collected."""
+    from cptcli import service
+
+    env().write(service.source_text(name))
+
+
+# -- running --------------------------------------------------------------------------------
 
 
 def run(argv: Optional[List[str]] = None) -> int:
     """Run the CLI and return its exit status, turning every error into one stderr line."""
-    command = typer.main.get_command(app)
+    cmd = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="cptcli", standalone_mode=False)
+        result = cmd.main(args=argv, prog_name="cptcli", standalone_mode=False)
         return int(result) if isinstance(result, int) else ExitStatus.OK
     except CptcliError as exc:
         warn(f"error: {exc.message}")
         return exc.status
     except typer.Abort:
         warn("interrupted")
-        return 130
-    except typer.TyperException as exc:
+        return ExitStatus.INTERRUPTED
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.TyperException as exc:  # type: ignore[attr-defined]
         # Typer's (vendored click's) usage errors: click prints three lines; we print one.
         ctx = getattr(exc, "ctx", None)
         if type(exc).__name__ == "NoArgsIsHelpError":
@@ -531,24 +496,14 @@ def run(argv: Optional[List[str]] = None) -> int:
             warn(f"error: {exc.format_message()} (see '{where} --help')")
         return ExitStatus.USAGE if getattr(exc, "exit_code", 2) == 2 else exc.exit_code
     except BrokenPipeError:
-        # The reader (head, a closed jq) went away: stop quietly. Point stdout at
-        # /dev/null so the interpreter's final flush does not raise again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return ExitStatus.OK
+        # The reader (head, a closed jq) went away: stop quietly (see finish).
+        return closed_stdout()
     except KeyboardInterrupt:
         warn("interrupted")
-        return 130
+        return ExitStatus.INTERRUPTED
+    except OSError as exc:
+        return output_failed(exc)
 
 
 def main() -> None:
-    status = run()
-    # Leave without freeing every object one by one: after loading 100,000
-    # records that teardown alone took ~4 s; the OS reclaims the memory at once.
-    # Nothing of ours runs at exit, so only the streams need flushing.
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        pass  # a reader that went away is not an error (see run)
-    os._exit(int(status))
+    finish(run())

@@ -1,4 +1,5 @@
-"""Normalise what users type or paste into canonical codes.
+"""Normalise what users type or paste into canonical codes (CPT, HCPCS Level II,
+ICD-10-CM, modifiers).
 
 Coders paste from PDFs and spreadsheets: full-width digits, non-breaking
 spaces, a "CPT" label, a trailing period, a "+" add-on mark or a "-50" modifier
@@ -13,8 +14,11 @@ from cptcli.errors import UsageError
 
 # Pattern strings, not compiled objects: re compiles (and caches) each on first
 # use, so the fast path pays only for the one it needs (~1.5 ms saved a call).
-_CPT = r"[0-9]{4}[0-9A-Z]"
-_CPT_INPUT = r"(?:CPT\s*(?:CODE)?\s*[:#]?\s*)?\+?\s*([0-9]{4}[0-9A-Z])(?:\s*-\s*([0-9A-Z]{2}))?\.?"
+# CPT (five digits; Category II nnnnF, Category III nnnnT, PLA nnnnU, MAAA nnnnM)
+# and HCPCS Level II (a letter A-V and four digits).
+_CODE = r"[0-9]{4}[0-9FMTU]|[A-V][0-9]{4}"
+_CODE_INPUT = (r"(?:(?:CPT|HCPCS)\s*(?:CODE)?\s*[:#]?\s*)?\+?\s*([0-9]{4}[0-9FMTU]|[A-V][0-9]{4})"
+               r"(?:\s*-\s*([0-9A-Z]{2}))?\.?")
 _ICD = r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})"
 _MODIFIER = r"(?:MODIFIER\s*|MOD\s*|-)?([0-9A-Z]{2})"
 # Shown in place of characters a terminal would act on (escapes, controls), and of
@@ -23,7 +27,7 @@ _UNPRINTABLE = r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 
 
 # collections.namedtuple, not typing.NamedTuple: typing costs ~3 ms of the fast path's budget.
-CptInput = namedtuple("CptInput", "code modifier")
+CodeInput = namedtuple("CodeInput", "code modifier")
 
 
 def clean(text: str) -> str:
@@ -45,19 +49,20 @@ def printable(text: str, limit: int = 40) -> str:
     return text
 
 
-def parse_cpt(raw: str) -> CptInput:
-    """'+20700', ' 20700 ', 'CPT 20700', '20700-50', '２０７００.' -> CptInput('20700', ...)."""
+def parse_code(raw: str) -> CodeInput:
+    """'+20700', ' 20700 ', 'CPT 20700', '20700-50', '２０７００.', 'j1100' -> CodeInput('20700', ...)."""
     text = clean(raw)
     if not text:
-        raise UsageError("empty code: give a five-character CPT code such as 20700")
-    m = re.fullmatch(_CPT_INPUT, text)
+        raise UsageError("empty code: give a CPT or HCPCS code such as 20700 or J1100")
+    m = re.fullmatch(_CODE_INPUT, text)
     if not m:
-        raise UsageError(f"malformed CPT code {printable(raw)!r}: expected five characters such as 20700 or +20700")
-    return CptInput(m.group(1), m.group(2))
+        raise UsageError(f"malformed code {printable(raw)!r}: expected a CPT code such as 20700 or +20700, "
+                         f"or an HCPCS Level II code such as J1100")
+    return CodeInput(m.group(1), m.group(2))
 
 
-def is_cpt(text: str) -> bool:
-    return re.fullmatch(_CPT, text) is not None
+def is_code(text: str) -> bool:
+    return re.fullmatch(_CODE, text) is not None
 
 
 def parse_icd10(raw: str) -> str:

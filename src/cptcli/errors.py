@@ -1,12 +1,16 @@
 """Exit statuses and the one error family the CLI turns into a stderr line."""
+
 from enum import IntEnum
 
 
 class ExitStatus(IntEnum):
     OK = 0
-    NOT_FOUND = 1  # unknown code, no search result, or findings (check/audit/validate)
+    NOT_FOUND = 1  # unknown code, no search result, or findings (check fails, audit, validate)
     USAGE = 2  # malformed input or bad options
-    DATA = 3  # knowledge base missing, unreadable or invalid
+    DATA = 3  # knowledge base or code set missing, unreadable or invalid
+    UNVERIFIED = 4  # check: no error, but nothing could verify part of the claim line
+    OUTPUT = 5  # the output could not be written (disk full, a closed or broken stream)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class CptcliError(Exception):

@@ -11,9 +11,8 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Optional
 
-from cptcli.errors import DataError, NotFoundError
-from cptcli.model import (TABLES, CodeRecord, LayeredShowResult, Modifier, Note, Source, Synonym,
-                          TaxonomyCode, cited_sources)
+from cptcli.errors import DataError
+from cptcli.model import FIELDS, CodeRecord, Modifier, Note, Source, Synonym, TaxonomyCode, cited_sources
 
 # Paths are str or os.PathLike here, handled with os.path: pathlib costs ~2 ms
 # to import, a tenth of what the fast path may spend over the interpreter.
@@ -104,17 +103,21 @@ def validate_document(doc, path) -> None:
 
 @dataclass
 class KnowledgeBase:
+    """Knowledge-base files read, validated and layered: what the engine builds
+    its index from (cptcli.engine.build), never what a command answers from."""
+
     records: dict[str, CodeRecord] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     modifiers: dict[str, Modifier] = field(default_factory=dict)
     taxonomy_codes: dict[str, TaxonomyCode] = field(default_factory=dict)
     synonyms: tuple[Synonym, ...] = ()
+    # Registries the model does not type (modifier_combinations, invalid_modifiers, ...) as the files
+    # give them, concatenated in load order: the engine stores them for the rules.
+    extra: dict[str, list] = field(default_factory=dict)
     files: tuple = ()
     # Each file's own record for a code, in load order: the merged record
     # cannot say which file a row came from, and errors must name that file.
     layers: dict[str, tuple[CodeRecord, ...]] = field(default_factory=dict)
-    # code -> codes naming it; derived from records, so reset whenever they change.
-    _naming: Optional[dict] = field(default=None, repr=False, compare=False)
 
     # -- building -------------------------------------------------------
     def add_document(self, doc: dict, path) -> None:
@@ -124,7 +127,6 @@ class KnowledgeBase:
         the earlier value stays and an "override" note naming the file records
         the disagreement. Only a value the earlier files leave empty (no
         descriptor, add-on status not stated) is filled in, with its sources."""
-        self._naming = None
         seen: set[str] = set()
         for i, raw in enumerate(doc["codes"]):
             code = raw["code"]
@@ -143,14 +145,21 @@ class KnowledgeBase:
         for t in doc.get("taxonomy_codes", ()):
             self.taxonomy_codes.setdefault(t["code"], TaxonomyCode.from_dict(t))
         self.synonyms += tuple(Synonym.from_dict(s) for s in doc.get("synonyms", ()))
+        for name, value in doc.items():
+            if name not in _TYPED and isinstance(value, list):
+                self.extra.setdefault(name, []).extend(value)
         self.files += (path,)
 
     def _layer(self, base: CodeRecord, add: CodeRecord) -> CodeRecord:
         changes: dict = {}
         overrides = []
-        for name in SCALAR_FACTS:
+        for spec in FIELDS:
+            name = spec.name
             old, new = getattr(base, name), getattr(add, name)
-            if new is None or _same(old, new):
+            if spec.layering == "append":
+                changes[name] = old + tuple(x for x in new if x not in old)
+                continue
+            if spec.layering != "keep-first" or new is None or _same(old, new):
                 continue
             if old is None:
                 changes[name] = new
@@ -162,9 +171,6 @@ class KnowledgeBase:
                 f"{_overridden_by(add.origin)}{name} {_describe(new)}; the value from {kept_from} "
                 f"({_describe(old)}) is kept.",
                 tuple(getattr(new, "sources", ()))))
-        for name in LIST_FACTS:
-            old = getattr(base, name)
-            changes[name] = old + tuple(x for x in getattr(add, name) if x not in old)
         changes["notes"] += tuple(overrides)
         return replace(base, **changes)
 
@@ -192,80 +198,26 @@ class KnowledgeBase:
                             yield (f"{path}: record {rec.code}: cites source {src!r}, "
                                    f"which is not in the sources list")
 
-    def overrides(self) -> list[tuple[str, Note]]:
-        """(code, note) for every value a later file gave but an earlier one kept."""
-        return [(rec.code, n) for rec in self.records.values() for n in rec.notes if n.kind == "override"]
-
     def check_references(self) -> None:
         for problem in self.reference_problems():
             raise DataError(problem)
         self.records = dict(sorted(self.records.items()))
-        self._naming = None
 
-    # -- look-ups -------------------------------------------------------
-    def get(self, code: str) -> CodeRecord:
-        try:
-            return self.records[code]
-        except KeyError:
-            raise not_found(code, self.records) from None
-
-    def find(self, code: str) -> Optional[CodeRecord]:
-        return self.records.get(code)
-
-    def named_by(self, code: str) -> tuple[str, ...]:
-        """Codes whose related table or cross-references list `code`, in code
-        order. The reverse map is built once, in one pass: scanning every record
-        for each code would take hours over all of a 100,000-code base."""
-        if self._naming is None:
-            naming: dict[str, list[str]] = {}
-            for rec in self.records.values():
-                named = {r.code for r in rec.related}
-                named.update(c for x in rec.cross_references for c in x.codes)
-                named.discard(rec.code)
-                for c in named:
-                    naming.setdefault(c, []).append(rec.code)
-            self._naming = naming
-        return tuple(self._naming.get(code, ()))
-
-    def show(self, code: str) -> LayeredShowResult:
-        rec = self.get(code)
-        status = {r.code: (self.records[r.code].completeness if r.code in self.records else None)
-                  for r in rec.related}
-        contributors = tuple(r.origin for r in self.layers.get(code, ())) or (rec.origin,)
-        return LayeredShowResult(rec, self.named_by(code), status, contributors)
-
-    def rows_listing(self, table: str, key: str) -> list[tuple[CodeRecord, object]]:
-        """Every (record, row) whose `table` lists `key`, for reverse look-ups."""
-        assert table in TABLES
-        return [(rec, row) for rec in self.records.values() for row in getattr(rec, table) if row.key == key]
+    def naming(self) -> dict[str, list[str]]:
+        """code -> codes whose related table or cross-references list it, in
+        code order, built in one pass over every record."""
+        naming: dict[str, list[str]] = {}
+        for rec in self.records.values():
+            named = {r.code for r in rec.related}
+            named.update(c for x in rec.cross_references for c in x.codes)
+            named.discard(rec.code)
+            for c in named:
+                naming.setdefault(c, []).append(rec.code)
+        return naming
 
 
-def not_found(code: str, known) -> NotFoundError:
-    """The error for a code not among `known` (all codes of the knowledge
-    base), naming the nearest ones."""
-    near = ", ".join(nearest(code, known))
-    hint = f"; nearest: {near}" if near else ""
-    return NotFoundError(f"code {code} is not in the knowledge base{hint}")
-
-
-def nearest(code: str, known, limit: int = 3) -> list[str]:
-    """Closest codes of `known` by numeric distance: coders mistype the last digits."""
-    if not code[:4].isdigit():
-        return []
-    target = int(code[:4]) * 10 + (int(code[4]) if code[4].isdigit() else 0)
-
-    def distance(c: str) -> tuple:
-        n = int(c[:4]) * 10 + (int(c[4]) if c[4].isdigit() else 0)
-        return abs(n - target), c
-
-    return sorted((c for c in known if c[:4].isdigit()), key=distance)[:limit]
-
-
-# A record's single-valued facts: a later file cannot replace them (see add_document).
-SCALAR_FACTS = ("title", "descriptor", "add_on", "completeness")
-LIST_FACTS = ("summary", "service_type", "sites_of_service", "specialties", "payers", "clinical_context",
-              "examples", "documentation", "cross_references", "modifiers", "taxonomy", "diagnoses",
-              "related", "notes")
+# Top-level keys the model types; any other list is kept as the files give it (KnowledgeBase.extra).
+_TYPED = frozenset(("format_version", "codes", "sources", "modifiers", "taxonomy_codes", "synonyms"))
 
 
 def _same(old, new) -> bool:
@@ -290,16 +242,9 @@ def _describe(value) -> str:
     return repr(value.text) + suffix
 
 
-def data_paths(extra: Optional[Iterable[str]] = None, bundled: bool = True) -> list[str]:
-    from cptcli.datafiles import data_files
-
-    return data_files(extra or (), bundled)
-
-
-def load(paths: Optional[list] = None) -> KnowledgeBase:
-    """Validated knowledge base for `paths`: read without validating when the
-    index certifies them unchanged since it was built, else read, validated
-    and indexed now."""
+def load(paths: list) -> KnowledgeBase:
+    """The validated, layered knowledge base of `paths`: the engine's build
+    input (and `validate`'s); commands answer from the engine."""
     import gc
 
     # Millions of containers are made here and none is garbage: the cyclic
@@ -308,19 +253,6 @@ def load(paths: Optional[list] = None) -> KnowledgeBase:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        from cptcli import datafiles, index
-
-        paths = list(paths if paths is not None else data_paths())
-        try:
-            key = datafiles.key_for(paths)
-        except OSError:
-            key = None  # a missing file: read_document below names it
-        con = index.open_index(key) if key else None
-        if con is not None:
-            con.close()
-            # The key matched: these files, unchanged, were valid when indexed. Named
-            # as this caller names them (relative or not), not as the builder did.
-            return _assemble([(path, read_document(path)) for path in paths])
         from cptcli.progress import Progress
 
         with Progress(paths) as progress:
@@ -329,10 +261,8 @@ def load(paths: Optional[list] = None) -> KnowledgeBase:
             verdict = _validation(documents)
             try:
                 kb = _assemble(documents)
-                if key:
-                    index.build(kb, documents, key, before_publishing=verdict, progress=progress)
             except Exception:
-                verdict()  # an invalid document explains any failure to assemble or index it
+                verdict()  # an invalid document explains any failure to assemble it
                 raise
             verdict()
         return kb
@@ -414,23 +344,22 @@ def schema_findings(doc, path) -> list[str]:
             for e in errors]
 
 
-def check_file(path, base: list, audit: Optional[Callable] = None) -> list[str]:
+def check_file(path, base: list) -> tuple[list[str], KnowledgeBase | None]:
     """Findings for one user file layered over `base`: schema errors first;
-    when there are none, reference problems, values the layering keeps from an
-    earlier file, and the errors `audit` (checks.audit, passed in so this
-    module stays free of code sets) finds in the file's own records, checked
-    against the registries of everything loaded. An unreadable file or base
-    raises DataError."""
+    when there are none, reference problems and values the layering keeps from
+    an earlier file; and the layered knowledge base (None when the file could
+    not be layered), for the audit rules the caller runs over the file's own
+    records. An unreadable file or base raises DataError."""
     doc = read_document(path)
     findings = schema_findings(doc, path)
     if findings:
-        return findings
+        return findings, None
     same = os.path.realpath(path)
     kb = load([p for p in base if os.path.realpath(p) != same]) if base else KnowledgeBase()
     try:
         kb.add_document(doc, path)
     except DataError as exc:
-        return [exc.message]
+        return [exc.message], None
     findings += kb.reference_problems(origin=str(path))
     mine = _overridden_by(str(path))
     for code in dict.fromkeys(r["code"] for r in doc["codes"]):
@@ -438,10 +367,4 @@ def check_file(path, base: list, audit: Optional[Callable] = None) -> list[str]:
             if note.kind == "override" and note.text.startswith(mine):
                 findings.append(f"{path}: record {code}, field {note.subject}: gives {note.text[len(mine):]} "
                                 f"Give the same value, or record the disagreement as a note.")
-    if audit is not None:
-        own = KnowledgeBase(records={c: kb.layers[c][-1] for c in dict.fromkeys(r["code"] for r in doc["codes"])},
-                            sources=kb.sources, modifiers=kb.modifiers, taxonomy_codes=kb.taxonomy_codes,
-                            files=(path,))
-        findings += [f"{path}: record {f.code}, field {f.subject}: {f.message}"
-                     for f in audit(own) if f.severity == "error"]
-    return findings
+    return findings, kb

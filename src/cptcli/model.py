@@ -1,10 +1,21 @@
-"""The typed knowledge-base model. Built once, from data the schema has already
-validated, so constructors trust their input's shape and do no I/O."""
+"""The typed knowledge-base model and its field registry.
+
+A record's fields are declared once, as the fields of `CodeRecord` below: each
+carries a `Spec` (its kind, how layering treats it, its section, its search
+weight, its table title and, for tables, the flat columns). Reading a record
+(`from_dict`), layering files, JSON, `--section`, CSV/Markdown flattening,
+search texts and table titles all read the registry (`FIELDS`), so adding a
+field is one declaration here plus its drawing in render/table.py.
+
+Built from data the schema has already validated, so constructors trust their
+input's shape and do no I/O.
+"""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from cptcli import SCHEMA_VERSION  # noqa: F401  (re-exported: the renderers' single name for it)
 
@@ -21,65 +32,52 @@ def source_labels(sources) -> str:
     return ", ".join(source_label(s) for s in sources)
 
 
+_FIELD_NAMES: dict = {}
+
+
+def _names_of(cls) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def plain(value: Any) -> Any:
     """A model object as JSON-ready data. Replaces dataclasses.asdict, which
     deep-copies every value: on a 100,000-code index build that copying was the
-    largest single cost (~6 s of ~18 s). Exact type tests, cheapest first:
-    nearly every value is a string, None or a tuple."""
+    largest single cost. Exact type tests, cheapest first: nearly every value
+    is a string, None or a tuple."""
     t = type(value)
     if t is str or value is None or t is bool or t is int or t is float:
         return value
     if t is tuple or t is list:
         return [plain(v) for v in value]
-    names = _FIELD_NAMES.get(t)
-    if names is None and hasattr(value, "__dataclass_fields__"):
-        names = _FIELD_NAMES[t] = tuple(f.name for f in fields(value))
-    if names is not None:
-        return {n: plain(getattr(value, n)) for n in names}
+    if hasattr(value, "__dataclass_fields__"):
+        return {n: plain(getattr(value, n)) for n in _names_of(t)}
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     return value
 
 
-_FIELD_NAMES: dict = {}
-
-
-def _attributes(obj) -> dict:
-    """A model object's fields as a dict of its own values (not copied)."""
-    names = _FIELD_NAMES.get(type(obj))
-    if names is None:
-        if not hasattr(obj, "__dataclass_fields__"):
-            raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
-        names = _FIELD_NAMES[type(obj)] = tuple(f.name for f in fields(obj))
-    return {n: getattr(obj, n) for n in names}
-
-
-def _row_from_dict(cls, d: dict):
-    """The table-row classes share one shape: a key column, two optional cells, sources."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:  # once a class: a 100,000-code base has ~500,000 rows
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    key, first, second, _ = names
-    return cls(d[key], d.get(first), d.get(second), tuple(d["sources"]))
-
-
-def _tuple(items, cls):
-    return tuple([cls.from_dict(i) for i in items]) if items else ()
+# -- the parts of a record ---------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Fact:
     """A statement as a source document makes it; `quote` is the verbatim passage
-    when `text` is a reading of it rather than the words themselves."""
+    when `text` is a reading of it rather than the words themselves. `contested`
+    names the subject of the record's conflict note when the statement stands
+    only on a reading an official descriptor contradicts."""
 
     text: str
     sources: tuple[str, ...]
     quote: Optional[str] = None
     copyright: Optional[str] = None
+    contested: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Fact":
-        return cls(d["text"], tuple(d["sources"]), d.get("quote"), d.get("copyright"))
+    def from_dict(cls, d: dict) -> Fact:
+        return cls(d["text"], tuple(d["sources"]), d.get("quote"), d.get("copyright"), d.get("contested"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +91,7 @@ class Descriptor:
     quote: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Descriptor":
+    def from_dict(cls, d: dict) -> Descriptor:
         return cls(d["text"], tuple(d["sources"]), d["official"], d.get("copyright"), d.get("quote"))
 
 
@@ -106,7 +104,7 @@ class AddOn:
     quote: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "AddOn":
+    def from_dict(cls, d: dict) -> AddOn:
         return cls(d["value"], tuple(d["sources"]), d.get("quote"))
 
 
@@ -118,74 +116,82 @@ class CrossReference:
     sources: tuple[str, ...]
     codes: tuple[str, ...]
     quote: Optional[str] = None
+    contested: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CrossReference":
-        return cls(d["text"], tuple(d["sources"]), tuple(d["codes"]), d.get("quote"))
+    def from_dict(cls, d: dict) -> CrossReference:
+        return cls(d["text"], tuple(d["sources"]), tuple(d["codes"]), d.get("quote"), d.get("contested"))
+
+
+class _Row:
+    """The table-row classes share one shape: a key column, two optional cells,
+    sources, and the conflict a row may stand on."""
+
+    __slots__ = ()
+    # The flat (CSV) name of the key column: "code" is the record's own column.
+    KEY_COLUMN: ClassVar[str] = "code"
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        key, first, second, _, _ = _names_of(cls)
+        return cls(d[key], d.get(first), d.get(second), tuple(d["sources"]), d.get("contested"))  # type: ignore
+
+    @property
+    def key(self) -> str:
+        return getattr(self, _names_of(type(self))[0])
+
+    def cells(self) -> tuple:
+        """The two cells after the key, in declaration order."""
+        names = _names_of(type(self))
+        return getattr(self, names[1]), getattr(self, names[2])
 
 
 @dataclass(frozen=True, slots=True)
-class ModifierRow:
+class ModifierRow(_Row):
     """A row of a code's modifier table, as the source gives it."""
 
     modifier: str
     description: Optional[str]
     when_to_use: Optional[str]
     sources: tuple[str, ...]
-
-    from_dict = classmethod(_row_from_dict)
-
-    @property
-    def key(self) -> str:
-        return self.modifier
+    contested: Optional[str] = None
+    KEY_COLUMN: ClassVar[str] = "modifier"
 
 
 @dataclass(frozen=True, slots=True)
-class TaxonomyRow:
+class TaxonomyRow(_Row):
     """A row of a code's provider-taxonomy table, as the source gives it."""
 
     code: str
     specialty: Optional[str]
     notes: Optional[str]
     sources: tuple[str, ...]
-
-    from_dict = classmethod(_row_from_dict)
-
-    @property
-    def key(self) -> str:
-        return self.code
+    contested: Optional[str] = None
+    KEY_COLUMN: ClassVar[str] = "taxonomy_code"
 
 
 @dataclass(frozen=True, slots=True)
-class DiagnosisRow:
+class DiagnosisRow(_Row):
     """A row of a code's ICD-10-CM table, as the source gives it."""
 
     code: str
     description: Optional[str]
     relevance: Optional[str]
     sources: tuple[str, ...]
-
-    from_dict = classmethod(_row_from_dict)
-
-    @property
-    def key(self) -> str:
-        return self.code
+    contested: Optional[str] = None
+    KEY_COLUMN: ClassVar[str] = "icd10_code"
 
 
 @dataclass(frozen=True, slots=True)
-class RelatedCode:
+class RelatedCode(_Row):
     """A row of a code's related-codes table, as the source gives it."""
 
     code: str
     description: Optional[str]
     relationship: Optional[str]
     sources: tuple[str, ...]
-
-    from_dict = classmethod(_row_from_dict)
-
-    @property
-    def key(self) -> str:
-        return self.code
+    contested: Optional[str] = None
+    KEY_COLUMN: ClassVar[str] = "related_code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +207,125 @@ class Note:
     correction: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Note":
+    def from_dict(cls, d: dict) -> Note:
         return cls(d["kind"], d["subject"], d["text"], tuple(d["sources"]), d.get("authority"), d.get("correction"))
+
+
+# -- the field registry ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """How one record field is read, layered, printed and searched.
+
+    kind: "key" (the code), "value" (a plain string), "scalar" (one object),
+    "list" (facts) or "table" (rows). layering: "key", "keep-first" (a later
+    file cannot replace it: an override note records the disagreement) or
+    "append". weight: its search weight, None when not searched."""
+
+    kind: str
+    item: Any = None
+    section: str = "facts"
+    layering: str = "append"
+    weight: Optional[float] = None
+    title: Optional[str] = None
+    name: str = ""
+
+    def load(self, raw):
+        if self.kind in ("key", "value"):
+            return raw
+        if self.kind == "scalar":
+            return self.item.from_dict(raw) if raw else None
+        return tuple([self.item.from_dict(x) for x in raw]) if raw else ()
+
+
+def _spec(default=None, **kw):
+    return field(default=default, metadata={"spec": Spec(**kw)})
+
+
+def _many(item, **kw):
+    return field(default=(), metadata={"spec": Spec(item=item, **kw)})
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """Everything the sources say about one code, each fact with its sources."""
+
+    code: str = _spec(kind="key", layering="key", weight=1.0)
+    completeness: str = _spec(kind="value", layering="keep-first")
+    add_on: Optional[AddOn] = _spec(kind="scalar", item=AddOn, layering="keep-first")
+    title: Fact = _spec(kind="scalar", item=Fact, layering="keep-first", weight=1.0)
+    descriptor: Optional[Descriptor] = _spec(kind="scalar", item=Descriptor, layering="keep-first", weight=0.9)
+    summary: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.8, title="In simple words / summary")
+    service_type: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.7, title="Service type")
+    sites_of_service: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.4, title="Place of service")
+    specialties: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.5, title="Specialties")
+    payers: tuple[Fact, ...] = _many(Fact, kind="list", title="Typical payers")
+    clinical_context: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.6, title="Clinical context")
+    examples: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.55, title="Example scenarios")
+    documentation: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.5, title="Documentation requirements")
+    cross_references: tuple[CrossReference, ...] = _many(
+        CrossReference, kind="list", section="cross_references", weight=0.35, title="Cross-references")
+    modifiers: tuple[ModifierRow, ...] = _many(
+        ModifierRow, kind="table", section="modifiers", weight=0.4, title="Modifiers")
+    taxonomy: tuple[TaxonomyRow, ...] = _many(
+        TaxonomyRow, kind="table", section="taxonomy", weight=0.35, title="Provider taxonomy")
+    diagnoses: tuple[DiagnosisRow, ...] = _many(
+        DiagnosisRow, kind="table", section="diagnoses", weight=0.45, title="ICD-10-CM diagnoses")
+    related: tuple[RelatedCode, ...] = _many(
+        RelatedCode, kind="table", section="related", weight=0.3, title="Related codes")
+    notes: tuple[Note, ...] = _many(
+        Note, kind="list", section="notes", title="Data notes (conflicts, truncations, corrections)")
+    # Which knowledge-base file the record came from; set by the loader, not the data.
+    origin: str = field(default="", metadata={"spec": None})
+
+    @classmethod
+    def from_dict(cls, d: dict, origin: str = "") -> CodeRecord:
+        return cls(**{s.name: s.load(d.get(s.name)) for s in FIELDS}, origin=origin)
+
+    @property
+    def is_add_on(self) -> Optional[bool]:
+        return self.add_on.value if self.add_on else None
+
+    def notes_about(self, subject: str) -> tuple[Note, ...]:
+        """The data notes on one subject, e.g. 'modifiers/AS' or 'descriptor'."""
+        return tuple(n for n in self.notes if n.subject == subject)
+
+    def conflict(self, subject: Optional[str]) -> Optional[Note]:
+        """The conflict or correction note a contested item stands on."""
+        if not subject:
+            return None
+        return next((n for n in self.notes if n.subject == subject and n.kind in ("conflict", "correction")), None)
+
+    @property
+    def display_code(self) -> str:
+        # The CPT book marks add-on codes with a leading "+".
+        return f"+{self.code}" if self.is_add_on else self.code
+
+    def all_sources(self) -> tuple[str, ...]:
+        """Every source file any fact, row or note in this record cites, in first-seen order."""
+        return cited_sources(self)
+
+    def to_dict(self) -> dict:
+        return {s.name: plain(getattr(self, s.name)) for s in FIELDS}
+
+
+def _registry(cls) -> tuple[Spec, ...]:
+    out = []
+    for f in fields(cls):
+        spec = f.metadata.get("spec")
+        if spec is not None:
+            object.__setattr__(spec, "name", f.name)
+            out.append(spec)
+    return tuple(out)
+
+
+FIELDS: tuple[Spec, ...] = _registry(CodeRecord)
+TABLES = tuple(s.name for s in FIELDS if s.kind == "table")
+
+
+def spec(name: str) -> Spec:
+    return next(s for s in FIELDS if s.name == name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,13 +339,14 @@ class Source:
     notes: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Source":
+    def from_dict(cls, d: dict) -> Source:
         return cls(d["file"], d["title"], d.get("publisher"), d.get("kind"), tuple(d.get("notes", ())))
 
 
 @dataclass(frozen=True, slots=True)
 class Modifier:
-    """A registry entry: the modifier's official short name and the rules checks apply."""
+    """A registry entry: the modifier's official short name, the authority it
+    was checked against, and the rules checks apply."""
 
     modifier: str
     name: str
@@ -231,11 +355,12 @@ class Modifier:
     summary: Optional[str] = None
     conflicts_with: tuple[str, ...] = ()
     not_with_add_on: bool = False
+    url: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Modifier":
+    def from_dict(cls, d: dict) -> Modifier:
         return cls(d["modifier"], d["name"], d["kind"], d["source"], d.get("summary"),
-                   tuple(d.get("conflicts_with", ())), d.get("not_with_add_on", False))
+                   tuple(d.get("conflicts_with", ())), d.get("not_with_add_on", False), d.get("url"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +372,7 @@ class TaxonomyCode:
     source: str
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TaxonomyCode":
+    def from_dict(cls, d: dict) -> TaxonomyCode:
         return cls(d["code"], d["name"], d["source"])
 
 
@@ -259,123 +384,8 @@ class Synonym:
     reason: str
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Synonym":
+    def from_dict(cls, d: dict) -> Synonym:
         return cls(tuple(d["terms"]), d["reason"])
-
-
-@dataclass(frozen=True, slots=True)
-class CodeRecord:
-    """Everything the sources say about one CPT code, each fact with its sources."""
-
-    code: str
-    completeness: str
-    add_on: Optional[AddOn]
-    title: Fact
-    descriptor: Optional[Descriptor] = None
-    summary: tuple[Fact, ...] = ()
-    service_type: tuple[Fact, ...] = ()
-    sites_of_service: tuple[Fact, ...] = ()
-    specialties: tuple[Fact, ...] = ()
-    payers: tuple[Fact, ...] = ()
-    clinical_context: tuple[Fact, ...] = ()
-    examples: tuple[Fact, ...] = ()
-    documentation: tuple[Fact, ...] = ()
-    cross_references: tuple[CrossReference, ...] = ()
-    modifiers: tuple[ModifierRow, ...] = ()
-    taxonomy: tuple[TaxonomyRow, ...] = ()
-    diagnoses: tuple[DiagnosisRow, ...] = ()
-    related: tuple[RelatedCode, ...] = ()
-    notes: tuple[Note, ...] = ()
-    # Which knowledge-base file the record came from; set by the loader, not the data.
-    origin: str = ""
-
-    @classmethod
-    def from_dict(cls, d: dict, origin: str = "") -> "CodeRecord":
-        facts = {k: _tuple(d.get(k), Fact) for k in (
-            "summary", "service_type", "sites_of_service", "specialties", "payers",
-            "clinical_context", "examples", "documentation")}
-        return cls(
-            code=d["code"],
-            completeness=d["completeness"],
-            add_on=AddOn.from_dict(d["add_on"]) if d.get("add_on") else None,
-            title=Fact.from_dict(d["title"]),
-            descriptor=Descriptor.from_dict(d["descriptor"]) if d.get("descriptor") else None,
-            cross_references=_tuple(d.get("cross_references"), CrossReference),
-            modifiers=_tuple(d.get("modifiers"), ModifierRow),
-            taxonomy=_tuple(d.get("taxonomy"), TaxonomyRow),
-            diagnoses=_tuple(d.get("diagnoses"), DiagnosisRow),
-            related=_tuple(d.get("related"), RelatedCode),
-            notes=_tuple(d.get("notes"), Note),
-            origin=origin,
-            **facts,
-        )
-
-    @property
-    def is_add_on(self) -> Optional[bool]:
-        return self.add_on.value if self.add_on else None
-
-    def notes_about(self, subject: str) -> tuple["Note", ...]:
-        """The data notes on one subject, e.g. 'modifiers/AS' or 'descriptor'."""
-        return tuple(n for n in self.notes if n.subject == subject)
-
-    @property
-    def display_code(self) -> str:
-        # The CPT book marks add-on codes with a leading "+".
-        return f"+{self.code}" if self.is_add_on else self.code
-
-    def all_sources(self) -> tuple[str, ...]:
-        """Every source file any fact, row or note in this record cites, in first-seen order."""
-        return cited_sources(self)
-
-    def to_dict(self) -> dict:
-        d = plain(self)
-        d.pop("origin")
-        return d
-
-
-TABLES = ("modifiers", "taxonomy", "diagnoses", "related")
-
-
-@dataclass(frozen=True, slots=True)
-class ShowResult:
-    """One record as `show` prints it: the record, the notes that concern it
-    (curated in the data plus any the loader found), and who names it."""
-
-    record: CodeRecord
-    named_by: tuple[str, ...] = ()
-    related_status: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        d = {"schema_version": SCHEMA_VERSION}
-        d.update(self.record.to_dict())
-        d["display_code"] = self.record.display_code
-        d["origin"] = self.record.origin
-        d["named_by"] = list(self.named_by)
-        for row in d["related"]:
-            row["in_knowledge_base"] = self.related_status.get(row["code"])
-        return d
-
-    def json_text(self) -> str:
-        """json.dumps(self.to_dict(), ensure_ascii=False), the same text, made
-        by json's C encoder from the objects themselves: the index build writes
-        100,000 of these, and to_dict's copying doubled that cost. A test pins
-        the two equal."""
-        import json
-
-        rec = self.record
-        d = {"schema_version": SCHEMA_VERSION}
-        d.update(_attributes(rec))
-        del d["origin"]
-        d["related"] = [dict(_attributes(row), in_knowledge_base=self.related_status.get(row.code))
-                        for row in rec.related]
-        d["display_code"] = rec.display_code
-        d["origin"] = rec.origin
-        d["named_by"] = self.named_by
-        d.update(self._extra())
-        return json.dumps(d, default=_attributes, ensure_ascii=False)
-
-    def _extra(self) -> dict:
-        return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,54 +399,214 @@ class CodeSummary:
     completeness: str
 
     @classmethod
-    def of(cls, rec: CodeRecord) -> "CodeSummary":
+    def of(cls, rec: CodeRecord) -> CodeSummary:
         return cls(rec.code, rec.display_code, rec.title.text, rec.is_add_on, rec.completeness)
 
     def to_dict(self) -> dict:
-        d = {"schema_version": SCHEMA_VERSION}
+        d: dict = {"schema_version": SCHEMA_VERSION}
         d.update(plain(self))
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class LayeredShowResult(ShowResult):
-    """A ShowResult that also names every knowledge-base file that contributed
-    to the record, bundled file first, so a user's additions are never read
-    as bundled facts."""
-
-    contributors: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        d = ShowResult.to_dict(self)
-        d["contributors"] = list(self.contributors)
-        return d
-
-    def _extra(self) -> dict:
-        return {"contributors": self.contributors}
-
-
-def cited_sources(rec: CodeRecord) -> tuple[str, ...]:
-    """Every source file any fact, row or note of `rec` cites, in first-seen order."""
+def cited_sources(value: Any) -> tuple[str, ...]:
+    """Every source file any fact, row or note of `value` cites, in first-seen order."""
     seen: dict[str, None] = {}
 
-    def walk(value: Any) -> None:
-        if type(value) is tuple:
-            for v in value:
-                walk(v)
+    def walk(v: Any) -> None:
+        if type(v) is tuple:
+            for x in v:
+                walk(x)
             return
-        names = _FIELD_NAMES.get(type(value))
-        if names is None:
-            if not hasattr(value, "__dataclass_fields__"):
-                return
-            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+        if not hasattr(v, "__dataclass_fields__"):
+            return
         # The object's own sources first, then what it holds.
-        for s in getattr(value, "sources", None) or ():
+        for s in getattr(v, "sources", None) or ():
             seen.setdefault(s, None)
-        for name in names:
-            v = getattr(value, name)
+        for name in _names_of(type(v)):
+            x = getattr(v, name)
             # Strings and flags are most values and never cite anything.
-            if name != "sources" and v is not None and type(v) is not str and type(v) is not bool:
-                walk(v)
+            if name != "sources" and x is not None and type(x) is not str and type(x) is not bool:
+                walk(x)
 
-    walk(rec)
+    walk(value)
     return tuple(seen)
+
+
+# -- results of the checks and reverse look-ups --------------------------------------
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _counts(findings) -> dict:
+    return {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem `audit` or `check` found, with who says so.
+
+    `sources` are the documents the finding is about; `file` the knowledge-base
+    file the row came from; `authority` the code set or registry it was checked
+    against; `stated` / `official` the two texts when they differ. `unverified`:
+    the finding says that nothing could verify part of a claim line, so the
+    line cannot pass (cptcli check's third verdict)."""
+
+    severity: str  # error / warning / info
+    kind: str
+    subject: str
+    message: str
+    code: Optional[str] = None
+    sources: tuple[str, ...] = ()
+    file: Optional[str] = None
+    authority: Optional[str] = None
+    stated: Optional[str] = None
+    official: Optional[str] = None
+    # Whether the record already carries a curated data note on this subject.
+    noted: Optional[bool] = None
+    unverified: bool = False
+
+    def to_dict(self) -> dict:
+        return plain(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """Everything `audit` found in the knowledge base, and what it was checked against."""
+
+    findings: tuple[Finding, ...]
+    authorities: dict
+    files: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> int:
+        return _counts(self.findings)["error"]
+
+    def to_dict(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "files": list(self.files), "authorities": self.authorities,
+                "counts": _counts(self.findings), "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """One claim line as `check` judged it. verdict: "fail" (an error), else
+    "unverified" (nothing could verify a part of the line), else "pass"."""
+
+    code: str
+    display_code: str
+    add_on: Optional[bool]
+    with_codes: tuple[str, ...]
+    modifiers: tuple[str, ...]
+    diagnoses: tuple[str, ...]
+    issues: tuple[Finding, ...]
+    authorities: dict = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return _counts(self.issues)["error"]
+
+    @property
+    def verdict(self) -> str:
+        if self.errors:
+            return "fail"
+        return "unverified" if any(f.unverified for f in self.issues) else "pass"
+
+    def to_dict(self) -> dict:
+        counts = _counts(self.issues)
+        return {"schema_version": SCHEMA_VERSION, "code": self.code, "display_code": self.display_code,
+                "add_on": self.add_on, "with": list(self.with_codes), "modifiers": list(self.modifiers),
+                "diagnoses": list(self.diagnoses), "verdict": self.verdict, "ok": self.verdict == "pass",
+                "counts": counts, "issues": [f.to_dict() for f in self.issues], "authorities": self.authorities}
+
+
+@dataclass(frozen=True, slots=True)
+class IcdChild:
+    """An ICD-10-CM code directly below another, or billable under a header."""
+
+    code: str
+    description: str
+    billable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IcdListing:
+    """A record whose diagnosis table lists an ICD-10-CM code, with the row as the source gives it."""
+
+    code: str
+    display_code: str
+    title: str
+    description: Optional[str]
+    relevance: Optional[str]
+    sources: tuple[str, ...]
+    description_matches: Optional[bool]
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IcdResult:
+    """`icd`: one ICD-10-CM code as the official release has it, and the codes that list it."""
+
+    code: str
+    description: str
+    billable: bool
+    children: tuple[IcdChild, ...]
+    billable_children: tuple[IcdChild, ...]
+    parent: Optional[IcdChild]
+    listed_by: tuple[IcdListing, ...]
+    authority: str
+
+    def to_dict(self) -> dict:
+        d: dict = {"schema_version": SCHEMA_VERSION}
+        d.update(plain(self))
+        d["header"] = not self.billable
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierListing:
+    """A record whose modifier table lists a modifier, with the row as the source gives it."""
+
+    code: str
+    display_code: str
+    description: Optional[str]
+    when_to_use: Optional[str]
+    sources: tuple[str, ...]
+    # same / shorter / different from the registry name; None when the row has no description or no registry entry.
+    name_check: Optional[str]
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierResult:
+    """`modifier`: the registry entry (None when the modifier is not in it) and the rows that list it."""
+
+    modifier: str
+    entry: Optional[Modifier]
+    listed_by: tuple[ModifierListing, ...]
+
+    def to_dict(self) -> dict:
+        d = {"schema_version": SCHEMA_VERSION, "modifier": self.modifier, "in_registry": self.entry is not None}
+        d["registry"] = plain(self.entry) if self.entry else None
+        d["listed_by"] = [plain(x) for x in self.listed_by]
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class CodeList:
+    """`list`: every code's line."""
+
+    summaries: tuple[CodeSummary, ...]
+
+    def to_dict(self) -> list:
+        return [s.to_dict() for s in self.summaries]
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """`validate`: one file's findings (none when it is valid)."""
+
+    path: str
+    findings: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "file": self.path, "valid": not self.findings,
+                "findings": list(self.findings)}

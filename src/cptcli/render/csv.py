@@ -1,17 +1,16 @@
-"""CSV for spreadsheets and scripts: each section of `show` is its own table
-with the code in the first column; several sections are separated by one
-empty line, so `--section NAME` gives exactly one clean table."""
+"""CSV for spreadsheets and scripts: one table an output, so that a file opens
+cleanly; the main table unless --section names another (the CLI says on
+stderr which others there are)."""
+
 from __future__ import annotations
 
 import csv as _csv
 import io
-from typing import Iterable, Sequence
 
-from cptcli.model import ShowResult, Source
-from cptcli.render import sections as sec
+DELIMITER = ","
 
 
-def _cell(value) -> str:
+def cell(value) -> str:
     # Scripts compare against literals: booleans as true/false, "not stated" as empty.
     if value is None:
         return ""
@@ -20,21 +19,24 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _table(columns: Sequence[str], rows: Iterable[tuple]) -> str:
+def write_table(table, delimiter: str) -> str:
     buffer = io.StringIO()
-    writer = _csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([_cell(v) for v in row] for row in rows)
+    writer = _csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(table.columns)
+    writer.writerows([cell(v) for v in row] for row in table.rows)
     return buffer.getvalue()
 
 
-def show(results: Sequence[ShowResult], sources: dict[str, Source], sections: Sequence[str]) -> str:
-    return "\n".join(_table(cols, rows) for _, cols, rows in sec.tables(results, sources, sections))
+def one_table(result, options):
+    """The one table a CSV or TSV output holds."""
+    from cptcli.errors import UsageError
+    from cptcli.render.flat import select, tables
+
+    found = select(tables(result), options.sections)
+    if len(found) > 1 and options.sections:
+        raise UsageError(f"{options.format} holds one table: give one --section ({', '.join(t.name for t in found)})")
+    return found[0]
 
 
-def hits(results) -> str:
-    return _table(sec.HIT_COLUMNS, sec.hit_rows(results))
-
-
-def code_list(summaries) -> str:
-    return _table(sec.LIST_COLUMNS, sec.list_rows(summaries))
+def render(result, options, env, delimiter: str = DELIMITER) -> str:
+    return write_table(one_table(result, options), delimiter)

@@ -1,11 +1,9 @@
 """Markdown (GitHub pipe tables) for pasting into tickets and wikis: the same
-flat rows as CSV, one `##` heading and table per section of `show`."""
+flat tables as CSV, each under a `##` heading."""
+
 from __future__ import annotations
 
-from typing import Iterable, Sequence
-
-from cptcli.model import ShowResult, Source
-from cptcli.render import sections as sec
+from typing import Sequence
 
 
 def _cell(value) -> str:
@@ -17,23 +15,19 @@ def _cell(value) -> str:
     return " ".join(str(value).split()).replace("\\", "\\\\").replace("|", "\\|")
 
 
-def _table(columns: Sequence[str], rows: Iterable[tuple]) -> str:
+def _table(columns: Sequence[str], rows) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def show(results: Sequence[ShowResult], sources: dict[str, Source], sections: Sequence[str]) -> str:
-    blocks = []
-    for name, cols, rows in sec.tables(results, sources, sections):
-        body = _table(cols, rows) if rows else "None in the knowledge base.\n"
-        blocks.append(f"## {sec.TITLES[name]}\n\n{body}")
+def render(result, options, env) -> str:
+    from cptcli.render.flat import select, tables
+
+    every = tables(result)
+    found = select(every, options.sections)
+    if len(every) == 1:  # search, list, check: one table needs no heading
+        return _table(found[0].columns, found[0].rows)
+    blocks = [f"## {t.title}\n\n" + (_table(t.columns, t.rows) if t.rows else "None in the knowledge base.\n")
+              for t in found]
     return "\n".join(blocks)
-
-
-def hits(results) -> str:
-    return _table(sec.HIT_COLUMNS, sec.hit_rows(results))
-
-
-def code_list(summaries) -> str:
-    return _table(sec.LIST_COLUMNS, sec.list_rows(summaries))

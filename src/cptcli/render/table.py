@@ -1,8 +1,10 @@
 """Rich tables for people at a terminal. Imported only when a table is drawn:
-Rich costs ~35 ms to import, which `--json` callers should not pay."""
+importing Rich costs more than a `--json` call spends in all."""
+
 from __future__ import annotations
 
 import io
+from functools import singledispatch
 from typing import Iterable, Optional
 
 from rich import box
@@ -11,24 +13,34 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cptcli.model import source_label, source_labels, CodeRecord, Fact, Note, ShowResult, Source
-from cptcli.output import terminal
+from cptcli.model import (AuditReport, CheckReport, CodeList, CodeRecord, Fact, IcdResult, ModifierResult, Note,
+                          Validation, source_label, source_labels, spec)
+from cptcli.results import ShowResult, ShowResults
+from cptcli.search import Hits
 
 
-def render(renderables: Iterable, width: Optional[int] = None) -> str:
+def draw(renderables: Iterable, env) -> str:
     """Draw everything into a string first, so nothing half-drawn reaches stdout,
-    for the terminal output.terminal() describes."""
-    columns, colour = terminal()
+    at the width and colour of `env` (cptcli.output.Env)."""
     buffer = io.StringIO()
     # A fixed colour system: the tables use attributes (bold, italic), no
-    # colours, so nothing is lost, and the drawing depends on width and colour
-    # alone, as drawn pages (cptcli.pages) assume.
-    console = Console(file=buffer, width=width or columns, force_terminal=colour,
-                      color_system="standard" if colour else None, no_color=not colour,
+    # colours, so nothing is lost, and the drawing depends on width and colour alone.
+    console = Console(file=buffer, width=env.width, force_terminal=env.colour,
+                      color_system="standard" if env.colour else None, no_color=not env.colour,
                       highlight=False, emoji=False, markup=False, safe_box=True)
     for r in renderables:
         console.print(r)
     return buffer.getvalue()
+
+
+def render(result, options, env) -> str:
+    return draw(parts(result, options.sections), env)
+
+
+@singledispatch
+def parts(result, sections=()) -> list:
+    """The renderables of a result."""
+    raise TypeError(f"no table drawing for {type(result).__name__}")
 
 
 def _table(title: str, columns: list[str]) -> Table:
@@ -58,10 +70,19 @@ def _notes_for(notes: tuple[Note, ...], prefix: str) -> dict[str, list[Note]]:
     return out
 
 
-def _check_cell(notes: list[Note]) -> str:
-    if not notes:
-        return ""
-    return "; ".join(f"⚠ {n.correction}" if n.correction else f"⚠ {n.kind}" for n in notes)
+def _check_cell(notes: list[Note], rec: Optional[CodeRecord] = None, row=None) -> str:
+    cells = [f"⚠ {n.correction}" if n.correction else f"⚠ {n.kind}" for n in notes]
+    if rec is not None and row is not None:
+        mark = _contested_mark(rec, row).strip()
+        if mark:
+            cells.append(mark)
+    return "; ".join(cells)
+
+
+def _contested_mark(rec: CodeRecord, item) -> str:
+    """' ⚠ contested: see the <subject> note' for an item that stands only on a conflicting reading."""
+    subject = getattr(item, "contested", None)
+    return f" ⚠ contested: stands on the {subject} conflict (see Data notes)" if subject else ""
 
 
 def header(rec: CodeRecord) -> Panel:
@@ -74,6 +95,10 @@ def header(rec: CodeRecord) -> Panel:
     body = Text()
     body.append(rec.title.text, style="bold")
     body.append(f"  [{source_labels(rec.title.sources)}]\n")
+    for n in rec.notes_about("title"):
+        if n.kind == "correction" and n.correction:
+            body.append("⚠ The source's title is wrong by the official code set. Officially: ", style="bold")
+            body.append(f"{n.correction}  [{n.authority or 'see Data notes'}]\n")
     body.append(" · ".join(flags) + "\n")
     if rec.descriptor:
         label = "Official descriptor" if rec.descriptor.official else "Descriptor as the source gives it (not the AMA text)"
@@ -86,76 +111,98 @@ def header(rec: CodeRecord) -> Panel:
     return Panel(body, title=f"CPT {rec.display_code}", title_align="left", box=box.ROUNDED)
 
 
-def show(result: ShowResult, sources: dict[str, Source]) -> list:
+def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
+    """One record's parts, each with the section (cptcli.render.flat.SECTIONS) --section picks it by."""
     rec = result.record
-    parts: list = [header(rec)]
-    for title, facts in (("In simple words / summary", rec.summary), ("Clinical context", rec.clinical_context),
-                         ("Example scenarios", rec.examples)):
-        block = _facts_block(title, facts)
+    parts: list[tuple[str, object]] = [("facts", header(rec))]
+    for name in ("summary", "clinical_context", "examples"):
+        block = _facts_block(spec(name).title or name, getattr(rec, name))
         if block is not None:
-            parts.append(block)
+            parts.append(("facts", block))
 
     facts = _table("Service", ["Item", "Value", "Source"])
-    for label, items in (("Service type", rec.service_type), ("Place of service", rec.sites_of_service),
-                         ("Specialties", rec.specialties), ("Typical payers", rec.payers)):
-        for f in items:
-            facts.add_row(label, f.text, source_labels(f.sources))
+    for name in ("service_type", "sites_of_service", "specialties", "payers"):
+        for f in getattr(rec, name):
+            facts.add_row(spec(name).title, f.text, source_labels(f.sources))
     if facts.row_count:
-        parts.append(facts)
+        parts.append(("facts", facts))
 
     if rec.modifiers:
         notes = _notes_for(rec.notes, "modifiers")
-        t = _table("Modifiers", ["Modifier", "Description", "When to use", "Data note", "Source"])
+        t = _table(spec("modifiers").title, ["Modifier", "Description", "When to use", "Data note", "Source"])
         for r in rec.modifiers:
-            t.add_row(r.modifier, r.description or "—", r.when_to_use or "—", _check_cell(notes.get(r.modifier, [])),
-                      source_labels(r.sources))
-        parts.append(t)
+            t.add_row(r.modifier, r.description or "—", r.when_to_use or "—",
+                      _check_cell(notes.get(r.modifier, []), rec, r), source_labels(r.sources))
+        parts.append(("modifiers", t))
     if rec.taxonomy:
         notes = _notes_for(rec.notes, "taxonomy")
-        t = _table("Provider taxonomy", ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
+        t = _table(spec("taxonomy").title, ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
         for r in rec.taxonomy:
-            t.add_row(r.code, r.specialty or "—", r.notes or "—", _check_cell(notes.get(r.code, [])), source_labels(r.sources))
-        parts.append(t)
+            t.add_row(r.code, r.specialty or "—", r.notes or "—", _check_cell(notes.get(r.code, []), rec, r),
+                      source_labels(r.sources))
+        parts.append(("taxonomy", t))
     if rec.diagnoses:
         notes = _notes_for(rec.notes, "diagnoses")
-        t = _table("ICD-10-CM diagnoses", ["Code", "Description (as the source says)", "Clinical relevance",
-                                           "Data note", "Source"])
+        t = _table(spec("diagnoses").title, ["Code", "Description (as the source says)", "Clinical relevance",
+                                             "Data note", "Source"])
         for r in rec.diagnoses:
-            t.add_row(r.code, r.description or "—", r.relevance or "—", _check_cell(notes.get(r.code, [])),
+            t.add_row(r.code, r.description or "—", r.relevance or "—", _check_cell(notes.get(r.code, []), rec, r),
                       source_labels(r.sources))
-        parts.append(t)
+        parts.append(("diagnoses", t))
     if rec.related:
-        t = _table("Related CPT codes", ["Code", "Description", "Relationship", "In knowledge base", "Source"])
+        t = _table(spec("related").title, ["Code", "Description", "Relationship", "In knowledge base", "Source"])
+        status = result.related_status
         for r in rec.related:
-            t.add_row(r.code, r.description or "—", r.relationship or "—",
-                      result.related_status.get(r.code) or "no", source_labels(r.sources))
-        parts.append(t)
-    for title, facts in (("Documentation requirements", rec.documentation),):
-        block = _facts_block(title, facts)
-        parts.append(block if block is not None else Text(f"{title}: none in the sources.", style="italic"))
+            relationship = (r.relationship or "—") + _contested_mark(rec, r)
+            t.add_row(r.code, r.description or "—", relationship, status.get(r.code) or "no",
+                      source_labels(r.sources))
+        parts.append(("related", t))
+    block = _facts_block("Documentation requirements", rec.documentation)
+    parts.append(("facts", block if block is not None else
+                  Text("Documentation requirements: none in the sources.", style="italic")))
     if rec.cross_references:
-        t = _table("Cross-references", ["Text", "Codes", "Source"])
+        t = _table(spec("cross_references").title, ["Text", "Codes", "Source"])
         for x in rec.cross_references:
             t.add_row(x.text, ", ".join(x.codes), source_labels(x.sources))
-        parts.append(t)
+        parts.append(("cross_references", t))
     if result.named_by:
-        parts.append(Text(f"Named by: {', '.join(result.named_by)}"))
+        parts.append(("related", Text(f"Named by: {', '.join(result.named_by)}")))
     if rec.notes:
-        t = _table("Data notes (conflicts, truncations, corrections)", ["Kind", "About", "Note", "Authority", "Source"])
+        t = _table(spec("notes").title, ["Kind", "About", "Note", "Authority", "Source"])
         for n in rec.notes:
-            t.add_row(n.kind, n.subject, n.text, n.authority or "—", source_labels(n.sources))
-        parts.append(t)
+            t.add_row(n.kind, n.subject, n.text + (f"\nCorrection: {n.correction}" if n.correction else ""),
+                      n.authority or "—", source_labels(n.sources))
+        parts.append(("notes", t))
     t = _table("Sources", ["Id", "File", "Title"])
     for s in rec.all_sources():
         src = sources.get(s)
         t.add_row(source_label(s), s, src.title if src else "—")
-    parts.append(t)
+    parts.append(("sources", t))
+    if len(result.contributors) > 1:
+        parts.append(("sources", Text("Knowledge-base files: " + ", ".join(result.contributors)
+                                      + " (rows cite their own sources; 'override' notes list values an earlier "
+                                        "file kept)")))
     return parts
 
 
-def hits(results, query: str) -> list:
-    """search.Hits; a caption says how many matching codes the limit left out."""
-    t = _table(f"Search: {query}", ["Code", "Title", "Score", "Matched", "Snippet"])
+@parts.register
+def _(result: ShowResults, sections=()) -> list:
+    from cptcli.render.flat import SECTIONS
+
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        from cptcli.errors import UsageError
+
+        raise UsageError(f"unknown section {unknown[0]!r}: choose from {', '.join(SECTIONS)}")
+    return [part for r in result for name, part in show(r, result.sources) if not sections or name in sections]
+
+
+@parts.register
+def hits(results: Hits, sections=()) -> list:
+    """A caption says how many matching codes the limit left out."""
+    from cptcli.codes import printable
+
+    t = _table(f"Search: {printable(results.query, 60)}", ["Code", "Title", "Score", "Matched", "Snippet"])
     total = getattr(results, "total", len(results))
     if total > len(results):
         more = "--limit N shows more"
@@ -174,8 +221,9 @@ def hits(results, query: str) -> list:
     return [t]
 
 
-def code_list(summaries) -> list:
-    """`list`: model.CodeSummary lines."""
+@parts.register
+def code_list(result: CodeList, sections=()) -> list:
+    summaries = result.summaries
     t = _table("Codes in the knowledge base", ["Code", "Title", "Add-on", "Record"])
     for r in summaries:
         addon = {True: "yes", False: "no", None: "—"}[r.add_on]
@@ -218,29 +266,40 @@ def _findings_table(title: str, findings, with_code: bool) -> list:
 
 def _counts_line(findings) -> Text:
     n = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
-    plural = lambda k, w: f"{k} {w}" + ("" if k == 1 else "s")
+    def plural(k: int, w: str) -> str:
+        return f"{k} {w}" + ("" if k == 1 else "s")
+
     return Text(f"{plural(n['error'], 'error')}, {plural(n['warning'], 'warning')}, {n['info']} info")
 
 
-def audit_report(report) -> list:
+@parts.register
+def audit_report(report: AuditReport, sections=()) -> list:
     if not report.findings:
         return [Text("No findings: every row agrees with the registry, the taxonomy list and ICD-10-CM.")]
     return _findings_table("Audit of the knowledge base", report.findings, with_code=True) + [
         _counts_line(report.findings)]
 
 
-def check_report(report) -> list:
+@parts.register
+def check_report(report: CheckReport, sections=()) -> list:
     line = report.display_code + "".join(f"-{m}" for m in report.modifiers)
     if report.with_codes:
         line += " with " + ", ".join(report.with_codes)
     if report.diagnoses:
         line += "; dx " + ", ".join(report.diagnoses)
+    verdict = Text(f"Verdict: {_VERDICTS[report.verdict]}", style="bold")
     if not report.issues:
-        return [Text(f"Check {line}: no errors or warnings.")]
-    return _findings_table(f"Check {line}", report.issues, with_code=False) + [_counts_line(report.issues)]
+        return [Text(f"Check {line}: no errors or warnings."), verdict]
+    return _findings_table(f"Check {line}", report.issues, with_code=False) + [_counts_line(report.issues), verdict]
 
 
-def icd_result(result) -> list:
+_VERDICTS = {"pass": "pass (checked: no errors or warnings)",
+             "fail": "FAIL (at least one error)",
+             "unverified": "NOT VERIFIED (nothing could verify part of this line: see the rows above)"}
+
+
+@parts.register
+def icd_result(result: IcdResult, sections=()) -> list:
     body = Text()
     body.append(result.description, style="bold")
     body.append("\n")
@@ -279,7 +338,8 @@ def icd_result(result) -> list:
 _NAME_CHECK = {"same": "yes", "shorter": "shorter", "different": "NO", None: "—"}
 
 
-def modifier_result(result) -> list:
+@parts.register
+def modifier_result(result: ModifierResult, sections=()) -> list:
     e = result.entry
     body = Text()
     if e is None:
@@ -309,3 +369,13 @@ def modifier_result(result) -> list:
     else:
         parts.append(Text(f"No document lists {result.modifier} for a code in the knowledge base.", style="italic"))
     return parts
+
+
+@parts.register
+def validation(result: Validation, sections=()) -> list:
+    if not result.findings:
+        return [Text(f"{result.path}: valid")]
+    t = _table(f"Validation of {result.path}", ["Finding"])
+    for f in result.findings:
+        t.add_row(f)
+    return [t, Text(f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}")]

@@ -1,0 +1,299 @@
+"""The engine: the SQLite index of the knowledge-base files in play, the one
+query path of every command (show, search, list, check, icd, modifier, audit).
+
+The index is built once from the files (cptcli.engine.build) under their key
+(cptcli.datafiles: each file as named and its real path, size, modification
+time, the tool's version and the format) and reused while it matches: any
+change means a rebuild, never a stale answer. It lives in the cache directory;
+where that cannot be written, it is built in memory for the one call, by the
+same code, so the answers are the same (a test). An index found damaged while
+answering is removed and rebuilt once; a file found invalid is remembered under
+its key, so a big invalid file is reported once, not re-validated on every call.
+
+Imports only what `show CODE --json` can afford: os, json, sqlite3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from functools import cached_property
+
+from cptcli.cache import cache_dir, sqlite_uri
+from cptcli.datafiles import key_for, name_for
+from cptcli.errors import DataError, NotFoundError
+from cptcli.results import ShowResult
+
+# The reverse look-ups' tables and the kind of their rows in the index.
+_ROW_KINDS = {"diagnoses": "icd", "modifiers": "modifier"}
+
+
+def index_key(paths) -> str:
+    """The files' key plus the names they are given here: answers name files
+    as the caller does (origins, contributors, override notes), so a call that
+    names the same file differently gets an index of its own."""
+    return key_for(paths) + "\nnamed " + json.dumps([str(p) for p in paths], ensure_ascii=False)
+
+
+def _path(key: str, kind: str) -> str:
+    ext = "sqlite" if kind == "index" else "json"
+    return os.path.join(cache_dir(), f"{kind}-{name_for(key)}.{ext}")
+
+
+class Engine:
+    """Look-ups over one index. Open with Engine.open(paths)."""
+
+    def __init__(self, con: sqlite3.Connection, paths, key: str, path: str | None):
+        self.con = con
+        self.paths = list(paths)
+        self.key = key
+        self.path = path  # None: built in memory for this call
+        self._recovered = False
+
+    # -- opening and building ----------------------------------------------------
+    @classmethod
+    def open(cls, paths, progress=None) -> Engine:
+        """The engine for `paths` as they are now: the cached index when it
+        matches, else a new one (cached, or in memory when the cache directory
+        cannot be written). Raises DataError for a missing or invalid file."""
+        try:
+            key = index_key(paths)
+        except OSError:
+            cls._build(paths, None, progress)  # names the missing file, as reading it would
+            raise AssertionError("unreachable: a file that cannot be stat'ed was read") from None
+        path = _path(key, "index")
+        con = _open_cached(path, key)
+        if con is not None:
+            return cls(con, paths, key, path)
+        invalid = _remembered_invalid(key)
+        if invalid is not None:
+            raise DataError(invalid)
+        return cls._build(paths, key, progress)
+
+    @classmethod
+    def _build(cls, paths, key: str | None, progress=None) -> Engine:
+        from cptcli import knowledge
+        from cptcli.engine import build
+
+        try:
+            kb = knowledge.load(paths)
+        except DataError as exc:
+            if key is not None:
+                _remember_invalid(key, exc.message)
+            raise
+        assert key is not None
+        path = _path(key, "index")
+        tmp = _temporary(path)
+        if tmp is not None:
+            try:
+                con = sqlite3.connect(tmp)
+                # A crash mid-build leaves a temporary file that is never renamed into
+                # place, so the rollback journal and fsyncs would buy nothing.
+                con.executescript("PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+                build.write(con, kb, key, paths, progress)
+                con.close()
+                os.replace(tmp, path)
+                tmp = None
+                cached = _open_cached(path, key)
+                if cached is not None:
+                    return cls(cached, paths, key, path)
+            except (OSError, sqlite3.Error):
+                pass  # a full or vanished cache directory: the call is answered from memory
+            finally:
+                if tmp is not None:
+                    _unlink(tmp)
+        con = sqlite3.connect(":memory:")
+        build.write(con, kb, key, paths, progress)
+        return cls(con, paths, key, None)
+
+    @classmethod
+    def in_memory(cls, kb, paths) -> Engine:
+        """An index of an already layered knowledge base, in memory: for
+        `validate`, which judges one file's own records against the registries
+        of everything in play."""
+        from cptcli.engine import build
+
+        con = sqlite3.connect(":memory:")
+        build.write(con, kb, "in memory", paths)
+        return cls(con, paths, "in memory", None)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _ask(self, sql: str, args=()) -> list:
+        """Every row of one query. A database error here is damage past the key
+        check (a table or row missing): the index is removed and rebuilt once,
+        and the query asked again."""
+        try:
+            return self.con.execute(sql, args).fetchall()
+        except sqlite3.Error:
+            self._rebuild_damaged()
+        return self._ask(sql, args)
+
+    def _rebuild_damaged(self) -> None:
+        if self._recovered:
+            raise DataError(f"the index is damaged and could not be rebuilt; remove {self.path or 'it'} "
+                            f"and try again")
+        self._recovered = True
+        self.con.close()
+        if self.path is not None:
+            _unlink(self.path)
+        fresh = self._build(self.paths, self.key)
+        self.con, self.path = fresh.con, fresh.path
+        self.__dict__.pop("_meta", None)
+
+    @cached_property
+    def _meta(self) -> dict:
+        return dict(self._ask("SELECT name, value FROM meta"))
+
+    def meta(self, name: str):
+        """A value the build always writes, parsed; its absence is damage."""
+        if name not in self._meta:
+            self._rebuild_damaged()
+        return json.loads(self._meta[name])
+
+    # -- look-ups ------------------------------------------------------------------
+    def show(self, code: str) -> ShowResult | None:
+        """The `show` result of `code`, or None when the knowledge base does not hold it."""
+        rows = self._ask("SELECT show FROM codes WHERE code = ?", (code,))
+        return ShowResult(json.loads(rows[0][0])) if rows else None
+
+    def find(self, code: str):
+        """The record (model.CodeRecord) of `code`, or None."""
+        found = self.show(code)
+        return found.record if found is not None else None
+
+    def get(self, code: str):
+        """The record of `code`; raises NotFoundError naming the nearest codes."""
+        found = self.find(code)
+        if found is None:
+            raise self.not_found(code)
+        return found
+
+    def codes(self) -> list[str]:
+        return [c for (c,) in self._ask("SELECT code FROM codes ORDER BY code")]
+
+    def not_found(self, code: str) -> NotFoundError:
+        """The error for a code the knowledge base does not hold. Nearest codes
+        are offered only from the code's own family (its first four
+        characters: 20706 -> 20700-20705), where a mistyped last character is
+        the likely slip; a code outside every family is said to be absent, with
+        how many codes there are."""
+        family = [c for (c,) in self._ask("SELECT code FROM codes WHERE code >= ? AND code < ? ORDER BY code",
+                                          (code[:4], code[:4] + "\U0010ffff"))]
+        if family:
+            def distance(c: str) -> tuple:
+                return abs(ord(c[4]) - ord(code[4])), c
+
+            near = ", ".join(sorted(family, key=distance)[:3])
+            return NotFoundError(f"code {code} is not in the knowledge base; nearest: {near}")
+        (count,) = self._ask("SELECT count(*) FROM codes")[0]
+        return NotFoundError(f"code {code} is not in the knowledge base, which holds {count:,} codes "
+                             f"(cptcli list shows them; cptcli import adds official code sets)")
+
+    def summaries(self) -> list:
+        """Every code's `list` line (model.CodeSummary), in code order, from the
+        search documents, which begin with what it needs."""
+        from cptcli.model import CodeSummary
+        from cptcli.search import SearchDoc
+
+        docs = (SearchDoc.from_json(t) for (t,) in self._ask("SELECT search FROM codes ORDER BY code"))
+        return [CodeSummary(d.code, d.display_code, d.title, d.add_on, d.completeness) for d in docs]
+
+    def records(self):
+        """Every record (model.CodeRecord), in code order: for `audit`."""
+        return [ShowResult(json.loads(t)).record for (t,) in self._ask("SELECT show FROM codes ORDER BY code")]
+
+    def rows_listing(self, table: str, key: str) -> list:
+        """Every (record, row) whose `table` ("diagnoses", "modifiers") lists `key`, in code order."""
+        found = [c for (c,) in self._ask("SELECT code FROM rows WHERE kind = ? AND key = ? ORDER BY code",
+                                         (_ROW_KINDS[table], key))]
+        return [(rec, row) for rec in map(self.get, found) for row in getattr(rec, table) if row.key == key]
+
+    def corpus(self):
+        from cptcli.engine.corpus import IndexCorpus
+
+        return IndexCorpus(self.con, self.meta("search"))  # type: ignore[arg-type]
+
+    # -- registries ------------------------------------------------------------------
+    def registry(self, name: str) -> list:
+        """One registry list as the files give it (modifier_combinations, ...); [] when none does."""
+        return self.meta("registry").get(name, [])  # type: ignore[union-attr]
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(str(p) for p in self.paths)
+
+    @cached_property
+    def sources(self) -> dict:
+        from cptcli.model import Source
+
+        return {s["file"]: Source.from_dict(s) for s in self.registry("sources")}
+
+    @cached_property
+    def modifiers(self) -> dict:
+        from cptcli.model import Modifier
+
+        return {m["modifier"]: Modifier.from_dict(m) for m in self.registry("modifiers")}
+
+    @cached_property
+    def taxonomy_codes(self) -> dict:
+        from cptcli.model import TaxonomyCode
+
+        return {t["code"]: TaxonomyCode.from_dict(t) for t in self.registry("taxonomy_codes")}
+
+
+def _open_cached(path: str, key: str) -> sqlite3.Connection | None:
+    """A read-only connection to the index at `path` when it holds `key`, else None."""
+    if not os.path.exists(path):
+        return None
+    try:
+        con = sqlite3.connect(sqlite_uri(path, "mode=ro"), uri=True)
+        row = con.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
+        if row and row[0] == key:
+            return con
+        con.close()
+    except sqlite3.Error:
+        pass
+    return None
+
+
+def _temporary(path: str) -> str | None:
+    """A new, exclusively created temporary file beside `path`, or None when the directory cannot be written."""
+    import tempfile
+
+    directory = os.path.dirname(path)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix="index-", suffix=".tmp")
+        os.close(fd)
+    except OSError:
+        return None
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _remembered_invalid(key: str) -> str | None:
+    try:
+        with open(_path(key, "invalid"), encoding="utf-8") as f:
+            found = json.load(f)
+        return found["message"] if found.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _remember_invalid(key: str, message: str) -> None:
+    from cptcli.cache import atomic_write
+
+    try:
+        data = json.dumps({"key": key, "message": message}, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    atomic_write(_path(key, "invalid"), data)

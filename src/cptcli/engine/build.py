@@ -1,0 +1,160 @@
+"""Knowledge-base files -> the index: every code's `show` document, the search
+corpus (postings, rows, search documents) and the registries, written into one
+SQLite database that every command reads (cptcli.engine.Engine).
+
+The files are read, validated and layered once (cptcli.knowledge); nothing a
+command prints is ever made from the loaded records directly, so there is one
+way from the data to an answer whether the index lives in the cache directory
+or, where that cannot be written, in memory for the one call.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from cptcli.model import FIELDS, CodeRecord, plain
+from cptcli.results import SHOW_KEYS  # noqa: F401  (documents the keys show_document adds)
+
+SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE codes (code TEXT PRIMARY KEY, show TEXT NOT NULL, search TEXT NOT NULL);
+CREATE TABLE terms (stem TEXT NOT NULL, bit INTEGER NOT NULL, alpha INTEGER NOT NULL, codes BLOB NOT NULL,
+                    PRIMARY KEY (stem, bit)) WITHOUT ROWID;
+CREATE TABLE rows (kind TEXT NOT NULL, key TEXT NOT NULL, code TEXT NOT NULL);
+"""
+# Made after the rows are in: one sort instead of a B-tree insert per row.
+INDEXES = "CREATE INDEX rows_by_key ON rows (kind, key);"
+# Every code is stored in five ASCII characters (CPT, HCPCS Level II, Category II/III, PLA):
+# postings are those codes concatenated, so a stem held by 50,000 codes is one blob.
+CODE_WIDTH = 5
+
+# The searched fields, their weights and bits, from the field registry: stored in
+# the index so that search reads them there without importing the model.
+SEARCH_FIELDS = {s.name: s.weight for s in FIELDS if s.weight is not None}
+_BIT = {name: 1 << i for i, name in enumerate(SEARCH_FIELDS)}
+
+
+def show_document(kb, rec: CodeRecord, naming: dict) -> dict:
+    """The `show CODE --json` document of one layered record."""
+    d: dict = {"schema_version": 1}
+    d.update(rec.to_dict())
+    for row in d["related"]:
+        other = kb.records.get(row["code"])
+        row["in_knowledge_base"] = other.completeness if other is not None else None
+    d["display_code"] = rec.display_code
+    d["origin"] = rec.origin
+    d["named_by"] = naming.get(rec.code, [])
+    d["contributors"] = [r.origin for r in kb.layers.get(rec.code, ())] or [rec.origin]
+    return d
+
+
+def field_texts(rec: CodeRecord):
+    """(field, text, contested subject) for every searchable text of a record,
+    in registry order. A row's official correction is searchable with it:
+    "lumbar radiculopathy" must find the M54.16 row whose source says
+    "lumbosacral"."""
+    fixes = {n.subject: f"[correction: {n.correction}]" for n in rec.notes if n.kind == "correction" and n.correction}
+    for spec in FIELDS:
+        if spec.weight is None:
+            continue
+        name, value = spec.name, getattr(rec, spec.name)
+        if spec.kind == "key":
+            yield name, value, None
+        elif spec.kind == "scalar":
+            if value is not None:
+                yield name, value.text, getattr(value, "contested", None)
+        elif spec.kind == "list":
+            for item in value:
+                yield name, item.text, item.contested
+        else:
+            for row in value:
+                cells = (row.key, *row.cells(), fixes.get(f"{name}/{row.key}") if name != "related" else None)
+                yield name, " ".join(c for c in cells if c), row.contested
+
+
+def search_document(rec: CodeRecord) -> list:
+    """What search reads of one record (cptcli.search.SearchDoc), as JSON-ready lists."""
+    return [rec.code, rec.title.text, rec.completeness, rec.is_add_on, list(field_texts(rec)),
+            [(r.code, r.description) for r in rec.diagnoses],
+            [(r.modifier, r.description) for r in rec.modifiers],
+            [(n.kind, n.subject, n.correction, n.text) for n in rec.notes]]
+
+
+class Postings:
+    """Stem postings per field (field -> stem -> codes, in code order), made by
+    appending: the cheapest way to index 100,000 records' millions of
+    (stem, field, code) facts in Python."""
+
+    def __init__(self):
+        self.n = 0
+        self.by_field: dict[str, dict[str, list[str]]] = {name: {} for name in SEARCH_FIELDS}
+        # ("icd" | "modifier", row key) -> codes with such a row
+        self.rows: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, rec: CodeRecord, texts) -> None:
+        from cptcli.search.analysis import stems
+
+        code = rec.code
+        self.n += 1
+        by_field: dict[str, list[str]] = {}
+        for name, text, _ in texts:
+            by_field.setdefault(name, []).append(text)
+        for name, joined in by_field.items():
+            lists = self.by_field[name]
+            # One tokenising pass per field: words never run across the joining space.
+            for k in stems(" ".join(joined)):
+                found = lists.get(k)
+                if found is None:
+                    lists[k] = [code]
+                else:
+                    found.append(code)
+        for kind, keys in (("icd", [r.code for r in rec.diagnoses]), ("modifier", [r.modifier for r in rec.modifiers])):
+            for key in dict.fromkeys(keys):
+                self.rows.setdefault((kind, key), []).append(code)
+
+    def stored(self):
+        """(stem, field bit, alpha, codes blob) rows of the terms table."""
+        for name, lists in self.by_field.items():
+            bit = _BIT[name]
+            for s, found in lists.items():
+                yield s, bit, s.isalpha(), "".join(found).encode("ascii")
+
+
+def write(con: sqlite3.Connection, kb, key: str, files, progress=None) -> None:
+    """Write the whole index of the layered knowledge base `kb` into `con` (an
+    empty database), ending with its key: a database without the key row is
+    never trusted (cptcli.engine)."""
+    postings = Postings()
+    naming = kb.naming()
+
+    def documents():
+        if progress is not None:
+            progress.phase(f"indexing {len(kb.records):,} codes", len(kb.records))
+        for i, code in enumerate(sorted(kb.records), 1):
+            rec = kb.records[code]
+            texts = list(field_texts(rec))
+            postings.add(rec, texts)
+            yield (rec.code, json.dumps(show_document(kb, rec, naming), ensure_ascii=False),
+                   json.dumps(search_document(rec), ensure_ascii=False))
+            if progress is not None and i % 1000 == 0:
+                progress.advance(1000)
+
+    con.executescript(SCHEMA)
+    con.executemany("INSERT INTO codes VALUES (?, ?, ?)", documents())
+    con.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)", postings.stored())
+    con.executemany("INSERT INTO rows VALUES (?, ?, ?)",
+                    ((kind, k, code) for (kind, k), codes in postings.rows.items() for code in codes))
+    con.executescript(INDEXES)
+    registry = {"sources": [plain(s) for s in kb.sources.values()],
+                "modifiers": [plain(m) for m in kb.modifiers.values()],
+                "taxonomy_codes": [plain(t) for t in kb.taxonomy_codes.values()],
+                **kb.extra}
+    search = {"n": postings.n, "fields": SEARCH_FIELDS, "synonyms": [list(s.terms) for s in kb.synonyms],
+              "modifiers": sorted(kb.modifiers)}
+    meta = {"files": json.dumps([str(p) for p in files], ensure_ascii=False),
+            "registry": json.dumps(registry, ensure_ascii=False),
+            "search": json.dumps(search, ensure_ascii=False)}
+    con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+    con.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
+    con.commit()

@@ -1,0 +1,212 @@
+"""Flat tables: every result as named tables of rows, for the flat formats
+(CSV, TSV, Markdown). Cells stay Python values (None, bool, str, float) until
+a format decides how to print them.
+
+A `show` result's tables are its sections, derived from the field registry
+(cptcli.model.FIELDS): a field's section and, for tables, its row class's
+fields decide the columns, so a new field is flattened without code here.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import NamedTuple, Optional, Sequence
+
+from cptcli.errors import UsageError
+from cptcli.model import (FIELDS, AuditReport, CheckReport, CodeList, IcdResult, ModifierResult, Validation,
+                          cited_sources)
+from cptcli.results import ShowResults
+from cptcli.search import Hits
+
+# `show`'s sections, in the order of the full output: the registry's, plus the sources list.
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys([s.section for s in FIELDS] + ["sources"]))
+ALWAYS = ("schema_version", "code")
+# The keys of a show document each section owns, beyond its fields.
+_EXTRA_KEYS = {"facts": ("display_code",), "related": ("named_by",), "sources": ("origin", "contributors")}
+JSON_KEYS = {name: tuple(s.name for s in FIELDS if s.section == name and s.name != "code")
+             + _EXTRA_KEYS.get(name, ()) for name in SECTIONS}
+TITLES = {"facts": "Facts", "sources": "Sources",
+          **{s.section: s.title for s in FIELDS if s.section != "facts" and s.title}}
+
+
+class Table(NamedTuple):
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple]
+
+
+def select(tables: list[Table], sections: Sequence[str]) -> list[Table]:
+    """The tables named by `sections` (all for none), or a usage error naming the valid names."""
+    if not sections:
+        return tables
+    names = [t.name for t in tables]
+    unknown = [s for s in sections if s not in names]
+    if unknown:
+        raise UsageError(f"unknown section {unknown[0]!r}: choose from {', '.join(names)}")
+    return [t for t in tables if t.name in sections]
+
+
+def _srcs(sources) -> str:
+    return "; ".join(sources)
+
+
+def _data_note(rec, subject: str) -> Optional[str]:
+    found = [f"{n.kind}: {n.correction}" if n.correction else n.kind for n in rec.notes_about(subject)]
+    return "; ".join(found) or None
+
+
+def _fact_rows(result) -> list[tuple]:
+    rec, c, out = result.record, result.code, []
+    for spec in FIELDS:
+        if spec.section != "facts" or spec.kind == "key":
+            continue
+        value = getattr(rec, spec.name)
+        if spec.kind == "value":
+            out.append((c, spec.name, value, None, ""))
+        elif spec.name == "add_on":
+            out.append((c, "add_on", rec.is_add_on, None, _srcs(value.sources) if value else ""))
+        elif spec.kind == "scalar":
+            out.append((c, spec.name, value.text if value else None, getattr(value, "copyright", None),
+                        _srcs(value.sources) if value else ""))
+            if spec.name == "descriptor":
+                out.append((c, "descriptor_official", value.official if value else None, None, ""))
+        else:
+            out += [(c, spec.name, f.text, f.copyright, _srcs(f.sources)) for f in value]
+    out += [(c, "knowledge_base_file", path, None, "") for path in result.contributors]
+    return out
+
+
+def _section_table(name: str, results: ShowResults) -> Table:
+    if name == "facts":
+        return Table(name, TITLES[name], ("code", "field", "value", "copyright", "sources"),
+                     [row for r in results for row in _fact_rows(r)])
+    if name == "sources":
+        rows = []
+        for r in results:
+            for s in cited_sources(r.record):
+                src = results.sources.get(s)
+                rows.append((r.code, s, src.title if src else None, src.publisher if src else None,
+                             src.kind if src else None))
+        return Table(name, TITLES[name], ("code", "source", "title", "publisher", "kind"), rows)
+    if name == "cross_references":
+        return Table(name, TITLES[name], ("code", "text", "codes", "sources"),
+                     [(r.code, x.text, " ".join(x.codes), _srcs(x.sources))
+                      for r in results for x in r.record.cross_references])
+    if name == "notes":
+        return Table(name, TITLES[name], ("code", "kind", "subject", "text", "authority", "correction", "sources"),
+                     [(r.code, n.kind, n.subject, n.text, n.authority, n.correction, _srcs(n.sources))
+                      for r in results for n in r.record.notes])
+    spec = next(s for s in FIELDS if s.section == name and s.kind == "table")
+    row_cls = spec.item
+    names = [f for f in row_cls.__dataclass_fields__ if f not in ("sources", "contested")]
+    columns = ("code", row_cls.KEY_COLUMN, *names[1:])
+    rows = []
+    for r in results:
+        rec, status = r.record, r.related_status
+        for row in getattr(rec, spec.name):
+            cells = (r.code, row.key, *row.cells())
+            if spec.name == "related":
+                rows.append((*cells, status.get(row.key), _srcs(row.sources)))
+            else:
+                rows.append((*cells, _data_note(rec, f"{spec.name}/{row.key}"), _srcs(row.sources)))
+    extra = ("in_knowledge_base",) if spec.name == "related" else ("data_note",)
+    return Table(name, TITLES[name], (*columns, *extra, "sources"), rows)
+
+
+@singledispatch
+def tables(result) -> list[Table]:
+    """The flat tables of a result, its main table first."""
+    raise TypeError(f"no flat tables for {type(result).__name__}")
+
+
+@tables.register
+def _(result: ShowResults) -> list[Table]:
+    return [_section_table(name, result) for name in SECTIONS]
+
+
+HIT_COLUMNS = ("code", "title", "score", "matched_field", "snippet", "completeness", "add_on")
+
+
+@tables.register
+def _(result: Hits) -> list[Table]:
+    return [Table("hits", f"Search: {result.query}", HIT_COLUMNS,
+                  [(h.code, h.title, h.score, h.matched_field, h.snippet, h.completeness, h.add_on) for h in result])]
+
+
+LIST_COLUMNS = ("code", "display_code", "title", "add_on", "completeness")
+
+
+@tables.register
+def _(result: CodeList) -> list[Table]:
+    return [Table("codes", "Codes in the knowledge base", LIST_COLUMNS,
+                  [(s.code, s.display_code, s.title, s.add_on, s.completeness) for s in result.summaries])]
+
+
+_FINDING_COLUMNS = ("severity", "kind", "code", "subject", "message", "authority", "sources")
+
+
+def _finding_rows(findings) -> list[tuple]:
+    return [(f.severity, f.kind, f.code, f.subject, f.message, f.authority, _srcs(f.sources)) for f in findings]
+
+
+@tables.register
+def _(result: CheckReport) -> list[Table]:
+    return [Table("issues", "Check", ("verdict", *_FINDING_COLUMNS),
+                  [(result.verdict, *row) for row in _finding_rows(result.issues)])]
+
+
+@tables.register
+def _(result: AuditReport) -> list[Table]:
+    return [Table("findings", "Audit of the knowledge base", _FINDING_COLUMNS, _finding_rows(result.findings))]
+
+
+@tables.register
+def _(result: IcdResult) -> list[Table]:
+    return [
+        Table("code", f"ICD-10-CM {result.code}", ("code", "description", "billable", "parent", "authority"),
+              [(result.code, result.description, result.billable, result.parent.code if result.parent else None,
+                result.authority)]),
+        Table("children", "Codes directly below", ("code", "description", "billable"),
+              [(c.code, c.description, c.billable) for c in result.children]),
+        Table("billable", "Billable codes under it", ("code", "description"),
+              [(c.code, c.description) for c in result.billable_children]),
+        Table("listed_by", "Codes that list it", ("code", "description", "relevance", "description_matches",
+                                                  "sources"),
+              [(x.code, x.description, x.relevance, x.description_matches, _srcs(x.sources))
+               for x in result.listed_by]),
+    ]
+
+
+@tables.register
+def _(result: ModifierResult) -> list[Table]:
+    e = result.entry
+    return [
+        Table("modifier", f"Modifier {result.modifier}", ("modifier", "in_registry", "name", "kind", "source"),
+              [(result.modifier, e is not None, e.name if e else None, e.kind if e else None,
+                e.source if e else None)]),
+        Table("listed_by", "Codes whose tables list it", ("code", "description", "when_to_use", "name_check",
+                                                          "sources"),
+              [(x.code, x.description, x.when_to_use, x.name_check, _srcs(x.sources)) for x in result.listed_by]),
+    ]
+
+
+@tables.register
+def _(result: Validation) -> list[Table]:
+    return [Table("findings", f"Validation of {result.path}", ("file", "finding"),
+                  [(result.path, f) for f in result.findings])]
+
+
+def cut(result, d, sections: Sequence[str]):
+    """A JSON document cut to the asked sections: a show document keeps the
+    keys its sections own (and the code); other results have no parts to cut,
+    so their section names are only checked."""
+    select(tables(result), sections)
+    if not isinstance(result, ShowResults):
+        return d
+    keys = set(ALWAYS).union(*(JSON_KEYS[s] for s in sections))
+
+    def one(doc: dict) -> dict:
+        return {k: v for k, v in doc.items() if k in keys}
+
+    return [one(x) for x in d] if isinstance(d, list) else one(d)

@@ -1,0 +1,13 @@
+"""JSON Lines: one compact object a line (a result that is a list gives one line an item), for streams."""
+
+from __future__ import annotations
+
+import json as _json
+
+from cptcli.render.json import data
+
+
+def render(result, options, env) -> str:
+    d = data(result, options)
+    items = d if isinstance(d, list) else [d]
+    return "".join(_json.dumps(item, ensure_ascii=not env.utf8) + "\n" for item in items)

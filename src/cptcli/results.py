@@ -1,0 +1,74 @@
+"""Result objects that the plainest calls (`show CODE --json`) print without
+the typed model: creating the model's frozen dataclasses costs more than such a
+call may spend over the interpreter's start-up (see bench/). Each result holds
+its JSON document, made at index time by the model (engine/build.py), and
+rebuilds the typed record only when a table or flat renderer asks for it.
+"""
+
+from __future__ import annotations
+
+# Keys a show document adds to its record's own (engine.build.show_document).
+SHOW_KEYS = ("schema_version", "display_code", "origin", "named_by", "contributors")
+
+
+class ShowResult:
+    """One record as `show` prints it: the record, who names it, which files
+    contributed to it, and whether each related code is in the knowledge base."""
+
+    __slots__ = ("doc", "_record")
+
+    def __init__(self, doc: dict):
+        self.doc = doc
+        self._record = None
+
+    @property
+    def code(self) -> str:
+        return self.doc["code"]
+
+    @property
+    def named_by(self) -> tuple[str, ...]:
+        return tuple(self.doc["named_by"])
+
+    @property
+    def contributors(self) -> tuple[str, ...]:
+        return tuple(self.doc["contributors"])
+
+    @property
+    def related_status(self) -> dict:
+        return {row["code"]: row.get("in_knowledge_base") for row in self.doc["related"]}
+
+    @property
+    def record(self):
+        """The typed record (cptcli.model.CodeRecord)."""
+        if self._record is None:
+            from cptcli.model import CodeRecord
+
+            self._record = CodeRecord.from_dict(self.doc, origin=self.doc["origin"])
+        return self._record
+
+    def to_dict(self) -> dict:
+        return self.doc
+
+
+class ShowResults(list):
+    """`show`'s answer: the records found, in the order asked; `single` when
+    one code was asked for (JSON is then one object, not an array)."""
+
+    __slots__ = ("single", "_sources")
+
+    def __init__(self, results, single: bool, sources=dict):
+        super().__init__(results)
+        self.single = single
+        self._sources = sources
+
+    @property
+    def sources(self) -> dict:
+        """The sources registry (file -> model.Source), read only by renderers
+        that list sources: JSON never needs the model."""
+        if callable(self._sources):
+            self._sources = self._sources()
+        return self._sources
+
+    def to_dict(self):
+        docs = [r.to_dict() for r in self]
+        return docs[0] if self.single and len(docs) == 1 else docs

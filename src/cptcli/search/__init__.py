@@ -1,0 +1,121 @@
+"""Rank codes against what a coder types in one query box.
+
+A query is one of: a code or code prefix ("20701", "+20702", "2070", "J1100"),
+an ICD-10-CM code ("M54.16", "m5416"), a modifier ("modifier 59", "-59"), or
+words - lay or clinical, abbreviated, misspelt or run together.
+
+One module a job: analysis (text -> concepts), candidates (postings),
+scoring (scores and hits per query kind), snippets. The corpus is the index's
+(cptcli.engine.corpus.IndexCorpus); nothing here imports the typed model, so
+`search --json` costs little more than its SQLite reads.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from cptcli import SCHEMA_VERSION, codes
+from cptcli.errors import UsageError
+from cptcli.search.analysis import Analyzer, synonym_terms
+from cptcli.search.candidates import Candidates, Corpus, Vocabulary
+
+MAX_QUERY = 500
+DEFAULT_LIMIT = 10
+DEFAULT_MIN_SCORE = 40.0
+
+
+# Results and the searched documents are named tuples, not dataclasses: importing
+# dataclasses (it imports inspect) costs a large share of `search --json`'s budget.
+class Hit(namedtuple("Hit", "code title score matched_field snippet completeness add_on highlights matched_row "
+                            "data_note", defaults=((), None, None))):
+    """One ranked result. `highlights` are the (start, end) spans of the matched
+    words inside `snippet`; `matched_row` the table row that matched (a modifier
+    or ICD-10-CM code), if any; `data_note` a correction or conflict the coder
+    must see with this hit."""
+
+    __slots__ = ()
+
+    @property
+    def display_code(self) -> str:
+        return f"+{self.code}" if self.add_on else self.code
+
+    def to_dict(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "code": self.code, "title": self.title, "score": self.score,
+                "matched_field": self.matched_field, "snippet": self.snippet,
+                "completeness": self.completeness, "add_on": self.add_on,
+                "matched_terms": [self.snippet[s:e] for s, e in self.highlights],
+                "matched_row": self.matched_row, "data_note": self.data_note}
+
+
+class SearchDoc(namedtuple("SearchDoc", "code title completeness add_on fields diagnoses modifiers notes")):
+    """What search reads of one record: its searchable texts as (field, text,
+    contested subject) triples, its diagnosis and modifier rows as (code,
+    description) pairs, and its notes as (kind, subject, correction, text).
+    Written by the index build (cptcli.engine.build.search_document)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_json(cls, text: str) -> SearchDoc:
+        import json
+
+        code, title, completeness, add_on, *rows = json.loads(text)
+        return cls(code, title, completeness, add_on, *(tuple(map(tuple, r)) for r in rows))
+
+    @property
+    def display_code(self) -> str:
+        return f"+{self.code}" if self.add_on else self.code
+
+    def texts(self, name: str) -> list[str]:
+        return [t for f, t, _ in self.fields if f == name]
+
+
+class Hits(list):
+    """Search results, best first; `total` counts every code that scored at
+    least the lowest score asked for, printed or not: a table says how many
+    more there are (a row query can tie thousands of codes). `query` is the
+    query as typed."""
+
+    __slots__ = ("total", "query")
+
+    def __init__(self, hits, total: int, query: str = ""):
+        super().__init__(hits)
+        self.total = total
+        self.query = query
+
+    def to_dict(self) -> list:
+        return [h.to_dict() for h in self]
+
+
+def _hit(doc: SearchDoc, score: float, name: str, snippet: str, spans: tuple = (),
+         row: str | None = None, note: str | None = None) -> Hit:
+    return Hit(doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note)
+
+
+class Searcher:
+    """Ranks one corpus against queries."""
+
+    def __init__(self, corpus: Corpus):
+        from cptcli.search.scoring import Scorer
+
+        synonyms = synonym_terms(corpus.synonyms)
+        words = frozenset(w for terms in synonyms.values() for t in terms for w in t)
+        self.corpus = corpus
+        self.analyzer = Analyzer(Vocabulary(corpus, words), synonyms)
+        self.scorer = Scorer(corpus, self.analyzer, Candidates(corpus), _hit)
+
+    def search(self, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEFAULT_MIN_SCORE) -> Hits:
+        text = codes.clean(query)
+        if not text:
+            raise UsageError("empty query: give words such as \"baclofen pump removal\" or a code")
+        if len(text) > MAX_QUERY:
+            raise UsageError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY})")
+        if limit < 1:
+            raise UsageError("--limit must be at least 1")
+        for kind in self.scorer.kinds():
+            ranked = kind(text)
+            if ranked.scores:
+                break
+        order = sorted(((s, c) for c, s in ranked.scores.items() if s >= min_score), key=lambda sc: (-sc[0], sc[1]))
+        make = ranked.make
+        return Hits([make(code, score) for score, code in order[:limit]] if make else [], len(order), query)

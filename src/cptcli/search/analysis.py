@@ -1,0 +1,204 @@
+"""Query analysis: text -> stems -> concepts.
+
+Each query word (or a phrase from the knowledge base's synonym table, such as
+"take out" or "bone marrow canal") is one concept. It is resolved against the
+vocabulary of the searched corpus once (exact, then fuzzy with rapidfuzz, then
+as a prefix, then as two run-together words), and widened with its synonyms.
+The same tokeniser and stemmer index the corpus (cptcli.engine.build), so a
+query word and an indexed word meet exactly when their stems do.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cptcli.search.candidates import Vocabulary
+
+SYNONYM_FACTOR = 0.9  # a synonym is good evidence, but the word the coder typed is better
+PREFIX_SIM = 0.9
+FUZZY_CUTOFF = 75.0
+
+# A word; "M54.16" is one token (its dot dropped by the stem table), as the
+# diagnosis rows are indexed. Matched on lowered text: one pass, no IGNORECASE.
+_TOKEN = re.compile(r"[a-z][0-9][0-9a-z]\.[0-9a-z]{1,4}\b|[a-z0-9]+")
+STOP = frozenset("a an and are as at be by for from in into is it of on or the this to with was when "
+                 "code codes cpt procedure eg".split())
+# Suffixes folded so that "insert", "inserts" and "insertion" meet; a stem keeps
+# at least four letters so that "canal" does not become "can". "-ed" is kept:
+# "previously inserted" describes a removal code's device, not an insertion.
+_SUFFIXES = ("ations", "ation", "ators", "ator", "ions", "ion", "ments", "ment", "ings", "ing",
+             "es", "al", "s", "e")
+
+
+def stem(word: str) -> str:
+    if not word.isalpha():
+        return word
+    for _ in range(2):
+        for suf in _SUFFIXES:
+            keep = 6 if suf.startswith("ation") else 4  # "medication" must not become "medic(al)"
+            if word.endswith(suf) and len(word) - len(suf) >= keep and not (suf == "s" and word.endswith("ss")):
+                word = word[: -len(suf)]
+                break
+        else:
+            break
+    return word
+
+
+class _StemTable(dict):
+    """word -> its stem, or "" for a word never indexed (a stop word, a lone
+    letter). Filled on first sight: a 100,000-code base has ~18 million words
+    but a few thousand distinct ones, so the index build stems each once and
+    looks the rest up in C."""
+
+    def __missing__(self, word: str) -> str:
+        if "." in word:
+            s = self[word] = self[word.replace(".", "")]
+        else:
+            s = self[word] = "" if word in STOP or (len(word) == 1 and not word.isdigit()) else stem(word)
+        return s
+
+
+_STEMS = _StemTable()
+
+
+def tokens(text: str) -> list[str]:
+    return [s for s in map(_STEMS.__getitem__, _TOKEN.findall(text.lower())) if s]
+
+
+def stems(text: str) -> set[str]:
+    """The distinct stems of `text`, for indexing (no list, no order)."""
+    found = set(map(_STEMS.__getitem__, _TOKEN.findall(text.lower())))
+    found.discard("")
+    return found
+
+
+class Concept:
+    """One thing the query asks for: the words typed, and the terms (stem
+    tuples) that count as finding it, each with how sure that reading is."""
+
+    __slots__ = ("typed", "alternatives", "words")
+
+    def __init__(self, typed: str, alternatives=None, words=None):
+        self.typed = typed
+        self.alternatives: dict[tuple[str, ...], float] = alternatives if alternatives is not None else {}
+        # What each typed word resolved to: the literal evidence, synonyms aside.
+        self.words: list[dict[str, float]] = words if words is not None else []
+
+
+def synonym_terms(groups) -> dict[tuple[str, ...], frozenset]:
+    """term -> every term of every group it belongs to, all as stem tuples."""
+    out: dict[tuple[str, ...], set] = {}
+    for group in groups:
+        terms = {t for t in (tuple(tokens(x)) for x in group) if t}
+        for t in terms:
+            out.setdefault(t, set()).update(terms)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+class Analyzer:
+    """Turns query text into concepts against one vocabulary and synonym table."""
+
+    def __init__(self, vocabulary: Vocabulary, synonyms: dict[tuple[str, ...], frozenset]):
+        self.vocab = vocabulary
+        self.synonyms = synonyms
+
+    @staticmethod
+    def _max_edits(n: int) -> int:
+        # Short words must be near-exact: "pmp" may be "pump", never "pm" + 2 edits.
+        return 1 if n <= 4 else 2 if n <= 7 else 3
+
+    def resolve(self, tok: str) -> dict[str, float]:
+        """Vocabulary stems the typed stem may stand for, each with a certainty 0-1."""
+        if self.vocab.known(tok):
+            return {tok: 1.0}
+        # Codes, numbers and abbreviations of two letters match exactly or not at all.
+        if not tok.isalpha() or len(tok) <= 2:
+            return {}
+        # Imported here: a query whose every word is known never needs it.
+        from rapidfuzz import fuzz, process
+        from rapidfuzz.distance import Levenshtein
+
+        out: dict[str, float] = {}
+        for w, score, _ in process.extract(tok, self.vocab.alpha(), scorer=fuzz.ratio,
+                                           score_cutoff=FUZZY_CUTOFF, limit=8):
+            if Levenshtein.distance(tok, w) <= self._max_edits(len(tok)):
+                out[w] = score / 100
+        if len(tok) >= 4:
+            for w in self.vocab.stems_from(tok, 20):
+                out[w] = max(out.get(w, 0.0), PREFIX_SIM)
+        return out
+
+    def _split(self, tok: str) -> list[tuple[str, dict[str, float]]] | None:
+        """Two run-together words ("baclofenpump"): one half exact, the other resolved."""
+        best, best_sim = None, 0.0
+        for i in range(3, len(tok) - 2):
+            left, right = stem(tok[:i]), stem(tok[i:])
+            if not self.vocab.known(left) and not self.vocab.known(right):
+                continue
+            rl, rr = self.resolve(left), self.resolve(right)
+            if rl and rr:
+                sim = min(max(rl.values()), max(rr.values()))
+                if sim > best_sim:
+                    best, best_sim = [(left, rl), (right, rr)], sim
+        return best if best_sim >= 0.8 else None
+
+    def _query_tokens(self, text: str) -> list[tuple[str, dict[str, float]]]:
+        raw = tokens(text)
+        out: list[tuple[str, dict[str, float]]] = []
+        i = 0
+        while i < len(raw):
+            tok = raw[i]
+            # "intra medullary" typed apart for a word the corpus writes as one.
+            if i + 1 < len(raw) and tok.isalpha() and raw[i + 1].isalpha():
+                joined = stem(tok + raw[i + 1])
+                if self.vocab.known(joined):
+                    out.append((joined, {joined: 1.0}))
+                    i += 2
+                    continue
+            cands = self.resolve(tok)
+            if tok.isalpha() and len(tok) >= 6 and (not cands or max(cands.values()) < 0.9):
+                parts = self._split(tok)
+                if parts:
+                    out.extend(parts)
+                    i += 1
+                    continue
+            out.append((tok, cands))
+            i += 1
+        return out
+
+    def concepts(self, text: str) -> list[Concept]:
+        toks = self._query_tokens(text)
+        concepts: list[Concept] = []
+        i = 0
+        while i < len(toks):
+            match: tuple[str, ...] | None = None
+            match_sim = 0.0
+            # The longest synonym term that the words from here spell (typos allowed).
+            for term in self.synonyms:
+                k = len(term)
+                if i + k > len(toks) or (match and k <= len(match)):
+                    continue
+                sims = []
+                for j, w in enumerate(term):
+                    typed, cands = toks[i + j]
+                    s = 1.0 if typed == w else cands.get(w, 0.0)
+                    if not s:
+                        break
+                    sims.append(s)
+                else:
+                    match, match_sim = term, min(sims)
+            if match:
+                k = len(match)
+                c = Concept(" ".join(t for t, _ in toks[i:i + k]),
+                            words=[cands or {t: 1.0} for t, cands in toks[i:i + k]])
+                for alt in self.synonyms[match]:
+                    # "intraarticular" typed is "intra-articular" spelt together, not a synonym.
+                    same = "".join(alt) == "".join(match)
+                    c.alternatives[alt] = match_sim * (1.0 if same else SYNONYM_FACTOR)
+                concepts.append(c)
+                i += k
+                continue
+            typed, cands = toks[i]
+            concepts.append(Concept(typed, {(w,): s for w, s in cands.items()}, [cands]))
+            i += 1
+        return concepts

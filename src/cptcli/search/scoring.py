@@ -1,0 +1,222 @@
+"""Scoring: every matching code's score for one kind of query, and how to make
+the Hit of a code that is printed.
+
+Words are scored concept by concept. A record's score for a concept is the
+weight of the best field holding it (the title counts more than a narrative),
+times how sure the resolution is (a typo or a synonym counts a little less).
+The record's score is the weighted mean over concepts, 0-100, so
+`--min-score` reads the same for every query.
+
+Concept weights are a flattened IDF over the searched corpus (1 for a word
+every record has, 2 for one no record has): rare words still decide more, but a
+common intent word such as "removal" keeps enough weight to rank a removal
+code above its insertion twin when thousands of unrelated records exist.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable
+
+from cptcli import codes
+from cptcli.errors import UsageError
+from cptcli.search import snippets
+from cptcli.search.analysis import Analyzer, Concept
+from cptcli.search.candidates import Candidates, Corpus
+
+SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
+SCORE_DECIMALS = 1
+# A code typed among words names the record asked about more surely than any word.
+CODE_CONCEPT_WEIGHT = 3.0
+
+_CODE_PREFIX = re.compile(r"\+?\s*([0-9]{1,4})")
+_MODIFIER_QUERY = re.compile(r"(?:MODIFIER|MOD)\s*-?\s*([0-9A-Z]{2})|-\s*([0-9A-Z]{2})|([0-9A-Z]{2})\s*MODIFIER")
+
+
+class Ranked:
+    """One kind of answer to a query: every matching code's score, and how to
+    make the Hit for a code. Hits are made only for the codes printed, so a
+    query matching half of a 100,000-code base makes ten, not fifty thousand."""
+
+    __slots__ = ("scores", "make")
+
+    def __init__(self, scores: dict, make: Callable | None):
+        self.scores = scores  # code -> score, rounded as printed
+        self.make = make  # (code, score) -> Hit
+
+
+NOTHING = Ranked({}, None)
+
+
+class Scorer:
+    """The four kinds of query (code, ICD-10-CM code, modifier, words) over one corpus."""
+
+    def __init__(self, corpus: Corpus, analyzer: Analyzer, candidates: Candidates, hit: Callable):
+        self.corpus = corpus
+        self.analyzer = analyzer
+        self.cand = candidates
+        self.weights = corpus.fields
+        self.n = max(corpus.n, 1)
+        self.hit = hit  # (doc, score, field, snippet, spans, row, note) -> Hit
+
+    def kinds(self) -> tuple[Callable[[str], Ranked], ...]:
+        """In the order tried: the first kind that matches anything answers."""
+        return self.code_hits, self.icd_hits, self.modifier_hits, self.text_hits
+
+    # -- words ------------------------------------------------------------------
+    def _literal(self, c: Concept, found: dict) -> dict[str, dict[str, float]]:
+        """code -> field -> share of the typed words found there (times the field weight)."""
+        out: dict[str, dict[str, float]] = {}
+        n = len(c.words) or 1
+        for cands in c.words:
+            hits: dict[str, int] = {}
+            for w in cands:
+                for code, mask in self.cand.posting(w).items():
+                    if code in found:
+                        hits[code] = hits.get(code, 0) | mask
+            for code, mask in hits.items():
+                per = out.setdefault(code, {})
+                for name in self.cand.names(mask):
+                    per[name] = per.get(name, 0.0) + self.weights[name] / n
+        return out
+
+    def _weight(self, df: int) -> float:
+        if not df:
+            return 2.0
+        return 1.0 + math.log(1 + self.n / df) / math.log(1 + self.n)
+
+    def text_hits(self, text: str) -> Ranked:
+        concepts = self.analyzer.concepts(text)
+        order = {f: i for i, f in enumerate(self.weights)}
+        total_weight = 0.0
+        scores: dict[str, float] = {}
+        gains: dict[str, dict[str, float]] = {}  # code -> field -> weighted score won there
+        for c in concepts:
+            per_code: dict[str, dict[str, float]] = {}
+            for alt, sure in c.alternatives.items():
+                for code, mask in self.cand.lookup(alt).items():
+                    fields = per_code.get(code)
+                    if fields is None:
+                        fields = per_code[code] = {}
+                    for name in self.cand.names(mask):
+                        s = sure * self.weights[name]
+                        if s > fields.get(name, 0.0):
+                            fields[name] = s
+            literal = self._literal(c, per_code)
+            w = CODE_CONCEPT_WEIGHT if codes.is_code(c.typed.upper()) else self._weight(len(per_code))
+            total_weight += w
+            for code, fields in per_code.items():
+                best_field, best = min(fields.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+                # A synonym in the title plus the typed words in a narrative beats the synonym alone.
+                second = max((v for f, v in literal.get(code, {}).items() if f != best_field), default=0.0)
+                s = best + (1 - best) * SECOND_FIELD * second
+                scores[code] = scores.get(code, 0.0) + w * s
+                g = gains.get(code)
+                if g is None:
+                    g = gains[code] = {}
+                g[best_field] = g.get(best_field, 0.0) + w * s
+        typed = {w for c in concepts for cands in c.words for w in cands}
+
+        def make(code: str, score: float):
+            doc = self.corpus.doc(code)
+            top = max(gains[code], key=lambda f: (gains[code][f], self.weights[f]))
+            # The stems of every reading of every concept found in that field.
+            bit, found = self.cand.bit[top], set()
+            for c in concepts:
+                for alt in c.alternatives:
+                    if self.cand.lookup(alt).get(code, 0) & bit:
+                        found.update(alt)
+            text, spans = snippets.snippet(doc.texts(top), found, typed)
+            return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top))
+
+        return Ranked({code: round(100 * total / total_weight, SCORE_DECIMALS) for code, total in scores.items()},
+                      make)
+
+    # -- codes ------------------------------------------------------------------
+    def code_hits(self, text: str) -> Ranked:
+        def code_hit(code: str, score: float):
+            doc = self.corpus.doc(code)
+            return self.hit(doc, score, "code", doc.display_code, ((0, len(doc.display_code)),), None, None)
+
+        try:
+            full = codes.parse_code(text).code
+        except UsageError:
+            full = None
+        if full:
+            scores = {code: 70.0 for code in self.corpus.codes_from(full[:4])}  # the family, e.g. the removal twin
+            if full in scores:
+                scores[full] = 100.0
+            # Records whose cross-references or related rows name the code.
+            naming = self.cand.bit.get("cross_references", 0) | self.cand.bit.get("related", 0)
+            rows: dict[str, tuple] = {}
+            for code, mask in self.cand.posting(full.lower()).items():
+                if mask & naming and code not in scores:
+                    for name, row_text, _ in self.corpus.doc(code).fields:
+                        if name in ("cross_references", "related") and full in row_text:
+                            rows[code] = (name, row_text)
+                            scores[code] = 60.0
+                            break
+
+            def make(code: str, score: float):
+                if code not in rows:
+                    return code_hit(code, score)
+                name, row_text = rows[code]
+                pos = row_text.find(full)
+                return self.hit(self.corpus.doc(code), score, name, row_text, ((pos, pos + len(full)),), None, None)
+
+            return Ranked(scores, make)
+        m = _CODE_PREFIX.fullmatch(text)
+        if not m:
+            return NOTHING
+        q = m.group(1)
+        # A longer prefix says more; an exact code (above) always wins.
+        return Ranked({code: round(60 + 30 * len(q) / 5, SCORE_DECIMALS) for code in self.corpus.codes_from(q)},
+                      code_hit)
+
+    def icd_hits(self, text: str) -> Ranked:
+        try:
+            icd = codes.parse_icd10(text)
+        except UsageError:
+            return NOTHING
+
+        def score_of(row_code: str) -> float:
+            if row_code == icd:
+                return 100.0
+            if row_code.startswith(icd):
+                return 90.0  # the query is the category the row sits in
+            if icd.startswith(row_code):
+                return 80.0  # the row is a header above the code asked for
+            return 0.0
+
+        scores: dict[str, float] = {}
+        for row_code, code in self.corpus.icd_rows(icd):
+            scores[code] = max(scores.get(code, 0.0), score_of(row_code))
+
+        def make(code: str, score: float):
+            doc = self.corpus.doc(code)
+            # The record's first row with the best score, as the record lists its rows.
+            row_code, description = next(r for r in doc.diagnoses if score_of(r[0]) == score)
+            text = f"{row_code} {description or ''}".strip()
+            return self.hit(doc, score, "diagnoses", text, ((0, len(row_code)),), row_code,
+                            snippets.row_note(doc, f"diagnoses/{row_code}"))
+
+        return Ranked(scores, make)
+
+    def modifier_hits(self, text: str) -> Ranked:
+        m = _MODIFIER_QUERY.fullmatch(text)
+        if m:
+            mod = next(g for g in m.groups() if g)
+        elif len(text) == 2 and text in self.corpus.modifier_names:
+            mod = text  # a bare "59" that is no code prefix: the registry says it is a modifier
+        else:
+            return NOTHING
+
+        def make(code: str, score: float):
+            doc = self.corpus.doc(code)
+            description = next(d for k, d in doc.modifiers if k == mod)
+            text = f"{mod} {description or '(no description in the source)'}"
+            return self.hit(doc, score, "modifiers", text, ((0, len(mod)),), mod,
+                            snippets.row_note(doc, f"modifiers/{mod}"))
+
+        return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make)

@@ -1,0 +1,62 @@
+"""Snippets: the part of a matched field that shows the most matched words,
+with the spans to highlight, and the data note a hit must carry."""
+
+from __future__ import annotations
+
+import re
+
+from cptcli.search.analysis import STOP, stem
+
+# ICD-10-CM codes in unlowered text, for the snippet's highlights.
+_ICD_DOT = re.compile(r"\b([a-z][0-9][0-9a-z])\.([0-9a-z]{1,4})\b", re.IGNORECASE)
+
+
+def snippet(texts: list[str], stems: set, typed: frozenset | set = frozenset(), width: int = 90) -> tuple[str, tuple]:
+    """The window of one of `texts` holding the most distinct matched words,
+    earliest first, cut to `width`; the words the coder typed count double,
+    synonyms once. Returns the snippet and the spans of its matched words."""
+
+    def marks(t: str) -> list[tuple[int, int]]:
+        t2 = _ICD_DOT.sub(lambda m: m.group(0).replace(".", "\0"), t)  # keep offsets, join ICD codes
+        return [(m.start(), m.end()) for m in re.finditer(r"[a-z0-9\0]+", t2, re.IGNORECASE)
+                if m.group().lower() not in STOP and stem(m.group().lower().replace("\0", "")) in stems]
+
+    best, start, best_count = texts[0], 0, -1
+    for t in texts:
+        ms = marks(t)
+        # Each match may open the window, with a little context before it or none.
+        starts = sorted({max(0, x - d) for x, _ in ms for d in (width // 4, 0)}) if len(t) > width else [0]
+        for a in starts:
+            inside = {stem(t[x:y].lower()) for x, y in ms if a <= x and y <= a + width - 2}
+            count = len(inside) + len(inside & typed)
+            if count > best_count:
+                best, start, best_count = t, a, count
+    spans = marks(best)
+    if start:  # begin on a word, forward so that the counted window stays whole
+        first = min((x for x, _ in spans if x >= start), default=start)
+        space = best.find(" ", start - 1, first)
+        start = space + 1 if space >= 0 else start
+    end = min(len(best), start + width)
+    if end < len(best):
+        space = best.rfind(" ", start, end)
+        end = space if space > start + width // 2 else end
+    head = "…" if start else ""
+    text = head + best[start:end] + ("…" if end < len(best) else "")
+    off = len(head) - start
+    return text, tuple((s + off, e + off) for s, e in spans if s >= start and e <= end)
+
+
+def conflict(doc, name: str) -> str | None:
+    """A source conflict about the matched field, or about what the code is at all."""
+    for kind, subject, _, _ in doc.notes:
+        if kind == "conflict" and subject in (name, "descriptor"):
+            return f"sources conflict on {subject}: see cptcli show {doc.code}"
+    return None
+
+
+def row_note(doc, subject: str) -> str | None:
+    """The correction or conflict recorded on one table row ('diagnoses/M54.16')."""
+    for kind, about, correction, note in doc.notes:
+        if about == subject and kind in ("correction", "conflict"):
+            return f"{kind}: {correction}" if correction else f"{kind}: {note}"
+    return None
