@@ -12,7 +12,7 @@ from cptcli.cli import app, run
 from cptcli.knowledge import bundled_path
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "data" / "sources"
 BIN = Path(sys.executable).parent
 # Fixed, colourless, non-interactive output for every test.
 TEST_ENV = {"NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb", "CPTCLI_DATA": ""}

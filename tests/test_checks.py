@@ -63,9 +63,9 @@ def test_primary_that_is_itself_an_add_on(main):
     assert ("add-on-without-primary", "add_on") not in kinds(doc)
 
 
-def test_primary_outside_the_knowledge_base_is_not_judged(main):
+def test_primary_outside_the_knowledge_base_is_not_verified(main):
     code, doc, _ = check(main, "20700", "--with", "99999")  # a code the knowledge base does not hold
-    assert code == 0 and kinds(doc, "error") == set()
+    assert (code, doc["verdict"], doc["ok"]) == (4, "unverified", False) and kinds(doc, "error") == set()
     assert ("primary-not-in-knowledge-base", "with/99999") in kinds(doc, "info")
 
 
@@ -86,16 +86,24 @@ def test_51_on_an_add_on_code(main):
     assert ("modifier-on-add-on", "modifiers/51") in kinds(doc, "error")
 
 
-def test_unknown_modifier_is_an_error_and_cites_the_curated_note(main):
+def test_a_modifier_no_public_list_has_is_an_error_and_cites_the_curated_note(main):
     code, doc, _ = check(main, "20700", "--with", "99999", "--modifier", "11")
-    issue = next(i for i in doc["issues"] if i["kind"] == "modifier-unknown")
-    assert code == 1 and issue["severity"] == "error"
+    issue = next(i for i in doc["issues"] if i["kind"] == "modifier-invalid")
+    assert code == 1 and issue["severity"] == "error" and doc["verdict"] == "fail"
     assert "000 lists it for 20700" in issue["message"] and "Do not report it" in issue["message"]
+
+
+def test_a_well_formed_modifier_the_registry_lacks_cannot_be_verified(main):
+    code, doc, _ = check(main, "20700", "--with", "99999", "--modifier", "ZZ")
+    issue = next(i for i in doc["issues"] if i["subject"] == "modifiers/ZZ")
+    assert (code, doc["verdict"]) == (4, "unverified")
+    assert (issue["kind"], issue["severity"]) == ("modifier-cannot-verify", "warning")
+    assert "cannot be verified" in issue["message"]
 
 
 def test_modifier_the_source_misdescribes_is_a_warning(main):
     code, doc, _ = check(main, "20700", "--with", "99999", "--modifier", "AS")
-    assert code == 0
+    assert code == 4
     assert ("modifier-misdescribed", "modifiers/AS") in kinds(doc, "warning")
 
 
@@ -111,22 +119,38 @@ def test_unknown_dx_is_an_error(main):
     assert code == 1 and ("icd-unknown", "diagnoses/Z99.99") in kinds(doc, "error")
 
 
-def test_unpaired_dx_is_a_warning_and_names_a_paired_parent(main):
+def test_unpaired_dx_is_a_warning_and_a_child_of_a_paired_header_is_info(main):
     code, doc, _ = check(main, "20700", "--with", "99999", "--dx", "M54.50,G20.A1")
-    assert code == 0
-    warnings = {i["subject"]: i["message"] for i in doc["issues"] if i["kind"] == "dx-not-paired"}
-    assert "M54.5" in warnings["diagnoses/M54.50"]
-    assert "does not pair G20.A1" in warnings["diagnoses/G20.A1"]
+    assert code == 4
+    by_subject = {i["subject"]: i for i in doc["issues"]}
+    assert by_subject["diagnoses/G20.A1"]["kind"] == "dx-not-paired"
+    assert by_subject["diagnoses/G20.A1"]["severity"] == "warning"
+    assert "does not pair G20.A1" in by_subject["diagnoses/G20.A1"]["message"]
+    header = by_subject["diagnoses/M54.50"]
+    assert header["kind"] in ("dx-under-paired-header", "dx-contested")
+    assert "M54.5" in header["message"]
 
 
-def test_clean_claim_line_exits_0(main):
-    code, doc, err = check(main, "20700", "--with", "99999", "--modifier", "59", "--dx", "G89.29")
-    assert code == 0 and doc["ok"] is True and doc["counts"]["error"] == 0 and doc["counts"]["warning"] == 0, err
+def test_a_line_every_part_of_which_a_source_verifies_passes(main, tmp_path):
+    fact = {"text": "Example", "sources": ["my-payer-policy.pdf"]}
+    doc = {"format_version": 1, "sources": [{"file": "my-payer-policy.pdf", "title": "Example payer policy"}],
+           "codes": [{"code": "20710", "completeness": "partial", "title": fact,
+                      "add_on": {"value": False, "sources": ["my-payer-policy.pdf"]},
+                      "modifiers": [{"modifier": "59", "description": "Distinct procedural service",
+                                     "when_to_use": None, "sources": ["my-payer-policy.pdf"]}],
+                      "diagnoses": [{"code": "M86.161", "description": "Other acute osteomyelitis, right tibia and fibula",
+                                     "relevance": None, "sources": ["my-payer-policy.pdf"]}]}]}
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    code, out, err = main("--data", str(path), "check", "20710", "--modifier", "59", "--dx", "M86.161", "--json")
+    report = json.loads(out)
+    assert (code, report["verdict"], report["ok"]) == (0, "pass", True), err
+    assert report["counts"] == {"error": 0, "warning": 0, "info": 0}
 
 
 def test_paired_dx_that_the_source_misdescribes_is_noted(main):
     code, doc, _ = check(main, "20700", "--with", "99999", "--dx", "M54.16")
-    assert code == 0 and ("dx-source-description", "diagnoses/M54.16") in kinds(doc, "info")
+    assert code == 4 and ("dx-source-description", "diagnoses/M54.16") in kinds(doc, "info")
 
 
 @pytest.mark.parametrize("args", [["2070"], ["20700", "--modifier", "5"], ["20700", "--dx", "12"],
@@ -136,9 +160,10 @@ def test_malformed_input_exits_2(main, args):
     assert code == 2 and out == "" and err.count("\n") == 1
 
 
-def test_unknown_cpt_code_exits_1(main):
-    code, out, err = main("check", "20799")
-    assert code == 1 and out == "" and "nearest" in err
+def test_unknown_code_exits_1_naming_its_family(main):
+    code, out, err = main("check", "20706")
+    assert code == 1 and out == "" and err == "cptcli: error: code 20706 is not in the knowledge base; nearest: 20705, " \
+                                              "20704, 20703\n"
 
 
 def test_check_table(cli):

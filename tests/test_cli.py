@@ -41,7 +41,7 @@ def test_show_several_codes_json_is_an_array(cli):
 def test_show_table_has_every_section_and_row(cli):
     out = cli("show", "20700").stdout
     for heading in ("CPT +20700", "Official descriptor:", "© Copyright 2026 American Medical Association",
-                    "Modifiers", "Provider taxonomy", "ICD-10-CM diagnoses", "Related CPT codes",
+                    "Modifiers", "Provider taxonomy", "ICD-10-CM diagnoses", "Related codes",
                     "Documentation requirements", "Data notes", "Sources"):
         assert heading in out, heading
     rows = [line.split() for line in out.splitlines()]
@@ -97,7 +97,7 @@ def test_search_limit(cli):
 def test_search_no_result_exits_1(cli):
     r = cli("search", "xylophone")
     assert r.exit_code == 1 and r.stdout == ""
-    assert r.stderr == "cptcli: no code matches 'xylophone' with a score of at least 40\n"
+    assert r.stderr == "cptcli: error: no code matches 'xylophone' with a score of at least 40\n"
 
 
 def test_list(cli):

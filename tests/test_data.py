@@ -67,7 +67,7 @@ def _walk_quotes(node, out):
 
 def test_every_quoted_fact_is_verbatim_in_its_source(bundled_doc):
     if not SEEDS.is_dir():
-        pytest.fail(f"source documents not found at {SEEDS}: the provenance check needs shared/seeds")
+        pytest.fail(f"source documents not found at {SEEDS}: the provenance check needs data/sources")
     texts = {p.name: _norm(p.read_text()) for p in SEEDS.glob("*.txt")}
     quotes = []
     for rec in bundled_doc["codes"]:
@@ -116,8 +116,10 @@ def test_conflict_between_documents_on_20700_is_recorded(bundled_doc):
 
 
 def test_loader_builds_the_typed_model():
-    kb = knowledge.load([knowledge.bundled_path()])
-    rec = kb.get("20701")
+    from cptcli.engine import Engine
+
+    engine = Engine.open([knowledge.bundled_path()])
+    rec = engine.get("20701")
     assert rec.is_add_on is True and rec.display_code == "+20701"
     assert [x.codes for x in rec.cross_references] == [("20700",), ("20702", "20703"), ("20704", "20705")]
-    assert kb.named_by("63650") == ("20700",)
+    assert engine.show("63650").named_by == ("20700",)

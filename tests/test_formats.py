@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cptcli import __version__
+from cptcli.knowledge import bundled_path
 from cptcli.render import flat as sec
 
 MODIFIERS_CSV_HEAD = [
@@ -38,17 +39,33 @@ def test_csv_modifiers_shape(cli):
                                             "AS", "LT"]
 
 
-def test_csv_every_section_is_its_own_table_code_first(cli):
-    out = cli("show", "20700", "--format", "csv").stdout
-    blocks = out.split("\n\n")
-    assert [b.splitlines()[0] for b in blocks] == CSV_HEADERS
+@pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("tsv", "\t")])
+def test_csv_and_tsv_hold_one_table_each_section_its_own(cli, fmt, delimiter):
+    r = cli("show", "20700", "--format", fmt)
+    assert r.stdout.splitlines()[0] == CSV_HEADERS[0].replace(",", delimiter)
+    assert r.stderr == (f"cptcli: note: {fmt} holds one table; the others: modifiers, taxonomy, diagnoses, related, "
+                        "notes, sources (--section NAME)\n")
+    blocks = []
+    for name in sec.SECTIONS:
+        one = cli("show", "20700", "--format", fmt, "--section", name)
+        assert one.exit_code == 0 and one.stderr == ""
+        blocks.append(one.stdout)
+    assert [b.splitlines()[0] for b in blocks] == [h.replace(",", delimiter) for h in CSV_HEADERS]
     for block in blocks:
-        for row in list(csv.reader(io.StringIO(block)))[1:]:
+        for row in list(csv.reader(io.StringIO(block), delimiter=delimiter))[1:]:
             assert row[0] == "20700"
+    several = cli("show", "20700", "--format", fmt, "-s", "modifiers", "-s", "notes")
+    assert several.exit_code == 2 and several.stdout == ""
+    assert several.stderr == f"cptcli: error: {fmt} holds one table: give one --section (modifiers, notes)\n"
+
+
+def test_csv_facts_rows(cli):
+    blocks = [cli("show", "20700", "--format", "csv").stdout]
     facts = list(csv.reader(io.StringIO(blocks[0])))
-    assert facts[1] == ["20700", "title", "Manual preparation and insertion of drug-delivery device(s), deep", "",
-                        "001_596d63048c814939.txt"]
+    assert facts[1] == ["20700", "completeness", "full", "", ""]
     assert facts[2] == ["20700", "add_on", "true", "", "001_596d63048c814939.txt"]
+    assert facts[3] == ["20700", "title", "Manual preparation and insertion of drug-delivery device(s), deep", "",
+                        "001_596d63048c814939.txt"]
     descriptor = next(r for r in facts if r[1] == "descriptor")
     assert descriptor[3] == "© Copyright 2026 American Medical Association. All rights reserved."
 
@@ -124,13 +141,16 @@ def test_table_section_cuts_the_terminal_view(cli):
 
 
 def test_every_table_part_has_a_section():
-    from cptcli import knowledge
+    from cptcli.engine import Engine
     from cptcli.render import table
 
-    kb = knowledge.load()
-    for code in kb.records:
-        for part in table.show(kb.show(code), kb.sources):
-            assert sec.table_section(part) in sec.SECTIONS
+    engine = Engine.open([bundled_path()])
+    seen = set()
+    for code in engine.codes():
+        for name, _ in table.show(engine.show(code), engine.sources):
+            assert name in sec.SECTIONS
+            seen.add(name)
+    assert seen == set(sec.SECTIONS)
 
 
 @pytest.mark.parametrize("args", [["--section", "bogus"], ["--format", "xml"], ["--json", "--format", "csv"]])

@@ -34,14 +34,14 @@ def one_line_error(err: str) -> bool:
     ("20700-lt", "20700", "LT"),
 ])
 def test_parse_cpt_folds_pasted_forms(raw, code, modifier):
-    assert codes.parse_cpt(raw) == (code, modifier)
+    assert codes.parse_code(raw) == (code, modifier)
 
 
 @pytest.mark.parametrize("raw", ["", " ", "abc", "2070", "207000", "20700-", "20700-5", "\x1b[31m20700",
                                  "20700\x00", "２０７０"])
 def test_parse_cpt_rejects_malformed(raw):
     with pytest.raises(UsageError):
-        codes.parse_cpt(raw)
+        codes.parse_code(raw)
 
 
 @pytest.mark.parametrize("raw,expected", [("m5416", "M54.16"), ("M54.16", "M54.16"), ("m54.16.", "M54.16"),
@@ -61,8 +61,8 @@ def test_parse_icd10_rejects_malformed(raw):
 @pytest.mark.parametrize("args,status,needle", [
     (["show", ""], 2, "empty code"),
     (["show", "   "], 2, "empty code"),
-    (["show", "\x1b[2J20700"], 2, "malformed CPT code '?[2J20700'"),
-    (["show", "2070\udcff"], 2, "malformed CPT code '2070?'"),  # invalid UTF-8 in argv
+    (["show", "\x1b[2J20700"], 2, "malformed code '?[2J20700'"),
+    (["show", "2070\udcff"], 2, "malformed code '2070?'"),  # invalid UTF-8 in argv
     (["search", ""], 2, "empty query"),
     (["search", " \t "], 2, "empty query"),
     (["search", "x" * 100_000], 2, "query too long: 100000 characters (the limit is 500)"),
@@ -150,22 +150,22 @@ def test_show_batch_ndjson_reports_unknown_without_stopping(cli):
     lines = r.stdout.splitlines()
     assert [json.loads(x)["code"] for x in lines] == ["20700", "20701"]
     assert r.exit_code == 1
-    assert r.stderr == ("cptcli: error: code 99999 is not in the knowledge base; "
-                        "nearest: 95970, 64568, 64561\n")
+    assert r.stderr == ("cptcli: error: code 99999 is not in the knowledge base, which holds 11 codes "
+                        "(cptcli list shows them; cptcli import adds official code sets)\n")
 
 
 def test_show_batch_malformed_line_exits_2_and_continues(cli):
     r = cli("show", "-", "--json", input="abc\n20703\n")
     assert [json.loads(x)["code"] for x in r.stdout.splitlines()] == ["20703"]
-    assert r.exit_code == 2 and "line 1: malformed CPT code 'abc'" in r.stderr
+    assert r.exit_code == 2 and "line 1: malformed code 'abc'" in r.stderr
 
 
 def test_show_batch_invalid_utf8_on_stdin():
     p = subprocess_cli("show", "-", "--json", input=b"20700\n\xff\xfe\n20702\n")
     assert p.returncode == 2
     assert [json.loads(x)["code"] for x in p.stdout.splitlines()] == ["20700", "20702"]
-    assert p.stderr.decode() == "cptcli: error: line 2: malformed CPT code '??': expected five characters " \
-                                "such as 20700 or +20700\n"
+    assert p.stderr.decode() == "cptcli: error: line 2: malformed code '??': expected a CPT code such as " \
+                                "20700 or +20700, or an HCPCS Level II code such as J1100\n"
 
 
 def test_show_batch_tables(cli):
@@ -181,9 +181,8 @@ def test_show_batch_draws_a_repeated_code_once_and_prints_it_every_time(cli, mon
     if fmt:  # a batch prints JSON one object a line
         one = {code: json.dumps(json.loads(text), ensure_ascii=False) + "\n" for code, text in one.items()}
     drawn = []
-    real = cli_module._render_show
-    monkeypatch.setattr(cli_module, "_render_show", lambda kb, results, *a: drawn.append(results[0].record.code) or real(
-        kb, results, *a))
+    real = cli_module.render
+    monkeypatch.setattr(cli_module, "render", lambda result, *a: drawn.append(result[0].code) or real(result, *a))
     r = cli("show", "-", *fmt, input="20700\n20701\n+20700\n20700\n")
     assert r.exit_code == 0 and r.stdout == one["20700"] + one["20701"] + one["20700"] * 2
     assert drawn == ["20700", "20701"]
@@ -264,7 +263,7 @@ def test_property_search_never_crashes(main, text):
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=40))
 def test_property_normaliser_accepts_or_raises_usage_error(text):
-    for parse in (codes.parse_cpt, codes.parse_icd10, codes.parse_modifier):
+    for parse in (codes.parse_code, codes.parse_icd10, codes.parse_modifier):
         try:
             result = parse(text)
         except UsageError as exc:

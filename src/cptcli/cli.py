@@ -193,7 +193,6 @@ def _complete_code(incomplete: str) -> List[tuple]:
 Examples:
   cptcli show 20700
   cptcli show +20701 20702
-  cptcli show J1100
   cptcli show 20700 --json | jq '.modifiers[].modifier'
   cptcli show 20700 --format csv --section diagnoses
   cut -f1 codes.tsv | cptcli show - --json

@@ -13,7 +13,7 @@ _ASCII = str.maketrans({"─": "-", "━": "-", "│": "|", "╭": "+", "╮": "
                         "©": "(c)", "®": "(R)", "…": "...", "⚠": "!", "·": "-", "—": "-", "–": "-"})
 # Tables are drawn at least this wide, and at most this: a terminal that reports 0 columns (before
 # a resize) or an absurd COLUMNS still gets every code, folded.
-MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 60, 1000, 100
+MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 40, 1000, 100
 
 
 class Env:

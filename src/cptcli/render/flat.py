@@ -9,6 +9,7 @@ fields decide the columns, so a new field is flattened without code here.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import singledispatch
 from typing import NamedTuple, Optional, Sequence
 
@@ -99,7 +100,7 @@ def _section_table(name: str, results: ShowResults) -> Table:
                       for r in results for n in r.record.notes])
     spec = next(s for s in FIELDS if s.section == name and s.kind == "table")
     row_cls = spec.item
-    names = [f for f in row_cls.__dataclass_fields__ if f not in ("sources", "contested")]
+    names = [f.name for f in fields(row_cls) if f.name not in ("sources", "contested")]
     columns = ("code", row_cls.KEY_COLUMN, *names[1:])
     rows = []
     for r in results:
