@@ -13,6 +13,7 @@ the intra-articular insertion/removal pairs; 63650, 63655, 64561, 64568 and
 returning hits with a `.code`, so the same suite can run against a large
 knowledge base with these records planted among unrelated ones.
 """
+
 from __future__ import annotations
 
 # (query, expected first code, kind)

@@ -1,18 +1,27 @@
 """`cptcli audit`: every finding about the bundled data, each already curated as a data note."""
+
 import copy
 import json
 
 import pytest
 
-ROW_KINDS = {"modifier-unknown", "modifier-name", "icd-header", "icd-unknown", "icd-description",
-             "taxonomy-mismatch", "taxonomy-unverified"}
+ROW_KINDS = {
+    "modifier-unknown",
+    "modifier-name",
+    "icd-header",
+    "icd-unknown",
+    "icd-description",
+    "taxonomy-mismatch",
+    "taxonomy-unverified",
+}
 
 
 @pytest.fixture(scope="module")
 def bundled_audit():
-    from cptcli.cli import run
-    import io
     import contextlib
+    import io
+
+    from cptcli.cli import run
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -38,8 +47,15 @@ def test_audit_finds_a_real_finding_of_each_kind_in_the_bundled_data(bundled_aud
     _, doc = bundled_audit
     kinds = {f["kind"] for f in doc["findings"]}
     # icd-unknown and taxonomy-unverified do not occur in the bundled data; see the layered file below.
-    assert kinds >= {"modifier-unknown", "modifier-name", "icd-header", "icd-description", "taxonomy-mismatch",
-                     "conflict", "truncation"}
+    assert kinds >= {
+        "modifier-unknown",
+        "modifier-name",
+        "icd-header",
+        "icd-description",
+        "taxonomy-mismatch",
+        "conflict",
+        "truncation",
+    }
 
 
 def test_audit_findings_carry_their_facts(bundled_audit):
@@ -71,8 +87,11 @@ def test_every_computed_finding_is_a_curated_note(bundled_audit, bundled_doc):
     has to be in the data already, as a note `show` prints under Data notes."""
     _, doc = bundled_audit
     notes = {(r["code"], n["subject"]) for r in bundled_doc["codes"] for n in r.get("notes", ())}
-    missing = [(f["code"], f["subject"], f["message"]) for f in doc["findings"]
-               if f["kind"] in ROW_KINDS and (f["code"], f["subject"]) not in notes]
+    missing = [
+        (f["code"], f["subject"], f["message"])
+        for f in doc["findings"]
+        if f["kind"] in ROW_KINDS and (f["code"], f["subject"]) not in notes
+    ]
     assert missing == []
     assert all(f["noted"] for f in doc["findings"])
 
@@ -85,8 +104,14 @@ def test_show_prints_the_curated_notes_without_the_icd_package(cli):
 def test_audit_table(cli):
     r = cli("audit")
     assert r.exit_code == 1
-    for text in ("Audit of the knowledge base", "modifiers/AS", "diagnoses/M54.5", "taxonomy/208D00000X",
-                 "Checked against", "errors"):
+    for text in (
+        "Audit of the knowledge base",
+        "modifiers/AS",
+        "diagnoses/M54.5",
+        "taxonomy/208D00000X",
+        "Checked against",
+        "errors",
+    ):
         assert text in r.stdout, text
 
 

@@ -1,4 +1,5 @@
 """`cptcli check`: one claim line against the knowledge base, the modifier registry and ICD-10-CM."""
+
 import json
 
 import pytest
@@ -6,29 +7,40 @@ import pytest
 from cptcli.rules import compare_names, taxonomy_matches
 
 
-@pytest.mark.parametrize("stated,official,verdict", [
-    ("Bilateral procedure", "Bilateral Procedure", "same"),
-    ("Procedure performed on infants less than 4 kg", "Procedure performed on infants less than 4 kg", "same"),
-    ("Unrelated procedure or service by the same physician during the postoperative period",
-     "Unrelated procedure or service by the same physician or other qualified health care professional during "
-     "the postoperative period", "shorter"),
-    ("Ambulatory surgery center facility service",
-     "Physician assistant, nurse practitioner, or clinical nurse specialist services for assistant at surgery",
-     "different"),
-    ("Radiculopathy, lumbosacral region", "Radiculopathy, lumbar region", "different"),
-])
+@pytest.mark.parametrize(
+    "stated,official,verdict",
+    [
+        ("Bilateral procedure", "Bilateral Procedure", "same"),
+        ("Procedure performed on infants less than 4 kg", "Procedure performed on infants less than 4 kg", "same"),
+        (
+            "Unrelated procedure or service by the same physician during the postoperative period",
+            "Unrelated procedure or service by the same physician or other qualified health care professional during "
+            "the postoperative period",
+            "shorter",
+        ),
+        (
+            "Ambulatory surgery center facility service",
+            "Physician assistant, nurse practitioner, or clinical nurse specialist services for assistant at surgery",
+            "different",
+        ),
+        ("Radiculopathy, lumbosacral region", "Radiculopathy, lumbar region", "different"),
+    ],
+)
 def test_compare_names(stated, official, verdict):
     assert compare_names(stated, official) == verdict
 
 
-@pytest.mark.parametrize("stated,nucc,match", [
-    ("Pain Medicine Specialist", "Pain Medicine, Pain Medicine", True),
-    ("Physical Medicine & Rehabilitation (PM&R)", "Physical Medicine & Rehabilitation", True),
-    ("Pain Medicine Specialist", "Psychiatry & Neurology, Geriatric Psychiatry", False),
-    ("Neurology", "Radiology, Diagnostic Radiology", False),
-    ("Physical Medicine & Rehabilitation - Pain Management", "Internal Medicine, Hematology", False),
-    ("Anesthesiology", "General Practice", False),
-])
+@pytest.mark.parametrize(
+    "stated,nucc,match",
+    [
+        ("Pain Medicine Specialist", "Pain Medicine, Pain Medicine", True),
+        ("Physical Medicine & Rehabilitation (PM&R)", "Physical Medicine & Rehabilitation", True),
+        ("Pain Medicine Specialist", "Psychiatry & Neurology, Geriatric Psychiatry", False),
+        ("Neurology", "Radiology, Diagnostic Radiology", False),
+        ("Physical Medicine & Rehabilitation - Pain Management", "Internal Medicine, Hematology", False),
+        ("Anesthesiology", "General Practice", False),
+    ],
+)
 def test_taxonomy_matches(stated, nucc, match):
     assert taxonomy_matches(stated, nucc) is match
 
@@ -69,11 +81,14 @@ def test_primary_outside_the_knowledge_base_is_not_verified(main):
     assert ("primary-not-in-knowledge-base", "with/99999") in kinds(doc, "info")
 
 
-@pytest.mark.parametrize("mods,subject", [
-    (["--modifier", "50", "--modifier", "LT"], "modifiers/50+LT"),
-    (["--modifier", "RT,50"], "modifiers/RT+50"),
-    (["-m", "52", "-m", "53"], "modifiers/52+53"),
-])
+@pytest.mark.parametrize(
+    "mods,subject",
+    [
+        (["--modifier", "50", "--modifier", "LT"], "modifiers/50+LT"),
+        (["--modifier", "RT,50"], "modifiers/RT+50"),
+        (["-m", "52", "-m", "53"], "modifiers/52+53"),
+    ],
+)
 def test_conflicting_modifiers_from_the_registry(main, mods, subject):
     code, doc, _ = check(main, "20700", "--with", "99999", *mods)
     assert code == 1 and ("modifier-conflict", subject) in kinds(doc, "error")
@@ -133,13 +148,34 @@ def test_unpaired_dx_is_a_warning_and_a_child_of_a_paired_header_is_info(main):
 
 def test_a_line_every_part_of_which_a_source_verifies_passes(main, tmp_path):
     fact = {"text": "Example", "sources": ["my-payer-policy.pdf"]}
-    doc = {"format_version": 1, "sources": [{"file": "my-payer-policy.pdf", "title": "Example payer policy"}],
-           "codes": [{"code": "20710", "completeness": "partial", "title": fact,
-                      "add_on": {"value": False, "sources": ["my-payer-policy.pdf"]},
-                      "modifiers": [{"modifier": "59", "description": "Distinct procedural service",
-                                     "when_to_use": None, "sources": ["my-payer-policy.pdf"]}],
-                      "diagnoses": [{"code": "M86.161", "description": "Other acute osteomyelitis, right tibia and fibula",
-                                     "relevance": None, "sources": ["my-payer-policy.pdf"]}]}]}
+    doc = {
+        "format_version": 1,
+        "sources": [{"file": "my-payer-policy.pdf", "title": "Example payer policy"}],
+        "codes": [
+            {
+                "code": "20710",
+                "completeness": "partial",
+                "title": fact,
+                "add_on": {"value": False, "sources": ["my-payer-policy.pdf"]},
+                "modifiers": [
+                    {
+                        "modifier": "59",
+                        "description": "Distinct procedural service",
+                        "when_to_use": None,
+                        "sources": ["my-payer-policy.pdf"],
+                    }
+                ],
+                "diagnoses": [
+                    {
+                        "code": "M86.161",
+                        "description": "Other acute osteomyelitis, right tibia and fibula",
+                        "relevance": None,
+                        "sources": ["my-payer-policy.pdf"],
+                    }
+                ],
+            }
+        ],
+    }
     path = tmp_path / "mine.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     code, out, err = main("--data", str(path), "check", "20710", "--modifier", "59", "--dx", "M86.161", "--json")
@@ -153,8 +189,9 @@ def test_paired_dx_that_the_source_misdescribes_is_noted(main):
     assert code == 4 and ("dx-source-description", "diagnoses/M54.16") in kinds(doc, "info")
 
 
-@pytest.mark.parametrize("args", [["2070"], ["20700", "--modifier", "5"], ["20700", "--dx", "12"],
-                                  ["20700", "--with", "abc"]])
+@pytest.mark.parametrize(
+    "args", [["2070"], ["20700", "--modifier", "5"], ["20700", "--dx", "12"], ["20700", "--with", "abc"]]
+)
 def test_malformed_input_exits_2(main, args):
     code, out, err = main("check", *args)
     assert code == 2 and out == "" and err.count("\n") == 1
@@ -162,8 +199,11 @@ def test_malformed_input_exits_2(main, args):
 
 def test_unknown_code_exits_1_naming_its_family(main):
     code, out, err = main("check", "20706")
-    assert code == 1 and out == "" and err == "cptcli: error: code 20706 is not in the knowledge base; nearest: 20705, " \
-                                              "20704, 20703\n"
+    assert (
+        code == 1
+        and out == ""
+        and err == "cptcli: error: code 20706 is not in the knowledge base; nearest: 20705, 20704, 20703\n"
+    )
 
 
 def test_check_table(cli):

@@ -1,4 +1,5 @@
 """The core commands through Typer's runner and the real entry point: exit codes, JSON shapes, rendered rows."""
+
 import json
 
 import pytest
@@ -23,13 +24,36 @@ def test_show_json_is_one_object_with_every_section(cli):
     assert doc["schema_version"] == 1
     assert doc["display_code"] == "+20700"
     assert doc["descriptor"]["official"] is True
-    assert [m["modifier"] for m in doc["modifiers"]] == ["11", "22", "23", "50", "52", "53", "59", "62", "63",
-                                                         "78", "79", "AS", "LT"]
-    assert [t["code"] for t in doc["taxonomy"]] == ["2084P0805X", "207L00000X", "207RH0000X", "2085R0202X",
-                                                    "208D00000X"]
+    assert [m["modifier"] for m in doc["modifiers"]] == [
+        "11",
+        "22",
+        "23",
+        "50",
+        "52",
+        "53",
+        "59",
+        "62",
+        "63",
+        "78",
+        "79",
+        "AS",
+        "LT",
+    ]
+    assert [t["code"] for t in doc["taxonomy"]] == [
+        "2084P0805X",
+        "207L00000X",
+        "207RH0000X",
+        "2085R0202X",
+        "208D00000X",
+    ]
     assert [d["code"] for d in doc["diagnoses"]] == ["G89.21", "G89.29", "M54.5", "M54.16", "G25.3"]
     assert [(r["code"], r["in_knowledge_base"]) for r in doc["related"]] == [
-        ("63650", "partial"), ("63655", "partial"), ("64561", "partial"), ("64568", "partial"), ("95970", "partial")]
+        ("63650", "partial"),
+        ("63655", "partial"),
+        ("64561", "partial"),
+        ("64568", "partial"),
+        ("95970", "partial"),
+    ]
     assert {n["subject"] for n in doc["notes"]} >= {"descriptor", "modifiers/AS", "diagnoses/M54.5"}
 
 
@@ -40,9 +64,18 @@ def test_show_several_codes_json_is_an_array(cli):
 
 def test_show_table_has_every_section_and_row(cli):
     out = cli("show", "20700").stdout
-    for heading in ("CPT +20700", "Official descriptor:", "© Copyright 2026 American Medical Association",
-                    "Modifiers", "Provider taxonomy", "ICD-10-CM diagnoses", "Related codes",
-                    "Documentation requirements", "Data notes", "Sources"):
+    for heading in (
+        "CPT +20700",
+        "Official descriptor:",
+        "© Copyright 2026 American Medical Association",
+        "Modifiers",
+        "Provider taxonomy",
+        "ICD-10-CM diagnoses",
+        "Related codes",
+        "Documentation requirements",
+        "Data notes",
+        "Sources",
+    ):
         assert heading in out, heading
     rows = [line.split() for line in out.splitlines()]
     firsts = [r[0] for r in rows if r]
@@ -105,9 +138,14 @@ def test_list(cli):
     rows = json.loads(r.stdout)
     assert [x["code"] for x in rows][:4] == ["20700", "20701", "20702", "20703"]
     assert {x["code"]: x["completeness"] for x in rows}["20704"] == "partial"
-    assert rows[0] == {"schema_version": 1, "code": "20700", "display_code": "+20700",
-                       "title": "Manual preparation and insertion of drug-delivery device(s), deep",
-                       "add_on": True, "completeness": "full"}
+    assert rows[0] == {
+        "schema_version": 1,
+        "code": "20700",
+        "display_code": "+20700",
+        "title": "Manual preparation and insertion of drug-delivery device(s), deep",
+        "add_on": True,
+        "completeness": "full",
+    }
     table = cli("list").stdout
     assert "63650" in table and "partial" in table
 

@@ -1,11 +1,12 @@
 """The bundled knowledge base: schema, provenance and the source documents' tables, row for row."""
+
 import re
 
 import jsonschema
 import pytest
 
-from cptcli import knowledge
 from conftest import SEEDS
+from cptcli import knowledge
 
 S0 = "000_944fcdce29adbcd4.txt"
 
@@ -20,8 +21,7 @@ def test_bundled_file_matches_the_schema(bundled_doc):
 
 def test_every_code_the_documents_name_has_a_record(bundled_doc):
     codes = {r["code"] for r in bundled_doc["codes"]}
-    assert codes == {"20700", "20701", "20702", "20703", "20704", "20705",
-                     "63650", "63655", "64561", "64568", "95970"}
+    assert codes == {"20700", "20701", "20702", "20703", "20704", "20705", "63650", "63655", "64561", "64568", "95970"}
     full = {r["code"] for r in bundled_doc["codes"] if r["completeness"] == "full"}
     assert full == {"20700", "20701", "20702", "20703"}
 
@@ -51,9 +51,15 @@ def _walk_quotes(node, out):
     if isinstance(node, dict) and "sources" in node and node.get("sources"):
         if "kind" in node and "subject" in node:
             return  # data notes are our words about sources, not quotes
-        texts = [node["quote"]] if node.get("quote") else (
-            [node["text"]] if "text" in node else
-            [v for k, v in node.items() if isinstance(v, str) and k not in ("sources",)])
+        texts = (
+            [node["quote"]]
+            if node.get("quote")
+            else (
+                [node["text"]]
+                if "text" in node
+                else [v for k, v in node.items() if isinstance(v, str) and k not in ("sources",)]
+            )
+        )
         if node.get("copyright"):
             texts.append(node["copyright"])
         out.extend((t, node["sources"]) for t in texts)
@@ -77,12 +83,15 @@ def test_every_quoted_fact_is_verbatim_in_its_source(bundled_doc):
     assert missing == []
 
 
-@pytest.mark.parametrize("table,header,count", [
-    ("modifiers", "| Modifier | Description | When to Use |", 13),
-    ("taxonomy", "| Taxonomy Code | Specialty | Notes |", 5),
-    ("diagnoses", "| ICD-10 Code | Description | Clinical Relevance |", 5),
-    ("related", "| CPT Code | Description | Relationship to This Procedure |", 5),
-])
+@pytest.mark.parametrize(
+    "table,header,count",
+    [
+        ("modifiers", "| Modifier | Description | When to Use |", 13),
+        ("taxonomy", "| Taxonomy Code | Specialty | Notes |", 5),
+        ("diagnoses", "| ICD-10 Code | Description | Clinical Relevance |", 5),
+        ("related", "| CPT Code | Description | Relationship to This Procedure |", 5),
+    ],
+)
 def test_20700_tables_are_present_row_for_row(bundled_doc, table, header, count):
     text = (SEEDS / S0).read_text()
     body = text.split(header, 1)[1].split("\n")[2:]
@@ -102,8 +111,14 @@ def test_truncated_tables_are_kept_and_noted(bundled_doc):
     by = {r["code"]: r for r in bundled_doc["codes"]}
     assert [m["modifier"] for m in by["20702"]["modifiers"]] == ["50", "52"]
     assert by["20702"]["modifiers"][1]["description"] is None
-    assert by["20703"]["modifiers"] == [{"modifier": "11", "description": "Normal or routine service",
-                                        "when_to_use": None, "sources": ["004_a1a7c79e2f4700b9.txt"]}]
+    assert by["20703"]["modifiers"] == [
+        {
+            "modifier": "11",
+            "description": "Normal or routine service",
+            "when_to_use": None,
+            "sources": ["004_a1a7c79e2f4700b9.txt"],
+        }
+    ]
     for code in ("20702", "20703"):
         assert any(n["kind"] == "truncation" for n in by[code]["notes"]), code
 

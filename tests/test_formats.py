@@ -1,4 +1,5 @@
 """Output formats and sections: the shape of each format is pinned on real codes, so a change is deliberate."""
+
 import csv
 import importlib.metadata
 import io
@@ -35,16 +36,31 @@ def test_csv_modifiers_shape(cli):
     lines = r.stdout.splitlines()
     assert lines[:3] == MODIFIERS_CSV_HEAD
     rows = list(csv.reader(io.StringIO(r.stdout)))
-    assert [row[1] for row in rows[1:]] == ["11", "22", "23", "50", "52", "53", "59", "62", "63", "78", "79",
-                                            "AS", "LT"]
+    assert [row[1] for row in rows[1:]] == [
+        "11",
+        "22",
+        "23",
+        "50",
+        "52",
+        "53",
+        "59",
+        "62",
+        "63",
+        "78",
+        "79",
+        "AS",
+        "LT",
+    ]
 
 
 @pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("tsv", "\t")])
 def test_csv_and_tsv_hold_one_table_each_section_its_own(cli, fmt, delimiter):
     r = cli("show", "20700", "--format", fmt)
     assert r.stdout.splitlines()[0] == CSV_HEADERS[0].replace(",", delimiter)
-    assert r.stderr == (f"cptcli: note: {fmt} holds one table; the others: modifiers, taxonomy, diagnoses, related, "
-                        "notes, sources (--section NAME)\n")
+    assert r.stderr == (
+        f"cptcli: note: {fmt} holds one table; the others: modifiers, taxonomy, diagnoses, related, "
+        "notes, sources (--section NAME)\n"
+    )
     blocks = []
     for name in sec.SECTIONS:
         one = cli("show", "20700", "--format", fmt, "--section", name)
@@ -64,8 +80,13 @@ def test_csv_facts_rows(cli):
     facts = list(csv.reader(io.StringIO(blocks[0])))
     assert facts[1] == ["20700", "completeness", "full", "", ""]
     assert facts[2] == ["20700", "add_on", "true", "", "001_596d63048c814939.txt"]
-    assert facts[3] == ["20700", "title", "Manual preparation and insertion of drug-delivery device(s), deep", "",
-                        "001_596d63048c814939.txt"]
+    assert facts[3] == [
+        "20700",
+        "title",
+        "Manual preparation and insertion of drug-delivery device(s), deep",
+        "",
+        "001_596d63048c814939.txt",
+    ]
     descriptor = next(r for r in facts if r[1] == "descriptor")
     assert descriptor[3] == "© Copyright 2026 American Medical Association. All rights reserved."
 
@@ -80,14 +101,15 @@ def test_csv_several_codes_share_one_header(cli):
 def test_markdown_shape(cli):
     out = cli("show", "20700", "--format", "markdown", "--section", "modifiers").stdout
     assert out.splitlines()[:5] == [
-        "## Modifiers", "",
+        "## Modifiers",
+        "",
         "| code | modifier | description | when_to_use | data_note | sources |",
         "|---|---|---|---|---|---|",
         "| 20700 | 11 | Normal/standard service | When 20700 is performed as the primary service without unusual "
         "circumstances | correction: not a modifier in the registry | 000_944fcdce29adbcd4.txt |",
     ]
     full = cli("show", "20700", "--format", "markdown").stdout
-    assert [l for l in full.splitlines() if l.startswith("## ")] == [f"## {sec.TITLES[s]}" for s in sec.SECTIONS]
+    assert [x for x in full.splitlines() if x.startswith("## ")] == [f"## {sec.TITLES[s]}" for s in sec.SECTIONS]
 
 
 def test_markdown_escapes_pipes_and_newlines():
@@ -115,8 +137,8 @@ def test_every_json_key_belongs_to_a_section(cli):
 def test_jsonl_is_one_compact_object_a_line(cli):
     out = cli("show", "20700", "20701", "--format", "jsonl").stdout
     lines = out.splitlines()
-    assert len(lines) == 2 and all("\n" not in l and l.startswith('{"schema_version": 1') for l in lines)
-    assert [json.loads(l)["code"] for l in lines] == ["20700", "20701"]
+    assert len(lines) == 2 and all("\n" not in x and x.startswith('{"schema_version": 1') for x in lines)
+    assert [json.loads(x)["code"] for x in lines] == ["20700", "20701"]
     listed = cli("list", "--format", "jsonl").stdout.splitlines()
     assert json.loads(listed[0]) == json.loads(cli("list", "--json").stdout)[0]
     hits = cli("search", "baclofen pump removal", "--format", "jsonl").stdout.splitlines()
@@ -126,11 +148,16 @@ def test_jsonl_is_one_compact_object_a_line(cli):
 def test_search_and_list_csv_and_markdown_headers(cli):
     assert cli("list", "--format", "csv").stdout.splitlines()[:2] == [
         "code,display_code,title,add_on,completeness",
-        '20700,+20700,"Manual preparation and insertion of drug-delivery device(s), deep",true,full']
-    assert cli("search", "baclofen pump removal", "--format", "csv").stdout.splitlines()[0] == \
-        "code,title,score,matched_field,snippet,completeness,add_on"
+        '20700,+20700,"Manual preparation and insertion of drug-delivery device(s), deep",true,full',
+    ]
+    assert (
+        cli("search", "baclofen pump removal", "--format", "csv").stdout.splitlines()[0]
+        == "code,title,score,matched_field,snippet,completeness,add_on"
+    )
     assert cli("list", "--format", "markdown").stdout.splitlines()[:2] == [
-        "| code | display_code | title | add_on | completeness |", "|---|---|---|---|---|"]
+        "| code | display_code | title | add_on | completeness |",
+        "|---|---|---|---|---|",
+    ]
 
 
 def test_table_section_cuts_the_terminal_view(cli):
@@ -187,8 +214,7 @@ def test_shell_completion_through_typer():
 
     p = subprocess_cli("--show-completion", "bash")
     assert p.returncode == 0 and b"complete" in p.stdout
-    p = subprocess_cli(env={"_CPTCLI_COMPLETE": "complete_bash", "COMP_WORDS": "cptcli show 2070",
-                            "COMP_CWORD": "2"})
+    p = subprocess_cli(env={"_CPTCLI_COMPLETE": "complete_bash", "COMP_WORDS": "cptcli show 2070", "COMP_CWORD": "2"})
     assert p.stdout.decode().split() == ["20700", "20701", "20702", "20703", "20704", "20705"]
 
 

@@ -1,5 +1,6 @@
 """Every example in every command's --help runs as printed: no traceback, no
 jq error, and an exit status the help documents."""
+
 import os
 import subprocess
 import sys
@@ -44,8 +45,14 @@ def test_help_example_runs(name, example, tmp_path):
         example = example.replace(placeholder, "tests/fixtures/example_user_kb.json")
     example = example.replace("> cptcli-schema.json", f"> {tmp_path / 'schema.json'}")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    p = subprocess.run(["bash", "-o", "pipefail", "-c", example], capture_output=True, text=True,
-                       cwd=Path(__file__).resolve().parent.parent, env=env, stdin=subprocess.DEVNULL)
+    p = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", example],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     assert "Traceback" not in p.stderr and "jq: error" not in p.stderr, p.stderr
     assert p.returncode in ((0, 1, 4) if " check " in f" {example} " else (0, 1)), (p.returncode, p.stderr)
     printed = (tmp_path / "schema.json").read_text() if "schema.json" in example else p.stdout

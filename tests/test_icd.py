@@ -1,4 +1,5 @@
 """The ICD-10-CM adapter and its cache, and the `icd` command."""
+
 import json
 import os
 import sqlite3
@@ -10,10 +11,12 @@ import pytest
 from cptcli import cache
 from cptcli.codesets import icd10
 
-FAKE_ROWS = [("M54", "Dorsalgia", False, ("M54.5",)),
-             ("M54.5", "Low back pain", False, ("M54.50", "M54.51")),
-             ("M54.50", "Low back pain, unspecified", True, ()),
-             ("M54.51", "Vertebrogenic low back pain", True, ())]
+FAKE_ROWS = [
+    ("M54", "Dorsalgia", False, ("M54.5",)),
+    ("M54.5", "Low back pain", False, ("M54.50", "M54.51")),
+    ("M54.50", "Low back pain, unspecified", True, ()),
+    ("M54.51", "Vertebrogenic low back pain", True, ()),
+]
 
 
 class FakePackage:
@@ -45,7 +48,9 @@ def cache_dir(tmp_path, monkeypatch):
 def test_cache_is_built_then_reused(cache_dir):
     pkg = FakePackage()
     first = pkg.load(cache_dir)
-    assert pkg.reads == 1 and (cache_dir / icd10.CACHE_NAME).is_file() and first.path == str(cache_dir / icd10.CACHE_NAME)
+    assert (
+        pkg.reads == 1 and (cache_dir / icd10.CACHE_NAME).is_file() and first.path == str(cache_dir / icd10.CACHE_NAME)
+    )
     assert first.get("M54.5").children == ("M54.50", "M54.51")
     second = pkg.load(cache_dir)
     assert pkg.reads == 1, "a cache with the right key must not read the package again"
@@ -108,13 +113,16 @@ def test_missing_package_uses_an_existing_cache_or_says_how_to_install(cache_dir
 
 
 def test_package_version_is_read_without_importing_the_package():
-    code = ("import sys; from cptcli.codesets import icd10; i = icd10.package_info(); "
-            "print(i.version, 'simple_icd_10_cm' in sys.modules)")
+    code = (
+        "import sys; from cptcli.codesets import icd10; i = icd10.package_info(); "
+        "print(i.version, 'simple_icd_10_cm' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["1.5.0", "False"] or (out[1] == "False" and out[0] >= "1.5")
 
 
 # -- the real release ------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def release():
@@ -168,8 +176,10 @@ def test_icd_not_listed_by_any_code(main, release):
 
 
 def _modules_after(args, release):
-    code = (f"import sys; from cptcli.cli import run; run({args!r}); "
-            "sys.stderr.write(repr(sorted(m for m in ('simple_icd_10_cm', 'rich') if m in sys.modules)))")
+    code = (
+        f"import sys; from cptcli.cli import run; run({args!r}); "
+        "sys.stderr.write(repr(sorted(m for m in ('simple_icd_10_cm', 'rich') if m in sys.modules)))"
+    )
     env = {**os.environ, "CPTCLI_CACHE_DIR": os.environ["CPTCLI_CACHE_DIR"]}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     return r.stderr.strip().splitlines()[-1]

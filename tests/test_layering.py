@@ -1,4 +1,5 @@
 """User knowledge bases layered over the bundled one: they add, they never silently replace."""
+
 import json
 import os
 from pathlib import Path
@@ -27,9 +28,14 @@ def _example():
 def test_example_adds_rows_and_notes_with_their_sources(cli):
     plain = json.loads(cli("show", "20700", "--json").stdout)
     doc = json.loads(cli("--data", str(EXAMPLE), "show", "20700", "--json").stdout)
-    assert doc["payers"][:len(plain["payers"])] == plain["payers"]
-    assert doc["payers"][-1] == {"text": "Example Health Plan (fictional)", "sources": ["my-payer-policy.pdf"],
-                                 "quote": None, "copyright": None, "contested": None}
+    assert doc["payers"][: len(plain["payers"])] == plain["payers"]
+    assert doc["payers"][-1] == {
+        "text": "Example Health Plan (fictional)",
+        "sources": ["my-payer-policy.pdf"],
+        "quote": None,
+        "copyright": None,
+        "contested": None,
+    }
     assert doc["documentation"][-1]["sources"] == ["my-payer-policy.pdf"]
     assert doc["notes"][-1]["sources"] == ["my-payer-policy.pdf"]
     assert doc["contributors"] == [plain["origin"], str(EXAMPLE)]
@@ -89,8 +95,9 @@ def test_user_files_add_codes_and_no_bundled_uses_only_them(tmp_path, bundled_do
     r = cli("--no-bundled", "--data", str(EXAMPLE), "--data", str(second), "list", "--json")
     assert r.exit_code == 0, r.stderr
     assert [x["code"] for x in json.loads(r.stdout)] == ["20700", "20701"]
-    shown = json.loads(cli("--no-bundled", "--data", str(EXAMPLE), "--data", str(second),
-                           "show", "20701", "--json").stdout)
+    shown = json.loads(
+        cli("--no-bundled", "--data", str(EXAMPLE), "--data", str(second), "show", "20701", "--json").stdout
+    )
     assert shown["origin"] == str(second) and shown["contributors"] == [str(second)]
 
 
@@ -109,8 +116,9 @@ def test_unlisted_source_in_a_user_row_is_an_error(tmp_path):
     path = _write(tmp_path, doc)
     with pytest.raises(DataError) as exc:
         knowledge.load(data_files([str(path)]))
-    assert exc.value.message == (f"{path}: record 20700: cites source 'not-listed.pdf', "
-                                 f"which is not in the sources list")
+    assert exc.value.message == (
+        f"{path}: record 20700: cites source 'not-listed.pdf', which is not in the sources list"
+    )
 
 
 def test_user_file_cannot_replace_a_bundled_source_title(tmp_path):

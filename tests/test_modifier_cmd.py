@@ -1,4 +1,5 @@
 """`cptcli modifier`: the registry entry and the code rows that list a modifier."""
+
 import json
 
 import pytest
@@ -28,7 +29,9 @@ def test_modifier_listed_by_a_source_but_not_in_the_registry(main):
     doc = json.loads(out)
     assert doc["in_registry"] is False and doc["registry"] is None
     assert [(x["code"], x["description"]) for x in doc["listed_by"]] == [
-        ("20700", "Normal/standard service"), ("20703", "Normal or routine service")]
+        ("20700", "Normal/standard service"),
+        ("20703", "Normal or routine service"),
+    ]
     assert "not in cptcli's modifier registry" in err and err.count("\n") == 1
 
 

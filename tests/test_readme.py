@@ -6,6 +6,7 @@ after it its output (stdout and stderr as the shell shows them, trailing
 spaces trimmed). To refresh them after a deliberate change:
     .venv/bin/python tests/test_readme.py --update
 """
+
 import os
 import re
 import subprocess
@@ -34,11 +35,23 @@ def examples(text):
 
 
 def run(command, cache_dir):
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb", "CPTCLI_CACHE_DIR": str(cache_dir),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "COLUMNS": "100",
+        "TERM": "dumb",
+        "CPTCLI_CACHE_DIR": str(cache_dir),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     env.pop("CPTCLI_DATA", None)
-    p = subprocess.run(["bash", "-c", "{ " + command + "\n} 2>&1"], cwd=ROOT, env=env, capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL)
+    p = subprocess.run(
+        ["bash", "-c", "{ " + command + "\n} 2>&1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     return "\n".join(line.rstrip() for line in p.stdout.splitlines()).rstrip()
 
 

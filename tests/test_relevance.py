@@ -1,12 +1,12 @@
 """Relevance: the suite in relevance_queries.py must hold on the bundled
 knowledge base, and still hold with thousands of unrelated records around it."""
+
 import random
 
 import pytest
 
-from cptcli import knowledge
-from cptcli.knowledge import KnowledgeBase, bundled_path
 from conftest import searcher_of
+from cptcli.knowledge import KnowledgeBase, bundled_path
 from relevance_queries import PAIRS, QUERIES, evaluate
 
 MIN_TOP1 = 0.95
@@ -52,22 +52,100 @@ def test_intent_word_decides_the_pair(searcher, query, first, twin):
 # Filler records about other procedures, sharing much of the vocabulary
 # (removal, insertion, pump, joint, lead, generator, deep ...). Their codes end
 # in "Z", which no CPT code does, so they can never be mistaken for real ones.
-_ACTIONS = ["Removal", "Insertion", "Replacement", "Revision", "Repair", "Excision", "Injection",
-            "Aspiration", "Biopsy", "Incision and drainage", "Exploration", "Implantation", "Debridement",
-            "Manipulation", "Fixation", "Arthroscopy", "Reconstruction", "Amputation", "Transfer"]
-_OBJECTS = ["catheter", "foreign body", "screw", "plate", "nail", "stent", "drain", "tube", "prosthesis",
-            "cyst", "lesion", "tendon", "ligament", "graft", "implant", "wire", "pump", "shunt", "port",
-            "valve", "electrode", "generator", "anchor", "spacer", "tumor", "abscess", "hardware", "device"]
-_SITES = ["knee joint", "hip joint", "shoulder", "femur", "tibia", "humerus", "radius", "spine",
-          "cervical", "thoracic", "lumbar", "skin", "subcutaneous tissue", "muscle", "abdominal wall",
-          "chest wall", "scalp", "hand", "foot", "ankle", "wrist", "elbow", "pelvis", "deep tissue",
-          "superficial", "bone", "cartilage", "bladder", "kidney", "liver", "heart", "artery", "vein"]
-_NARRATIVE = ["The surgeon makes an incision and exposes the {site}.",
-              "The {obj} is identified and the {act} is completed under anesthesia.",
-              "Bleeding is controlled and the wound is closed in layers.",
-              "Imaging guidance may be used to localize the {obj}.",
-              "Report once per session; see the primary procedure code.",
-              "The patient presents with pain, infection or malfunction of the {obj}."]
+_ACTIONS = [
+    "Removal",
+    "Insertion",
+    "Replacement",
+    "Revision",
+    "Repair",
+    "Excision",
+    "Injection",
+    "Aspiration",
+    "Biopsy",
+    "Incision and drainage",
+    "Exploration",
+    "Implantation",
+    "Debridement",
+    "Manipulation",
+    "Fixation",
+    "Arthroscopy",
+    "Reconstruction",
+    "Amputation",
+    "Transfer",
+]
+_OBJECTS = [
+    "catheter",
+    "foreign body",
+    "screw",
+    "plate",
+    "nail",
+    "stent",
+    "drain",
+    "tube",
+    "prosthesis",
+    "cyst",
+    "lesion",
+    "tendon",
+    "ligament",
+    "graft",
+    "implant",
+    "wire",
+    "pump",
+    "shunt",
+    "port",
+    "valve",
+    "electrode",
+    "generator",
+    "anchor",
+    "spacer",
+    "tumor",
+    "abscess",
+    "hardware",
+    "device",
+]
+_SITES = [
+    "knee joint",
+    "hip joint",
+    "shoulder",
+    "femur",
+    "tibia",
+    "humerus",
+    "radius",
+    "spine",
+    "cervical",
+    "thoracic",
+    "lumbar",
+    "skin",
+    "subcutaneous tissue",
+    "muscle",
+    "abdominal wall",
+    "chest wall",
+    "scalp",
+    "hand",
+    "foot",
+    "ankle",
+    "wrist",
+    "elbow",
+    "pelvis",
+    "deep tissue",
+    "superficial",
+    "bone",
+    "cartilage",
+    "bladder",
+    "kidney",
+    "liver",
+    "heart",
+    "artery",
+    "vein",
+]
+_NARRATIVE = [
+    "The surgeon makes an incision and exposes the {site}.",
+    "The {obj} is identified and the {act} is completed under anesthesia.",
+    "Bleeding is controlled and the wound is closed in layers.",
+    "Imaging guidance may be used to localize the {obj}.",
+    "Report once per session; see the primary procedure code.",
+    "The patient presents with pain, infection or malfunction of the {obj}.",
+]
 
 
 def _filler(n: int, seed: int = 7) -> list[dict]:
@@ -77,8 +155,15 @@ def _filler(n: int, seed: int = 7) -> list[dict]:
         act, obj, site = rnd.choice(_ACTIONS), rnd.choice(_OBJECTS), rnd.choice(_SITES)
         text = " ".join(rnd.choice(_NARRATIVE).format(act=act.lower(), obj=obj, site=site) for _ in range(3))
         fact = lambda t: {"text": t, "sources": ["filler"]}  # noqa: E731
-        out.append({"code": f"{i:04d}Z", "completeness": "partial", "title": fact(f"{act} of {obj}, {site}"),
-                    "summary": [fact(f"{act} of a {obj} in the {site}.")], "clinical_context": [fact(text)]})
+        out.append(
+            {
+                "code": f"{i:04d}Z",
+                "completeness": "partial",
+                "title": fact(f"{act} of {obj}, {site}"),
+                "summary": [fact(f"{act} of a {obj} in the {site}.")],
+                "clinical_context": [fact(text)],
+            }
+        )
     return out
 
 

@@ -1,5 +1,6 @@
 """Bad input, broken data and hostile pipes: one clear stderr line, a documented
 exit status, and stdout either empty or valid - never a traceback."""
+
 import hashlib
 import json
 import subprocess
@@ -8,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import cptcli_exe, subprocess_cli
 from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.knowledge import bundled_path
-from conftest import cptcli_exe, subprocess_cli
 
 STATUSES = {0, 1, 2, 3}
 
@@ -21,32 +22,45 @@ def one_line_error(err: str) -> bool:
 
 
 # -- pasted codes ---------------------------------------------------------------
-@pytest.mark.parametrize("raw,code,modifier", [
-    ("20700", "20700", None),
-    ("\u00a020700\u00a0", "20700", None),  # non-breaking spaces from a PDF
-    ("\t20700\t", "20700", None),
-    ("20700.", "20700", None),
-    ("２０７００", "20700", None),  # full-width digits
-    ("CPT 20700", "20700", None),
-    ("cpt code: 20700", "20700", None),
-    ("+20701", "20701", None),
-    ("20700-50", "20700", "50"),
-    ("20700-lt", "20700", "LT"),
-])
+@pytest.mark.parametrize(
+    "raw,code,modifier",
+    [
+        ("20700", "20700", None),
+        ("\u00a020700\u00a0", "20700", None),  # non-breaking spaces from a PDF
+        ("\t20700\t", "20700", None),
+        ("20700.", "20700", None),
+        ("２０７００", "20700", None),  # full-width digits
+        ("CPT 20700", "20700", None),
+        ("cpt code: 20700", "20700", None),
+        ("+20701", "20701", None),
+        ("20700-50", "20700", "50"),
+        ("20700-lt", "20700", "LT"),
+    ],
+)
 def test_parse_cpt_folds_pasted_forms(raw, code, modifier):
     assert codes.parse_code(raw) == (code, modifier)
 
 
-@pytest.mark.parametrize("raw", ["", " ", "abc", "2070", "207000", "20700-", "20700-5", "\x1b[31m20700",
-                                 "20700\x00", "２０７０"])
+@pytest.mark.parametrize(
+    "raw", ["", " ", "abc", "2070", "207000", "20700-", "20700-5", "\x1b[31m20700", "20700\x00", "２０７０"]
+)
 def test_parse_cpt_rejects_malformed(raw):
     with pytest.raises(UsageError):
         codes.parse_code(raw)
 
 
-@pytest.mark.parametrize("raw,expected", [("m5416", "M54.16"), ("M54.16", "M54.16"), ("m54.16.", "M54.16"),
-                                          ("g89.29", "G89.29"), ("M545", "M54.5"), (" g25.3 ", "G25.3"),
-                                          ("M54", "M54")])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("m5416", "M54.16"),
+        ("M54.16", "M54.16"),
+        ("m54.16.", "M54.16"),
+        ("g89.29", "G89.29"),
+        ("M545", "M54.5"),
+        (" g25.3 ", "G25.3"),
+        ("M54", "M54"),
+    ],
+)
 def test_parse_icd10_with_and_without_dot(raw, expected):
     assert codes.parse_icd10(raw) == expected
 
@@ -58,19 +72,22 @@ def test_parse_icd10_rejects_malformed(raw):
 
 
 # -- hostile arguments through the whole CLI ------------------------------------------
-@pytest.mark.parametrize("args,status,needle", [
-    (["show", ""], 2, "empty code"),
-    (["show", "   "], 2, "empty code"),
-    (["show", "\x1b[2J20700"], 2, "malformed code '?[2J20700'"),
-    (["show", "2070\udcff"], 2, "malformed code '2070?'"),  # invalid UTF-8 in argv
-    (["search", ""], 2, "empty query"),
-    (["search", " \t "], 2, "empty query"),
-    (["search", "x" * 100_000], 2, "query too long: 100000 characters (the limit is 500)"),
-    (["search", "\x1b[31mxylophone\x07"], 1, "no code matches '?[31mxylophone?'"),
-    (["search", "pump", "--limit", "0"], 2, "Invalid value for '--limit'"),
-    (["show"], 2, "Missing argument 'CODE...'"),
-    (["frobnicate"], 2, "No such command 'frobnicate'"),
-])
+@pytest.mark.parametrize(
+    "args,status,needle",
+    [
+        (["show", ""], 2, "empty code"),
+        (["show", "   "], 2, "empty code"),
+        (["show", "\x1b[2J20700"], 2, "malformed code '?[2J20700'"),
+        (["show", "2070\udcff"], 2, "malformed code '2070?'"),  # invalid UTF-8 in argv
+        (["search", ""], 2, "empty query"),
+        (["search", " \t "], 2, "empty query"),
+        (["search", "x" * 100_000], 2, "query too long: 100000 characters (the limit is 500)"),
+        (["search", "\x1b[31mxylophone\x07"], 1, "no code matches '?[31mxylophone?'"),
+        (["search", "pump", "--limit", "0"], 2, "Invalid value for '--limit'"),
+        (["show"], 2, "Missing argument 'CODE...'"),
+        (["frobnicate"], 2, "No such command 'frobnicate'"),
+    ],
+)
 def test_bad_arguments(main, args, status, needle):
     code, out, err = main(*args)
     assert code == status
@@ -116,7 +133,7 @@ BROKEN = [
     ("duplicate", _variant(_duplicate), "record 20700, field code: duplicate code"),
     ("unknown-reference", _variant(_unknown_related), "record 20700, field related: names unknown code 99999"),
     ("bad-type", _variant(_bad_modifier_type), "record 20700, field modifiers[2].modifier: 23 is not of type 'string'"),
-    ("latin-1", "{\"codes\": \"\xe9\"}".encode("latin-1"), "not UTF-8 text"),
+    ("latin-1", '{"codes": "\xe9"}'.encode("latin-1"), "not UTF-8 text"),
 ]
 
 
@@ -150,8 +167,10 @@ def test_show_batch_ndjson_reports_unknown_without_stopping(cli):
     lines = r.stdout.splitlines()
     assert [json.loads(x)["code"] for x in lines] == ["20700", "20701"]
     assert r.exit_code == 1
-    assert r.stderr == ("cptcli: error: code 99999 is not in the knowledge base, which holds 11 codes "
-                        "(cptcli list shows them; cptcli import adds official code sets)\n")
+    assert r.stderr == (
+        "cptcli: error: code 99999 is not in the knowledge base, which holds 11 codes "
+        "(cptcli list shows them; cptcli import adds official code sets)\n"
+    )
 
 
 def test_show_batch_malformed_line_exits_2_and_continues(cli):
@@ -164,8 +183,10 @@ def test_show_batch_invalid_utf8_on_stdin():
     p = subprocess_cli("show", "-", "--json", input=b"20700\n\xff\xfe\n20702\n")
     assert p.returncode == 2
     assert [json.loads(x)["code"] for x in p.stdout.splitlines()] == ["20700", "20702"]
-    assert p.stderr.decode() == "cptcli: error: line 2: malformed code '??': expected a CPT code such as " \
-                                "20700 or +20700, or an HCPCS Level II code such as J1100\n"
+    assert (
+        p.stderr.decode() == "cptcli: error: line 2: malformed code '??': expected a CPT code such as "
+        "20700 or +20700, or an HCPCS Level II code such as J1100\n"
+    )
 
 
 def test_show_batch_tables(cli):
@@ -194,25 +215,31 @@ def test_show_batch_with_no_stdin_at_all():
 
 
 # -- pipes and terminals ----------------------------------------------------------
-@pytest.mark.parametrize("pipeline", [
-    "list | head -1",
-    "search pump --json | head -c 10",
-    "show 20700 | head -3",
-    "show 20700 20701 20702 20703 --json | head -c 1",
-])
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        "list | head -1",
+        "search pump --json | head -c 10",
+        "show 20700 | head -3",
+        "show 20700 20701 20702 20703 --json | head -c 1",
+    ],
+)
 def test_closed_pipe_is_quiet(pipeline):
     p = subprocess.run(["bash", "-o", "pipefail", "-c", f"'{cptcli_exe()}' {pipeline}"], capture_output=True)
     assert p.stderr == b""
     assert p.returncode == 0
 
 
-@pytest.mark.parametrize("env", [
-    {"COLUMNS": "40"},
-    {"NO_COLOR": "1"},
-    {"TERM": "dumb"},
-    {"LC_ALL": "C", "LANG": "C"},
-    {"LC_ALL": "C", "PYTHONIOENCODING": "ascii"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"COLUMNS": "40"},
+        {"NO_COLOR": "1"},
+        {"TERM": "dumb"},
+        {"LC_ALL": "C", "LANG": "C"},
+        {"LC_ALL": "C", "PYTHONIOENCODING": "ascii"},
+    ],
+)
 @pytest.mark.parametrize("args", [["show", "20700"], ["search", "baclofen pump removal"], ["list"]])
 def test_terminal_environments_stay_readable(env, args):
     p = subprocess_cli(*args, env=env)
@@ -234,7 +261,8 @@ def test_json_parses_in_any_locale(env):
 
 # -- property-based: arbitrary text never escapes as an exception ---------------------------
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60) | st.sampled_from(
-    ["20700", "+20701", "m5416", "modifier 59", "２０７００", "\x1b[0m", "-", "--json", "2070", "  "])
+    ["20700", "+20701", "m5416", "modifier 59", "２０７００", "\x1b[0m", "-", "--json", "2070", "  "]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -276,7 +304,16 @@ def test_property_normaliser_accepts_or_raises_usage_error(text):
 def test_every_command_leaves_the_data_file_byte_identical(main):
     path = bundled_path()
     before = hashlib.sha256(path.read_bytes()).hexdigest()
-    for args in (["show", "20700"], ["show", "20700", "--json"], ["search", "pump"], ["search", "pump", "--json"],
-                 ["list"], ["list", "--json"], ["show", "99999"], ["search", ""], ["--version"]):
+    for args in (
+        ["show", "20700"],
+        ["show", "20700", "--json"],
+        ["search", "pump"],
+        ["search", "pump", "--json"],
+        ["list"],
+        ["list", "--json"],
+        ["show", "99999"],
+        ["search", ""],
+        ["--version"],
+    ):
         main(*args)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before

@@ -4,6 +4,7 @@ index as `cptcli --data big.json search` does, and the index's answers equal
 to those of an in-memory index of the same base. 20,000 codes keep the suite quick and
 still outnumber the real records 1,800 to one; CPTCLI_SCALE_CODES=100000 runs
 it at the benchmark's size (about a minute and 2 GB more)."""
+
 import importlib.util
 import os
 import sys
@@ -51,8 +52,10 @@ def test_word_and_code_queries_keep_their_ranks_at_scale(big):
     words = [q for q in QUERIES if not _row_query(searcher, q[0])]
     assert len(words) >= 70
     top1, top3, mrr, failures = evaluate(searcher, words)
-    print(f"\n[{CODES:,} codes, index] {len(words)} word and code queries: top-1 {top1:.1%}, top-3 {top3:.1%}, "
-          f"MRR {mrr:.3f}; not first: {failures}")
+    print(
+        f"\n[{CODES:,} codes, index] {len(words)} word and code queries: top-1 {top1:.1%}, top-3 {top3:.1%}, "
+        f"MRR {mrr:.3f}; not first: {failures}"
+    )
     assert top3 == 1.0, failures
     assert top1 >= 0.95, failures
 
@@ -81,8 +84,20 @@ def test_row_queries_find_the_planted_code_among_thousands_of_equal_rows(big):
         assert planted.matched_row and planted.score >= 80, planted
 
 
-@pytest.mark.parametrize("query", ["baclofen pump removal", "lumbar nerve", "knee arthroscopy repair",
-                                   "intramedulary insrt", "20700", "207", "M54", "modifier 59", "osteotmy"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "baclofen pump removal",
+        "lumbar nerve",
+        "knee arthroscopy repair",
+        "intramedulary insrt",
+        "20700",
+        "207",
+        "M54",
+        "modifier 59",
+        "osteotmy",
+    ],
+)
 def test_a_cached_and_an_in_memory_index_answer_alike(big, query):
     searcher, memory = big
     assert searcher.search(query, limit=25, min_score=0) == memory.search(query, limit=25, min_score=0)

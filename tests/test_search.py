@@ -1,17 +1,17 @@
 """cptcli search: exact rankings, field weights, highlighting, code / ICD-10 /
 modifier queries, and the synonym table it reads from the knowledge base."""
+
 import json
 import subprocess
 import sys
 
 import pytest
 
-from cptcli import knowledge
+from conftest import searcher_of
 from cptcli.errors import UsageError
 from cptcli.knowledge import KnowledgeBase, bundled_path
 from cptcli.model import Synonym
 from cptcli.search.analysis import stem, tokens
-from conftest import searcher_of
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,10 @@ def codes_of(hits):
 def _kb(records, synonyms=()):
     kb = KnowledgeBase()
     fact = lambda t: {"text": t, "sources": ["x"]}  # noqa: E731
-    docs = [{"code": c, "completeness": "partial", "title": fact(title),
-             **({"examples": [fact(ex)]} if ex else {})} for c, title, ex in records]
+    docs = [
+        {"code": c, "completeness": "partial", "title": fact(title), **({"examples": [fact(ex)]} if ex else {})}
+        for c, title, ex in records
+    ]
     kb.add_document({"codes": docs}, bundled_path())
     kb.synonyms = tuple(Synonym(tuple(t), "test") for t in synonyms)
     return kb
@@ -42,11 +44,17 @@ def test_typo_insertion_ranks_the_insertion_twin_first(s):
     assert codes_of(s.search("intramedulary insrt"))[:2] == ["20702", "20703"]
 
 
-@pytest.mark.parametrize("query,first,twin", [
-    ("drug delivery device removal", "20701", "20700"), ("drug delivery device insertion", "20700", "20701"),
-    ("intramedullary removal", "20703", "20702"), ("intramedullary insertion", "20702", "20703"),
-    ("intra-articular removal", "20705", "20704"), ("intra-articular insertion", "20704", "20705"),
-])
+@pytest.mark.parametrize(
+    "query,first,twin",
+    [
+        ("drug delivery device removal", "20701", "20700"),
+        ("drug delivery device insertion", "20700", "20701"),
+        ("intramedullary removal", "20703", "20702"),
+        ("intramedullary insertion", "20702", "20703"),
+        ("intra-articular removal", "20705", "20704"),
+        ("intra-articular insertion", "20704", "20705"),
+    ],
+)
 def test_intent_word_orders_the_twins(s, query, first, twin):
     got = codes_of(s.search(query, limit=20, min_score=0))
     assert got.index(first) < got.index(twin)
@@ -82,14 +90,18 @@ def test_title_counts_more_than_a_narrative():
 
 
 def test_ties_are_broken_by_code():
-    kb = _kb([("3000Z", "Removal of pump", None), ("1000Z", "Removal of pump", None), ("2000Z", "Removal of pump", None)])
+    kb = _kb(
+        [("3000Z", "Removal of pump", None), ("1000Z", "Removal of pump", None), ("2000Z", "Removal of pump", None)]
+    )
     hits = searcher_of(kb).search("pump removal")
     assert codes_of(hits) == ["1000Z", "2000Z", "3000Z"] and len({h.score for h in hits}) == 1
 
 
 def test_synonym_counts_a_little_less_than_the_typed_word():
-    kb = _kb([("1000Z", "Removal of pump", None), ("2000Z", "Explantation of pump", None)],
-             synonyms=[("removal", "explantation")])
+    kb = _kb(
+        [("1000Z", "Removal of pump", None), ("2000Z", "Explantation of pump", None)],
+        synonyms=[("removal", "explantation")],
+    )
     hits = searcher_of(kb).search("pump removal")
     assert codes_of(hits) == ["1000Z", "2000Z"] and hits[1].score == 95.0
 
@@ -111,7 +123,7 @@ def test_table_bolds_the_highlights(s):
 
     hits = s.search("baclofen pump removal", limit=1)
     cell = table.hits(hits, "q")[0].columns[4]._cells[0]
-    bold = [cell.plain[sp.start:sp.end] for sp in cell.spans if sp.style == "bold"]
+    bold = [cell.plain[sp.start : sp.end] for sp in cell.spans if sp.style == "bold"]
     assert bold == ["Removal", "drug", "delivery", "device"]  # "pump" reached the title as a synonym
 
 
@@ -181,8 +193,7 @@ def test_limit_min_score_and_errors(s):
 
 def test_deterministic(s):
     a = [h.to_dict() for h in s.search("antibiotic beads", limit=20, min_score=0)]
-    b = [h.to_dict() for h in searcher_of([bundled_path()]).search("antibiotic beads", limit=20,
-                                                                                min_score=0)]
+    b = [h.to_dict() for h in searcher_of([bundled_path()]).search("antibiotic beads", limit=20, min_score=0)]
     assert a == b
 
 
@@ -209,7 +220,8 @@ def test_hits_count_every_match_above_the_lowest_score(s):
     few = s.search("drug", limit=2)
     assert few == every[:2] and few.total == 6
     assert s.search("drug", limit=2, min_score=every[2].score).total == 3 + sum(
-        h.score == every[2].score for h in every[3:])
+        h.score == every[2].score for h in every[3:]
+    )
 
 
 def test_a_table_cut_by_the_limit_says_how_many_more_match(cli):
@@ -223,6 +235,7 @@ def test_a_table_cut_by_the_limit_says_how_many_more_match(cli):
 def test_a_row_query_cut_by_the_limit_names_the_reverse_look_up(cli):
     """20700 and 20702 list modifier 50: `cptcli modifier 50` lists every such code."""
     out = " ".join(cli("search", "modifier 50", "--limit", "1").stdout.split())
-    assert out.endswith("1 of 2 matching codes shown: --limit N shows more; "
-                        "cptcli modifier 50 lists every code with that row.")
+    assert out.endswith(
+        "1 of 2 matching codes shown: --limit N shows more; cptcli modifier 50 lists every code with that row."
+    )
     assert "matching codes shown" not in cli("search", "modifier 50").stdout

@@ -1,4 +1,5 @@
 """`cptcli validate` and `cptcli schema`: every message names file, record and field."""
+
 import json
 from pathlib import Path
 
@@ -30,8 +31,13 @@ def test_missing_file_exits_3(main, tmp_path):
 
 
 def test_schema_findings_all_reported_exit_1(main, tmp_path):
-    path = _write(tmp_path, {"format_version": 1, "codes": [{"code": "2070", "completeness": "done",
-                                                            "add_on": None, "title": {"text": "x", "sources": []}}]})
+    path = _write(
+        tmp_path,
+        {
+            "format_version": 1,
+            "codes": [{"code": "2070", "completeness": "done", "add_on": None, "title": {"text": "x", "sources": []}}],
+        },
+    )
     code, out, err = main("validate", str(path))
     assert code == 1 and err == f"cptcli: 3 findings in {path}\n"
     assert out.splitlines() == [
@@ -52,9 +58,11 @@ def test_reference_override_and_audit_findings(main, tmp_path):
     lines = out.splitlines()
     assert code == 1
     assert f"{path}: record 20700, field related: names unknown code 99999" in lines
-    assert any(l.startswith(f"{path}: record 20700, field completeness: gives completeness 'partial'; the value "
-                            f"from ") and l.endswith("('full') is kept. Give the same value, or record the "
-                                                     "disagreement as a note.") for l in lines)
+    assert any(
+        line.startswith(f"{path}: record 20700, field completeness: gives completeness 'partial'; the value from ")
+        and line.endswith("('full') is kept. Give the same value, or record the disagreement as a note.")
+        for line in lines
+    )
     assert f"{path}: record 20700, field diagnoses/Z99.999: Z99.999 is not an ICD-10-CM code" in lines
 
 

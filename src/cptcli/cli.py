@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -38,7 +37,7 @@ Exit status:
 app = typer.Typer(
     name="cptcli",
     help="Offline look-up of CPT and HCPCS procedure codes: descriptors, modifiers, ICD-10-CM pairings and "
-         "their sources.\n\n" + EXIT_CODES_HELP,
+    "their sources.\n\n" + EXIT_CODES_HELP,
     # Plain help, plain errors: Rich is imported only to draw result tables.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -51,7 +50,7 @@ app = typer.Typer(
 class State:
     """Options given before the command, shared by every command."""
 
-    data: List[Path] = []
+    data: list[Path] = []
     no_bundled: bool = False
     env: Env | None = None
 
@@ -71,11 +70,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
-    data: List[Path] = typer.Option([], "--data", metavar="PATH",
-                                    help="Extra knowledge-base file layered over the bundled one "
-                                         "(repeatable; also CPTCLI_DATA, separated by ':')."),
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    data: list[Path] = typer.Option(
+        [],
+        "--data",
+        metavar="PATH",
+        help="Extra knowledge-base file layered over the bundled one (repeatable; also CPTCLI_DATA, separated by ':').",
+    ),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Use only the --data / CPTCLI_DATA files."),
 ) -> None:
     State.data = list(data)
@@ -104,27 +107,51 @@ def warn(message: str) -> None:
 # -- the shared output options (sqlite-utils' output_options) ----------------------------
 
 
-def _complete_format(incomplete: str) -> List[str]:
+def _complete_format(incomplete: str) -> list[str]:
     return [f for f in FORMATS if f.startswith(incomplete)]
 
 
-def _complete_section(incomplete: str) -> List[str]:
+def _complete_section(incomplete: str) -> list[str]:
     from cptcli.render.flat import SECTIONS
 
     return [s for s in SECTIONS if s.startswith(incomplete.lower())]
 
 
 _OUTPUT_PARAMETERS = [
-    inspect.Parameter("fmt", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
-        None, "--format", "-f", metavar="FORMAT", autocompletion=_complete_format,
-        help=f"Output format: {', '.join(FORMATS)} (default table). --json is short for --format json. "
-             "csv and tsv hold one table: the main one, or the one --section names.")),
-    inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
-        False, "--json", help="Print JSON (--format json).")),
-    inspect.Parameter("section", inspect.Parameter.KEYWORD_ONLY, annotation=List[str], default=typer.Option(
-        [], "--section", "-s", metavar="NAME", autocompletion=_complete_section,
-        help="Only this part of the output (repeatable). show: facts, modifiers, taxonomy, diagnoses, related, "
-             "cross_references, notes, sources.")),
+    inspect.Parameter(
+        "fmt",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=str | None,
+        default=typer.Option(
+            None,
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            autocompletion=_complete_format,
+            help=f"Output format: {', '.join(FORMATS)} (default table). --json is short for --format json. "
+            "csv and tsv hold one table: the main one, or the one --section names.",
+        ),
+    ),
+    inspect.Parameter(
+        "json_",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=bool,
+        default=typer.Option(False, "--json", help="Print JSON (--format json)."),
+    ),
+    inspect.Parameter(
+        "section",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=list[str],
+        default=typer.Option(
+            [],
+            "--section",
+            "-s",
+            metavar="NAME",
+            autocompletion=_complete_section,
+            help="Only this part of the output (repeatable). show: facts, modifiers, taxonomy, diagnoses, related, "
+            "cross_references, notes, sources.",
+        ),
+    ),
 ]
 
 
@@ -139,8 +166,10 @@ def printing(fn):
 
     params = [p for name, p in signature.parameters.items() if name != "out"]
     wrapper.__signature__ = signature.replace(parameters=params + _OUTPUT_PARAMETERS)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {**{k: v for k, v in fn.__annotations__.items() if k != "out"},
-                               **{p.name: p.annotation for p in _OUTPUT_PARAMETERS}}
+    wrapper.__annotations__ = {
+        **{k: v for k, v in fn.__annotations__.items() if k != "out"},
+        **{p.name: p.annotation for p in _OUTPUT_PARAMETERS},
+    }
     return wrapper
 
 
@@ -174,7 +203,7 @@ def command(*args, **kwargs):
     return decorate
 
 
-def _complete_code(incomplete: str) -> List[tuple]:
+def _complete_code(incomplete: str) -> list[tuple]:
     """Codes of the knowledge base with their titles; this runs on every Tab press."""
     prefix = incomplete.strip().lstrip("+").upper()
     try:
@@ -189,18 +218,25 @@ def _complete_code(incomplete: str) -> List[tuple]:
 # -- commands ---------------------------------------------------------------------------
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli show 20700
   cptcli show +20701 20702
   cptcli show 20700 --json | jq '.modifiers[].modifier'
   cptcli show 20700 --format csv --section diagnoses
   cut -f1 codes.tsv | cptcli show - --json
-""" + EXIT_CODES_HELP)
+"""
+    + EXIT_CODES_HELP
+)
 @printing
 def show(
-    code: List[str] = typer.Argument(..., metavar="CODE...", help="CPT or HCPCS codes: 20700, +20700, '20700-50', "
-                                                                  "J1100.", autocompletion=_complete_code),
+    code: list[str] = typer.Argument(
+        ...,
+        metavar="CODE...",
+        help="CPT or HCPCS codes: 20700, +20700, '20700-50', J1100.",
+        autocompletion=_complete_code,
+    ),
     out: Options = Options(),
 ) -> None:
     """Show everything the knowledge base holds on one or more codes.
@@ -236,7 +272,7 @@ def _show_batch(out: Options) -> int:
     each = out._replace(format="jsonl") if out.format == "json" else out
     drawn: dict[str, str] = {}  # a claims export repeats a few codes thousands of times: draw each once
     missing = malformed = 0
-    header: Optional[str] = None
+    header: str | None = None
     for answer in service.show_lines(engine, stdin.buffer):
         if isinstance(answer, CptcliError):
             warn(f"error: {answer.message}")
@@ -262,13 +298,16 @@ def _show_batch(out: Options) -> int:
     return ExitStatus.NOT_FOUND if missing else ExitStatus.OK
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli search "antibiotic beads removal"
   cptcli search "intramedullary insert" --limit 3
   cptcli search M54.16
   cptcli search "modifier 59" --json | jq -r '.[].code'
-""" + EXIT_CODES_HELP)
+"""
+    + EXIT_CODES_HELP
+)
 @printing
 def search(
     query: str = typer.Argument(..., help="Words, a code or code prefix, an ICD-10-CM code, or 'modifier 59'."),
@@ -282,11 +321,15 @@ def search(
     emit(service.search(_engine(), query, limit, min_score), out)
 
 
-@command("list", epilog="""\b
+@command(
+    "list",
+    epilog="""\b
 Examples:
   cptcli list
   cptcli list --json | jq -r '.[] | select(.completeness == "full") | .code'
-""" + EXIT_CODES_HELP)
+"""
+    + EXIT_CODES_HELP,
+)
 @printing
 def list_codes(out: Options = Options()) -> None:
     """List every code in the knowledge base with its title, add-on flag and completeness."""
@@ -295,7 +338,8 @@ def list_codes(out: Options = Options()) -> None:
     emit(service.list_codes(_engine()), out)
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli check +20700 --with 11012 --modifier 59 --dx M86.161
   cptcli check 20700 --modifier 50,LT
@@ -317,16 +361,20 @@ Exit status:
   1  fail, or CODE not in the knowledge base
   2  malformed CODE, PRIMARY, modifier or ICD-10-CM code
   3  knowledge base or ICD-10-CM code set missing or invalid
-  4  not verified""")
+  4  not verified"""
+)
 @printing
 def check(
     code: str = typer.Argument(..., metavar="CODE", help="The code on the claim line: 20700, +20700, 20700-59."),
-    with_: List[str] = typer.Option([], "--with", "-w", metavar="PRIMARY",
-                                    help="Primary procedure code(s) on the same claim (repeatable)."),
-    modifier: List[str] = typer.Option([], "--modifier", "-m", metavar="M",
-                                       help="Modifier(s) appended to CODE (repeatable, or comma-separated)."),
-    dx: List[str] = typer.Option([], "--dx", "-d", metavar="ICD10",
-                                 help="ICD-10-CM diagnosis code(s) (repeatable, or comma-separated)."),
+    with_: list[str] = typer.Option(
+        [], "--with", "-w", metavar="PRIMARY", help="Primary procedure code(s) on the same claim (repeatable)."
+    ),
+    modifier: list[str] = typer.Option(
+        [], "--modifier", "-m", metavar="M", help="Modifier(s) appended to CODE (repeatable, or comma-separated)."
+    ),
+    dx: list[str] = typer.Option(
+        [], "--dx", "-d", metavar="ICD10", help="ICD-10-CM diagnosis code(s) (repeatable, or comma-separated)."
+    ),
     out: Options = Options(),
 ) -> None:
     """Check one claim line against the knowledge base, the modifier registry and ICD-10-CM."""
@@ -339,7 +387,8 @@ def check(
     raise typer.Exit(status[report.verdict])
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli audit
   cptcli audit --json | jq -r '.findings[] | select(.severity == "error") | .subject'
@@ -355,7 +404,8 @@ seconds).
 Exit status:
   0  no error findings (warnings may be printed)
   1  at least one error finding
-  3  knowledge base or ICD-10-CM code set missing or invalid""")
+  3  knowledge base or ICD-10-CM code set missing or invalid"""
+)
 @printing
 def audit(out: Options = Options()) -> None:
     """List every finding about the knowledge base itself, checked against official code sets."""
@@ -367,7 +417,8 @@ def audit(out: Options = Options()) -> None:
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli icd M54.16
   cptcli icd m545
@@ -375,7 +426,9 @@ Examples:
 \b
 The first run builds a cache of the ICD-10-CM release (a few seconds);
 later runs answer from it in milliseconds.
-""" + EXIT_CODES_HELP)
+"""
+    + EXIT_CODES_HELP
+)
 @printing
 def icd(
     code: str = typer.Argument(..., metavar="CODE", help="An ICD-10-CM code, with or without the dot: M54.16, m5416."),
@@ -388,7 +441,8 @@ def icd(
     emit(service.icd(_engine(), code), out)
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli modifier 59
   cptcli modifier AS
@@ -397,7 +451,9 @@ Examples:
 \b
 A modifier that a document lists but the registry does not know (such as
 11) is printed with a warning and exit status 1.
-""" + EXIT_CODES_HELP)
+"""
+    + EXIT_CODES_HELP
+)
 @printing
 def modifier(
     mod: str = typer.Argument(..., metavar="MODIFIER", help="A two-character modifier: 59, -59, LT, 'modifier 59'."),
@@ -410,20 +466,27 @@ def modifier(
     result = service.modifier(_engine(), wanted)
     emit(result, out)
     if result.entry is None:
-        warn(f"warning: {wanted} is not in cptcli's modifier registry; the rows above are unverified "
-             f"(see their data notes)")
+        warn(
+            f"warning: {wanted} is not in cptcli's modifier registry; the rows above are unverified "
+            f"(see their data notes)"
+        )
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli validate my-codes.json
   cptcli --no-bundled validate my-codes.json
   cptcli schema > cptcli-schema.json
-""" + EXIT_CODES_HELP)
+"""
+    + EXIT_CODES_HELP
+)
 @printing
-def validate(path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-base JSON file to check."),
-             out: Options = Options()) -> None:
+def validate(
+    path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-base JSON file to check."),
+    out: Options = Options(),
+) -> None:
     """Check a user knowledge-base file: the JSON Schema (see 'cptcli schema'),
     then its references, layered over the bundled data and any --data files so
     it may name bundled codes and sources, then the errors 'cptcli audit' finds
@@ -443,11 +506,14 @@ def validate(path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli schema > cptcli-schema.json
   cptcli schema | jq -r '.properties | keys[]'
-""" + EXIT_CODES_HELP)
+"""
+    + EXIT_CODES_HELP
+)
 def schema() -> None:
     """Print the JSON Schema of the knowledge-base format (for --data files and 'cptcli validate')."""
     from cptcli.knowledge import SCHEMA_PATH
@@ -456,11 +522,14 @@ def schema() -> None:
         env().write(f.read().rstrip("\n") + "\n")
 
 
-@command(epilog="""\b
+@command(
+    epilog="""\b
 Examples:
   cptcli source 000
   cptcli source 001_596d63048c814939.txt | less
-""" + EXIT_CODES_HELP)
+"""
+    + EXIT_CODES_HELP
+)
 def source(name: str = typer.Argument(..., metavar="NAME", help="A source's file name or short id (000).")) -> None:
     """Print one of the source documents the knowledge base cites, as it was collected."""
     from cptcli import service
@@ -471,7 +540,7 @@ def source(name: str = typer.Argument(..., metavar="NAME", help="A source's file
 # -- running --------------------------------------------------------------------------------
 
 
-def run(argv: Optional[List[str]] = None) -> int:
+def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status, turning every error into one stderr line."""
     cmd = typer.main.get_command(app)
     try:
@@ -485,7 +554,7 @@ def run(argv: Optional[List[str]] = None) -> int:
         return ExitStatus.INTERRUPTED
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.TyperException as exc:  # type: ignore[attr-defined]
+    except typer.TyperException as exc:
         # Typer's (vendored click's) usage errors: click prints three lines; we print one.
         ctx = getattr(exc, "ctx", None)
         if type(exc).__name__ == "NoArgsIsHelpError":

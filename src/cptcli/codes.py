@@ -5,6 +5,7 @@ Coders paste from PDFs and spreadsheets: full-width digits, non-breaking
 spaces, a "CPT" label, a trailing period, a "+" add-on mark or a "-50" modifier
 suffix. Everything is folded here, once, so the rest of the tool sees clean codes.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,10 @@ from cptcli.errors import UsageError
 # CPT (five digits; Category II nnnnF, Category III nnnnT, PLA nnnnU, MAAA nnnnM)
 # and HCPCS Level II (a letter A-V and four digits).
 _CODE = r"[0-9]{4}[0-9FMTU]|[A-V][0-9]{4}"
-_CODE_INPUT = (r"(?:(?:CPT|HCPCS)\s*(?:CODE)?\s*[:#]?\s*)?\+?\s*([0-9]{4}[0-9FMTU]|[A-V][0-9]{4})"
-               r"(?:\s*-\s*([0-9A-Z]{2}))?\.?")
+_CODE_INPUT = (
+    r"(?:(?:CPT|HCPCS)\s*(?:CODE)?\s*[:#]?\s*)?\+?\s*([0-9]{4}[0-9FMTU]|[A-V][0-9]{4})"
+    r"(?:\s*-\s*([0-9A-Z]{2}))?\.?"
+)
 _ICD = r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})"
 _MODIFIER = r"(?:MODIFIER\s*|MOD\s*|-)?([0-9A-Z]{2})"
 # Shown in place of characters a terminal would act on (escapes, controls), and of
@@ -56,8 +59,10 @@ def parse_code(raw: str) -> CodeInput:
         raise UsageError("empty code: give a CPT or HCPCS code such as 20700 or J1100")
     m = re.fullmatch(_CODE_INPUT, text)
     if not m:
-        raise UsageError(f"malformed code {printable(raw)!r}: expected a CPT code such as 20700 or +20700, "
-                         f"or an HCPCS Level II code such as J1100")
+        raise UsageError(
+            f"malformed code {printable(raw)!r}: expected a CPT code such as 20700 or +20700, "
+            f"or an HCPCS Level II code such as J1100"
+        )
     return CodeInput(m.group(1), m.group(2))
 
 

@@ -4,15 +4,16 @@ Every failure here is a DataError naming the file, and where it applies the
 record and field (or the line and column of a JSON syntax error), so a hand-
 edited file can be fixed from the one error line.
 """
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Optional
 
 from cptcli.errors import DataError
-from cptcli.model import FIELDS, CodeRecord, Modifier, Note, Source, Synonym, TaxonomyCode, cited_sources
+from cptcli.model import CodeRecord, Modifier, Note, Source, Synonym, TaxonomyCode, cited_sources, registry
 
 # Paths are str or os.PathLike here, handled with os.path: pathlib costs ~2 ms
 # to import, a tenth of what the fast path may spend over the interpreter.
@@ -153,7 +154,7 @@ class KnowledgeBase:
     def _layer(self, base: CodeRecord, add: CodeRecord) -> CodeRecord:
         changes: dict = {}
         overrides = []
-        for spec in FIELDS:
+        for spec in registry(type(base)):
             name = spec.name
             old, new = getattr(base, name), getattr(add, name)
             if spec.layering == "append":
@@ -164,17 +165,22 @@ class KnowledgeBase:
             if old is None:
                 changes[name] = new
                 continue
-            kept_from = next((r.origin for r in self.layers.get(base.code, ()) if _same(getattr(r, name), old)),
-                             base.origin)
-            overrides.append(Note(
-                "override", name,
-                f"{_overridden_by(add.origin)}{name} {_describe(new)}; the value from {kept_from} "
-                f"({_describe(old)}) is kept.",
-                tuple(getattr(new, "sources", ()))))
+            kept_from = next(
+                (r.origin for r in self.layers.get(base.code, ()) if _same(getattr(r, name), old)), base.origin
+            )
+            overrides.append(
+                Note(
+                    "override",
+                    name,
+                    f"{_overridden_by(add.origin)}{name} {_describe(new)}; the value from {kept_from} "
+                    f"({_describe(old)}) is kept.",
+                    tuple(getattr(new, "sources", ())),
+                )
+            )
         changes["notes"] += tuple(overrides)
         return replace(base, **changes)
 
-    def reference_problems(self, origin: Optional[str] = None) -> Iterable[str]:
+    def reference_problems(self, origin: str | None = None) -> Iterable[str]:
         """Cross-record rules the schema cannot express: every code a table or
         cross-reference names has a record, and every cited source is listed.
         Checked file by file, so each problem names the file that has it;
@@ -190,13 +196,11 @@ class KnowledgeBase:
                 for xref in rec.cross_references:
                     for code in xref.codes:
                         if code not in self.records:
-                            yield (f"{path}: record {rec.code}, field cross_references: "
-                                   f"names unknown code {code}")
+                            yield (f"{path}: record {rec.code}, field cross_references: names unknown code {code}")
                 if self.sources:
                     for src in cited_sources(rec):
                         if src not in self.sources:
-                            yield (f"{path}: record {rec.code}: cites source {src!r}, "
-                                   f"which is not in the sources list")
+                            yield (f"{path}: record {rec.code}: cites source {src!r}, which is not in the sources list")
 
     def check_references(self) -> None:
         for problem in self.reference_problems():
@@ -238,7 +242,7 @@ def _describe(value) -> str:
     if hasattr(value, "value"):
         return "yes" if value.value else "no"
     official = getattr(value, "official", None)
-    suffix = {True: " (official)", False: " (not official)"}.get(official, "")
+    suffix = " (official)" if official is True else " (not official)" if official is False else ""
     return repr(value.text) + suffix
 
 
@@ -317,7 +321,7 @@ def _validation(documents) -> Callable[[], None]:
             decided.append(report)
         report = decided[0]
         if report.startswith(b"invalid:"):
-            raise DataError(report[len(b"invalid:"):].decode("utf-8", "surrogatepass"))
+            raise DataError(report[len(b"invalid:") :].decode("utf-8", "surrogatepass"))
         if report != b"valid":  # the child died (killed, out of memory): validate here
             for path, doc in documents:
                 validate_document(doc, path)
@@ -340,8 +344,9 @@ def schema_findings(doc, path) -> list[str]:
 
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
-    return [f"{path}: {_where(doc, e.absolute_path) if isinstance(doc, dict) else 'top level'}: {e.message}"
-            for e in errors]
+    return [
+        f"{path}: {_where(doc, e.absolute_path) if isinstance(doc, dict) else 'top level'}: {e.message}" for e in errors
+    ]
 
 
 def check_file(path, base: list) -> tuple[list[str], KnowledgeBase | None]:
@@ -365,6 +370,8 @@ def check_file(path, base: list) -> tuple[list[str], KnowledgeBase | None]:
     for code in dict.fromkeys(r["code"] for r in doc["codes"]):
         for note in kb.records[code].notes:
             if note.kind == "override" and note.text.startswith(mine):
-                findings.append(f"{path}: record {code}, field {note.subject}: gives {note.text[len(mine):]} "
-                                f"Give the same value, or record the disagreement as a note.")
+                findings.append(
+                    f"{path}: record {code}, field {note.subject}: gives {note.text[len(mine) :]} "
+                    f"Give the same value, or record the disagreement as a note."
+                )
     return findings, kb

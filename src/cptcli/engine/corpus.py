@@ -5,6 +5,7 @@ codes it prints, never the whole knowledge base."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from cptcli.engine.build import CODE_WIDTH
 
@@ -16,8 +17,9 @@ class IndexCorpus:
     """Postings are stored one row per stem and field: the codes concatenated,
     so a stem held by 50,000 codes is a few blobs read in one step."""
 
-    def __init__(self, con: sqlite3.Connection, meta: dict):
-        self.con = con
+    def __init__(self, ask: Callable[..., list], meta: dict):
+        # The engine's query function: damage found while searching is repaired as anywhere else.
+        self.ask = ask
         self.n: int = meta["n"]
         self.fields: dict[str, float] = meta["fields"]
         self.synonyms = tuple(tuple(group) for group in meta["synonyms"])
@@ -25,42 +27,56 @@ class IndexCorpus:
         self._bits = {1 << i: name for i, name in enumerate(self.fields)}
 
     def has_stem(self, s: str) -> bool:
-        return self.con.execute("SELECT 1 FROM terms WHERE stem = ? LIMIT 1", (s,)).fetchone() is not None
+        return self.ask("SELECT 1 FROM terms WHERE stem = ? LIMIT 1", (s,)) != []
 
     def alpha_stems(self) -> list[str]:
-        return [s for (s,) in self.con.execute("SELECT DISTINCT stem FROM terms WHERE alpha ORDER BY stem")]
+        return [s for (s,) in self.ask("SELECT DISTINCT stem FROM terms WHERE alpha ORDER BY stem")]
 
     def stems_from(self, prefix: str, limit: int) -> list[str]:
-        return [s for (s,) in self.con.execute("SELECT DISTINCT stem FROM terms WHERE stem >= ? AND stem < ? "
-                                               "ORDER BY stem LIMIT ?", (prefix, prefix + TOP, limit))]
+        return [
+            s
+            for (s,) in self.ask(
+                "SELECT DISTINCT stem FROM terms WHERE stem >= ? AND stem < ? ORDER BY stem LIMIT ?",
+                (prefix, prefix + TOP, limit),
+            )
+        ]
 
     def postings(self, s: str) -> dict[str, int]:
         out: dict[str, int] = {}
-        for bit, blob in self.con.execute("SELECT bit, codes FROM terms WHERE stem = ? ORDER BY bit", (s,)):
+        for bit, blob in self.ask("SELECT bit, codes FROM terms WHERE stem = ? ORDER BY bit", (s,)):
             text = blob.decode("ascii")
             for i in range(0, len(text), CODE_WIDTH):
-                code = text[i:i + CODE_WIDTH]
+                code = text[i : i + CODE_WIDTH]
                 out[code] = out.get(code, 0) | bit
         return out
 
     def codes_from(self, prefix: str) -> list[str]:
-        return [c for (c,) in self.con.execute("SELECT code FROM codes WHERE code >= ? AND code < ? ORDER BY code",
-                                               (prefix, prefix + TOP))]
+        return [
+            c
+            for (c,) in self.ask(
+                "SELECT code FROM codes WHERE code >= ? AND code < ? ORDER BY code", (prefix, prefix + TOP)
+            )
+        ]
 
     def icd_rows(self, icd: str) -> list[tuple[str, str]]:
         heads = [icd[:i] for i in range(1, len(icd))]
-        return self.con.execute(
-            "SELECT key, code FROM rows WHERE kind = 'icd' AND ((key >= ? AND key < ?) OR key IN (%s))"
-            % ",".join("?" * len(heads)), (icd, icd + TOP, *heads)).fetchall()
+        return self.ask(
+            "SELECT key, code FROM rows WHERE kind = 'icd' AND ((key >= ? AND key < ?) OR key IN ({}))".format(
+                ",".join("?" * len(heads))
+            ),
+            (icd, icd + TOP, *heads),
+        )
 
     def modifier_codes(self, modifier: str) -> list[str]:
-        return [c for (c,) in self.con.execute("SELECT code FROM rows WHERE kind = 'modifier' AND key = ? "
-                                               "ORDER BY code", (modifier,))]
+        return [
+            c
+            for (c,) in self.ask("SELECT code FROM rows WHERE kind = 'modifier' AND key = ? ORDER BY code", (modifier,))
+        ]
 
     def doc(self, code: str):
         from cptcli.search import SearchDoc
 
-        row = self.con.execute("SELECT search FROM codes WHERE code = ?", (code,)).fetchone()
-        if row is None:
+        rows = self.ask("SELECT search FROM codes WHERE code = ?", (code,))
+        if not rows:
             raise sqlite3.DatabaseError(f"the index has no search document for {code}")
-        return SearchDoc.from_json(row[0])
+        return SearchDoc.from_json(rows[0][0])

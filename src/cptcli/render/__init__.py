@@ -32,8 +32,9 @@ class Options(NamedTuple):
             raise UsageError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}")
         if json_ and name != "json":
             raise UsageError(f"--json and --format {name} ask for different formats: give one")
-        return cls(name, tuple(dict.fromkeys(n.strip().lower() for raw in sections or () for n in raw.split(",")
-                                             if n.strip())))
+        return cls(
+            name, tuple(dict.fromkeys(n.strip().lower() for raw in sections or () for n in raw.split(",") if n.strip()))
+        )
 
 
 def render(result, options: Options, env) -> str:

@@ -9,13 +9,23 @@ fields decide the columns, so a new field is flattened without code here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from functools import singledispatch
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple
 
 from cptcli.errors import UsageError
-from cptcli.model import (FIELDS, AuditReport, CheckReport, CodeList, IcdResult, ModifierResult, Validation,
-                          cited_sources)
+from cptcli.model import (
+    FIELDS,
+    AuditReport,
+    CheckReport,
+    CodeList,
+    IcdResult,
+    ModifierResult,
+    Validation,
+    cited_sources,
+    registry,
+)
 from cptcli.results import ShowResults
 from cptcli.search import Hits
 
@@ -24,10 +34,15 @@ SECTIONS: tuple[str, ...] = tuple(dict.fromkeys([s.section for s in FIELDS] + ["
 ALWAYS = ("schema_version", "code")
 # The keys of a show document each section owns, beyond its fields.
 _EXTRA_KEYS = {"facts": ("display_code",), "related": ("named_by",), "sources": ("origin", "contributors")}
-JSON_KEYS = {name: tuple(s.name for s in FIELDS if s.section == name and s.name != "code")
-             + _EXTRA_KEYS.get(name, ()) for name in SECTIONS}
-TITLES = {"facts": "Facts", "sources": "Sources",
-          **{s.section: s.title for s in FIELDS if s.section != "facts" and s.title}}
+JSON_KEYS = {
+    name: tuple(s.name for s in FIELDS if s.section == name and s.name != "code") + _EXTRA_KEYS.get(name, ())
+    for name in SECTIONS
+}
+TITLES = {
+    "facts": "Facts",
+    "sources": "Sources",
+    **{s.section: s.title for s in FIELDS if s.section != "facts" and s.title},
+}
 
 
 class Table(NamedTuple):
@@ -52,14 +67,14 @@ def _srcs(sources) -> str:
     return "; ".join(sources)
 
 
-def _data_note(rec, subject: str) -> Optional[str]:
+def _data_note(rec, subject: str) -> str | None:
     found = [f"{n.kind}: {n.correction}" if n.correction else n.kind for n in rec.notes_about(subject)]
     return "; ".join(found) or None
 
 
 def _fact_rows(result) -> list[tuple]:
     rec, c, out = result.record, result.code, []
-    for spec in FIELDS:
+    for spec in registry(type(rec)):
         if spec.section != "facts" or spec.kind == "key":
             continue
         value = getattr(rec, spec.name)
@@ -68,8 +83,15 @@ def _fact_rows(result) -> list[tuple]:
         elif spec.name == "add_on":
             out.append((c, "add_on", rec.is_add_on, None, _srcs(value.sources) if value else ""))
         elif spec.kind == "scalar":
-            out.append((c, spec.name, value.text if value else None, getattr(value, "copyright", None),
-                        _srcs(value.sources) if value else ""))
+            out.append(
+                (
+                    c,
+                    spec.name,
+                    value.text if value else None,
+                    getattr(value, "copyright", None),
+                    _srcs(value.sources) if value else "",
+                )
+            )
             if spec.name == "descriptor":
                 out.append((c, "descriptor_official", value.official if value else None, None, ""))
         else:
@@ -80,24 +102,39 @@ def _fact_rows(result) -> list[tuple]:
 
 def _section_table(name: str, results: ShowResults) -> Table:
     if name == "facts":
-        return Table(name, TITLES[name], ("code", "field", "value", "copyright", "sources"),
-                     [row for r in results for row in _fact_rows(r)])
+        return Table(
+            name,
+            TITLES[name],
+            ("code", "field", "value", "copyright", "sources"),
+            [row for r in results for row in _fact_rows(r)],
+        )
     if name == "sources":
         rows = []
         for r in results:
             for s in cited_sources(r.record):
                 src = results.sources.get(s)
-                rows.append((r.code, s, src.title if src else None, src.publisher if src else None,
-                             src.kind if src else None))
+                rows.append(
+                    (r.code, s, src.title if src else None, src.publisher if src else None, src.kind if src else None)
+                )
         return Table(name, TITLES[name], ("code", "source", "title", "publisher", "kind"), rows)
     if name == "cross_references":
-        return Table(name, TITLES[name], ("code", "text", "codes", "sources"),
-                     [(r.code, x.text, " ".join(x.codes), _srcs(x.sources))
-                      for r in results for x in r.record.cross_references])
+        return Table(
+            name,
+            TITLES[name],
+            ("code", "text", "codes", "sources"),
+            [(r.code, x.text, " ".join(x.codes), _srcs(x.sources)) for r in results for x in r.record.cross_references],
+        )
     if name == "notes":
-        return Table(name, TITLES[name], ("code", "kind", "subject", "text", "authority", "correction", "sources"),
-                     [(r.code, n.kind, n.subject, n.text, n.authority, n.correction, _srcs(n.sources))
-                      for r in results for n in r.record.notes])
+        return Table(
+            name,
+            TITLES[name],
+            ("code", "kind", "subject", "text", "authority", "correction", "sources"),
+            [
+                (r.code, n.kind, n.subject, n.text, n.authority, n.correction, _srcs(n.sources))
+                for r in results
+                for n in r.record.notes
+            ],
+        )
     spec = next(s for s in FIELDS if s.section == name and s.kind == "table")
     row_cls = spec.item
     names = [f.name for f in fields(row_cls) if f.name not in ("sources", "contested")]
@@ -131,8 +168,14 @@ HIT_COLUMNS = ("code", "title", "score", "matched_field", "snippet", "completene
 
 @tables.register
 def _(result: Hits) -> list[Table]:
-    return [Table("hits", f"Search: {result.query}", HIT_COLUMNS,
-                  [(h.code, h.title, h.score, h.matched_field, h.snippet, h.completeness, h.add_on) for h in result])]
+    return [
+        Table(
+            "hits",
+            f"Search: {result.query}",
+            HIT_COLUMNS,
+            [(h.code, h.title, h.score, h.matched_field, h.snippet, h.completeness, h.add_on) for h in result],
+        )
+    ]
 
 
 LIST_COLUMNS = ("code", "display_code", "title", "add_on", "completeness")
@@ -140,8 +183,14 @@ LIST_COLUMNS = ("code", "display_code", "title", "add_on", "completeness")
 
 @tables.register
 def _(result: CodeList) -> list[Table]:
-    return [Table("codes", "Codes in the knowledge base", LIST_COLUMNS,
-                  [(s.code, s.display_code, s.title, s.add_on, s.completeness) for s in result.summaries])]
+    return [
+        Table(
+            "codes",
+            "Codes in the knowledge base",
+            LIST_COLUMNS,
+            [(s.code, s.display_code, s.title, s.add_on, s.completeness) for s in result.summaries],
+        )
+    ]
 
 
 _FINDING_COLUMNS = ("severity", "kind", "code", "subject", "message", "authority", "sources")
@@ -153,8 +202,14 @@ def _finding_rows(findings) -> list[tuple]:
 
 @tables.register
 def _(result: CheckReport) -> list[Table]:
-    return [Table("issues", "Check", ("verdict", *_FINDING_COLUMNS),
-                  [(result.verdict, *row) for row in _finding_rows(result.issues)])]
+    return [
+        Table(
+            "issues",
+            "Check",
+            ("verdict", *_FINDING_COLUMNS),
+            [(result.verdict, *row) for row in _finding_rows(result.issues)],
+        )
+    ]
 
 
 @tables.register
@@ -165,17 +220,38 @@ def _(result: AuditReport) -> list[Table]:
 @tables.register
 def _(result: IcdResult) -> list[Table]:
     return [
-        Table("code", f"ICD-10-CM {result.code}", ("code", "description", "billable", "parent", "authority"),
-              [(result.code, result.description, result.billable, result.parent.code if result.parent else None,
-                result.authority)]),
-        Table("children", "Codes directly below", ("code", "description", "billable"),
-              [(c.code, c.description, c.billable) for c in result.children]),
-        Table("billable", "Billable codes under it", ("code", "description"),
-              [(c.code, c.description) for c in result.billable_children]),
-        Table("listed_by", "Codes that list it", ("code", "description", "relevance", "description_matches",
-                                                  "sources"),
-              [(x.code, x.description, x.relevance, x.description_matches, _srcs(x.sources))
-               for x in result.listed_by]),
+        Table(
+            "code",
+            f"ICD-10-CM {result.code}",
+            ("code", "description", "billable", "parent", "authority"),
+            [
+                (
+                    result.code,
+                    result.description,
+                    result.billable,
+                    result.parent.code if result.parent else None,
+                    result.authority,
+                )
+            ],
+        ),
+        Table(
+            "children",
+            "Codes directly below",
+            ("code", "description", "billable"),
+            [(c.code, c.description, c.billable) for c in result.children],
+        ),
+        Table(
+            "billable",
+            "Billable codes under it",
+            ("code", "description"),
+            [(c.code, c.description) for c in result.billable_children],
+        ),
+        Table(
+            "listed_by",
+            "Codes that list it",
+            ("code", "description", "relevance", "description_matches", "sources"),
+            [(x.code, x.description, x.relevance, x.description_matches, _srcs(x.sources)) for x in result.listed_by],
+        ),
     ]
 
 
@@ -183,19 +259,28 @@ def _(result: IcdResult) -> list[Table]:
 def _(result: ModifierResult) -> list[Table]:
     e = result.entry
     return [
-        Table("modifier", f"Modifier {result.modifier}", ("modifier", "in_registry", "name", "kind", "source"),
-              [(result.modifier, e is not None, e.name if e else None, e.kind if e else None,
-                e.source if e else None)]),
-        Table("listed_by", "Codes whose tables list it", ("code", "description", "when_to_use", "name_check",
-                                                          "sources"),
-              [(x.code, x.description, x.when_to_use, x.name_check, _srcs(x.sources)) for x in result.listed_by]),
+        Table(
+            "modifier",
+            f"Modifier {result.modifier}",
+            ("modifier", "in_registry", "name", "kind", "source"),
+            [(result.modifier, e is not None, e.name if e else None, e.kind if e else None, e.source if e else None)],
+        ),
+        Table(
+            "listed_by",
+            "Codes whose tables list it",
+            ("code", "description", "when_to_use", "name_check", "sources"),
+            [(x.code, x.description, x.when_to_use, x.name_check, _srcs(x.sources)) for x in result.listed_by],
+        ),
     ]
 
 
 @tables.register
 def _(result: Validation) -> list[Table]:
-    return [Table("findings", f"Validation of {result.path}", ("file", "finding"),
-                  [(result.path, f) for f in result.findings])]
+    return [
+        Table(
+            "findings", f"Validation of {result.path}", ("file", "finding"), [(result.path, f) for f in result.findings]
+        )
+    ]
 
 
 def cut(result, d, sections: Sequence[str]):

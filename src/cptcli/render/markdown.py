@@ -3,7 +3,7 @@ flat tables as CSV, each under a `##` heading."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def _cell(value) -> str:
@@ -28,6 +28,7 @@ def render(result, options, env) -> str:
     found = select(every, options.sections)
     if len(every) == 1:  # search, list, check: one table needs no heading
         return _table(found[0].columns, found[0].rows)
-    blocks = [f"## {t.title}\n\n" + (_table(t.columns, t.rows) if t.rows else "None in the knowledge base.\n")
-              for t in found]
+    blocks = [
+        f"## {t.title}\n\n" + (_table(t.columns, t.rows) if t.rows else "None in the knowledge base.\n") for t in found
+    ]
     return "\n".join(blocks)

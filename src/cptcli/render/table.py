@@ -4,8 +4,8 @@ importing Rich costs more than a `--json` call spends in all."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from functools import singledispatch
-from typing import Iterable, Optional
 
 from rich import box
 from rich.console import Console
@@ -13,8 +13,20 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cptcli.model import (AuditReport, CheckReport, CodeList, CodeRecord, Fact, IcdResult, ModifierResult, Note,
-                          Validation, source_label, source_labels, spec)
+from cptcli.model import (
+    AuditReport,
+    CheckReport,
+    CodeList,
+    CodeRecord,
+    Fact,
+    IcdResult,
+    ModifierResult,
+    Note,
+    Validation,
+    source_label,
+    source_labels,
+    spec,
+)
 from cptcli.results import ShowResult, ShowResults
 from cptcli.search import Hits
 
@@ -25,9 +37,17 @@ def draw(renderables: Iterable, env) -> str:
     buffer = io.StringIO()
     # A fixed colour system: the tables use attributes (bold, italic), no
     # colours, so nothing is lost, and the drawing depends on width and colour alone.
-    console = Console(file=buffer, width=env.width, force_terminal=env.colour,
-                      color_system="standard" if env.colour else None, no_color=not env.colour,
-                      highlight=False, emoji=False, markup=False, safe_box=True)
+    console = Console(
+        file=buffer,
+        width=env.width,
+        force_terminal=env.colour,
+        color_system="standard" if env.colour else None,
+        no_color=not env.colour,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        safe_box=True,
+    )
     for r in renderables:
         console.print(r)
     return buffer.getvalue()
@@ -44,14 +64,15 @@ def parts(result, sections=()) -> list:
 
 
 def _table(title: str, columns: list[str]) -> Table:
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False,
-              title_style="bold")
+    t = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False, title_style="bold"
+    )
     for c in columns:
         t.add_column(c, overflow="fold")
     return t
 
 
-def _facts_block(title: str, facts: tuple[Fact, ...]) -> Optional[Table]:
+def _facts_block(title: str, facts: tuple[Fact, ...]) -> Table | None:
     if not facts:
         return None
     t = _table(title, ["Text", "Source"])
@@ -70,7 +91,7 @@ def _notes_for(notes: tuple[Note, ...], prefix: str) -> dict[str, list[Note]]:
     return out
 
 
-def _check_cell(notes: list[Note], rec: Optional[CodeRecord] = None, row=None) -> str:
+def _check_cell(notes: list[Note], rec: CodeRecord | None = None, row=None) -> str:
     cells = [f"⚠ {n.correction}" if n.correction else f"⚠ {n.kind}" for n in notes]
     if rec is not None and row is not None:
         mark = _contested_mark(rec, row).strip()
@@ -83,6 +104,11 @@ def _contested_mark(rec: CodeRecord, item) -> str:
     """' ⚠ contested: see the <subject> note' for an item that stands only on a conflicting reading."""
     subject = getattr(item, "contested", None)
     return f" ⚠ contested: stands on the {subject} conflict (see Data notes)" if subject else ""
+
+
+def _title(name: str) -> str:
+    """A field's table title, from the field registry."""
+    return spec(name).title or name
 
 
 def header(rec: CodeRecord) -> Panel:
@@ -101,7 +127,9 @@ def header(rec: CodeRecord) -> Panel:
             body.append(f"{n.correction}  [{n.authority or 'see Data notes'}]\n")
     body.append(" · ".join(flags) + "\n")
     if rec.descriptor:
-        label = "Official descriptor" if rec.descriptor.official else "Descriptor as the source gives it (not the AMA text)"
+        label = (
+            "Official descriptor" if rec.descriptor.official else "Descriptor as the source gives it (not the AMA text)"
+        )
         body.append(f"\n{label}: ", style="bold")
         body.append(f"{rec.descriptor.text}  [{source_labels(rec.descriptor.sources)}]")
         if rec.descriptor.copyright:
@@ -116,62 +144,87 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
     rec = result.record
     parts: list[tuple[str, object]] = [("facts", header(rec))]
     for name in ("summary", "clinical_context", "examples"):
-        block = _facts_block(spec(name).title or name, getattr(rec, name))
+        block = _facts_block(_title(name), getattr(rec, name))
         if block is not None:
             parts.append(("facts", block))
 
     facts = _table("Service", ["Item", "Value", "Source"])
     for name in ("service_type", "sites_of_service", "specialties", "payers"):
         for f in getattr(rec, name):
-            facts.add_row(spec(name).title, f.text, source_labels(f.sources))
+            facts.add_row(_title(name), f.text, source_labels(f.sources))
     if facts.row_count:
         parts.append(("facts", facts))
 
     if rec.modifiers:
         notes = _notes_for(rec.notes, "modifiers")
-        t = _table(spec("modifiers").title, ["Modifier", "Description", "When to use", "Data note", "Source"])
+        t = _table(_title("modifiers"), ["Modifier", "Description", "When to use", "Data note", "Source"])
         for r in rec.modifiers:
-            t.add_row(r.modifier, r.description or "—", r.when_to_use or "—",
-                      _check_cell(notes.get(r.modifier, []), rec, r), source_labels(r.sources))
+            t.add_row(
+                r.modifier,
+                r.description or "—",
+                r.when_to_use or "—",
+                _check_cell(notes.get(r.modifier, []), rec, r),
+                source_labels(r.sources),
+            )
         parts.append(("modifiers", t))
     if rec.taxonomy:
         notes = _notes_for(rec.notes, "taxonomy")
-        t = _table(spec("taxonomy").title, ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
+        t = _table(_title("taxonomy"), ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
         for r in rec.taxonomy:
-            t.add_row(r.code, r.specialty or "—", r.notes or "—", _check_cell(notes.get(r.code, []), rec, r),
-                      source_labels(r.sources))
+            t.add_row(
+                r.code,
+                r.specialty or "—",
+                r.notes or "—",
+                _check_cell(notes.get(r.code, []), rec, r),
+                source_labels(r.sources),
+            )
         parts.append(("taxonomy", t))
     if rec.diagnoses:
         notes = _notes_for(rec.notes, "diagnoses")
-        t = _table(spec("diagnoses").title, ["Code", "Description (as the source says)", "Clinical relevance",
-                                             "Data note", "Source"])
+        t = _table(
+            _title("diagnoses"),
+            ["Code", "Description (as the source says)", "Clinical relevance", "Data note", "Source"],
+        )
         for r in rec.diagnoses:
-            t.add_row(r.code, r.description or "—", r.relevance or "—", _check_cell(notes.get(r.code, []), rec, r),
-                      source_labels(r.sources))
+            t.add_row(
+                r.code,
+                r.description or "—",
+                r.relevance or "—",
+                _check_cell(notes.get(r.code, []), rec, r),
+                source_labels(r.sources),
+            )
         parts.append(("diagnoses", t))
     if rec.related:
-        t = _table(spec("related").title, ["Code", "Description", "Relationship", "In knowledge base", "Source"])
+        t = _table(_title("related"), ["Code", "Description", "Relationship", "In knowledge base", "Source"])
         status = result.related_status
         for r in rec.related:
             relationship = (r.relationship or "—") + _contested_mark(rec, r)
-            t.add_row(r.code, r.description or "—", relationship, status.get(r.code) or "no",
-                      source_labels(r.sources))
+            t.add_row(r.code, r.description or "—", relationship, status.get(r.code) or "no", source_labels(r.sources))
         parts.append(("related", t))
     block = _facts_block("Documentation requirements", rec.documentation)
-    parts.append(("facts", block if block is not None else
-                  Text("Documentation requirements: none in the sources.", style="italic")))
+    parts.append(
+        (
+            "facts",
+            block if block is not None else Text("Documentation requirements: none in the sources.", style="italic"),
+        )
+    )
     if rec.cross_references:
-        t = _table(spec("cross_references").title, ["Text", "Codes", "Source"])
+        t = _table(_title("cross_references"), ["Text", "Codes", "Source"])
         for x in rec.cross_references:
             t.add_row(x.text, ", ".join(x.codes), source_labels(x.sources))
         parts.append(("cross_references", t))
     if result.named_by:
         parts.append(("related", Text(f"Named by: {', '.join(result.named_by)}")))
     if rec.notes:
-        t = _table(spec("notes").title, ["Kind", "About", "Note", "Authority", "Source"])
+        t = _table(_title("notes"), ["Kind", "About", "Note", "Authority", "Source"])
         for n in rec.notes:
-            t.add_row(n.kind, n.subject, n.text + (f"\nCorrection: {n.correction}" if n.correction else ""),
-                      n.authority or "—", source_labels(n.sources))
+            t.add_row(
+                n.kind,
+                n.subject,
+                n.text + (f"\nCorrection: {n.correction}" if n.correction else ""),
+                n.authority or "—",
+                source_labels(n.sources),
+            )
         parts.append(("notes", t))
     t = _table("Sources", ["Id", "File", "Title"])
     for s in rec.all_sources():
@@ -179,9 +232,17 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
         t.add_row(source_label(s), s, src.title if src else "—")
     parts.append(("sources", t))
     if len(result.contributors) > 1:
-        parts.append(("sources", Text("Knowledge-base files: " + ", ".join(result.contributors)
-                                      + " (rows cite their own sources; 'override' notes list values an earlier "
-                                        "file kept)")))
+        parts.append(
+            (
+                "sources",
+                Text(
+                    "Knowledge-base files: "
+                    + ", ".join(result.contributors)
+                    + " (rows cite their own sources; 'override' notes list values an earlier "
+                    "file kept)"
+                ),
+            )
+        )
     return parts
 
 
@@ -236,7 +297,7 @@ def code_list(result: CodeList, sections=()) -> list:
 _SEVERITY = {"error": "ERROR", "warning": "warning", "info": "info"}
 
 
-def _authority_legend(findings) -> tuple[dict, Optional[Table]]:
+def _authority_legend(findings) -> tuple[dict, Table | None]:
     """Number each authority once: the full names are long and repeat on every row."""
     numbers: dict[str, int] = {}
     for f in findings:
@@ -266,6 +327,7 @@ def _findings_table(title: str, findings, with_code: bool) -> list:
 
 def _counts_line(findings) -> Text:
     n = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+
     def plural(k: int, w: str) -> str:
         return f"{k} {w}" + ("" if k == 1 else "s")
 
@@ -277,7 +339,8 @@ def audit_report(report: AuditReport, sections=()) -> list:
     if not report.findings:
         return [Text("No findings: every row agrees with the registry, the taxonomy list and ICD-10-CM.")]
     return _findings_table("Audit of the knowledge base", report.findings, with_code=True) + [
-        _counts_line(report.findings)]
+        _counts_line(report.findings)
+    ]
 
 
 @parts.register
@@ -293,9 +356,11 @@ def check_report(report: CheckReport, sections=()) -> list:
     return _findings_table(f"Check {line}", report.issues, with_code=False) + [_counts_line(report.issues), verdict]
 
 
-_VERDICTS = {"pass": "pass (checked: no errors or warnings)",
-             "fail": "FAIL (at least one error)",
-             "unverified": "NOT VERIFIED (nothing could verify part of this line: see the rows above)"}
+_VERDICTS = {
+    "pass": "pass (checked: no errors or warnings)",
+    "fail": "FAIL (at least one error)",
+    "unverified": "NOT VERIFIED (nothing could verify part of this line: see the rows above)",
+}
 
 
 @parts.register
@@ -322,13 +387,27 @@ def icd_result(result: IcdResult, sections=()) -> list:
             t.add_row(c.code, c.description)
         parts.append(t)
     if result.listed_by:
-        t = _table(f"CPT codes in the knowledge base that list {result.code}",
-                   ["CPT", "Description (as the source says)", "Official description", "Clinical relevance",
-                    "Data note", "Source"])
+        t = _table(
+            f"CPT codes in the knowledge base that list {result.code}",
+            [
+                "CPT",
+                "Description (as the source says)",
+                "Official description",
+                "Clinical relevance",
+                "Data note",
+                "Source",
+            ],
+        )
         for x in result.listed_by:
             official = "same" if x.description_matches else result.description
-            t.add_row(x.display_code, x.description or "—", official, x.relevance or "—",
-                      _check_cell(list(x.notes)), source_labels(x.sources))
+            t.add_row(
+                x.display_code,
+                x.description or "—",
+                official,
+                x.relevance or "—",
+                _check_cell(list(x.notes)),
+                source_labels(x.sources),
+            )
         parts.append(t)
     else:
         parts.append(Text(f"No code in the knowledge base lists {result.code}.", style="italic"))
@@ -359,12 +438,19 @@ def modifier_result(result: ModifierResult, sections=()) -> list:
         title = f"Modifier {result.modifier} ({e.kind})"
     parts: list = [Panel(body, title=title, title_align="left", box=box.ROUNDED)]
     if result.listed_by:
-        t = _table(f"Codes whose tables list {result.modifier}",
-                   ["CPT", "Description (as the source says)", "When to use", "Registry name?", "Data note",
-                    "Source"])
+        t = _table(
+            f"Codes whose tables list {result.modifier}",
+            ["CPT", "Description (as the source says)", "When to use", "Registry name?", "Data note", "Source"],
+        )
         for x in result.listed_by:
-            t.add_row(x.display_code, x.description or "—", x.when_to_use or "—", _NAME_CHECK[x.name_check],
-                      _check_cell(list(x.notes)), source_labels(x.sources))
+            t.add_row(
+                x.display_code,
+                x.description or "—",
+                x.when_to_use or "—",
+                _NAME_CHECK[x.name_check],
+                _check_cell(list(x.notes)),
+                source_labels(x.sources),
+            )
         parts.append(t)
     else:
         parts.append(Text(f"No document lists {result.modifier} for a code in the knowledge base.", style="italic"))

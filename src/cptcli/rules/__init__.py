@@ -12,14 +12,28 @@ a rule asks for it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Optional, Protocol
+from typing import Protocol
 
-from cptcli.model import (SEVERITY_ORDER, AuditReport, CheckReport, CodeRecord, Finding, IcdChild, IcdListing,
-                          IcdResult, Modifier, ModifierListing, ModifierResult, TaxonomyCode, source_labels)
+from cptcli.model import (
+    SEVERITY_ORDER,
+    AuditReport,
+    CheckReport,
+    CodeRecord,
+    Finding,
+    IcdChild,
+    IcdListing,
+    IcdResult,
+    Modifier,
+    ModifierListing,
+    ModifierResult,
+    TaxonomyCode,
+    source_labels,
+)
 
-REGISTRY = "cptcli modifier registry (codes.json \"modifiers\")"
-TAXONOMY = "cptcli verified NUCC taxonomy list (codes.json \"taxonomy_codes\")"
+REGISTRY = 'cptcli modifier registry (codes.json "modifiers")'
+TAXONOMY = 'cptcli verified NUCC taxonomy list (codes.json "taxonomy_codes")'
 # Header codes can have hundreds of billable codes below them (S32 has 500+).
 MAX_LISTED = 12
 
@@ -27,11 +41,14 @@ MAX_LISTED = 12
 class Knowledge(Protocol):
     """What rules and reverse look-ups read (cptcli.engine.Engine)."""
 
-    modifiers: dict[str, Modifier]
-    taxonomy_codes: dict[str, TaxonomyCode]
-    files: tuple[str, ...]
+    @property
+    def modifiers(self) -> dict[str, Modifier]: ...
+    @property
+    def taxonomy_codes(self) -> dict[str, TaxonomyCode]: ...
+    @property
+    def files(self) -> tuple[str, ...]: ...
 
-    def find(self, code: str) -> Optional[CodeRecord]: ...
+    def find(self, code: str) -> CodeRecord | None: ...
     def get(self, code: str) -> CodeRecord: ...
     def records(self) -> list[CodeRecord]: ...
     def rows_listing(self, table: str, key: str) -> list: ...
@@ -57,7 +74,7 @@ class Case:
     record: CodeRecord
     kb: Knowledge
     icd: Callable
-    line: Optional[ClaimLine] = None
+    line: ClaimLine | None = None
 
 
 # -- comparing names -----------------------------------------------------------
@@ -122,24 +139,48 @@ def modifier_rows(case: Case) -> Iterable[Finding]:
         subject = f"modifiers/{row.modifier}"
         entry = kb.modifiers.get(row.modifier)
         if entry is None:
-            yield Finding("error", "modifier-unknown", subject,
-                          f"{row.modifier} is not in cptcli's modifier registry; the row calls it "
-                          f"{row.description or 'nothing'!r}",
-                          rec.code, row.sources, rec.origin, REGISTRY, row.description)
+            yield Finding(
+                "error",
+                "modifier-unknown",
+                subject,
+                f"{row.modifier} is not in cptcli's modifier registry; the row calls it "
+                f"{row.description or 'nothing'!r}",
+                rec.code,
+                row.sources,
+                rec.origin,
+                REGISTRY,
+                row.description,
+            )
             continue
         if not row.description:
             continue  # a truncated row has no name to compare; the truncation is noted
         verdict = compare_names(row.description, entry.name)
         if verdict == "shorter":
-            yield Finding("warning", "modifier-name", subject,
-                          f"{row.modifier} is {entry.name!r} in the registry; the row's "
-                          f"{row.description!r} leaves words out",
-                          rec.code, row.sources, rec.origin, entry.source, row.description, entry.name)
+            yield Finding(
+                "warning",
+                "modifier-name",
+                subject,
+                f"{row.modifier} is {entry.name!r} in the registry; the row's {row.description!r} leaves words out",
+                rec.code,
+                row.sources,
+                rec.origin,
+                entry.source,
+                row.description,
+                entry.name,
+            )
         elif verdict == "different":
-            yield Finding("error", "modifier-name", subject,
-                          f"{row.modifier} is {entry.name!r} in the registry, not {row.description!r} "
-                          f"as the row says",
-                          rec.code, row.sources, rec.origin, entry.source, row.description, entry.name)
+            yield Finding(
+                "error",
+                "modifier-name",
+                subject,
+                f"{row.modifier} is {entry.name!r} in the registry, not {row.description!r} as the row says",
+                rec.code,
+                row.sources,
+                rec.origin,
+                entry.source,
+                row.description,
+                entry.name,
+            )
 
 
 def taxonomy_rows(case: Case) -> Iterable[Finding]:
@@ -150,13 +191,30 @@ def taxonomy_rows(case: Case) -> Iterable[Finding]:
         subject = f"taxonomy/{row.code}"
         entry = kb.taxonomy_codes.get(row.code)
         if entry is None:
-            yield Finding("info", "taxonomy-unverified", subject,
-                          f"{row.code} is not in the verified NUCC list: unverified, not checked",
-                          rec.code, row.sources, rec.origin, None, row.specialty)
+            yield Finding(
+                "info",
+                "taxonomy-unverified",
+                subject,
+                f"{row.code} is not in the verified NUCC list: unverified, not checked",
+                rec.code,
+                row.sources,
+                rec.origin,
+                None,
+                row.specialty,
+            )
         elif row.specialty and not taxonomy_matches(row.specialty, entry.name):
-            yield Finding("error", "taxonomy-mismatch", subject,
-                          f"NUCC names {row.code} {entry.name!r}, not {row.specialty!r} as the row says",
-                          rec.code, row.sources, rec.origin, entry.source, row.specialty, entry.name)
+            yield Finding(
+                "error",
+                "taxonomy-mismatch",
+                subject,
+                f"NUCC names {row.code} {entry.name!r}, not {row.specialty!r} as the row says",
+                rec.code,
+                row.sources,
+                rec.origin,
+                entry.source,
+                row.specialty,
+                entry.name,
+            )
 
 
 def diagnosis_rows(case: Case) -> Iterable[Finding]:
@@ -167,23 +225,47 @@ def diagnosis_rows(case: Case) -> Iterable[Finding]:
         subject = f"diagnoses/{row.code}"
         official = codeset.get(row.code)
         if official is None:
-            yield Finding("error", "icd-unknown", subject, f"{row.code} is not an ICD-10-CM code",
-                          rec.code, row.sources, rec.origin, codeset.authority, row.description)
+            yield Finding(
+                "error",
+                "icd-unknown",
+                subject,
+                f"{row.code} is not an ICD-10-CM code",
+                rec.code,
+                row.sources,
+                rec.origin,
+                codeset.authority,
+                row.description,
+            )
             continue
         if not official.billable:
             billable = codeset.billable_under(row.code)
-            yield Finding("error", "icd-header", subject,
-                          f"{row.code} is a header, not billable; report one of: {_list_codes(billable)}",
-                          rec.code, row.sources, rec.origin, codeset.authority, row.description,
-                          ", ".join(c.code for c in billable))
+            yield Finding(
+                "error",
+                "icd-header",
+                subject,
+                f"{row.code} is a header, not billable; report one of: {_list_codes(billable)}",
+                rec.code,
+                row.sources,
+                rec.origin,
+                codeset.authority,
+                row.description,
+                ", ".join(c.code for c in billable),
+            )
         if row.description:
             verdict = compare_names(row.description, official.description)
             if verdict != "same":
-                yield Finding("warning" if verdict == "shorter" else "error", "icd-description", subject,
-                              f"{row.code} is officially {official.description!r}; the row says "
-                              f"{row.description!r}",
-                              rec.code, row.sources, rec.origin, codeset.authority, row.description,
-                              official.description)
+                yield Finding(
+                    "warning" if verdict == "shorter" else "error",
+                    "icd-description",
+                    subject,
+                    f"{row.code} is officially {official.description!r}; the row says {row.description!r}",
+                    rec.code,
+                    row.sources,
+                    rec.origin,
+                    codeset.authority,
+                    row.description,
+                    official.description,
+                )
 
 
 def curated_notes(case: Case) -> Iterable[Finding]:
@@ -193,8 +275,9 @@ def curated_notes(case: Case) -> Iterable[Finding]:
     rec = case.record
     for n in rec.notes:
         if n.kind in ("conflict", "truncation"):
-            yield Finding("warning", n.kind, n.subject, n.text, rec.code, n.sources, rec.origin, n.authority,
-                          noted=True)
+            yield Finding(
+                "warning", n.kind, n.subject, n.text, rec.code, n.sources, rec.origin, n.authority, noted=True
+            )
 
 
 # -- rules over a claim line (check) ---------------------------------------------------
@@ -209,45 +292,92 @@ def add_on_and_primaries(case: Case) -> Iterable[Finding]:
     if rec.add_on is not None and rec.add_on.value and not line.with_codes:
         hints = rec.notes_about("primary_procedure")
         hint = (" " + " ".join(n.text for n in hints)) if hints else " The documents name no primary procedure for it."
-        quote = f" ({_srcs(add_on_sources)}: \"{rec.add_on.quote}\")" if rec.add_on.quote else ""
-        yield Finding("error", "add-on-without-primary", "add_on",
-                      f"{rec.display_code} is an add-on code{quote}: report it with the primary procedure "
-                      f"(--with CODE).{hint}",
-                      rec.code, tuple(dict.fromkeys(add_on_sources + tuple(s for n in hints for s in n.sources))),
-                      rec.origin)
+        quote = f' ({_srcs(add_on_sources)}: "{rec.add_on.quote}")' if rec.add_on.quote else ""
+        yield Finding(
+            "error",
+            "add-on-without-primary",
+            "add_on",
+            f"{rec.display_code} is an add-on code{quote}: report it with the primary procedure (--with CODE).{hint}",
+            rec.code,
+            tuple(dict.fromkeys(add_on_sources + tuple(s for n in hints for s in n.sources))),
+            rec.origin,
+        )
     elif rec.is_add_on is None and not line.with_codes:
-        yield Finding("info", "add-on-unknown", "add_on",
-                      f"the documents do not say whether {rec.code} is an add-on code", rec.code, (), rec.origin,
-                      unverified=True)
+        yield Finding(
+            "info",
+            "add-on-unknown",
+            "add_on",
+            f"the documents do not say whether {rec.code} is an add-on code",
+            rec.code,
+            (),
+            rec.origin,
+            unverified=True,
+        )
     related = {r.code: r for r in rec.related}
     for primary in line.with_codes:
         subject = f"with/{primary}"
         other = kb.find(primary)
         row = related.get(primary)
         if primary == rec.code:
-            yield Finding("error", "primary-is-self", subject,
-                          f"{primary} cannot be its own primary procedure", rec.code, (), rec.origin)
+            yield Finding(
+                "error",
+                "primary-is-self",
+                subject,
+                f"{primary} cannot be its own primary procedure",
+                rec.code,
+                (),
+                rec.origin,
+            )
         elif other is not None and other.is_add_on:
-            yield Finding("error", "primary-is-add-on", subject,
-                          f"{other.display_code} is itself an add-on code, not a primary procedure",
-                          rec.code, other.add_on.sources if other.add_on else (), other.origin)
+            yield Finding(
+                "error",
+                "primary-is-add-on",
+                subject,
+                f"{other.display_code} is itself an add-on code, not a primary procedure",
+                rec.code,
+                other.add_on.sources if other.add_on else (),
+                other.origin,
+            )
         elif row is not None and row.contested:
-            yield Finding("warning", "primary-contested", subject,
-                          f"{_srcs(row.sources)} relates {primary} to {rec.display_code} "
-                          f"({row.relationship or row.description or 'no relationship given'})"
-                          f"{_contested(rec, row)}: reporting {rec.code} with {primary} may be unbundling",
-                          rec.code, row.sources, rec.origin, _authority(rec, row), unverified=True)
+            yield Finding(
+                "warning",
+                "primary-contested",
+                subject,
+                f"{_srcs(row.sources)} relates {primary} to {rec.display_code} "
+                f"({row.relationship or row.description or 'no relationship given'})"
+                f"{_contested(rec, row)}: reporting {rec.code} with {primary} may be unbundling",
+                rec.code,
+                row.sources,
+                rec.origin,
+                _authority(rec, row),
+                unverified=True,
+            )
         elif other is None:
-            yield Finding("info", "primary-not-in-knowledge-base", subject,
-                          f"{primary} is not in the knowledge base: whether it is a valid primary procedure "
-                          f"for {rec.display_code} is not verified", rec.code, (), rec.origin, unverified=True)
+            yield Finding(
+                "info",
+                "primary-not-in-knowledge-base",
+                subject,
+                f"{primary} is not in the knowledge base: whether it is a valid primary procedure "
+                f"for {rec.display_code} is not verified",
+                rec.code,
+                (),
+                rec.origin,
+                unverified=True,
+            )
         elif row is None:
-            yield Finding("info", "primary-pairing-unverified", subject,
-                          f"no source pairs {primary} with {rec.display_code}: the pairing is not verified",
-                          rec.code, (), rec.origin, unverified=True)
+            yield Finding(
+                "info",
+                "primary-pairing-unverified",
+                subject,
+                f"no source pairs {primary} with {rec.display_code}: the pairing is not verified",
+                rec.code,
+                (),
+                rec.origin,
+                unverified=True,
+            )
 
 
-def _authority(rec: CodeRecord, item) -> Optional[str]:
+def _authority(rec: CodeRecord, item) -> str | None:
     note = rec.conflict(getattr(item, "contested", None))
     return note.authority if note is not None else None
 
@@ -272,28 +402,65 @@ def modifiers_on_line(case: Case) -> Iterable[Finding]:
         curated = "".join(f" Data note: {n.text}" for n in rec.notes_about(subject) if n.kind == "correction")
         if m in invalid:
             bad = invalid[m]
-            yield Finding("error", "modifier-invalid", subject,
-                          f"{m} is not a valid modifier: {bad.get('reason', 'no public modifier list has it')}"
-                          f"{listed}.{curated}", rec.code, row.sources if row else (), rec.origin,
-                          bad.get("authority", REGISTRY))
+            yield Finding(
+                "error",
+                "modifier-invalid",
+                subject,
+                f"{m} is not a valid modifier: {bad.get('reason', 'no public modifier list has it')}{listed}.{curated}",
+                rec.code,
+                row.sources if row else (),
+                rec.origin,
+                bad.get("authority", REGISTRY),
+            )
             continue
         if entry is None:
-            yield Finding("warning", "modifier-cannot-verify", subject,
-                          f"{m} is not in cptcli's modifier registry, so it cannot be verified{listed}.{curated}",
-                          rec.code, row.sources if row else (), rec.origin, REGISTRY, unverified=True)
+            yield Finding(
+                "warning",
+                "modifier-cannot-verify",
+                subject,
+                f"{m} is not in cptcli's modifier registry, so it cannot be verified{listed}.{curated}",
+                rec.code,
+                row.sources if row else (),
+                rec.origin,
+                REGISTRY,
+                unverified=True,
+            )
             continue
         if entry.not_with_add_on and rec.is_add_on:
-            yield Finding("error", "modifier-on-add-on", subject,
-                          f"{m} ({entry.name}) is not appended to add-on codes, and {rec.display_code} is one",
-                          rec.code, rec.add_on.sources if rec.add_on else (), rec.origin, entry.source)
+            yield Finding(
+                "error",
+                "modifier-on-add-on",
+                subject,
+                f"{m} ({entry.name}) is not appended to add-on codes, and {rec.display_code} is one",
+                rec.code,
+                rec.add_on.sources if rec.add_on else (),
+                rec.origin,
+                entry.source,
+            )
         if row is None:
-            yield Finding("info", "modifier-not-listed", subject,
-                          f"no document lists {m} ({entry.name}) for {rec.code}", rec.code, (), rec.origin)
+            yield Finding(
+                "info",
+                "modifier-not-listed",
+                subject,
+                f"no document lists {m} ({entry.name}) for {rec.code}",
+                rec.code,
+                (),
+                rec.origin,
+            )
         elif row.description and compare_names(row.description, entry.name) == "different":
-            yield Finding("warning", "modifier-misdescribed", subject,
-                          f"{_srcs(row.sources)} lists {m} for {rec.code} as {row.description!r}, but {m} is "
-                          f"{entry.name!r}: check the modifier says what you mean",
-                          rec.code, row.sources, rec.origin, entry.source, row.description, entry.name)
+            yield Finding(
+                "warning",
+                "modifier-misdescribed",
+                subject,
+                f"{_srcs(row.sources)} lists {m} for {rec.code} as {row.description!r}, but {m} is "
+                f"{entry.name!r}: check the modifier says what you mean",
+                rec.code,
+                row.sources,
+                rec.origin,
+                entry.source,
+                row.description,
+                entry.name,
+            )
 
 
 def modifier_combinations(case: Case) -> Iterable[Finding]:
@@ -311,9 +478,16 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
         hit = sorted(others & given)
         if first in given and hit:
             reported.update(frozenset((first, h)) for h in hit)
-            yield Finding(combo.get("severity", "error"), "modifier-conflict",
-                          "modifiers/" + "+".join([first, *hit]), combo["message"], rec.code, (), rec.origin,
-                          combo.get("authority"))
+            yield Finding(
+                combo.get("severity", "error"),
+                "modifier-conflict",
+                "modifiers/" + "+".join([first, *hit]),
+                combo["message"],
+                rec.code,
+                (),
+                rec.origin,
+                combo.get("authority"),
+            )
     names = {m: e.name for m, e in kb.modifiers.items()}
     for m in dict.fromkeys(line.modifiers):
         entry = kb.modifiers.get(m)
@@ -323,9 +497,16 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
             pair = frozenset((m, other))
             if other in given and pair not in reported:
                 reported.add(pair)
-                yield Finding("error", "modifier-conflict", f"modifiers/{m}+{other}",
-                              f"{m} ({entry.name}) and {other} ({names.get(other, other)}) are not reported together",
-                              rec.code, (), rec.origin, entry.source)
+                yield Finding(
+                    "error",
+                    "modifier-conflict",
+                    f"modifiers/{m}+{other}",
+                    f"{m} ({entry.name}) and {other} ({names.get(other, other)}) are not reported together",
+                    rec.code,
+                    (),
+                    rec.origin,
+                    entry.source,
+                )
 
 
 def diagnoses_on_line(case: Case) -> Iterable[Finding]:
@@ -338,36 +519,77 @@ def diagnoses_on_line(case: Case) -> Iterable[Finding]:
         subject = f"diagnoses/{dx}"
         official = codeset.get(dx)
         if official is None:
-            yield Finding("error", "icd-unknown", subject, f"{dx} is not an ICD-10-CM code",
-                          rec.code, (), rec.origin, codeset.authority)
+            yield Finding(
+                "error",
+                "icd-unknown",
+                subject,
+                f"{dx} is not an ICD-10-CM code",
+                rec.code,
+                (),
+                rec.origin,
+                codeset.authority,
+            )
             continue
         if not official.billable:
-            yield Finding("error", "icd-header", subject,
-                          f"{dx} ({official.description}) is a header, not billable; report one of: "
-                          f"{_list_codes(codeset.billable_under(dx))}",
-                          rec.code, (), rec.origin, codeset.authority)
+            yield Finding(
+                "error",
+                "icd-header",
+                subject,
+                f"{dx} ({official.description}) is a header, not billable; report one of: "
+                f"{_list_codes(codeset.billable_under(dx))}",
+                rec.code,
+                (),
+                rec.origin,
+                codeset.authority,
+            )
         row = paired.get(dx)
         header = codeset.parent_in(dx, paired) if row is None else None
         via = row or (paired[header] if header else None)
         if via is not None and via.contested:
-            yield Finding("warning", "dx-contested", subject,
-                          f"{_srcs(via.sources)} pairs {via.code} with {rec.code}{_contested(rec, via)}",
-                          rec.code, via.sources, rec.origin, _authority(rec, via), unverified=True)
+            yield Finding(
+                "warning",
+                "dx-contested",
+                subject,
+                f"{_srcs(via.sources)} pairs {via.code} with {rec.code}{_contested(rec, via)}",
+                rec.code,
+                via.sources,
+                rec.origin,
+                _authority(rec, via),
+                unverified=True,
+            )
         elif row is None and header:
-            yield Finding("info", "dx-under-paired-header", subject,
-                          f"{dx} ({official.description}) descends from {header}, which "
-                          f"{_srcs(paired[header].sources)} pairs with {rec.code}",
-                          rec.code, paired[header].sources, rec.origin, codeset.authority)
+            yield Finding(
+                "info",
+                "dx-under-paired-header",
+                subject,
+                f"{dx} ({official.description}) descends from {header}, which "
+                f"{_srcs(paired[header].sources)} pairs with {rec.code}",
+                rec.code,
+                paired[header].sources,
+                rec.origin,
+                codeset.authority,
+            )
         elif row is None:
-            msg = (f"the knowledge base does not pair {dx} ({official.description}) with {rec.code}" if paired else
-                   f"the knowledge base lists no diagnoses for {rec.code}, so {dx} is not verified against any")
+            msg = (
+                f"the knowledge base does not pair {dx} ({official.description}) with {rec.code}"
+                if paired
+                else f"the knowledge base lists no diagnoses for {rec.code}, so {dx} is not verified against any"
+            )
             yield Finding("warning", "dx-not-paired", subject, msg, rec.code, (), rec.origin, unverified=True)
         elif row.description and compare_names(row.description, official.description) != "same":
-            yield Finding("info", "dx-source-description", subject,
-                          f"{_srcs(row.sources)} pairs {dx} with {rec.code} but describes it as "
-                          f"{row.description!r}; officially it is {official.description!r}",
-                          rec.code, row.sources, rec.origin, codeset.authority, row.description,
-                          official.description)
+            yield Finding(
+                "info",
+                "dx-source-description",
+                subject,
+                f"{_srcs(row.sources)} pairs {dx} with {rec.code} but describes it as "
+                f"{row.description!r}; officially it is {official.description!r}",
+                rec.code,
+                row.sources,
+                rec.origin,
+                codeset.authority,
+                row.description,
+                official.description,
+            )
 
 
 # The one list: audit and check both run every rule; each looks at what it judges.
@@ -416,8 +638,16 @@ def check(kb: Knowledge, icd: Callable, line: ClaimLine) -> CheckReport:
         return found
 
     issues = sorted(judge(Case(rec, kb, codeset, line)), key=lambda f: SEVERITY_ORDER[f.severity])
-    return CheckReport(rec.code, rec.display_code, rec.is_add_on, line.with_codes, line.modifiers, line.diagnoses,
-                       tuple(issues), authorities)
+    return CheckReport(
+        rec.code,
+        rec.display_code,
+        rec.is_add_on,
+        line.with_codes,
+        line.modifiers,
+        line.diagnoses,
+        tuple(issues),
+        authorities,
+    )
 
 
 # -- reverse look-ups ----------------------------------------------------------
@@ -437,20 +667,32 @@ def icd_lookup(kb: Knowledge, codeset, code: str) -> IcdResult:
         return IcdChild(c, got.description if got else "", bool(got and got.billable))
 
     children = tuple(child(c) for c in official.children)
-    billable = () if official.billable else tuple(
-        IcdChild(c.code, c.description, True) for c in codeset.billable_under(code))
+    billable = (
+        () if official.billable else tuple(IcdChild(c.code, c.description, True) for c in codeset.billable_under(code))
+    )
     parent_code = _ancestor(codeset, code)
     parent = child(parent_code) if parent_code else None
     listings = []
     for rec, row in kb.rows_listing("diagnoses", code):
         same = compare_names(row.description, official.description) == "same" if row.description else None
-        listings.append(IcdListing(rec.code, rec.display_code, rec.title.text, row.description, row.relevance,
-                                   row.sources, same, rec.notes_about(f"diagnoses/{code}")))
-    return IcdResult(code, official.description, official.billable, children, billable, parent,
-                     tuple(listings), codeset.authority)
+        listings.append(
+            IcdListing(
+                rec.code,
+                rec.display_code,
+                rec.title.text,
+                row.description,
+                row.relevance,
+                row.sources,
+                same,
+                rec.notes_about(f"diagnoses/{code}"),
+            )
+        )
+    return IcdResult(
+        code, official.description, official.billable, children, billable, parent, tuple(listings), codeset.authority
+    )
 
 
-def _ancestor(codeset, code: str) -> Optional[str]:
+def _ancestor(codeset, code: str) -> str | None:
     """The nearest code above `code` in the release (S32.9XXA -> S32.9)."""
     for i in range(len(code) - 1, 2, -1):
         prefix = code[:i].rstrip(".")
@@ -466,8 +708,17 @@ def modifier_lookup(kb: Knowledge, modifier: str) -> ModifierResult:
     listings = []
     for rec, row in kb.rows_listing("modifiers", modifier):
         verdict = compare_names(row.description, entry.name) if entry and row.description else None
-        listings.append(ModifierListing(rec.code, rec.display_code, row.description, row.when_to_use, row.sources,
-                                        verdict, rec.notes_about(f"modifiers/{modifier}")))
+        listings.append(
+            ModifierListing(
+                rec.code,
+                rec.display_code,
+                row.description,
+                row.when_to_use,
+                row.sources,
+                verdict,
+                rec.notes_about(f"modifiers/{modifier}"),
+            )
+        )
     if entry is None and not listings:
         raise NotFoundError(f"modifier {modifier} is not in the registry and no document lists it")
     return ModifierResult(modifier, entry, tuple(listings))

@@ -26,8 +26,13 @@ DEFAULT_MIN_SCORE = 40.0
 
 # Results and the searched documents are named tuples, not dataclasses: importing
 # dataclasses (it imports inspect) costs a large share of `search --json`'s budget.
-class Hit(namedtuple("Hit", "code title score matched_field snippet completeness add_on highlights matched_row "
-                            "data_note", defaults=((), None, None))):
+class Hit(
+    namedtuple(
+        "Hit",
+        "code title score matched_field snippet completeness add_on highlights matched_row data_note",
+        defaults=((), None, None),
+    )
+):
     """One ranked result. `highlights` are the (start, end) spans of the matched
     words inside `snippet`; `matched_row` the table row that matched (a modifier
     or ICD-10-CM code), if any; `data_note` a correction or conflict the coder
@@ -40,11 +45,19 @@ class Hit(namedtuple("Hit", "code title score matched_field snippet completeness
         return f"+{self.code}" if self.add_on else self.code
 
     def to_dict(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, "code": self.code, "title": self.title, "score": self.score,
-                "matched_field": self.matched_field, "snippet": self.snippet,
-                "completeness": self.completeness, "add_on": self.add_on,
-                "matched_terms": [self.snippet[s:e] for s, e in self.highlights],
-                "matched_row": self.matched_row, "data_note": self.data_note}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "code": self.code,
+            "title": self.title,
+            "score": self.score,
+            "matched_field": self.matched_field,
+            "snippet": self.snippet,
+            "completeness": self.completeness,
+            "add_on": self.add_on,
+            "matched_terms": [self.snippet[s:e] for s, e in self.highlights],
+            "matched_row": self.matched_row,
+            "data_note": self.data_note,
+        }
 
 
 class SearchDoc(namedtuple("SearchDoc", "code title completeness add_on fields diagnoses modifiers notes")):
@@ -87,8 +100,15 @@ class Hits(list):
         return [h.to_dict() for h in self]
 
 
-def _hit(doc: SearchDoc, score: float, name: str, snippet: str, spans: tuple = (),
-         row: str | None = None, note: str | None = None) -> Hit:
+def _hit(
+    doc: SearchDoc,
+    score: float,
+    name: str,
+    snippet: str,
+    spans: tuple = (),
+    row: str | None = None,
+    note: str | None = None,
+) -> Hit:
     return Hit(doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note)
 
 
@@ -107,7 +127,7 @@ class Searcher:
     def search(self, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEFAULT_MIN_SCORE) -> Hits:
         text = codes.clean(query)
         if not text:
-            raise UsageError("empty query: give words such as \"baclofen pump removal\" or a code")
+            raise UsageError('empty query: give words such as "baclofen pump removal" or a code')
         if len(text) > MAX_QUERY:
             raise UsageError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY})")
         if limit < 1:

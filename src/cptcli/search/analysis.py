@@ -21,13 +21,14 @@ FUZZY_CUTOFF = 75.0
 # A word; "M54.16" is one token (its dot dropped by the stem table), as the
 # diagnosis rows are indexed. Matched on lowered text: one pass, no IGNORECASE.
 _TOKEN = re.compile(r"[a-z][0-9][0-9a-z]\.[0-9a-z]{1,4}\b|[a-z0-9]+")
-STOP = frozenset("a an and are as at be by for from in into is it of on or the this to with was when "
-                 "code codes cpt procedure eg".split())
+STOP = frozenset(
+    "a an and are as at be by for from in into is it of on or the this to with was when "
+    "code codes cpt procedure eg".split()
+)
 # Suffixes folded so that "insert", "inserts" and "insertion" meet; a stem keeps
 # at least four letters so that "canal" does not become "can". "-ed" is kept:
 # "previously inserted" describes a removal code's device, not an insertion.
-_SUFFIXES = ("ations", "ation", "ators", "ator", "ions", "ion", "ments", "ment", "ings", "ing",
-             "es", "al", "s", "e")
+_SUFFIXES = ("ations", "ation", "ators", "ator", "ions", "ion", "ments", "ment", "ings", "ing", "es", "al", "s", "e")
 
 
 def stem(word: str) -> str:
@@ -119,8 +120,9 @@ class Analyzer:
         from rapidfuzz.distance import Levenshtein
 
         out: dict[str, float] = {}
-        for w, score, _ in process.extract(tok, self.vocab.alpha(), scorer=fuzz.ratio,
-                                           score_cutoff=FUZZY_CUTOFF, limit=8):
+        for w, score, _ in process.extract(
+            tok, self.vocab.alpha(), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=8
+        ):
             if Levenshtein.distance(tok, w) <= self._max_edits(len(tok)):
                 out[w] = score / 100
         if len(tok) >= 4:
@@ -189,8 +191,9 @@ class Analyzer:
                     match, match_sim = term, min(sims)
             if match:
                 k = len(match)
-                c = Concept(" ".join(t for t, _ in toks[i:i + k]),
-                            words=[cands or {t: 1.0} for t, cands in toks[i:i + k]])
+                c = Concept(
+                    " ".join(t for t, _ in toks[i : i + k]), words=[cands or {t: 1.0} for t, cands in toks[i : i + k]]
+                )
                 for alt in self.synonyms[match]:
                     # "intraarticular" typed is "intra-articular" spelt together, not a synonym.
                     same = "".join(alt) == "".join(match)

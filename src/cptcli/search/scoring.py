@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from cptcli import codes
 from cptcli.errors import UsageError
@@ -122,7 +122,7 @@ class Scorer:
             doc = self.corpus.doc(code)
             top = max(gains[code], key=lambda f: (gains[code][f], self.weights[f]))
             # The stems of every reading of every concept found in that field.
-            bit, found = self.cand.bit[top], set()
+            bit, found = self.cand.bit[top], set[str]()
             for c in concepts:
                 for alt in c.alternatives:
                     if self.cand.lookup(alt).get(code, 0) & bit:
@@ -130,8 +130,7 @@ class Scorer:
             text, spans = snippets.snippet(doc.texts(top), found, typed)
             return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top))
 
-        return Ranked({code: round(100 * total / total_weight, SCORE_DECIMALS) for code, total in scores.items()},
-                      make)
+        return Ranked({code: round(100 * total / total_weight, SCORE_DECIMALS) for code, total in scores.items()}, make)
 
     # -- codes ------------------------------------------------------------------
     def code_hits(self, text: str) -> Ranked:
@@ -171,8 +170,9 @@ class Scorer:
             return NOTHING
         q = m.group(1)
         # A longer prefix says more; an exact code (above) always wins.
-        return Ranked({code: round(60 + 30 * len(q) / 5, SCORE_DECIMALS) for code in self.corpus.codes_from(q)},
-                      code_hit)
+        return Ranked(
+            {code: round(60 + 30 * len(q) / 5, SCORE_DECIMALS) for code in self.corpus.codes_from(q)}, code_hit
+        )
 
     def icd_hits(self, text: str) -> Ranked:
         try:
@@ -198,8 +198,15 @@ class Scorer:
             # The record's first row with the best score, as the record lists its rows.
             row_code, description = next(r for r in doc.diagnoses if score_of(r[0]) == score)
             text = f"{row_code} {description or ''}".strip()
-            return self.hit(doc, score, "diagnoses", text, ((0, len(row_code)),), row_code,
-                            snippets.row_note(doc, f"diagnoses/{row_code}"))
+            return self.hit(
+                doc,
+                score,
+                "diagnoses",
+                text,
+                ((0, len(row_code)),),
+                row_code,
+                snippets.row_note(doc, f"diagnoses/{row_code}"),
+            )
 
         return Ranked(scores, make)
 
@@ -216,7 +223,8 @@ class Scorer:
             doc = self.corpus.doc(code)
             description = next(d for k, d in doc.modifiers if k == mod)
             text = f"{mod} {description or '(no description in the source)'}"
-            return self.hit(doc, score, "modifiers", text, ((0, len(mod)),), mod,
-                            snippets.row_note(doc, f"modifiers/{mod}"))
+            return self.hit(
+                doc, score, "modifiers", text, ((0, len(mod)),), mod, snippets.row_note(doc, f"modifiers/{mod}")
+            )
 
         return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make)

@@ -18,8 +18,11 @@ def snippet(texts: list[str], stems: set, typed: frozenset | set = frozenset(), 
 
     def marks(t: str) -> list[tuple[int, int]]:
         t2 = _ICD_DOT.sub(lambda m: m.group(0).replace(".", "\0"), t)  # keep offsets, join ICD codes
-        return [(m.start(), m.end()) for m in re.finditer(r"[a-z0-9\0]+", t2, re.IGNORECASE)
-                if m.group().lower() not in STOP and stem(m.group().lower().replace("\0", "")) in stems]
+        return [
+            (m.start(), m.end())
+            for m in re.finditer(r"[a-z0-9\0]+", t2, re.IGNORECASE)
+            if m.group().lower() not in STOP and stem(m.group().lower().replace("\0", "")) in stems
+        ]
 
     best, start, best_count = texts[0], 0, -1
     for t in texts:
