@@ -11,11 +11,11 @@ from cptcli.knowledge import load_schema
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "codes.json"
 CPT_LEVEL_I = {"22", "23", "24", "25", "26", "33", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "62",
-               "63", "66", "73", "74", "76", "77", "78", "79", "80", "81", "82", "90", "91", "93", "95"}
+               "27", "47", "63", "66", "73", "74", "76", "77", "78", "79", "80", "81", "82", "90", "91", "93", "95"}
 ANATOMIC = {"LT", "RT", "E1", "E2", "E3", "E4", "FA", *(f"F{i}" for i in range(1, 10)),
             "TA", *(f"T{i}" for i in range(1, 10)), "LC", "LD", "LM", "RC", "RI"}
 OTHER_HCPCS = {"XE", "XP", "XS", "XU", "GA", "GC", "GX", "GY", "GZ", "KX", "Q5", "Q6", "AA", "AD", "AS", "QK", "QX",
-               "QY", "QZ", "QS", "GT", "JW", "PO", "CR", "ET", "SG", "TC"}
+               "QY", "QZ", "QS", "GT", "JW", "JZ", "PO", "PN", "CR", "ET", "SG", "TC"}
 
 
 @pytest.fixture(scope="module")
