@@ -82,17 +82,22 @@ def test_primary_outside_the_knowledge_base_is_not_verified(main):
 
 
 @pytest.mark.parametrize(
-    "mods,subject",
+    "mods,subject,severity,authority",
     [
-        (["--modifier", "50", "--modifier", "LT"], "modifiers/50+LT"),
-        (["--modifier", "RT,50"], "modifiers/RT+50"),
-        (["-m", "52", "-m", "53"], "modifiers/52+53"),
+        (["--modifier", "50", "--modifier", "LT"], "modifiers/50+LT", "error", "e2e Medical Billing"),
+        (["--modifier", "RT,50"], "modifiers/RT+50", "error", "e2e Medical Billing"),
+        (["-m", "52", "-m", "53"], "modifiers/52+53", "warning", "AAP"),
+        (["-m", "59", "-m", "XS"], "modifiers/59+XS", "error", "Moda Health"),
+        (["-m", "LT,RT"], "modifiers/LT+RT", "warning", "American College of Surgeons"),
+        (["-m", "22,52"], "modifiers/22+52", "warning", "Medical Economics"),
     ],
 )
-def test_conflicting_modifiers_from_the_registry(main, mods, subject):
+def test_modifiers_not_reported_together_each_with_its_authority(main, mods, subject, severity, authority):
     code, doc, _ = check(main, "20700", "--with", "99999", *mods)
-    assert code == 1 and ("modifier-conflict", subject) in kinds(doc, "error")
-    assert sum(1 for i in doc["issues"] if i["kind"] == "modifier-conflict") == 1
+    [issue] = [i for i in doc["issues"] if i["kind"] == "modifier-conflict"]
+    assert (issue["subject"], issue["severity"]) == (subject, severity)
+    assert authority in issue["authority"]
+    assert code == (1 if severity == "error" else 4)
 
 
 def test_51_on_an_add_on_code(main):

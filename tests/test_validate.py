@@ -41,7 +41,7 @@ def test_schema_findings_all_reported_exit_1(main, tmp_path):
     code, out, err = main("validate", str(path))
     assert code == 1 and err == f"cptcli: 3 findings in {path}\n"
     assert out.splitlines() == [
-        f"{path}: record 2070, field code: '2070' does not match '^[0-9]{{4}}[0-9A-Z]$'",
+        f"{path}: record 2070, field code: '2070' does not match '^(?:[0-9]{{4}}[0-9FTU]|[A-V][0-9]{{4}})\\\\Z'",
         f"{path}: record 2070, field completeness: 'done' is not one of ['full', 'partial']",
         f"{path}: record 2070, field title.sources: [] should be non-empty",
     ]

@@ -14,7 +14,7 @@ import functools
 import inspect
 import sys
 from pathlib import Path
-from typing import Optional
+
 
 import typer
 

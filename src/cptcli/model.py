@@ -63,6 +63,19 @@ def plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class Contested:
+    """Where an item stands only on a source's reading that an official
+    descriptor contradicts: the record and the subject of its conflict note."""
+
+    code: str
+    subject: str
+
+    @classmethod
+    def of(cls, d: dict | None) -> Contested | None:
+        return cls(d["code"], d["subject"]) if d else None
+
+
+@dataclass(frozen=True, slots=True)
 class Fact:
     """A statement as a source document makes it; `quote` is the verbatim passage
     when `text` is a reading of it rather than the words themselves. `contested`
@@ -73,11 +86,11 @@ class Fact:
     sources: tuple[str, ...]
     quote: str | None = None
     copyright: str | None = None
-    contested: str | None = None
+    contested: Contested | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Fact:
-        return cls(d["text"], tuple(d["sources"]), d.get("quote"), d.get("copyright"), d.get("contested"))
+        return cls(d["text"], tuple(d["sources"]), d.get("quote"), d.get("copyright"), Contested.of(d.get("contested")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +129,11 @@ class CrossReference:
     sources: tuple[str, ...]
     codes: tuple[str, ...]
     quote: str | None = None
-    contested: str | None = None
+    contested: Contested | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> CrossReference:
-        return cls(d["text"], tuple(d["sources"]), tuple(d["codes"]), d.get("quote"), d.get("contested"))
+        return cls(d["text"], tuple(d["sources"]), tuple(d["codes"]), d.get("quote"), Contested.of(d.get("contested")))
 
 
 class _Row:
@@ -134,7 +147,7 @@ class _Row:
     @classmethod
     def from_dict(cls, d: dict):
         key, first, second, _, _ = _names_of(cls)
-        return cls(d[key], d.get(first), d.get(second), tuple(d["sources"]), d.get("contested"))  # type: ignore
+        return cls(d[key], d.get(first), d.get(second), tuple(d["sources"]), Contested.of(d.get("contested")))  # type: ignore
 
     @property
     def key(self) -> str:
@@ -154,7 +167,7 @@ class ModifierRow(_Row):
     description: str | None
     when_to_use: str | None
     sources: tuple[str, ...]
-    contested: str | None = None
+    contested: Contested | None = None
     KEY_COLUMN: ClassVar[str] = "modifier"
 
 
@@ -166,7 +179,7 @@ class TaxonomyRow(_Row):
     specialty: str | None
     notes: str | None
     sources: tuple[str, ...]
-    contested: str | None = None
+    contested: Contested | None = None
     KEY_COLUMN: ClassVar[str] = "taxonomy_code"
 
 
@@ -178,7 +191,7 @@ class DiagnosisRow(_Row):
     description: str | None
     relevance: str | None
     sources: tuple[str, ...]
-    contested: str | None = None
+    contested: Contested | None = None
     KEY_COLUMN: ClassVar[str] = "icd10_code"
 
 
@@ -190,7 +203,7 @@ class RelatedCode(_Row):
     description: str | None
     relationship: str | None
     sources: tuple[str, ...]
-    contested: str | None = None
+    contested: Contested | None = None
     KEY_COLUMN: ClassVar[str] = "related_code"
 
 
@@ -297,11 +310,12 @@ class CodeRecord:
         """The data notes on one subject, e.g. 'modifiers/AS' or 'descriptor'."""
         return tuple(n for n in self.notes if n.subject == subject)
 
-    def conflict(self, subject: str | None) -> Note | None:
+    def conflict(self, contested: Contested | None) -> Note | None:
         """The conflict or correction note a contested item stands on."""
-        if not subject:
+        if contested is None:
             return None
-        return next((n for n in self.notes if n.subject == subject and n.kind in ("conflict", "correction")), None)
+        found = (n for n in self.notes if n.subject == contested.subject and n.kind in ("conflict", "correction"))
+        return next(found, None)
 
     @property
     def display_code(self) -> str:
@@ -403,10 +417,14 @@ class Synonym:
 
     terms: tuple[str, ...]
     reason: str
+    # The readings the group stands on where an official descriptor contradicts them.
+    contested: tuple[Contested, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict) -> Synonym:
-        return cls(tuple(d["terms"]), d["reason"])
+        return cls(
+            tuple(d["terms"]), d["reason"], tuple(Contested(c["code"], c["subject"]) for c in d.get("contested", ()))
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,14 +63,18 @@ def field_texts(rec: CodeRecord):
             yield name, value, None
         elif spec.kind == "scalar":
             if value is not None:
-                yield name, value.text, getattr(value, "contested", None)
+                yield name, value.text, _subject(getattr(value, "contested", None))
         elif spec.kind == "list":
             for item in value:
-                yield name, item.text, item.contested
+                yield name, item.text, _subject(item.contested)
         else:
             for row in value:
                 cells = (row.key, *row.cells(), fixes.get(f"{name}/{row.key}") if name != "related" else None)
-                yield name, " ".join(c for c in cells if c), row.contested
+                yield name, " ".join(c for c in cells if c), _subject(row.contested)
+
+
+def _subject(contested) -> str | None:
+    return contested.subject if contested is not None else None
 
 
 def search_document(rec: CodeRecord) -> list:

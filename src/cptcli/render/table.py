@@ -102,8 +102,8 @@ def _check_cell(notes: list[Note], rec: CodeRecord | None = None, row=None) -> s
 
 def _contested_mark(rec: CodeRecord, item) -> str:
     """' ⚠ contested: see the <subject> note' for an item that stands only on a conflicting reading."""
-    subject = getattr(item, "contested", None)
-    return f" ⚠ contested: stands on the {subject} conflict (see Data notes)" if subject else ""
+    contested = getattr(item, "contested", None)
+    return f" ⚠ contested: stands on the {contested.subject} conflict (see Data notes)" if contested else ""
 
 
 def _title(name: str) -> str:

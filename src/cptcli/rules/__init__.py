@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from itertools import combinations
 from typing import Protocol
 
 from cptcli.model import (
@@ -472,16 +473,16 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
     rec, kb = case.record, case.kb
     given = set(line.modifiers)
     reported: set[frozenset] = set()
+    order = {m: i for i, m in reversed(list(enumerate(line.modifiers)))}
     for combo in kb.registry("modifier_combinations"):
         mods = combo["modifiers"]
-        first, others = mods[0], set(mods[1:])
-        hit = sorted(others & given)
-        if first in given and hit:
-            reported.update(frozenset((first, h)) for h in hit)
+        if all(m in given for m in mods):
+            named = sorted(mods, key=order.__getitem__)  # as the line gives them
+            reported.update(frozenset(p) for p in combinations(mods, 2))
             yield Finding(
                 combo.get("severity", "error"),
                 "modifier-conflict",
-                "modifiers/" + "+".join([first, *hit]),
+                "modifiers/" + "+".join(named),
                 combo["message"],
                 rec.code,
                 (),
@@ -557,7 +558,7 @@ def diagnoses_on_line(case: Case) -> Iterable[Finding]:
                 _authority(rec, via),
                 unverified=True,
             )
-        elif row is None and header:
+        if row is None and header:
             yield Finding(
                 "info",
                 "dx-under-paired-header",
