@@ -36,6 +36,7 @@ from .records import HCPCS_CODE, Attribute, ImportedCode, ImportedModifier, Memb
 
 KIND = "hcpcs"
 LABEL = "HCPCS"
+A_LABEL = "an HCPCS"
 MULTI_FILE = False  # the .txt and .xlsx of a release are two forms of one set: one is imported
 RECORD_LEN = 320
 

@@ -166,7 +166,7 @@ class TaxonomyEntry:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TaxonomyEntry:
-        return cls(**{k: d.get(k, "") for k in cls.__slots__})  # type: ignore[arg-type]
+        return cls(**{k: d.get(k, "") for k in cls.__slots__})
 
 
 @dataclass(frozen=True, slots=True)

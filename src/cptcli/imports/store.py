@@ -127,7 +127,7 @@ def _meta(con: sqlite3.Connection) -> dict[str, Any] | None:
     if row is None:
         return None
     keys = ("kind", "release", "files", "sha256s", "records", "modifiers", "imported_at", "format")
-    return dict(zip(keys, row))
+    return dict(zip(keys, row, strict=True))
 
 
 def active_sha256s(kind: str) -> list[str] | None:
@@ -171,7 +171,7 @@ def sources() -> list[ImportedSource]:
 
 def get_code(code: str) -> list[ImportedCode]:
     code = code.strip().upper()
-    out = []
+    out: list[ImportedCode] = []
     for kind in active_kinds():
         con = open_kind(kind)
         if con is None:
@@ -198,7 +198,7 @@ def iter_codes() -> Iterator[ImportedCode]:
 
 
 def modifiers() -> list[ImportedModifier]:
-    out = []
+    out: list[ImportedModifier] = []
     for kind in active_kinds():
         con = open_kind(kind)
         if con is None:
