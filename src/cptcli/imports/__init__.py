@@ -110,8 +110,10 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]
     out: list[tuple[Member, str]] = []
     for raw in paths:
         p = Path(raw)
+        origin = ""  # files inside a directory are skipped, not refused, when unrecognised, as in a zip
         if p.is_dir():
             files = sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
+            origin = f"{p.name}/"
         elif p.is_file():
             files = [p]
         else:
@@ -124,7 +126,7 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]
             if f.suffix.lower() == ".zip":
                 out.extend((m, f.name) for m in _zip_members(f.name, data))
             else:
-                out.append((_member(f.name, data), ""))
+                out.append((_member(f.name, data), origin))
     return out
 
 

@@ -37,8 +37,8 @@ _ROLE_NAMES = (
     ("medium", re.compile(r"^MEDU", re.I)),
     ("short", re.compile(r"^SHORTU", re.I)),
 )
-_TAB_LINE = re.compile(r"^(\d{4}[0-9A-Z])\t(.*)$")
-_FIXED_LINE = re.compile(r"^(\d{4}[0-9A-Z]) (\S.*)$")
+_TAB_LINE = re.compile(r"^([0-9A-Z]{5})\t(.*)$")
+_FIXED_LINE = re.compile(r"^([0-9A-Z]{5}) (\S.*)$")
 _YEAR = re.compile(r"\b(?:CPT[^\d\n]{0,12})?((?:19|20)\d{2})\b")
 
 
@@ -101,7 +101,8 @@ class _Merge:
     def add(self, code: str, role: str, text: str, file: str, attrs: Iterable[Attribute] = ()) -> None:
         self.desc.setdefault(code, []).append((role, text))
         self.files.setdefault(code, {}).setdefault(role, file)
-        self.attrs.setdefault(code, []).extend(attrs)
+        have = self.attrs.setdefault(code, [])
+        have.extend(a for a in attrs if a not in have)
 
 
 def _tabbed_rows(m: Member, text: str, ncols: int, names: tuple[str, ...], parsed: Parsed):
@@ -158,7 +159,13 @@ def _read(m: Member, role: str, merge: _Merge, parsed: Parsed) -> list[str]:
             if _code_ok(m, i, code, parsed):
                 if not desc:
                     raise DataError(f"{m.name}: line {i}, field Clinician Descriptor: empty")
-                merge.add(code, role, desc, m.name, [Attribute("Clinician descriptor ID", did, desc)])
+                merge.add(
+                    code,
+                    role,
+                    desc,
+                    m.name,
+                    [Attribute("Concept ID", cid), Attribute("Clinician descriptor ID", did, desc)],
+                )
         return header
     pat = _TAB_LINE if role == "long" else _FIXED_LINE
     started = False
