@@ -80,7 +80,9 @@ def sniff_content(name: str, head: bytes) -> bool:
         if "concept id" in cols and "cpt code" in cols:
             return True
     codes = [m.group(1) for ln in lines if (m := _TAB_LINE.match(ln) or _FIXED_LINE.match(ln))]
-    return len(codes) >= 3 and all(CPT_CODE.fullmatch(c) for c in codes)
+    cpt = sum(1 for c in codes if CPT_CODE.fullmatch(c))
+    # A few stray lines (a code of another set, a typo) must not hide a CPT file.
+    return cpt >= 3 and cpt >= 0.8 * len(codes)
 
 
 def sniff_name(name: str) -> bool:
@@ -172,7 +174,7 @@ def _read(m: Member, role: str, merge: _Merge, parsed: Parsed) -> list[str]:
     for i, line in enumerate(text.splitlines(), 1):
         mt = pat.match(line)
         if not started:
-            if mt is None:
+            if mt is None or not CPT_CODE.fullmatch(mt.group(1)):
                 header.append(line)
                 continue
             started = True

@@ -384,8 +384,13 @@ def release_from_name(*names: str) -> str | None:
     return None
 
 
+def _looks_like_record(line: str) -> bool:
+    return len(line) >= 11 and line[5:10].isdigit() and _MODIFIER.match(line) is not None
+
+
 def _is_record(line: str) -> bool:
-    return len(line) >= 92 and line[10] in "3478" and line[5:10].isdigit() and _MODIFIER.match(line) is not None
+    """A first or continuation record: what ends the preamble."""
+    return len(line) >= 92 and line[10] in "3478" and _looks_like_record(line)
 
 
 def sniff_content(name: str, head: bytes) -> bool:
@@ -510,7 +515,8 @@ def _txt_records(m: Member) -> Iterator[tuple[int, str]]:
     for i, raw in enumerate(text.split("\n"), 1):
         line = raw.rstrip("\r")
         if not started:
-            if _is_record(line):
+            # A full-length record with a bad RECID still ends the preamble, so it is reported, not passed over.
+            if _is_record(line) or (len(line) >= 280 and _looks_like_record(line)):
                 started = True
             else:
                 continue
@@ -527,7 +533,7 @@ def _parse_txt(m: Member, release: str, parsed: Parsed, progress=None) -> None:
             raise DataError(
                 f"{m.name}: line {lineno}, field record length: expected {RECORD_LEN} characters, found {len(line)}"
             )
-        if not _is_record(line):
+        if not _looks_like_record(line):
             parsed.skip(m.name, lineno, "not an HCPCS record (no code, sequence number and RECID 3, 4, 7 or 8)")
             continue
         line = line.ljust(RECORD_LEN)

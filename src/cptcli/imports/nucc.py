@@ -52,7 +52,12 @@ def _find_header(rows: list[list[str]]) -> int | None:
 
 def sniff_content(name: str, head: bytes) -> bool:
     text = head.decode("latin-1")
-    rows = list(csv.reader(io.StringIO("\n".join(text.split("\n")[:40]))))
+    if "\0" in text:
+        return False
+    try:
+        rows = list(csv.reader(io.StringIO("\n".join(text.split("\n")[:40]))))
+    except csv.Error:
+        return False
     return _find_header(rows) is not None
 
 
