@@ -571,6 +571,7 @@ def _parse_xlsx(m: Member, release: str, parsed: Parsed, progress=None) -> None:
     try:
         ws = wb.worksheets[0]
         cols: dict[str, int] | None = None
+        pairs: list[tuple[str, int]] = []
         b = _Builder(m.name, release, parsed)
         n = 0
         for r, row in enumerate(ws.iter_rows(values_only=True), 1):
@@ -578,17 +579,26 @@ def _parse_xlsx(m: Member, release: str, parsed: Parsed, progress=None) -> None:
                 keys = [_header_key(v) for v in row]
                 if "HCPC" in keys and "RECID" in keys:
                     cols = {k: i for i, k in enumerate(keys) if k}
+                    pairs = [(name, cols[name]) for name in _WIDTH if name in cols]
                     missing = [name for name, _, _ in LAYOUT if name not in cols]
                     if missing:
                         raise DataError(f"{m.name}: row {r}, header: missing column(s) {', '.join(missing)}")
                 continue
             if all(v is None or str(v).strip() == "" for v in row):
                 continue
-            f = {name: _cell(name, row[i] if i < len(row) else None) for name, i in cols.items() if name in _WIDTH}
+            f = dict.fromkeys(_WIDTH, "")
+            width = len(row)
+            for name, i in pairs:
+                v = row[i] if i < width else None
+                if v is None:
+                    continue
+                # Text cells are nearly all of them; only numbers and dates need _cell's conversions.
+                f[name] = (
+                    (v.replace("\xa0", " ").strip() if "\xa0" in v else v.strip()) if type(v) is str else _cell(name, v)
+                )
             if not f["HCPC"] or not f["RECID"]:
                 parsed.skip(m.name, r, "row has no HCPC or RECID")
                 continue
-            f["LONG_DESCRIPTION"] = f.get("LONG_DESCRIPTION", "")
             b.add(f"row {r}", r, f)
             n += 1
             if progress is not None and n % 2000 == 0:
