@@ -533,3 +533,29 @@ def test_temp_file_never_through_a_symlink(tmp_path, data_dir, monkeypatch):
         import_files([HCPCS_TXT])
     assert not target.exists()
     assert sources() == []
+
+
+def test_release_from_the_file_when_the_name_has_none(tmp_path):
+    p = tmp_path / "hcpcs.txt"
+    p.write_bytes(b"HCPCS quarterly update, fabricated preamble, July 2026\r\n" + HCPCS_TXT.read_bytes())
+    (r,) = import_files([p])
+    assert r.release == "2026 July"
+
+
+def test_xlsx_dates_as_excel_day_numbers_and_text(tmp_path):
+    import openpyxl
+
+    src = hcpcs_fixture.write_xlsx(tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(src)
+    ws = wb.active
+    header = [c.value for c in ws[4]]
+    add, eff = header.index("ADD_DT") + 1, header.index("ACT_EFF_DT") + 1
+    for row in ws.iter_rows(min_row=5):
+        if row[add - 1].value is not None:
+            row[add - 1].value = 31048  # 1985-01-01 as an Excel day number
+            row[eff - 1].value = "2026-01-01"
+    p = tmp_path / "HCPC2026_JAN_ANWEB.xlsx"
+    wb.save(p)
+    codes = {c.code: c for c in _parse(p).codes}
+    got = {a.label: a.value for a in codes["E0114"].attributes}
+    assert (got["Code added date"], got["Action effective date"]) == ("1985-01-01", "2026-01-01")

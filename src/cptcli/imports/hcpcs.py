@@ -388,6 +388,14 @@ def _looks_like_record(line: str) -> bool:
     return len(line) >= 11 and line[5:10].isdigit() and _MODIFIER.match(line) is not None
 
 
+def _release_from_preamble(m: Member) -> str | None:
+    if m.data[:2] == b"PK":
+        return None
+    head = m.data[:8192].decode("latin-1")
+    found = re.search(r"\b(January|April|July|October)\s+(20\d{2})\b", head, re.I)
+    return f"{found.group(2)} {found.group(1).capitalize()}" if found else None
+
+
 def _is_record(line: str) -> bool:
     """A first or continuation record: what ends the preamble."""
     return len(line) >= 92 and line[10] in "3478" and _looks_like_record(line)
@@ -405,13 +413,21 @@ def sniff_name(name: str) -> bool:
     return bool(re.search(r"HCPC\d{4}.*ANWEB.*\.txt$", base, re.I)) and "transreport" not in base.lower()
 
 
+_EXCEL_EPOCH = _dt.date(1899, 12, 30)
+
+
 def _date(file: str, where: str, field: str, raw: str) -> str:
     if not raw:
         return ""
-    try:
-        return _dt.datetime.strptime(raw, "%Y%m%d").date().isoformat()
-    except ValueError:
-        raise DataError(f"{file}: {where}, field {field}: expected a date YYYYMMDD, found {raw!r}") from None
+    # The text form has YYYYMMDD; a workbook may hold a date cell (read as YYYYMMDD), an Excel day number, or text.
+    if raw.isdigit() and len(raw) <= 5 and file.lower().endswith((".xlsx", ".xlsm")):
+        return (_EXCEL_EPOCH + _dt.timedelta(days=int(raw))).isoformat()
+    for fmt in ("%Y%m%d", "%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return _dt.datetime.strptime(raw, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise DataError(f"{file}: {where}, field {field}: expected a date YYYYMMDD, found {raw!r}")
 
 
 class _Builder:
@@ -527,7 +543,7 @@ def _parse_txt(m: Member, release: str, parsed: Parsed, progress=None) -> None:
     b = _Builder(m.name, release, parsed)
     n = 0
     for lineno, line in _txt_records(m):
-        if not line.strip():
+        if not line.strip(" \t\x1a"):  # blank lines and a DOS end-of-file mark after the last record
             continue
         if len(line) > RECORD_LEN:
             raise DataError(
@@ -624,7 +640,7 @@ def choose(members: list[Member]) -> tuple[list[Member], list[tuple[Member, str]
 def parse(members: Iterable[Member], hint: str = "", progress=None) -> Parsed:
     members = list(members)
     m = members[0]
-    release = release_from_name(m.name, hint) or "unknown release"
+    release = release_from_name(m.name, hint) or _release_from_preamble(m) or "unknown release"
     parsed = Parsed(release=release)
     if m.name.lower().endswith((".xlsx", ".xlsm")) or m.data[:2] == b"PK":
         _parse_xlsx(m, release, parsed, progress)
