@@ -559,3 +559,12 @@ def test_xlsx_dates_as_excel_day_numbers_and_text(tmp_path):
     codes = {c.code: c for c in _parse(p).codes}
     got = {a.label: a.value for a in codes["E0114"].attributes}
     assert (got["Code added date"], got["Action effective date"]) == ("1985-01-01", "2026-01-01")
+
+
+def test_zip_inside_a_zip(tmp_path, xlsx):
+    inner = _cms_zip(tmp_path, xlsx)
+    outer = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.write(inner, inner.name)
+    (r,) = import_files([outer])
+    assert (r.kind, r.release, r.records) == ("hcpcs", "2026 January", 5)

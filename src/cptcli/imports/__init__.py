@@ -136,7 +136,16 @@ def _zip_members(name: str, data: bytes) -> list[Member]:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            return [_member(_base(i.filename), z.read(i)) for i in z.infolist() if not i.is_dir()]
+            out: list[Member] = []
+            for i in z.infolist():
+                if i.is_dir():
+                    continue
+                data = z.read(i)
+                if i.filename.lower().endswith(".zip"):  # a release zip inside a bundle zip
+                    out.extend(_zip_members(_base(i.filename), data))
+                else:
+                    out.append(_member(_base(i.filename), data))
+            return out
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
         raise DataError(f"{name}: not a readable zip archive ({e})") from None
 

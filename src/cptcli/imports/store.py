@@ -243,6 +243,8 @@ def remove(kind: str) -> bool:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill there would signal or end the process, not probe it
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -258,7 +260,11 @@ def _clean_stale(d: Path, kind: str) -> None:
         if not (name.startswith(prefix) and name.endswith(".tmp")):
             continue
         pid = name[len(prefix) :].split(".", 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        try:
+            old = time.time() - os.lstat(d / name).st_mtime > 86400
+        except OSError:
+            continue
+        if old or (pid.isdigit() and not _pid_alive(int(pid))):
             try:
                 os.unlink(d / name)
             except OSError:
