@@ -529,7 +529,7 @@ def test_temp_file_never_through_a_symlink(tmp_path, data_dir, monkeypatch):
     monkeypatch.setattr(os, "urandom", lambda n: b"\0" * n)
     link = data_dir / f".hcpcs.sqlite.{os.getpid()}.{'00' * 4}.tmp"
     link.symlink_to(target)
-    with pytest.raises(OSError):
+    with pytest.raises(DataError, match="cannot write the imported HCPCS set"):
         import_files([HCPCS_TXT])
     assert not target.exists()
     assert sources() == []
@@ -568,3 +568,29 @@ def test_zip_inside_a_zip(tmp_path, xlsx):
         zf.write(inner, inner.name)
     (r,) = import_files([outer])
     assert (r.kind, r.release, r.records) == ("hcpcs", "2026 January", 5)
+
+
+def test_cpt_release_names(tmp_path):
+    from cptcli.imports.cpt import release_of
+
+    assert release_of(["Copyright 1995-2025 fabricated holder", "CPT\u00ae 2026 data files (fabricated)"]) == "CPT 2026"
+    assert release_of(["Copyright 1995-2025 fabricated holder"], "", "2026_cpt_data.zip") == "CPT 2026"
+    assert release_of(["Copyright 1995-2025 fabricated holder"], "", "LONGULT.txt") == "CPT, copyright 2025"
+    assert release_of([], "", "LONGULT.txt") == "unknown release"
+
+
+def test_damaged_member_deep_in_a_library_is_one_line(tmp_path, xlsx):
+    # A workbook whose sheet XML is cut short fails inside openpyxl; the user sees one DataError line.
+    src = zipfile.ZipFile(xlsx)
+    (tmp_path / "bad").mkdir()
+    bad = tmp_path / "bad" / "HCPC2026_JAN_ANWEB.xlsx"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for i in src.infolist():
+            data = src.read(i)
+            if i.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2]
+            zf.writestr(i.filename, data)
+    with pytest.raises(DataError) as e:
+        import_files([bad])
+    assert e.value.message.startswith("HCPC2026_JAN_ANWEB.xlsx: ")
+    assert "\n" not in e.value.message

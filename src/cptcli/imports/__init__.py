@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import DataError, UsageError
+from ..errors import CptcliError, DataError, UsageError
 from . import store
 from .records import Member, SkippedLine
 from .store import ImportedSource
@@ -224,18 +225,27 @@ def _import_kind(
             unchanged=True,
             skipped_files=skipped_files,
         )
-    parsed = mod.parse(members, hint=hint, progress=progress)
+    names = ", ".join(m.name for m in members)
+    try:
+        parsed = mod.parse(members, hint=hint, progress=progress)
+    except CptcliError:
+        raise
+    except Exception as e:  # a damaged file can fail deep inside a library (zip, XML, csv): one line, no traceback
+        raise DataError(f"{names}: cannot be read as {mod.A_LABEL} file ({type(e).__name__}: {e})") from None
     total = len(parsed.codes) + len(parsed.modifiers) + len(parsed.taxonomy)
-    written = store.write(
-        kind,
-        parsed.release,
-        list(shas),
-        codes=parsed.codes,
-        mods=parsed.modifiers,
-        tax=parsed.taxonomy,
-        total=total,
-        progress=progress,
-    )
+    try:
+        written = store.write(
+            kind,
+            parsed.release,
+            list(shas),
+            codes=parsed.codes,
+            mods=parsed.modifiers,
+            tax=parsed.taxonomy,
+            total=total,
+            progress=progress,
+        )
+    except (OSError, sqlite3.Error) as e:
+        raise DataError(f"{store.kind_path(kind)}: cannot write the imported {mod.LABEL} set ({e})") from None
     return ImportReport(
         kind=kind,
         release=parsed.release,

@@ -39,7 +39,8 @@ _ROLE_NAMES = (
 )
 _TAB_LINE = re.compile(r"^([0-9A-Z]{5})\t(.*)$")
 _FIXED_LINE = re.compile(r"^([0-9A-Z]{5}) (\S.*)$")
-_YEAR = re.compile(r"\b(?:CPT[^\d\n]{0,12})?((?:19|20)\d{2})\b")
+_CPT_YEAR = re.compile(r"\bCPT\W{0,3}((?:19|20)\d{2})\b", re.I)
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 
 
 def _text(m: Member) -> str:
@@ -197,9 +198,16 @@ def _read(m: Member, role: str, merge: _Merge, parsed: Parsed) -> list[str]:
 
 
 def release_of(headers: list[str], *names: str) -> str:
+    """``CPT <year>`` as the header block names it, else as a file or zip name does; a bare copyright year is
+    not the release (CPT 2026 is published, and copyrighted, in 2025), so it is given as such."""
+    named = [int(y) for line in headers for y in _CPT_YEAR.findall(line)]
+    if named:
+        return f"CPT {max(named)}"
+    in_names = [int(y) for n in names for y in _YEAR.findall(n.rsplit("/", 1)[-1].replace("_", " "))]
+    if in_names:
+        return f"CPT {max(in_names)}"
     years = [int(y) for line in headers for y in _YEAR.findall(line)]
-    years += [int(y) for n in names for y in re.findall(r"(?:19|20)\d{2}", n.rsplit("/", 1)[-1])]
-    return f"CPT {max(years)}" if years else "unknown release"
+    return f"CPT, copyright {max(years)}" if years else "unknown release"
 
 
 def parse(members: Iterable[Member], hint: str = "", progress=None) -> Parsed:

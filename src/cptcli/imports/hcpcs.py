@@ -577,6 +577,16 @@ def _header_key(v: object) -> str:
     return re.sub(r"[\s_]+", "_", str(v or "").strip().upper())
 
 
+def _data_sheet(wb):
+    """The sheet whose first rows hold the HCPC/RECID header (the first sheet if none does, to be refused)."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(max_row=30, values_only=True):
+            keys = [_header_key(v) for v in row]
+            if "HCPC" in keys and "RECID" in keys:
+                return ws
+    return wb.worksheets[0]
+
+
 def _parse_xlsx(m: Member, release: str, parsed: Parsed, progress=None) -> None:
     import openpyxl
 
@@ -585,7 +595,7 @@ def _parse_xlsx(m: Member, release: str, parsed: Parsed, progress=None) -> None:
     except Exception as e:  # openpyxl raises many types for a damaged workbook
         raise DataError(f"{m.name}: not a readable .xlsx workbook ({type(e).__name__})") from None
     try:
-        ws = wb.worksheets[0]
+        ws = _data_sheet(wb)
         cols: dict[str, int] | None = None
         pairs: list[tuple[str, int]] = []
         b = _Builder(m.name, release, parsed)
