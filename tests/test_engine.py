@@ -16,10 +16,26 @@ from cptcli.errors import DataError
 from cptcli.knowledge import bundled_path
 from cptcli.search import Searcher
 
-QUERIES = ["baclofen pump removal", "antibiotic beads", "intramedulary insrt", "20700", "207", "M54", "G89.29",
-           "modifier 59", "knee", "take out the medicine pump", "xylophone"]
-LINES = [("20700", (), ("51",), ("M54.5",)), ("20702", ("20700",), (), ()), ("20700", ("99999",), ("59",), ("G89.29",)),
-         ("20703", ("20702",), ("11", "LT", "RT"), ("M54.50",)), ("64568", (), (), ())]
+QUERIES = [
+    "baclofen pump removal",
+    "antibiotic beads",
+    "intramedulary insrt",
+    "20700",
+    "207",
+    "M54",
+    "G89.29",
+    "modifier 59",
+    "knee",
+    "take out the medicine pump",
+    "xylophone",
+]
+LINES = [
+    ("20700", (), ("51",), ("M54.5",)),
+    ("20702", ("20700",), (), ()),
+    ("20700", ("99999",), ("59",), ("G89.29",)),
+    ("20703", ("20702",), ("11", "LT", "RT"), ("M54.50",)),
+    ("64568", (), (), ()),
+]
 
 
 def answers(engine: Engine) -> dict:
@@ -70,10 +86,16 @@ def test_the_index_is_reused_then_rebuilt_when_a_file_changes(cache, kb_file):
     assert len(list(cache.glob("index-*.sqlite"))) == 1
 
 
-@pytest.mark.parametrize("damage", [
-    "DROP TABLE codes", "DROP TABLE terms", "DELETE FROM meta WHERE name = 'registry'",
-    "DELETE FROM meta WHERE name = 'search'", "DROP TABLE rows",
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "DROP TABLE codes",
+        "DROP TABLE terms",
+        "DELETE FROM meta WHERE name = 'registry'",
+        "DELETE FROM meta WHERE name = 'search'",
+        "DROP TABLE rows",
+    ],
+)
 def test_an_index_damaged_past_its_key_is_rebuilt_once(cache, kb_file, damage):
     path = Engine.open([str(kb_file)]).path
     con = sqlite3.connect(path)
@@ -104,11 +126,27 @@ def test_an_invalid_file_is_reported_once_while_unchanged(cache, kb_file, monkey
 
 
 # The pre-Typer path recognises `--version` and `show CODE... [--json]` only: everything else falls through.
-FAST = [["--version"], ["-V"], ["show", "20700"], ["show", "20700", "--json"], ["show", "+20701", "20702"],
-        ["show", "20703", "20703", "--json"], ["show", "CPT 20704", "--json"]]
-FALLS_THROUGH = [["show", "20706"], ["show", "2070"], ["show", "20700", "--format", "csv"], ["show", "-"],
-                 ["search", "beads"], ["--data", "x.json", "show", "20700"], ["show", "--json", "20700"],
-                 ["show"], [], ["show", "J1100", "--json"]]
+FAST = [
+    ["--version"],
+    ["-V"],
+    ["show", "20700"],
+    ["show", "20700", "--json"],
+    ["show", "+20701", "20702"],
+    ["show", "20703", "20703", "--json"],
+    ["show", "CPT 20704", "--json"],
+]
+FALLS_THROUGH = [
+    ["show", "20706"],
+    ["show", "2070"],
+    ["show", "20700", "--format", "csv"],
+    ["show", "-"],
+    ["search", "beads"],
+    ["--data", "x.json", "show", "20700"],
+    ["show", "--json", "20700"],
+    ["show"],
+    [],
+    ["show", "J1100", "--json"],
+]
 
 
 @pytest.mark.parametrize("argv", FAST, ids=" ".join)
@@ -131,12 +169,15 @@ def test_no_module_of_the_json_show_path_imports_the_model_or_typer(cache):
     import subprocess
     import sys
 
-    code = ("import sys; from cptcli import entry; entry.fast(['show', '20700', '--json']); "
-            "print(sorted(m for m in sys.modules if m.startswith(('cptcli', 'typer', 'rich', 'dataclasses'))), "
-            "file=sys.stderr)")
+    code = (
+        "import sys; from cptcli import entry; entry.fast(['show', '20700', '--json']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('cptcli', 'typer', 'rich', 'dataclasses'))), "
+        "file=sys.stderr)"
+    )
     Engine.open([str(bundled_path())])  # built here: the call measured finds the index
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={**os.environ, "CPTCLI_CACHE_DIR": str(cache)})
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "CPTCLI_CACHE_DIR": str(cache)}
+    )
     loaded = eval(p.stderr.strip().splitlines()[-1])
     assert "cptcli.model" not in loaded and "typer" not in loaded and "rich" not in loaded, loaded
 

@@ -14,21 +14,32 @@ from cptcli.results import ShowResult
 # A field as a later issue would add it: this one declaration, nothing else.
 @dataclass(frozen=True, slots=True)
 class WithGlobalPeriod(CodeRecord):
-    global_period: Optional[Fact] = field(default=None, metadata={"spec": Spec(
-        kind="scalar", item=Fact, layering="keep-first", weight=0.5, title="Global period")})
+    global_period: Optional[Fact] = field(
+        default=None,
+        metadata={"spec": Spec(kind="scalar", item=Fact, layering="keep-first", weight=0.5, title="Global period")},
+    )
 
 
 def _doc(period: str, source: str) -> dict:
-    return {"code": "20700", "completeness": "full", "title": {"text": "A title", "sources": ["x"]},
-            "global_period": {"text": period, "sources": [source]}}
+    return {
+        "code": "20700",
+        "completeness": "full",
+        "title": {"text": "A title", "sources": ["x"]},
+        "global_period": {"text": period, "sources": [source]},
+    }
 
 
 def test_a_field_declared_once_is_read_written_layered_flattened_and_searched():
     rec = WithGlobalPeriod.from_dict(_doc("090 days", "a.pdf"), origin="a.json")
     assert rec.global_period == Fact("090 days", ("a.pdf",))
     assert [s.name for s in registry(WithGlobalPeriod)][-1] == "global_period"
-    assert rec.to_dict()["global_period"] == {"text": "090 days", "sources": ["a.pdf"], "quote": None,
-                                              "copyright": None, "contested": None}
+    assert rec.to_dict()["global_period"] == {
+        "text": "090 days",
+        "sources": ["a.pdf"],
+        "quote": None,
+        "copyright": None,
+        "contested": None,
+    }
     # Layering: the registry says keep-first, so a later file's other value is an override note.
     kb = KnowledgeBase()
     later = WithGlobalPeriod.from_dict(_doc("000 days", "b.pdf"), origin="b.json")
@@ -37,8 +48,14 @@ def test_a_field_declared_once_is_read_written_layered_flattened_and_searched():
     assert merged.global_period.text == "090 days"
     assert [n.subject for n in merged.notes if n.kind == "override"] == ["global_period"]
     # Flattening (CSV/TSV/Markdown facts rows) and search texts.
-    doc = {"schema_version": 1, **rec.to_dict(), "display_code": "20700", "origin": "a.json", "named_by": [],
-           "contributors": ["a.json"]}
+    doc = {
+        "schema_version": 1,
+        **rec.to_dict(),
+        "display_code": "20700",
+        "origin": "a.json",
+        "named_by": [],
+        "contributors": ["a.json"],
+    }
     result = ShowResult(doc)
     result._record = rec
     assert (("20700", "global_period", "090 days", None, "a.pdf")) in flat._fact_rows(result)
@@ -46,8 +63,16 @@ def test_a_field_declared_once_is_read_written_layered_flattened_and_searched():
 
 
 def test_the_registry_is_where_sections_titles_weights_and_json_keys_come_from():
-    assert flat.SECTIONS == ("facts", "modifiers", "taxonomy", "diagnoses", "related", "cross_references", "notes",
-                             "sources")
+    assert flat.SECTIONS == (
+        "facts",
+        "modifiers",
+        "taxonomy",
+        "diagnoses",
+        "related",
+        "cross_references",
+        "notes",
+        "sources",
+    )
     assert {s.name for s in FIELDS if s.kind == "table"} == {"modifiers", "taxonomy", "diagnoses", "related"}
     assert flat.TITLES["diagnoses"] == "ICD-10-CM diagnoses"
     assert flat.JSON_KEYS["modifiers"] == ("modifiers",)

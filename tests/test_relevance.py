@@ -7,7 +7,7 @@ import pytest
 
 from conftest import searcher_of
 from cptcli.knowledge import KnowledgeBase, bundled_path
-from relevance_queries import PAIRS, QUERIES, evaluate
+from relevance_queries import CAUTIONED, NOTHING, PAIRS, QUERIES, evaluate
 
 MIN_TOP1 = 0.95
 MIN_TOP3 = 1.0
@@ -34,7 +34,33 @@ def searcher():
 def test_suite_is_big_enough():
     assert len(QUERIES) >= 60
     assert len({q for q, _, _ in QUERIES}) == len(QUERIES)
-    assert {k for _, _, k in QUERIES} >= {"lay", "clinical", "typo", "pair", "code", "icd", "modifier"}
+    assert {k for _, _, k in QUERIES} >= {
+        "lay",
+        "clinical",
+        "typo",
+        "pair",
+        "code",
+        "icd",
+        "modifier",
+        "anatomy",
+        "abbreviation",
+        "oprnote",
+        "intent",
+        "official",
+    }
+
+
+@pytest.mark.parametrize("query,code", CAUTIONED)
+def test_a_hit_that_stands_on_a_contested_reading_carries_a_caution(searcher, query, code):
+    hits = [h for h in searcher.search(query, limit=20, min_score=0) if h.code == code]
+    for h in hits:
+        assert h.caution and "official descriptor" in h.caution, h
+        assert h.score < 70, h
+
+
+@pytest.mark.parametrize("query", NOTHING)
+def test_a_modifier_no_record_lists_finds_nothing(searcher, query):
+    assert searcher.search(query, min_score=0) == []
 
 
 def test_relevance_on_bundled_knowledge_base(searcher):

@@ -1,4 +1,5 @@
 """Issue 16, data half: the facts added to data/codes.json, read with json only, and the schema they follow."""
+
 import json
 import re
 from pathlib import Path
@@ -10,12 +11,90 @@ import pytest
 from cptcli.knowledge import load_schema
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "codes.json"
-CPT_LEVEL_I = {"22", "23", "24", "25", "26", "33", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "62",
-               "27", "47", "63", "66", "73", "74", "76", "77", "78", "79", "80", "81", "82", "90", "91", "93", "95"}
-ANATOMIC = {"LT", "RT", "E1", "E2", "E3", "E4", "FA", *(f"F{i}" for i in range(1, 10)),
-            "TA", *(f"T{i}" for i in range(1, 10)), "LC", "LD", "LM", "RC", "RI"}
-OTHER_HCPCS = {"XE", "XP", "XS", "XU", "GA", "GC", "GX", "GY", "GZ", "KX", "Q5", "Q6", "AA", "AD", "AS", "QK", "QX",
-               "QY", "QZ", "QS", "GT", "JW", "JZ", "PO", "PN", "CR", "ET", "SG", "TC"}
+CPT_LEVEL_I = {
+    "22",
+    "23",
+    "24",
+    "25",
+    "26",
+    "33",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "55",
+    "56",
+    "57",
+    "58",
+    "59",
+    "62",
+    "27",
+    "47",
+    "63",
+    "66",
+    "73",
+    "74",
+    "76",
+    "77",
+    "78",
+    "79",
+    "80",
+    "81",
+    "82",
+    "90",
+    "91",
+    "93",
+    "95",
+}
+ANATOMIC = {
+    "LT",
+    "RT",
+    "E1",
+    "E2",
+    "E3",
+    "E4",
+    "FA",
+    *(f"F{i}" for i in range(1, 10)),
+    "TA",
+    *(f"T{i}" for i in range(1, 10)),
+    "LC",
+    "LD",
+    "LM",
+    "RC",
+    "RI",
+}
+OTHER_HCPCS = {
+    "XE",
+    "XP",
+    "XS",
+    "XU",
+    "GA",
+    "GC",
+    "GX",
+    "GY",
+    "GZ",
+    "KX",
+    "Q5",
+    "Q6",
+    "AA",
+    "AD",
+    "AS",
+    "QK",
+    "QX",
+    "QY",
+    "QZ",
+    "QS",
+    "GT",
+    "JW",
+    "JZ",
+    "PO",
+    "PN",
+    "CR",
+    "ET",
+    "SG",
+    "TC",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +113,38 @@ def test_bundled_data_validates_with_jsonschema_and_fastjsonschema(doc, schema):
     fastjsonschema.compile(schema)(doc)
 
 
-@pytest.mark.parametrize("code,ok", [
-    ("20700", True), ("99213", True), ("0001U", True), ("1234F", True), ("0784T", True), ("J1100", True),
-    ("A4550", True), ("V2020", True), ("L3000", True),
-    ("1234B", False), ("W1234", False), ("J110", False), ("J11000", False), ("20700\n", False), ("2070", False),
-    ("j1100", False), ("", False), ("X1234", False), ("0001u", False),
-])
+@pytest.mark.parametrize(
+    "code,ok",
+    [
+        ("20700", True),
+        ("99213", True),
+        ("0001U", True),
+        ("1234F", True),
+        ("0784T", True),
+        ("J1100", True),
+        ("A4550", True),
+        ("V2020", True),
+        ("L3000", True),
+        ("1234B", False),
+        ("W1234", False),
+        ("J110", False),
+        ("J11000", False),
+        ("20700\n", False),
+        ("2070", False),
+        ("j1100", False),
+        ("", False),
+        ("X1234", False),
+        ("0001u", False),
+    ],
+)
 def test_code_pattern_accepts_cpt_hcpcs_and_nothing_else(schema, code, ok):
     pattern = schema["$defs"]["code"]["properties"]["code"]["pattern"]
     assert bool(re.search(pattern, code)) is ok
-    record = {"format_version": 1, "codes": [{"code": code, "completeness": "partial", "add_on": None,
-                                              "title": {"text": "t", "sources": ["s"]}}]}
-    for validate in (fastjsonschema.compile(schema),
-                     lambda d: jsonschema.Draft202012Validator(schema).validate(d)):
+    record = {
+        "format_version": 1,
+        "codes": [{"code": code, "completeness": "partial", "add_on": None, "title": {"text": "t", "sources": ["s"]}}],
+    }
+    for validate in (fastjsonschema.compile(schema), lambda d: jsonschema.Draft202012Validator(schema).validate(d)):
         if ok:
             validate(record)
         else:
@@ -73,11 +171,16 @@ def test_every_pattern_is_anchored_with_backslash_z(schema):
         assert p.startswith("^") and p.endswith(r"\Z") and not p.endswith("$"), p
 
 
-@pytest.mark.parametrize("path,value", [
-    (("modifiers", 0, "modifier"), "22\n"), (("taxonomy_codes", 0, "code"), "207L00000X\n"),
-])
+@pytest.mark.parametrize(
+    "path,value",
+    [
+        (("modifiers", 0, "modifier"), "22\n"),
+        (("taxonomy_codes", 0, "code"), "207L00000X\n"),
+    ],
+)
 def test_a_trailing_newline_is_rejected(doc, schema, path, value):
     import copy
+
     bad = copy.deepcopy(doc)
     node = bad
     for p in path[:-1]:
@@ -159,7 +262,10 @@ def test_source_000_neurostimulator_rows_are_contested(doc):
         assert r[table] and all(row.get("contested") == want for row in r[table]), table
     assert r["examples"][0]["contested"] == want
     assert "contested" not in r["summary"][0], "001's official reading stands"
-    assert all("contested" not in m for m in r["modifiers"])
+    # A modifier row stands on 000's reading only where its own text says "pocket".
+    for m in r["modifiers"]:
+        says_pocket = "pocket" in f"{m.get('description')} {m.get('when_to_use')}".lower()
+        assert (m.get("contested") == want) is says_pocket, m["modifier"]
 
 
 def test_pump_stories_are_contested_and_corrected_with_their_authority(doc):
@@ -175,10 +281,16 @@ def test_pump_stories_are_contested_and_corrected_with_their_authority(doc):
     assert all(e.get("contested") for e in by["20701"]["examples"])
 
 
-@pytest.mark.parametrize("code,words", [
-    ("63650", "epidural"), ("63655", "plate/paddle"), ("64561", "sacral nerve"),
-    ("64568", "cranial nerve (eg, vagus nerve)"), ("95970", "without reprogramming"),
-])
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        ("63650", "epidural"),
+        ("63655", "plate/paddle"),
+        ("64561", "sacral nerve"),
+        ("64568", "cranial nerve (eg, vagus nerve)"),
+        ("95970", "without reprogramming"),
+    ],
+)
 def test_partial_records_carry_a_title_correction_and_keep_the_source_title(doc, code, words):
     rec = {c["code"]: c for c in doc["codes"]}[code]
     notes = [n for n in rec["notes"] if n["kind"] == "correction" and n["subject"] == "title"]
@@ -190,12 +302,18 @@ def test_partial_records_carry_a_title_correction_and_keep_the_source_title(doc,
 
 
 def test_synonym_groups_that_stand_on_contested_readings_say_so(doc):
-    notes = {(c["code"], n["subject"]) for c in doc["codes"] for n in c["notes"] if n["kind"] in ("conflict", "correction")}
+    notes = {
+        (c["code"], n["subject"]) for c in doc["codes"] for n in c["notes"] if n["kind"] in ("conflict", "correction")
+    }
     groups = {(g["terms"][0] if g["terms"][0] != "drug-delivery device" else g["terms"][1]): g for g in doc["synonyms"]}
-    expect = {"pump": {("20701", "clinical_context"), ("20703", "device")},
-              "baclofen": {("20701", "clinical_context")}, "spasticity": {("20701", "clinical_context")},
-              "generator pocket": {("20700", "descriptor")}, "reprogramming": {("95970", "title")},
-              "peripheral nerve stimulator": {("64561", "title"), ("64568", "title")}}
+    expect = {
+        "pump": {("20701", "clinical_context"), ("20703", "device")},
+        "baclofen": {("20701", "clinical_context")},
+        "spasticity": {("20701", "clinical_context")},
+        "generator pocket": {("20700", "descriptor")},
+        "reprogramming": {("95970", "title")},
+        "peripheral nerve stimulator": {("64561", "title"), ("64568", "title")},
+    }
     for first, refs in expect.items():
         got = {(r["code"], r["subject"]) for r in groups[first]["contested"]}
         assert got == refs, first

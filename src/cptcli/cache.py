@@ -5,6 +5,7 @@ half-written cache that a later run would trust.
 Paths are plain strings: this module is on every command's path, and pathlib,
 tempfile and platformdirs together cost more to import (~15 ms) than a
 cached look-up takes."""
+
 from __future__ import annotations
 
 import os

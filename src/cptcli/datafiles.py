@@ -6,6 +6,7 @@ Kept apart from the index so that a call answered from a drawn page checks
 the key without importing sqlite3 (~2 ms of the ~3 ms such a call may spend
 over the interpreter's start-up).
 """
+
 import os
 import zlib
 

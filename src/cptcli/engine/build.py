@@ -31,7 +31,10 @@ CODE_WIDTH = 5
 
 # The searched fields, their weights and bits, from the field registry: stored in
 # the index so that search reads them there without importing the model.
-SEARCH_FIELDS = {s.name: s.weight for s in FIELDS if s.weight is not None}
+# Texts that stand only on a source's reading an official descriptor contradicts are
+# searched apart, as one pseudo-field: a hit found only there carries a caution.
+CONTESTED = "contested"
+SEARCH_FIELDS = {**{s.name: s.weight for s in FIELDS if s.weight is not None}, CONTESTED: 0.3}
 _BIT = {name: 1 << i for i, name in enumerate(SEARCH_FIELDS)}
 
 
@@ -62,32 +65,46 @@ def field_texts(rec: CodeRecord):
         if spec.kind == "key":
             yield name, value, None
         elif spec.kind == "scalar":
-            if value is not None:
-                yield name, value.text, _subject(getattr(value, "contested", None))
+            if value is None:
+                continue
+            fixed = official_title(rec) if name == "title" else None
+            if fixed:  # the official description is the title searched; the source's stands apart
+                yield name, fixed, None
+                yield CONTESTED, value.text, name
+            else:
+                yield from _text(name, value.text, getattr(value, "contested", None))
         elif spec.kind == "list":
             for item in value:
-                yield name, item.text, _subject(item.contested)
+                yield from _text(name, item.text, item.contested)
         else:
             for row in value:
                 cells = (row.key, *row.cells(), fixes.get(f"{name}/{row.key}") if name != "related" else None)
-                yield name, " ".join(c for c in cells if c), _subject(row.contested)
+                yield from _text(name, " ".join(c for c in cells if c), row.contested)
 
 
-def _subject(contested) -> str | None:
-    return contested.subject if contested is not None else None
+def _text(name: str, text: str, contested):
+    if contested is None:
+        yield name, text, None
+    else:
+        yield CONTESTED, text, contested.subject
+
+
+def official_title(rec: CodeRecord) -> str | None:
+    """The official description where a correction note says the source's title is wrong."""
+    return next((n.correction for n in rec.notes_about("title") if n.kind == "correction" and n.correction), None)
 
 
 def search_document(rec: CodeRecord) -> list:
     """What search reads of one record (cptcli.search.SearchDoc), as JSON-ready lists."""
     return [
         rec.code,
-        rec.title.text,
+        official_title(rec) or rec.title.text,
         rec.completeness,
         rec.is_add_on,
         list(field_texts(rec)),
         [(r.code, r.description) for r in rec.diagnoses],
         [(r.modifier, r.description) for r in rec.modifiers],
-        [(n.kind, n.subject, n.correction, n.text) for n in rec.notes],
+        [(n.kind, n.subject, n.correction, n.text, n.authority) for n in rec.notes],
     ]
 
 
@@ -170,7 +187,7 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None) -> None:
     search = {
         "n": postings.n,
         "fields": SEARCH_FIELDS,
-        "synonyms": [list(s.terms) for s in kb.synonyms],
+        "synonyms": [{"terms": list(s.terms), "contested": bool(s.contested)} for s in kb.synonyms],
         "modifiers": sorted(kb.modifiers),
     }
     meta = {

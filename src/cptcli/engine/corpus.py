@@ -22,7 +22,8 @@ class IndexCorpus:
         self.ask = ask
         self.n: int = meta["n"]
         self.fields: dict[str, float] = meta["fields"]
-        self.synonyms = tuple(tuple(group) for group in meta["synonyms"])
+        # (terms, contested): a contested group links its terms only through a source's conflicting reading.
+        self.synonyms = tuple((tuple(g["terms"]), g["contested"]) for g in meta["synonyms"])
         self.modifier_names = frozenset(meta["modifiers"])
         self._bits = {1 << i: name for i, name in enumerate(self.fields)}
 

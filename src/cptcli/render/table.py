@@ -278,6 +278,8 @@ def hits(results: Hits, sections=()) -> list:
             snippet.stylize("bold", start, end)
         if h.data_note:
             snippet.append(f"\n⚠ {h.data_note}")
+        if h.caution:
+            snippet.append(f"\n⚠ caution: {h.caution}", style="bold")
         t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, f"{h.score:.1f}", h.matched_field, snippet)
     return [t]
 

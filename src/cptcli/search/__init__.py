@@ -29,8 +29,8 @@ DEFAULT_MIN_SCORE = 40.0
 class Hit(
     namedtuple(
         "Hit",
-        "code title score matched_field snippet completeness add_on highlights matched_row data_note",
-        defaults=((), None, None),
+        "code title score matched_field snippet completeness add_on highlights matched_row data_note caution",
+        defaults=((), None, None, None),
     )
 ):
     """One ranked result. `highlights` are the (start, end) spans of the matched
@@ -57,13 +57,14 @@ class Hit(
             "matched_terms": [self.snippet[s:e] for s, e in self.highlights],
             "matched_row": self.matched_row,
             "data_note": self.data_note,
+            "caution": self.caution,
         }
 
 
 class SearchDoc(namedtuple("SearchDoc", "code title completeness add_on fields diagnoses modifiers notes")):
     """What search reads of one record: its searchable texts as (field, text,
     contested subject) triples, its diagnosis and modifier rows as (code,
-    description) pairs, and its notes as (kind, subject, correction, text).
+    description) pairs, and its notes as (kind, subject, correction, text, authority).
     Written by the index build (cptcli.engine.build.search_document)."""
 
     __slots__ = ()
@@ -108,8 +109,9 @@ def _hit(
     spans: tuple = (),
     row: str | None = None,
     note: str | None = None,
+    caution: str | None = None,
 ) -> Hit:
-    return Hit(doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note)
+    return Hit(doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note, caution)
 
 
 class Searcher:
@@ -119,7 +121,7 @@ class Searcher:
         from cptcli.search.scoring import Scorer
 
         synonyms = synonym_terms(corpus.synonyms)
-        words = frozenset(w for terms in synonyms.values() for t in terms for w in t)
+        words = frozenset(w for links in synonyms.values() for t in links for w in t)
         self.corpus = corpus
         self.analyzer = Analyzer(Vocabulary(corpus, words), synonyms)
         self.scorer = Scorer(corpus, self.analyzer, Candidates(corpus), _hit)
@@ -134,7 +136,7 @@ class Searcher:
             raise UsageError("--limit must be at least 1")
         for kind in self.scorer.kinds():
             ranked = kind(text)
-            if ranked.scores:
+            if ranked.scores or ranked.final:
                 break
         order = sorted(((s, c) for c, s in ranked.scores.items() if s >= min_score), key=lambda sc: (-sc[0], sc[1]))
         make = ranked.make

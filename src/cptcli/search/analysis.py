@@ -15,6 +15,9 @@ import re
 from cptcli.search.candidates import Vocabulary
 
 SYNONYM_FACTOR = 0.9  # a synonym is good evidence, but the word the coder typed is better
+# A synonym that holds only through a source's reading an official descriptor contradicts
+# counts for little: the hit it makes carries a caution and no confident score.
+CONTESTED_FACTOR = 0.4
 PREFIX_SIM = 0.9
 FUZZY_CUTOFF = 75.0
 
@@ -77,29 +80,35 @@ class Concept:
     """One thing the query asks for: the words typed, and the terms (stem
     tuples) that count as finding it, each with how sure that reading is."""
 
-    __slots__ = ("typed", "alternatives", "words")
+    __slots__ = ("typed", "alternatives", "words", "contested")
 
     def __init__(self, typed: str, alternatives=None, words=None):
         self.typed = typed
         self.alternatives: dict[tuple[str, ...], float] = alternatives if alternatives is not None else {}
+        # The alternatives reached only through contested synonym groups.
+        self.contested: set[tuple[str, ...]] = set()
         # What each typed word resolved to: the literal evidence, synonyms aside.
         self.words: list[dict[str, float]] = words if words is not None else []
 
 
-def synonym_terms(groups) -> dict[tuple[str, ...], frozenset]:
-    """term -> every term of every group it belongs to, all as stem tuples."""
-    out: dict[tuple[str, ...], set] = {}
-    for group in groups:
+def synonym_terms(groups) -> dict[tuple[str, ...], dict[tuple[str, ...], bool]]:
+    """term -> {every term of every group it belongs to: whether the link is
+    contested}, all as stem tuples. A link is contested when every group that
+    makes it is."""
+    out: dict[tuple[str, ...], dict[tuple[str, ...], bool]] = {}
+    for group, contested in groups:
         terms = {t for t in (tuple(tokens(x)) for x in group) if t}
         for t in terms:
-            out.setdefault(t, set()).update(terms)
-    return {k: frozenset(v) for k, v in out.items()}
+            links = out.setdefault(t, {})
+            for other in terms:
+                links[other] = links.get(other, True) and contested and other != t
+    return out
 
 
 class Analyzer:
     """Turns query text into concepts against one vocabulary and synonym table."""
 
-    def __init__(self, vocabulary: Vocabulary, synonyms: dict[tuple[str, ...], frozenset]):
+    def __init__(self, vocabulary: Vocabulary, synonyms: dict[tuple[str, ...], dict[tuple[str, ...], bool]]):
         self.vocab = vocabulary
         self.synonyms = synonyms
 
@@ -194,10 +203,16 @@ class Analyzer:
                 c = Concept(
                     " ".join(t for t, _ in toks[i : i + k]), words=[cands or {t: 1.0} for t, cands in toks[i : i + k]]
                 )
-                for alt in self.synonyms[match]:
+                for alt, contested in self.synonyms[match].items():
                     # "intraarticular" typed is "intra-articular" spelt together, not a synonym.
                     same = "".join(alt) == "".join(match)
-                    c.alternatives[alt] = match_sim * (1.0 if same else SYNONYM_FACTOR)
+                    factor = 1.0 if same else CONTESTED_FACTOR if contested else SYNONYM_FACTOR
+                    if alt not in c.alternatives or c.alternatives[alt] < match_sim * factor:
+                        c.alternatives[alt] = match_sim * factor
+                        if contested and not same:
+                            c.contested.add(alt)
+                        else:
+                            c.contested.discard(alt)
                 concepts.append(c)
                 i += k
                 continue

@@ -12,7 +12,7 @@ class Corpus(Protocol):
 
     n: int
     fields: dict[str, float]  # searched field -> weight, in bit order
-    synonyms: tuple[tuple[str, ...], ...]
+    synonyms: tuple[tuple[tuple[str, ...], bool], ...]  # (terms, contested)
     modifier_names: frozenset[str]
 
     def has_stem(self, s: str) -> bool: ...

@@ -20,12 +20,22 @@ import re
 from collections.abc import Callable
 
 from cptcli import codes
+from cptcli.engine.build import CONTESTED
 from cptcli.errors import UsageError
 from cptcli.search import snippets
-from cptcli.search.analysis import Analyzer, Concept
+from cptcli.search.analysis import Analyzer, Concept, stem
 from cptcli.search.candidates import Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
+# A query word found nowhere in the corpus still counts, lightly: it lowers every score, as an
+# unmatched word should, without erasing the match that the other words make.
+UNKNOWN_WEIGHT = 0.5
+# Asked for a removal, a code whose title says only insertion is the pair's other half.
+OPPOSITE_INTENT = 0.85
+CAUTION_SHARE = 0.25
+# A cautioned hit keeps its place below this score but never reads as a confident answer.
+CAUTION_CAP = 60.0
+REMOVAL, INSERTION = stem("removal"), stem("insertion")
 SCORE_DECIMALS = 1
 # A code typed among words names the record asked about more surely than any word.
 CODE_CONCEPT_WEIGHT = 3.0
@@ -39,11 +49,13 @@ class Ranked:
     make the Hit for a code. Hits are made only for the codes printed, so a
     query matching half of a 100,000-code base makes ten, not fifty thousand."""
 
-    __slots__ = ("scores", "make")
+    __slots__ = ("scores", "make", "final")
 
-    def __init__(self, scores: dict, make: Callable | None):
+    def __init__(self, scores: dict, make: Callable | None, final: bool = False):
         self.scores = scores  # code -> score, rounded as printed
         self.make = make  # (code, score) -> Hit
+        # An answer even when empty: "modifier 58" asks for a modifier, never for the words "58-year-old".
+        self.final = final
 
 
 NOTHING = Ranked({}, None)
@@ -86,25 +98,54 @@ class Scorer:
             return 2.0
         return 1.0 + math.log(1 + self.n / df) / math.log(1 + self.n)
 
+    def _intent_titles(self, concepts) -> tuple[set[str], set[str]]:
+        """(codes whose titles say the intent asked for, codes whose titles say
+        only the opposite one): "removal" asked, an insertion title is the twin."""
+        wanted, opposite = set(), set()
+        for c in concepts:
+            for mine, other in ((REMOVAL, INSERTION), (INSERTION, REMOVAL)):
+                if (mine,) in c.alternatives:
+                    wanted |= self._titled(mine)
+                    opposite |= self._titled(other)
+        return wanted, opposite - wanted
+
+    def _titled(self, stem: str) -> set[str]:
+        title = self.cand.bit.get("title", 0)
+        terms = self.analyzer.synonyms.get((stem,), {(stem,): False})
+        return {code for t in terms for code, mask in self.cand.lookup(t).items() if mask & title}
+
     def text_hits(self, text: str) -> Ranked:
         concepts = self.analyzer.concepts(text)
         order = {f: i for i, f in enumerate(self.weights)}
         total_weight = 0.0
         scores: dict[str, float] = {}
         gains: dict[str, dict[str, float]] = {}  # code -> field -> weighted score won there
+        # Per code, the weight of the concepts it matches, and of those it matches only through
+        # contested text or synonyms (whose discounted scores would hide how much they decide).
+        matched: dict[str, float] = {}
+        contested_weight: dict[str, float] = {}
         for c in concepts:
             per_code: dict[str, dict[str, float]] = {}
+            plain: set[str] = set()  # codes this concept finds through uncontested evidence
             for alt, sure in c.alternatives.items():
+                contested_alt = alt in c.contested
                 for code, mask in self.cand.lookup(alt).items():
                     fields = per_code.get(code)
                     if fields is None:
                         fields = per_code[code] = {}
                     for name in self.cand.names(mask):
+                        if not contested_alt and name != CONTESTED:
+                            plain.add(code)
                         s = sure * self.weights[name]
                         if s > fields.get(name, 0.0):
                             fields[name] = s
             literal = self._literal(c, per_code)
-            w = CODE_CONCEPT_WEIGHT if codes.is_code(c.typed.upper()) else self._weight(len(per_code))
+            if codes.is_code(c.typed.upper()):
+                w = CODE_CONCEPT_WEIGHT
+            elif per_code:
+                w = self._weight(len(per_code))
+            else:
+                w = UNKNOWN_WEIGHT  # lowers every score a little; erases no match the other words make
             total_weight += w
             for code, fields in per_code.items():
                 best_field, best = min(fields.items(), key=lambda kv: (-kv[1], order[kv[0]]))
@@ -112,10 +153,19 @@ class Scorer:
                 second = max((v for f, v in literal.get(code, {}).items() if f != best_field), default=0.0)
                 s = best + (1 - best) * SECOND_FIELD * second
                 scores[code] = scores.get(code, 0.0) + w * s
+                matched[code] = matched.get(code, 0.0) + w
+                if code not in plain:
+                    contested_weight[code] = contested_weight.get(code, 0.0) + w
                 g = gains.get(code)
                 if g is None:
                     g = gains[code] = {}
                 g[best_field] = g.get(best_field, 0.0) + w * s
+        # A hit that owes a quarter of its matched concepts or more to contested evidence is not a confident answer.
+        cautioned = {code for code, cw in contested_weight.items() if cw >= CAUTION_SHARE * matched[code]}
+        _, twins = self._intent_titles(concepts)
+        named = {c.typed.upper() for c in concepts}  # a code typed among the words is the code asked for
+        for code in twins.intersection(scores) - named:
+            scores[code] *= OPPOSITE_INTENT
         typed = {w for c in concepts for cands in c.words for w in cands}
 
         def make(code: str, score: float):
@@ -128,9 +178,14 @@ class Scorer:
                     if self.cand.lookup(alt).get(code, 0) & bit:
                         found.update(alt)
             text, spans = snippets.snippet(doc.texts(top), found, typed)
-            return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top))
+            caution = snippets.caution(doc) if code in cautioned else None
+            return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), caution)
 
-        return Ranked({code: round(100 * total / total_weight, SCORE_DECIMALS) for code, total in scores.items()}, make)
+        def final(code: str, total: float) -> float:
+            score = round(100 * total / total_weight, SCORE_DECIMALS)
+            return min(score, CAUTION_CAP) if code in cautioned else score
+
+        return Ranked({code: final(code, total) for code, total in scores.items()}, make)
 
     # -- codes ------------------------------------------------------------------
     def code_hits(self, text: str) -> Ranked:
@@ -227,4 +282,4 @@ class Scorer:
                 doc, score, "modifiers", text, ((0, len(mod)),), mod, snippets.row_note(doc, f"modifiers/{mod}")
             )
 
-        return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make)
+        return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make, final=True)

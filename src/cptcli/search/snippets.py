@@ -51,7 +51,7 @@ def snippet(texts: list[str], stems: set, typed: frozenset | set = frozenset(), 
 
 def conflict(doc, name: str) -> str | None:
     """A source conflict about the matched field, or about what the code is at all."""
-    for kind, subject, _, _ in doc.notes:
+    for kind, subject, *_ in doc.notes:
         if kind == "conflict" and subject in (name, "descriptor"):
             return f"sources conflict on {subject}: see cptcli show {doc.code}"
     return None
@@ -59,7 +59,24 @@ def conflict(doc, name: str) -> str | None:
 
 def row_note(doc, subject: str) -> str | None:
     """The correction or conflict recorded on one table row ('diagnoses/M54.16')."""
-    for kind, about, correction, note in doc.notes:
+    for kind, about, correction, note, _ in doc.notes:
         if about == subject and kind in ("correction", "conflict"):
             return f"{kind}: {correction}" if correction else f"{kind}: {note}"
     return None
+
+
+def caution(doc) -> str:
+    """Why a hit found only through contested text or synonyms is not a
+    confident answer: what the official descriptor covers, and who says so."""
+    contested = {subject for _, _, subject in doc.fields if subject}
+    notes = [n for n in doc.notes if n[0] in ("conflict", "correction") and n[2] and n[1] in contested]
+    notes = notes or [n for n in doc.notes if n[0] == "conflict" and n[2]]
+    if not notes:
+        return (
+            "matched only through a source's reading that the official descriptor contradicts: see cptcli show "
+            + doc.code
+        )
+    _, _, correction, _, authority = notes[0]
+    return f"matched only through a source's reading that the official descriptor contradicts: {correction}" + (
+        f" [{authority}]" if authority else ""
+    )
