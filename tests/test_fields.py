@@ -2,7 +2,6 @@
 JSON, flattening and search texts all follow the declaration."""
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from cptcli.engine.build import field_texts
 from cptcli.knowledge import KnowledgeBase
@@ -14,7 +13,7 @@ from cptcli.results import ShowResult
 # A field as a later issue would add it: this one declaration, nothing else.
 @dataclass(frozen=True, slots=True)
 class WithGlobalPeriod(CodeRecord):
-    global_period: Optional[Fact] = field(
+    global_period: Fact | None = field(
         default=None,
         metadata={"spec": Spec(kind="scalar", item=Fact, layering="keep-first", weight=0.5, title="Global period")},
     )

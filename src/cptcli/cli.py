@@ -15,7 +15,6 @@ import inspect
 import sys
 from pathlib import Path
 
-
 import typer
 
 from cptcli import __version__
