@@ -121,12 +121,14 @@ def _list_codes(found, limit: int = MAX_LISTED) -> str:
 
 
 def _contested(rec: CodeRecord, item) -> str:
-    """' (stands only on ...: note)' for an item marked contested, else ''."""
+    """'; it stands only on ... (the note's correction)' for an item marked contested, else ''."""
     note = rec.conflict(getattr(item, "contested", None))
     if note is None:
         return ""
-    fix = f" {note.correction}" if note.correction else ""
-    return f"; it stands only on a reading that conflicts with the official descriptor ({note.text}){fix}"
+    return (
+        f"; it stands only on a source's reading that conflicts with the official descriptor "
+        f"(see the {note.subject} note): {note.correction or note.text}"
+    )
 
 
 # -- rules over the knowledge base's own rows (audit) -------------------------------
