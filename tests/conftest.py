@@ -23,6 +23,9 @@ def _own_cache_dir(tmp_path_factory):
     """Tests never read or write the user's real cache."""
     TEST_ENV["CPTCLI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     os.environ["CPTCLI_CACHE_DIR"] = TEST_ENV["CPTCLI_CACHE_DIR"]
+    # Nor the sets the user imported: every test starts with none.
+    TEST_ENV["CPTCLI_DATA_DIR"] = str(tmp_path_factory.mktemp("imported"))
+    os.environ["CPTCLI_DATA_DIR"] = TEST_ENV["CPTCLI_DATA_DIR"]
 
 
 @pytest.fixture(autouse=True)

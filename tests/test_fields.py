@@ -69,6 +69,7 @@ def test_the_registry_is_where_sections_titles_weights_and_json_keys_come_from()
         "diagnoses",
         "related",
         "cross_references",
+        "official",
         "notes",
         "sources",
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sys
 from pathlib import Path
 
@@ -536,6 +537,93 @@ def source(name: str = typer.Argument(..., metavar="NAME", help="A source's file
     env().write(service.source_text(name))
 
 
+@command(
+    "import",
+    epilog="""\b
+Examples:
+  cptcli import HCPC2026_JAN_ANWEB.zip
+  cptcli import LONGULT.txt MEDU.txt SHORTU.txt ConsumerDescriptor.txt ClinicianDescriptor.txt
+  cptcli import nucc_taxonomy_251.csv --json | jq '.[0].records'
+  cptcli import --remove cpt
+\b
+Kinds: hcpcs (CMS HCPCS Level II, the ANWEB text or .xlsx, or the zip as CMS
+ships it), cpt (the AMA CPT data files a licensed user has), nucc (the NUCC
+taxonomy CSV). Each file's kind is read from its content; --kind forces one.
+Imported sets live in the user data directory (CPTCLI_DATA_DIR overrides it);
+one release a kind is active, and importing another replaces it whole.
+"""
+    + EXIT_CODES_HELP,
+)
+@printing
+def import_(
+    files: list[Path] = typer.Argument(None, metavar="FILE...", help="Files, directories or .zip files to import."),
+    kind: str = typer.Option(None, "--kind", "-k", metavar="KIND", help="Force the kind: hcpcs, cpt or nucc."),
+    remove: str = typer.Option(None, "--remove", metavar="KIND", help="Remove the imported set of KIND."),
+    out: Options = Options(),
+) -> None:
+    """Import official code sets: CMS HCPCS, AMA CPT data files, the NUCC taxonomy."""
+    from cptcli import service
+
+    if remove:
+        if files:
+            raise UsageError("--remove takes no FILE")
+        service.remove_import(remove.strip().lower())
+        warn(f"removed the imported {remove.strip().lower()} set")
+        return
+    if not files:
+        raise UsageError("give at least one FILE to import, or --remove KIND")
+    with _import_progress() as progress:
+        reports = service.import_files([str(f) for f in files], kind.strip().lower() if kind else None, progress)
+    emit(reports, out)
+
+
+class _import_progress:
+    """A progress bar on stderr while a big file is read and stored, where a person watches."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.tasks: dict = {}
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        bar = Progress(console=Console(file=sys.stderr), transient=True)
+        bar.start()
+        self.bar = bar
+        return self
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        bar = self.bar
+        if bar is None:
+            return
+        if phase not in self.tasks:
+            self.tasks[phase] = bar.add_task(f"cptcli: {phase}", total=total)
+        bar.update(self.tasks[phase], completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@command(
+    epilog="""\b
+Examples:
+  cptcli sources
+  cptcli sources --json | jq -r '.[] | "\\(.kind) \\(.release)"'
+"""
+    + EXIT_CODES_HELP
+)
+@printing
+def sources(out: Options = Options()) -> None:
+    """The code sets answers come from: the knowledge-base files and every imported set, with their SHA-256."""
+    from cptcli import service
+
+    emit(service.sources(_engine()), out)
+
+
 # -- running --------------------------------------------------------------------------------
 
 
@@ -570,6 +658,11 @@ def run(argv: list[str] | None = None) -> int:
         return ExitStatus.INTERRUPTED
     except OSError as exc:
         return output_failed(exc)
+    except Exception as exc:  # a bug of ours: one line, not a traceback (CPTCLI_DEBUG=1 shows it)
+        if os.environ.get("CPTCLI_DEBUG"):
+            raise
+        warn(f"internal error: {type(exc).__name__}: {exc} (please report it; CPTCLI_DEBUG=1 shows where)")
+        return ExitStatus.INTERNAL
 
 
 def main() -> None:

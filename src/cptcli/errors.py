@@ -10,6 +10,7 @@ class ExitStatus(IntEnum):
     DATA = 3  # knowledge base or code set missing, unreadable or invalid
     UNVERIFIED = 4  # check: no error, but nothing could verify part of the claim line
     OUTPUT = 5  # the output could not be written (disk full, a closed or broken stream)
+    INTERNAL = 70  # a bug in cptcli (sysexits' EX_SOFTWARE): reported in one line
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 

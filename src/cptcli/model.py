@@ -208,6 +208,35 @@ class RelatedCode(_Row):
 
 
 @dataclass(frozen=True, slots=True)
+class OfficialDescriptor:
+    """A descriptor from an official code-set file the user imported (CMS HCPCS,
+    AMA CPT): its kind (long, medium, short, consumer, clinician) and the file
+    and release it came from, as its source."""
+
+    kind: str
+    text: str
+    sources: tuple[str, ...]
+    contested: Contested | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> OfficialDescriptor:
+        return cls(d["kind"], d["text"], tuple(d["sources"]))
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialAttribute(_Row):
+    """A field of an official code-set file (coverage, pricing, action, dates...):
+    the value as filed and its meaning in words where the publisher defines them."""
+
+    label: str
+    value: str | None
+    meaning: str | None
+    sources: tuple[str, ...]
+    contested: Contested | None = None
+    KEY_COLUMN: ClassVar[str] = "field"
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """A data note: a conflict between sources, a truncation, or a correction
     by an official code set, shown beside what the source said."""
@@ -291,6 +320,12 @@ class CodeRecord:
     )
     cross_references: tuple[CrossReference, ...] = _many(
         CrossReference, kind="list", section="cross_references", weight=0.35, title="Cross-references"
+    )
+    official_descriptors: tuple[OfficialDescriptor, ...] = _many(
+        OfficialDescriptor, kind="list", section="official", weight=0.95, title="Official descriptors"
+    )
+    official: tuple[OfficialAttribute, ...] = _many(
+        OfficialAttribute, kind="table", section="official", title="Official code set"
     )
     notes: tuple[Note, ...] = _many(
         Note, kind="list", section="notes", title="Data notes (conflicts, truncations, corrections)"

@@ -74,3 +74,42 @@ class ShowResults(list):
     def to_dict(self):
         docs = [r.to_dict() for r in self]
         return docs[0] if self.single and len(docs) == 1 else docs
+
+
+class Imports(list):
+    """`import`'s answer: one cptcli.imports.ImportReport a kind imported (or found unchanged)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> list:
+        return [r.to_dict() for r in self]
+
+
+class SourceRow:
+    """One line of `sources`: the bundled knowledge base, a --data file, or an imported set."""
+
+    __slots__ = ("kind", "release", "files", "records", "imported_at", "sha256")
+
+    def __init__(self, kind: str, release: str, files: tuple, records: int, imported_at, sha256: dict):
+        self.kind, self.release, self.files, self.records = kind, release, files, records
+        self.imported_at, self.sha256 = imported_at, sha256
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": 1,
+            "kind": self.kind,
+            "release": self.release,
+            "files": list(self.files),
+            "records": self.records,
+            "imported_at": self.imported_at,
+            "sha256": self.sha256,
+        }
+
+
+class Sources(list):
+    """`sources`: every set of codes the answers come from."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> list:
+        return [r.to_dict() for r in self]

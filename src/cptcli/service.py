@@ -190,3 +190,54 @@ def source_text(name: str) -> str:
         )
     with open(os.path.join(directory, found), encoding="utf-8") as f:
         return f.read()
+
+
+# -- official code sets ----------------------------------------------------------------------
+
+
+def import_files(paths, kind: str | None = None, progress=None):
+    """`import`: each file's kind recognised (or `kind`), parsed and stored as the active release."""
+    from cptcli import imports
+    from cptcli.results import Imports
+
+    if kind is not None and kind not in imports.KINDS:
+        raise UsageError(f"unknown kind {kind!r}: choose from {', '.join(imports.KINDS)}")
+    return Imports(imports.import_files(paths, kind=kind, progress=progress))
+
+
+def remove_import(kind: str) -> bool:
+    from cptcli import imports
+
+    if kind not in imports.KINDS:
+        raise UsageError(f"unknown kind {kind!r}: choose from {', '.join(imports.KINDS)}")
+    if not imports.remove(kind):
+        raise NotFoundError(f"no {kind} set is imported")
+    return True
+
+
+def sources(engine):
+    """`sources`: the knowledge-base files in play and every imported set."""
+    import hashlib
+
+    from cptcli import imports
+    from cptcli.results import SourceRow, Sources
+
+    rows = []
+    counts: dict[str, int] = {}
+    for rec in engine.records():
+        if rec.completeness != "official":
+            counts[rec.origin] = counts.get(rec.origin, 0) + 1
+    for path in engine.files:
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        from cptcli.datafiles import bundled_file
+
+        kind = (
+            "knowledge base (bundled)"
+            if os.path.realpath(path) == os.path.realpath(bundled_file())
+            else "knowledge base"
+        )
+        rows.append(SourceRow(kind, "curated", (path,), counts.get(path, 0), None, {os.path.basename(path): digest}))
+    for s in imports.sources():
+        rows.append(SourceRow(s.kind, s.release, s.files, s.records + s.modifiers, s.imported_at, dict(s.sha256)))
+    return Sources(rows)

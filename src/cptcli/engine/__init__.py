@@ -33,7 +33,15 @@ def index_key(paths) -> str:
     """The files' key plus the names they are given here: answers name files
     as the caller does (origins, contributors, override notes), so a call that
     names the same file differently gets an index of its own."""
-    return key_for(paths) + "\nnamed " + json.dumps([str(p) for p in paths], ensure_ascii=False)
+    from cptcli.places import imported_stamp
+
+    return (
+        key_for(paths)
+        + "\nnamed "
+        + json.dumps([str(p) for p in paths], ensure_ascii=False)
+        + "\nimported "
+        + imported_stamp()
+    )
 
 
 def _path(key: str, kind: str) -> str:
@@ -82,6 +90,9 @@ class Engine:
             if key is not None:
                 _remember_invalid(key, exc.message)
             raise
+        from cptcli.engine import official
+
+        official.join(kb)
         assert key is not None
         path = _path(key, "index")
         tmp = _temporary(path)

@@ -73,12 +73,9 @@ class ImportedSource:
 
 
 def data_dir() -> Path:
-    env = os.environ.get("CPTCLI_DATA_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
+    from cptcli.places import data_dir as where
 
-    return Path(platformdirs.user_data_dir("cptcli", appauthor=False))
+    return Path(where())
 
 
 def kind_path(kind: str) -> Path:
@@ -97,15 +94,9 @@ def active_kinds() -> list[str]:
 
 def stamp() -> str:
     """A key that changes whenever any active set changes; stats files only."""
-    parts = []
-    for kind in active_kinds():
-        p = kind_path(kind)
-        try:
-            st = os.stat(p)
-        except OSError:
-            continue
-        parts.append(f"{p}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
-    return ";".join(parts)
+    from cptcli.places import imported_stamp
+
+    return imported_stamp()
 
 
 def open_kind(kind: str) -> sqlite3.Connection | None:

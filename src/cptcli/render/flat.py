@@ -26,7 +26,7 @@ from cptcli.model import (
     cited_sources,
     registry,
 )
-from cptcli.results import ShowResults
+from cptcli.results import Imports, ShowResults, Sources
 from cptcli.search import Hits
 
 # `show`'s sections, in the order of the full output: the registry's, plus the sources list.
@@ -124,6 +124,15 @@ def _section_table(name: str, results: ShowResults) -> Table:
             ("code", "text", "codes", "sources"),
             [(r.code, x.text, " ".join(x.codes), _srcs(x.sources)) for r in results for x in r.record.cross_references],
         )
+    if name == "official":
+        rows = []
+        for r in results:
+            rec = r.record
+            rows += [
+                (r.code, f"descriptor ({d.kind})", d.text, None, _srcs(d.sources)) for d in rec.official_descriptors
+            ]
+            rows += [(r.code, a.label, a.value, a.meaning, _srcs(a.sources)) for a in rec.official]
+        return Table(name, TITLES[name], ("code", "field", "value", "meaning", "sources"), rows)
     if name == "notes":
         return Table(
             name,
@@ -296,3 +305,39 @@ def cut(result, d, sections: Sequence[str]):
         return {k: v for k, v in doc.items() if k in keys}
 
     return [one(x) for x in d] if isinstance(d, list) else one(d)
+
+
+@tables.register
+def _(result: Imports) -> list[Table]:
+    return [
+        Table(
+            "imports",
+            "Imported",
+            ("kind", "release", "file", "records", "modifiers", "skipped", "seconds", "unchanged"),
+            [
+                (r.kind, r.release, r.file, r.records, r.modifiers, r.skipped_count, round(r.seconds, 2), r.unchanged)
+                for r in result
+            ],
+        ),
+        Table(
+            "skipped",
+            "Lines skipped",
+            ("file", "line", "reason"),
+            [(x.file, x.line, x.reason) for r in result for x in r.skipped],
+        ),
+    ]
+
+
+@tables.register
+def _(result: Sources) -> list[Table]:
+    return [
+        Table(
+            "sources",
+            "Code sets in use",
+            ("kind", "release", "files", "records", "imported_at", "sha256"),
+            [
+                (r.kind, r.release, "; ".join(r.files), r.records, r.imported_at, "; ".join(r.sha256.values()))
+                for r in result
+            ],
+        )
+    ]

@@ -27,7 +27,7 @@ from cptcli.model import (
     source_labels,
     spec,
 )
-from cptcli.results import ShowResult, ShowResults
+from cptcli.results import Imports, ShowResult, ShowResults, Sources
 from cptcli.search import Hits
 
 
@@ -136,7 +136,8 @@ def header(rec: CodeRecord) -> Panel:
             body.append(f"\n{rec.descriptor.copyright}")
     else:
         body.append("\nNo descriptor in the sources.")
-    return Panel(body, title=f"CPT {rec.display_code}", title_align="left", box=box.ROUNDED)
+    system = "HCPCS" if rec.code[0].isalpha() else "CPT"
+    return Panel(body, title=f"{system} {rec.display_code}", title_align="left", box=box.ROUNDED)
 
 
 def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
@@ -201,6 +202,13 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
             relationship = (r.relationship or "—") + _contested_mark(rec, r)
             t.add_row(r.code, r.description or "—", relationship, status.get(r.code) or "no", source_labels(r.sources))
         parts.append(("related", t))
+    if rec.official_descriptors or rec.official:
+        t = _table(_title("official"), ["Field", "Value", "Meaning", "Source"])
+        for d in rec.official_descriptors:
+            t.add_row(f"Descriptor ({d.kind})", d.text, "—", source_labels(d.sources))
+        for a in rec.official:
+            t.add_row(a.label, a.value or "—", a.meaning or "—", source_labels(a.sources))
+        parts.append(("official", t))
     block = _facts_block("Documentation requirements", rec.documentation)
     parts.append(
         (
@@ -467,3 +475,39 @@ def validation(result: Validation, sections=()) -> list:
     for f in result.findings:
         t.add_row(f)
     return [t, Text(f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}")]
+
+
+@parts.register
+def imports(result: Imports, sections=()) -> list:
+    t = _table("Imported", ["Kind", "Release", "File", "Records", "Modifiers", "Skipped lines", "Seconds"])
+    for r in result:
+        t.add_row(
+            r.kind,
+            r.release,
+            r.file,
+            f"{r.records:,}",
+            f"{r.modifiers:,}",
+            f"{r.skipped_count:,}",
+            f"{r.seconds:.1f}" + (" (unchanged: already active)" if r.unchanged else ""),
+        )
+    out: list = [t]
+    skipped = [(x, r) for r in result for x in r.skipped]
+    if skipped:
+        s = _table("Lines skipped (the first of each file)", ["File", "Line", "Why"])
+        for x, _ in skipped:
+            s.add_row(x.file, str(x.line), x.reason)
+        out.append(s)
+    for r in result:
+        for f in r.skipped_files:
+            out.append(Text(f"Skipped {f.name}: {f.reason}"))
+    return out
+
+
+@parts.register
+def sources_list(result: Sources, sections=()) -> list:
+    t = _table("Code sets in use", ["Kind", "Release", "Files", "Records", "Imported at", "SHA-256"])
+    for r in result:
+        t.add_row(
+            r.kind, r.release, "\n".join(r.files), f"{r.records:,}", r.imported_at or "—", "\n".join(r.sha256.values())
+        )
+    return [t]

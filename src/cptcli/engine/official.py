@@ -1,0 +1,115 @@
+"""Official code sets the user imported (cptcli.imports: CMS HCPCS, AMA CPT,
+NUCC) joined to the knowledge base before it is indexed, so that every command
+answers over them through the one index.
+
+An imported code the knowledge base does not curate becomes a record of its
+own, built from the file alone; a curated code gains the file's descriptors
+and fields beside the sources' facts, and a data note where the curated
+descriptor differs from the official one. HCPCS Level II modifiers extend the
+modifier registry with the file as their authority; a NUCC taxonomy replaces
+the curated taxonomy list as what taxonomy rows are checked against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cptcli.model import Descriptor, Fact, Modifier, Note, OfficialAttribute, OfficialDescriptor, TaxonomyCode
+
+# Descriptor kinds in the order a title is chosen from.
+_TITLE_KINDS = ("long", "medium", "short", "consumer", "clinician")
+
+
+def join(kb) -> None:
+    """Add every imported set to `kb` (a knowledge.KnowledgeBase), in place."""
+    from cptcli.imports import store
+
+    for imported in store.iter_codes():
+        source = f"{imported.file}, {imported.release}"
+        descriptors = tuple(
+            OfficialDescriptor(kind, text, (imported.source(kind),)) for kind, text in imported.descriptors
+        )
+        attributes = tuple(OfficialAttribute(a.label, a.value, a.meaning, (source,)) for a in imported.attributes)
+        curated = kb.records.get(imported.code)
+        if curated is None:
+            kb.records[imported.code] = _record(imported, descriptors, attributes, source)
+            kb.layers[imported.code] = ()
+        else:
+            kb.records[imported.code] = _beside(curated, imported, descriptors, attributes, source)
+    for m in store.modifiers():
+        name = next((t for k, t in m.descriptors if k == "long"), None) or next((t for _, t in m.descriptors), "")
+        kb.modifiers.setdefault(m.modifier, Modifier(m.modifier, name, "HCPCS", m.authority))
+    if store.has_taxonomy():
+        kb.taxonomy_codes = _taxonomy(kb.taxonomy_codes)
+    kb.records = dict(sorted(kb.records.items()))
+
+
+def _best(descriptors) -> OfficialDescriptor | None:
+    by_kind = {d.kind: d for d in descriptors}
+    return next((by_kind[k] for k in _TITLE_KINDS if k in by_kind), descriptors[0] if descriptors else None)
+
+
+def _record(imported, descriptors, attributes, source: str):
+    from cptcli.model import CodeRecord
+
+    best = _best(descriptors)
+    title = Fact(best.text if best else imported.code, best.sources if best else (source,))
+    long = next((d for d in descriptors if d.kind == "long"), best)
+    return CodeRecord(
+        code=imported.code,
+        completeness="official",
+        add_on=None,
+        title=title,
+        descriptor=Descriptor(long.text, long.sources, True) if long else None,
+        official_descriptors=descriptors,
+        official=attributes,
+        origin=source,
+    )
+
+
+def _beside(curated, imported, descriptors, attributes, source: str):
+    """The curated record with the official file's facts beside its own, and a
+    note where the curated descriptor is not the official one."""
+    long = next((d for d in descriptors if d.kind == "long"), None)
+    notes = curated.notes
+    mine = curated.descriptor.text if curated.descriptor else curated.title.text
+    if long is not None and " ".join(long.text.split()).lower() != " ".join(mine.split()).lower():
+        notes += (
+            Note(
+                "official",
+                "descriptor",
+                f"The imported official descriptor ({source}) differs from the one the sources give.",
+                long.sources,
+                source,
+                long.text,
+            ),
+        )
+    return replace(
+        curated,
+        official_descriptors=curated.official_descriptors + descriptors,
+        official=curated.official + attributes,
+        notes=notes,
+    )
+
+
+def _taxonomy(curated: dict) -> dict:
+    """The NUCC release's codes, named as the curated list names them ('Grouping, Specialization')."""
+    from cptcli.imports import store
+
+    con = store.open_kind("nucc")
+    if con is None:
+        return curated
+    import json
+
+    out: dict = {}
+    try:
+        for (doc,) in con.execute("SELECT doc FROM taxonomy"):
+            d = json.loads(doc)
+            leaf = d.get("specialization") or d.get("classification") or ""
+            name = ", ".join(x for x in (d.get("classification"), leaf if leaf != d.get("classification") else "") if x)
+            out[d["code"]] = TaxonomyCode(
+                d["code"], name or d.get("display_name", ""), f"{d.get('file')}, {d.get('release')}"
+            )
+    finally:
+        con.close()
+    return out or curated
