@@ -15,6 +15,7 @@ import inspect
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -581,7 +582,7 @@ class _import_progress:
     """A progress bar on stderr while a big file is read and stored, where a person watches."""
 
     def __init__(self) -> None:
-        self.bar = None
+        self.bar: Any = None  # a rich.progress.Progress, imported only on a terminal
         self.tasks: dict = {}
 
     def __enter__(self):
