@@ -98,8 +98,11 @@ def private_dir(path) -> str | None:
     path = os.fspath(path)
     suffix = "; using an in-memory index"
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-        st = os.stat(path)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+            st = os.stat(path)
     except OSError as exc:
         return f"cache directory {_shown(path)} cannot be created or read ({exc.strerror or exc}){suffix}"
     try:

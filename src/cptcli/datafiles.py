@@ -375,7 +375,7 @@ def _find_duplicate(text: str) -> int | None:
             key, end = scanstring(s, end + 1, strict)
             if key in obj:
                 found.append(start)
-                raise StopIteration(start)
+                raise _Found  # not StopIteration: json's array parser turns that into a syntax error
             end = ws(s, end).end() + 1  # past ':'
             end = ws(s, end).end()
             obj[key], end = scan_once(s, end)
@@ -389,9 +389,13 @@ def _find_duplicate(text: str) -> int | None:
     scan = getattr(json.scanner, "py_make_scanner")(decoder)  # noqa: B009
     try:
         scan(text, ws(text, 0).end())
-    except StopIteration:
+    except _Found:
         pass
     return found[0] if found else None
+
+
+class _Found(Exception):
+    pass
 
 
 def _has_surrogate(s: str) -> bool:
