@@ -73,7 +73,13 @@ def test_the_registry_is_where_sections_titles_weights_and_json_keys_come_from()
         "notes",
         "sources",
     )
-    assert {s.name for s in FIELDS if s.kind == "table"} == {"modifiers", "taxonomy", "diagnoses", "related"}
+    assert {s.name for s in FIELDS if s.kind == "table"} == {
+        "modifiers",
+        "taxonomy",
+        "diagnoses",
+        "related",
+        "official",
+    }
     assert flat.TITLES["diagnoses"] == "ICD-10-CM diagnoses"
     assert flat.JSON_KEYS["modifiers"] == ("modifiers",)
     weights = {s.name: s.weight for s in FIELDS if s.weight is not None}

@@ -43,8 +43,20 @@ def test_every_command_has_examples():
 def test_help_example_runs(name, example, tmp_path):
     for placeholder in ("mine.json", "my-codes.json"):  # the user's own file: use the bundled example
         example = example.replace(placeholder, "tests/fixtures/example_user_kb.json")
+    # The official files a user downloads: the fixtures in their layouts (fabricated text).
+    fixtures = "tests/fixtures/imports"
+    example = example.replace("HCPC2026_JAN_ANWEB.zip", f"{fixtures}/HCPC2026_JAN_ANWEB.txt")
+    example = example.replace("nucc_taxonomy_251.csv", f"{fixtures}/nucc/nucc_taxonomy_251.csv")
+    for name in ("LONGULT", "MEDU", "SHORTU", "ConsumerDescriptor", "ClinicianDescriptor"):
+        example = example.replace(f" {name}.txt", f" {fixtures}/cpt/{name}.txt")
+    if "--remove cpt" in example:  # something to remove
+        example = f"cptcli import {fixtures}/cpt/LONGULT.txt > /dev/null && {example}"
     example = example.replace("> cptcli-schema.json", f"> {tmp_path / 'schema.json'}")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CPTCLI_DATA_DIR": str(tmp_path / "imported"),
+    }
     p = subprocess.run(
         ["bash", "-o", "pipefail", "-c", example],
         capture_output=True,

@@ -98,7 +98,10 @@ def _engine():
 
     paths = _paths()
     with Progress(paths) as progress:
-        return service.open_engine(paths, progress)
+        engine = service.open_engine(paths, progress)
+    if engine.notice:
+        warn(f"warning: {engine.notice}")
+    return engine
 
 
 def warn(message: str) -> None:
@@ -150,7 +153,7 @@ _OUTPUT_PARAMETERS = [
             metavar="NAME",
             autocompletion=_complete_section,
             help="Only this part of the output (repeatable). show: facts, modifiers, taxonomy, diagnoses, related, "
-            "cross_references, notes, sources.",
+            "cross_references, official, notes, sources.",
         ),
     ),
 ]
@@ -569,7 +572,7 @@ def import_(
         if files:
             raise UsageError("--remove takes no FILE")
         service.remove_import(remove.strip().lower())
-        warn(f"removed the imported {remove.strip().lower()} set")
+        env().write(f"removed the imported {remove.strip().lower()} set\n")
         return
     if not files:
         raise UsageError("give at least one FILE to import, or --remove KIND")

@@ -54,14 +54,18 @@ def fast(argv):
 
 
 def _write(env, text: str) -> int:
+    from cptcli.errors import OutputError
+
     try:
         env.write(text)
     except BrokenPipeError:
         from cptcli.output import closed_stdout
 
         return closed_stdout()
-    except OSError as exc:
-        from cptcli.output import output_failed
+    except OutputError as exc:
+        env.warn(f"error: {exc.message}")
+        from cptcli.output import closed_stdout
 
-        return output_failed(exc)
+        closed_stdout()
+        return exc.status
     return 0

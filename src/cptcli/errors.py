@@ -32,3 +32,7 @@ class NotFoundError(CptcliError):
 
 class DataError(CptcliError):
     status = ExitStatus.DATA
+
+
+class OutputError(CptcliError):
+    status = ExitStatus.OUTPUT

@@ -36,26 +36,10 @@ def load_schema() -> dict:
 
 
 def read_document(path) -> dict:
-    """Read and parse one file; syntax errors carry line and column."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise DataError(f"{path}: knowledge base file not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not a knowledge base file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read knowledge base file: {exc.strerror}") from None
-    if not raw.strip():
-        raise DataError(f"{path}: knowledge base file is empty")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    """Read and parse one file (cptcli.datafiles, the one reader of their bytes)."""
+    from cptcli.datafiles import read_document as read
+
+    return read(path)
 
 
 def _where(doc: dict, path: Iterable) -> str:
@@ -116,6 +100,8 @@ class KnowledgeBase:
     # give them, concatenated in load order: the engine stores them for the rules.
     extra: dict[str, list] = field(default_factory=dict)
     files: tuple = ()
+    # sha256 of the bytes the files were parsed from (datafiles.bytes_digest): what the index certifies.
+    digest: str = ""
     # Each file's own record for a code, in load order: the merged record
     # cannot say which file a row came from, and errors must name that file.
     layers: dict[str, tuple[CodeRecord, ...]] = field(default_factory=dict)
@@ -261,7 +247,12 @@ def load(paths: list) -> KnowledgeBase:
 
         with Progress(paths) as progress:
             progress.phase("reading and checking data files")
-            documents = [(path, read_document(path)) for path in paths]
+            from cptcli import datafiles
+
+            blobs = [datafiles.read_bytes(path) for path in paths]
+            documents = [(path, datafiles.parse_document(raw, path)) for path, raw in zip(paths, blobs, strict=True)]
+            digest = datafiles.bytes_digest(blobs)
+            del blobs
             verdict = _validation(documents)
             try:
                 kb = _assemble(documents)
@@ -269,6 +260,7 @@ def load(paths: list) -> KnowledgeBase:
                 verdict()  # an invalid document explains any failure to assemble it
                 raise
             verdict()
+        kb.digest = digest
         return kb
     finally:
         if enabled:

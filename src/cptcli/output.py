@@ -70,8 +70,15 @@ class Env:
             text.encode(self.encoding)
         except UnicodeEncodeError:
             text = text.translate(_ASCII).encode(self.encoding, "replace").decode(self.encoding)
-        self.stdout.write(text)
-        self.stdout.flush()
+        try:
+            self.stdout.write(text)
+            self.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            from cptcli.errors import OutputError
+
+            raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
 
     def warn(self, message: str) -> None:
         self.stderr.write(f"cptcli: {message}\n")

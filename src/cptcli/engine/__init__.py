@@ -52,11 +52,13 @@ def _path(key: str, kind: str) -> str:
 class Engine:
     """Look-ups over one index. Open with Engine.open(paths)."""
 
-    def __init__(self, con: sqlite3.Connection, paths, key: str, path: str | None):
+    def __init__(self, con: sqlite3.Connection, paths, key: str, path: str | None, notice: str | None = None):
         self.con = con
         self.paths = list(paths)
         self.key = key
         self.path = path  # None: built in memory for this call
+        # Why the cache directory was not used, for the CLI to say once (None: it was, or could not be written).
+        self.notice = notice
         self._recovered = False
 
     # -- opening and building ----------------------------------------------------
@@ -70,8 +72,13 @@ class Engine:
         except OSError:
             cls._build(paths, None, progress)  # names the missing file, as reading it would
             raise AssertionError("unreachable: a file that cannot be stat'ed was read") from None
+        refused = _refused()
+        if refused is not None:
+            engine = cls._build(paths, key, progress, cache=False)
+            engine.notice = refused
+            return engine
         path = _path(key, "index")
-        con = _open_cached(path, key)
+        con = _open_cached(path, key, paths)
         if con is not None:
             return cls(con, paths, key, path)
         invalid = _remembered_invalid(key)
@@ -80,33 +87,37 @@ class Engine:
         return cls._build(paths, key, progress)
 
     @classmethod
-    def _build(cls, paths, key: str | None, progress=None) -> Engine:
+    def _build(cls, paths, key: str | None, progress=None, cache: bool = True) -> Engine:
+        import time
+
         from cptcli import knowledge
         from cptcli.engine import build
 
+        built_at = time.time_ns()  # before reading: an edit during the build is never certified (racy rule)
         try:
             kb = knowledge.load(paths)
         except DataError as exc:
-            if key is not None:
+            if key is not None and cache:
                 _remember_invalid(key, exc.message)
             raise
         from cptcli.engine import official
 
         official.join(kb)
         assert key is not None
+        stamps = {"built_at": str(built_at), "digest": kb.digest}
         path = _path(key, "index")
-        tmp = _temporary(path)
+        tmp = _temporary(path) if cache else None
         if tmp is not None:
             try:
                 con = sqlite3.connect(tmp)
                 # A crash mid-build leaves a temporary file that is never renamed into
                 # place, so the rollback journal and fsyncs would buy nothing.
                 con.executescript("PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-                build.write(con, kb, key, paths, progress)
+                build.write(con, kb, key, paths, progress, stamps)
                 con.close()
                 os.replace(tmp, path)
                 tmp = None
-                cached = _open_cached(path, key)
+                cached = _open_cached(path, key, paths)
                 if cached is not None:
                     return cls(cached, paths, key, path)
             except (OSError, sqlite3.Error):
@@ -115,7 +126,7 @@ class Engine:
                 if tmp is not None:
                     _unlink(tmp)
         con = sqlite3.connect(":memory:")
-        build.write(con, kb, key, paths, progress)
+        build.write(con, kb, key, paths, progress, stamps)
         return cls(con, paths, key, None)
 
     @classmethod
@@ -265,29 +276,61 @@ class Engine:
         return {t["code"]: TaxonomyCode.from_dict(t) for t in self.registry("taxonomy_codes")}
 
 
-def _open_cached(path: str, key: str) -> sqlite3.Connection | None:
-    """A read-only connection to the index at `path` when it holds `key`, else None."""
+def _refused() -> str | None:
+    """Why the cache directory must not be used (not the user's, writable by others), or None."""
+    from cptcli.cache import NoCacheDir, private_dir
+
+    try:
+        directory = cache_dir()
+    except NoCacheDir as exc:
+        return f"{exc}; using an in-memory index"
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError:
+        return None  # a read-only place: the index is built in memory, as when the directory cannot be written
+    return private_dir(directory)
+
+
+def _open_cached(path: str, key: str, paths) -> sqlite3.Connection | None:
+    """A read-only connection to the index at `path` when it holds `key` and
+    the files are the ones it was built from, else None. The key is the files'
+    times and sizes; where a file's times are too close to the build's to tell
+    a same-size edit apart (git's racy-timestamp rule), its bytes are hashed
+    and compared with the digest the build stored."""
+    from cptcli import datafiles
+
     if not os.path.exists(path):
         return None
     try:
         con = sqlite3.connect(sqlite_uri(path, "mode=ro"), uri=True)
-        row = con.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
-        if row and row[0] == key:
-            return con
-        con.close()
-    except sqlite3.Error:
-        pass
-    return None
+        meta = dict(con.execute("SELECT name, value FROM meta WHERE name IN ('key', 'built_at', 'digest')"))
+        if meta.get("key") != key:
+            con.close()
+            return None
+        if datafiles.is_racy(paths, int(meta.get("built_at", "0"))):
+            try:
+                same = datafiles.content_digest(paths) == meta.get("digest")
+            except OSError:
+                same = False
+            if not same:
+                con.close()
+                return None
+        return con
+    except (sqlite3.Error, ValueError):
+        return None
 
 
 def _temporary(path: str) -> str | None:
-    """A new, exclusively created temporary file beside `path`, or None when the directory cannot be written."""
-    import tempfile
+    """A new temporary file beside `path`, created exclusively (never through
+    a planted symlink, mode 0600), after removing those that dead builds left;
+    None when the directory cannot be written."""
+    from cptcli.cache import create_temporary, remove_stale
 
     directory = os.path.dirname(path)
     try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix="index-", suffix=".tmp")
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        remove_stale(directory, "index-", ".tmp")
+        fd, tmp = create_temporary(directory, "index-", ".tmp")
         os.close(fd)
     except OSError:
         return None

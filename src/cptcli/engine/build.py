@@ -148,7 +148,7 @@ class Postings:
                 yield s, bit, s.isalpha(), "".join(found).encode("ascii")
 
 
-def write(con: sqlite3.Connection, kb, key: str, files, progress=None) -> None:
+def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=None) -> None:
     """Write the whole index of the layered knowledge base `kb` into `con` (an
     empty database), ending with its key: a database without the key row is
     never trusted (cptcli.engine)."""
@@ -194,6 +194,8 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None) -> None:
         "files": json.dumps([str(p) for p in files], ensure_ascii=False),
         "registry": json.dumps(registry, ensure_ascii=False),
         "search": json.dumps(search, ensure_ascii=False),
+        # When the build began reading, and the digest of the bytes it read (datafiles' racy-timestamp rule).
+        **(stamps or {}),
     }
     con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     con.execute("INSERT INTO meta VALUES ('key', ?)", (key,))

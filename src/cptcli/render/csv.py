@@ -1,11 +1,13 @@
 """CSV for spreadsheets and scripts: one table an output, so that a file opens
 cleanly; the main table unless --section names another (the CLI says on
-stderr which others there are)."""
+stderr which others there are). Cells are neutralised as OWASP advises
+(cptcli.textsafe): a spreadsheet never runs one as a formula."""
 
 from __future__ import annotations
 
-import csv as _csv
 import io
+
+from cptcli.textsafe import csv_writer
 
 DELIMITER = ","
 
@@ -21,7 +23,7 @@ def cell(value) -> str:
 
 def write_table(table, delimiter: str) -> str:
     buffer = io.StringIO()
-    writer = _csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer = csv_writer(buffer, delimiter)
     writer.writerow(table.columns)
     writer.writerows([cell(v) for v in row] for row in table.rows)
     return buffer.getvalue()

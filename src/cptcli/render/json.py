@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as _json
+import re
 
 
 def data(result, options):
@@ -17,4 +18,13 @@ def data(result, options):
 
 def render(result, options, env) -> str:
     # Non-ASCII escaped (\u00a9) when stdout cannot carry UTF-8: still valid, lossless JSON.
-    return _json.dumps(data(result, options), ensure_ascii=not env.utf8, indent=2) + "\n"
+    return quiet_bidi(_json.dumps(data(result, options), ensure_ascii=not env.utf8, indent=2)) + "\n"
+
+
+# Characters that reorder the text around them on a terminal (U+202E shows "cod" as "doc"): written
+# as JSON escapes, the same value to a JSON reader, inert on a screen. JSON escapes every other control.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def quiet_bidi(text: str) -> str:
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _BIDI.search(text) else text

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json as _json
 
-from cptcli.render.json import data
+from cptcli.render.json import data, quiet_bidi
 
 
 def render(result, options, env) -> str:
     d = data(result, options)
     items = d if isinstance(d, list) else [d]
-    return "".join(_json.dumps(item, ensure_ascii=not env.utf8) + "\n" for item in items)
+    return "".join(quiet_bidi(_json.dumps(item, ensure_ascii=not env.utf8)) + "\n" for item in items)

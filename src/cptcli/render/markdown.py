@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cptcli.textsafe import markdown_cell
+
 
 def _cell(value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    # A pipe would end the cell and a newline the row.
-    return " ".join(str(value).split()).replace("\\", "\\\\").replace("|", "\\|")
+    # A pipe would end the cell and a newline the row; controls and bidi overrides show as escapes.
+    return markdown_cell(" ".join(str(value).split()))
 
 
 def _table(columns: Sequence[str], rows) -> str:

@@ -10,8 +10,8 @@ from functools import singledispatch
 from rich import box
 from rich.console import Console
 from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
+from rich.table import Table as _RichTable
+from rich.text import Text as _RichText
 
 from cptcli.model import (
     AuditReport,
@@ -29,6 +29,26 @@ from cptcli.model import (
 )
 from cptcli.results import Imports, ShowResult, ShowResults, Sources
 from cptcli.search import Hits
+from cptcli.textsafe import visible
+
+
+class Text(_RichText):
+    """Rich's Text with every string from the data made visible first
+    (cptcli.textsafe): an escape sequence or a bidi override in a knowledge-base
+    file is shown, never acted on by the terminal."""
+
+    def __init__(self, text: str = "", *args, **kwargs):
+        super().__init__(visible(text, keep="\n"), *args, **kwargs)
+
+    def append(self, text, style=None):
+        return super().append(visible(text, keep="\n") if isinstance(text, str) else text, style)
+
+
+class Table(_RichTable):
+    """Rich's Table whose string cells are made visible, as Text's are."""
+
+    def add_row(self, *cells, **kwargs) -> None:
+        super().add_row(*(visible(c, keep="\n") if isinstance(c, str) else c for c in cells), **kwargs)
 
 
 def draw(renderables: Iterable, env) -> str:
