@@ -32,6 +32,9 @@ class NotFoundError(CptcliError):
 
 class DataError(CptcliError):
     status = ExitStatus.DATA
+    # True when the files' content is at fault (schema, references), not the reading of them (size
+    # limit, permissions): only such a verdict holds while the files are unchanged.
+    of_content = False
 
 
 class OutputError(CptcliError):

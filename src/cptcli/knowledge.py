@@ -82,8 +82,10 @@ def validate_document(doc, path) -> None:
     error = next(jsonschema.Draft202012Validator(load_schema()).iter_errors(doc), None)
     if error is None:
         return  # the two disagree: jsonschema, the reference implementation, accepts it
+    from cptcli.textsafe import visible
+
     where = _where(doc, error.absolute_path) if isinstance(doc, dict) else "top level"
-    raise DataError(f"{path}: {where}: {error.message}")
+    raise DataError(visible(f"{path}: {where}: {error.message}"))
 
 
 @dataclass
@@ -255,11 +257,15 @@ def load(paths: list) -> KnowledgeBase:
             del blobs
             verdict = _validation(documents)
             try:
-                kb = _assemble(documents)
-            except Exception:
-                verdict()  # an invalid document explains any failure to assemble it
+                try:
+                    kb = _assemble(documents)
+                except Exception:
+                    verdict()  # an invalid document explains any failure to assemble it
+                    raise
+                verdict()
+            except DataError as exc:
+                exc.of_content = True  # the files' own fault, not the reading's: the engine remembers it
                 raise
-            verdict()
         kb.digest = digest
         return kb
     finally:
@@ -331,14 +337,15 @@ def _assemble(documents) -> KnowledgeBase:
 
 
 def schema_findings(doc, path) -> list[str]:
-    """Every JSON Schema error, in document order, as 'PATH: record X, field Y: message'."""
+    """Every JSON Schema error, in document order, as 'PATH: record X, field Y: message' (controls escaped)."""
     import jsonschema  # only when a file is actually validated: ~65 ms to import
 
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
-    return [
-        f"{path}: {_where(doc, e.absolute_path) if isinstance(doc, dict) else 'top level'}: {e.message}" for e in errors
-    ]
+    from cptcli.textsafe import visible
+
+    where = (lambda e: _where(doc, e.absolute_path)) if isinstance(doc, dict) else (lambda e: "top level")
+    return [visible(f"{path}: {where(e)}: {e.message}") for e in errors]
 
 
 def check_file(path, base: list) -> tuple[list[str], KnowledgeBase | None]:

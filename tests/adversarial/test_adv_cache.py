@@ -52,9 +52,9 @@ DAMAGE = {
     "100-bytes": _truncate(100),
     "half": _truncate(-1),
     "garbage-pages": _garbage,
-    "no-files-table": _sql("DROP TABLE files"),
-    "files-rows-gone": _sql("DELETE FROM files"),
-    "files-wrong-type": _sql("UPDATE files SET path = 42"),
+    "no-files-meta": _sql("DELETE FROM meta WHERE name = 'files'"),
+    "no-registry-meta": _sql("DELETE FROM meta WHERE name = 'registry'"),
+    "registry-wrong-type": _sql("UPDATE meta SET value = '42' WHERE name = 'registry'"),
     "no-codes-table": _sql("DROP TABLE codes"),
     "no-terms-table": _sql("DROP TABLE terms"),
     "no-rows-table": _sql("DROP TABLE rows"),
@@ -98,18 +98,18 @@ def _probe_pid() -> int:
     return p.pid
 
 
-def test_planted_symlinks_at_predictable_page_temporaries_are_not_followed(home):
+def test_planted_symlinks_at_temporary_names_are_not_followed(home):
+    """Temporaries are created exclusively under random names: symlinks planted at every name a pid
+    could give are never written through."""
     victim = home.tmp / "bashrc"
     victim.write_text("echo safe\n")
-    for _ in range(2):  # the first call builds the index, the second draws a page from it
-        assert home.run("show", "20702").returncode == 0
-    pages = [d for d in home.cache.glob("pages-*") if d.is_dir()]
-    assert pages, "no page directory to attack"
     base = _probe_pid()
-    for d in pages:
-        for pid in range(base + 1, base + 400):
+    home.cache.mkdir(parents=True, exist_ok=True)
+    os.chmod(home.cache, 0o700)
+    for pid in range(base + 1, base + 400):
+        for name in (f"index-{pid}.tmp", f"index-{pid}-0000000000000000.tmp"):
             try:
-                os.symlink(victim, d / f"20700.table-100-plain.{pid}.tmp")
+                os.symlink(victim, home.cache / name)
             except FileExistsError:
                 pass
     p = home.run("show", "20700")
@@ -117,15 +117,15 @@ def test_planted_symlinks_at_predictable_page_temporaries_are_not_followed(home)
     assert victim.read_text() == "echo safe\n"
 
 
-def test_a_symlink_planted_at_the_final_page_name_is_replaced_not_followed(home):
+def test_a_symlink_planted_at_the_final_index_name_is_replaced_not_followed(home):
     victim = home.tmp / "profile"
     victim.write_text("keep\n")
-    for _ in range(2):
-        assert home.run("show", "20702").returncode == 0
-    for d in home.cache.glob("pages-*"):
-        os.symlink(victim, d / "20700.table-100-plain")
+    assert home.run("show", "20702").returncode == 0
+    [index] = home.cache.glob("index-*.sqlite")
+    index.unlink()
+    os.symlink(victim, index)
     assert home.run("show", "20700").returncode == 0
-    assert victim.read_text() == "keep\n"
+    assert victim.read_text() == "keep\n" and not index.is_symlink()
 
 
 @pytest.mark.parametrize("bits", [0o777, 0o1777, 0o775])

@@ -91,7 +91,7 @@ HOSTILE = {
         "duplicate",
     ),
     "nan": (lambda h: h.write("kb.json", '{"format_version": NaN, "codes": []}'), "NaN"),
-    "not-utf8": (lambda h: (h.tmp / "kb.json").write_bytes(b'{"codes": "\xe9"}') or h.tmp / "kb.json", "UTF-8"),
+    "not-utf8": (lambda h: ((h.tmp / "kb.json").write_bytes(b'{"codes": "\xe9"}'), h.tmp / "kb.json")[1], "UTF-8"),
     "empty": (lambda h: h.write("kb.json", ""), "empty"),
     "directory": (lambda h: h.tmp, "directory"),
     "missing": (lambda h: h.tmp / "nope.json", "not found"),

@@ -97,7 +97,7 @@ class Engine:
         try:
             kb = knowledge.load(paths)
         except DataError as exc:
-            if key is not None and cache:
+            if key is not None and cache and getattr(exc, "of_content", False):
                 _remember_invalid(key, exc.message)
             raise
         from cptcli.engine import official
@@ -143,15 +143,17 @@ class Engine:
     def close(self) -> None:
         self.con.close()
 
-    def _ask(self, sql: str, args=()) -> list:
-        """Every row of one query. A database error here is damage past the key
-        check (a table or row missing): the index is removed and rebuilt once,
-        and the query asked again."""
+    def _ask(self, sql: str, args=(), parse=None):
+        """Every row of one query, or `parse(rows)`. A database error, or a
+        stored document that does not parse, is damage past the key check (a
+        table, row or page spoilt): the index is removed and rebuilt once, and
+        the query asked again."""
         try:
-            return self.con.execute(sql, args).fetchall()
-        except sqlite3.Error:
+            rows = self.con.execute(sql, args).fetchall()
+            return rows if parse is None else parse(rows)
+        except (sqlite3.Error, ValueError, LookupError, TypeError, AttributeError):
             self._rebuild_damaged()
-        return self._ask(sql, args)
+        return self._ask(sql, args, parse)
 
     def _rebuild_damaged(self) -> None:
         if self._recovered:
@@ -162,23 +164,21 @@ class Engine:
             _unlink(self.path)
         fresh = self._build(self.paths, self.key)
         self.con, self.path = fresh.con, fresh.path
-        self.__dict__.pop("_meta", None)
-
-    @cached_property
-    def _meta(self) -> dict:
-        return dict(self._ask("SELECT name, value FROM meta"))
 
     def meta(self, name: str):
-        """A value the build always writes, parsed; its absence is damage."""
-        if name not in self._meta:
-            self._rebuild_damaged()
-        return json.loads(self._meta[name])
+        """A value the build always writes, parsed; its absence, or a value
+        that does not parse as what the build wrote, is damage."""
+        shape = list if name == "files" else dict
+        return self._ask("SELECT value FROM meta WHERE name = ?", (name,), lambda rows: _as(shape, rows[0][0]))
 
     # -- look-ups ------------------------------------------------------------------
     def show(self, code: str) -> ShowResult | None:
         """The `show` result of `code`, or None when the knowledge base does not hold it."""
-        rows = self._ask("SELECT show FROM codes WHERE code = ?", (code,))
-        return ShowResult(json.loads(rows[0][0])) if rows else None
+        return self._ask(
+            "SELECT show FROM codes WHERE code = ?",
+            (code,),
+            lambda rows: ShowResult(_as(dict, rows[0][0])) if rows else None,
+        )
 
     def find(self, code: str):
         """The record (model.CodeRecord) of `code`, or None."""
@@ -226,12 +226,17 @@ class Engine:
         from cptcli.model import CodeSummary
         from cptcli.search import SearchDoc
 
-        docs = (SearchDoc.from_json(t) for (t,) in self._ask("SELECT search FROM codes ORDER BY code"))
-        return [CodeSummary(d.code, d.display_code, d.title, d.add_on, d.completeness) for d in docs]
+        def summaries(rows):
+            docs = (SearchDoc.from_json(t) for (t,) in rows)
+            return [CodeSummary(d.code, d.display_code, d.title, d.add_on, d.completeness) for d in docs]
+
+        return self._ask("SELECT search FROM codes ORDER BY code", (), summaries)
 
     def records(self):
         """Every record (model.CodeRecord), in code order: for `audit`."""
-        return [ShowResult(json.loads(t)).record for (t,) in self._ask("SELECT show FROM codes ORDER BY code")]
+        return self._ask(
+            "SELECT show FROM codes ORDER BY code", (), lambda rows: [ShowResult(_as(dict, t)).record for (t,) in rows]
+        )
 
     def rows_listing(self, table: str, key: str) -> list:
         """Every (record, row) whose `table` ("diagnoses", "modifiers") lists `key`, in code order."""
@@ -274,6 +279,14 @@ class Engine:
         from cptcli.model import TaxonomyCode
 
         return {t["code"]: TaxonomyCode.from_dict(t) for t in self.registry("taxonomy_codes")}
+
+
+def _as(shape: type, text: str):
+    """A stored JSON document, which must be of `shape`: anything else is damage (raised as ValueError)."""
+    value = json.loads(text)
+    if not isinstance(value, shape):
+        raise ValueError(f"a stored document is not a {shape.__name__}")
+    return value
 
 
 def _refused() -> str | None:

@@ -4,8 +4,8 @@ codes it prints, never the whole knowledge base."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 from cptcli.engine.build import CODE_WIDTH
 
@@ -17,7 +17,7 @@ class IndexCorpus:
     """Postings are stored one row per stem and field: the codes concatenated,
     so a stem held by 50,000 codes is a few blobs read in one step."""
 
-    def __init__(self, ask: Callable[..., list], meta: dict):
+    def __init__(self, ask: Callable[..., Any], meta: dict):
         # The engine's query function: damage found while searching is repaired as anywhere else.
         self.ask = ask
         self.n: int = meta["n"]
@@ -43,13 +43,16 @@ class IndexCorpus:
         ]
 
     def postings(self, s: str) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for bit, blob in self.ask("SELECT bit, codes FROM terms WHERE stem = ? ORDER BY bit", (s,)):
-            text = blob.decode("ascii")
-            for i in range(0, len(text), CODE_WIDTH):
-                code = text[i : i + CODE_WIDTH]
-                out[code] = out.get(code, 0) | bit
-        return out
+        def merge(rows) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for bit, blob in rows:
+                text = blob.decode("ascii")
+                for i in range(0, len(text), CODE_WIDTH):
+                    code = text[i : i + CODE_WIDTH]
+                    out[code] = out.get(code, 0) | bit
+            return out
+
+        return self.ask("SELECT bit, codes FROM terms WHERE stem = ? ORDER BY bit", (s,), merge)
 
     def codes_from(self, prefix: str) -> list[str]:
         return [
@@ -77,7 +80,9 @@ class IndexCorpus:
     def doc(self, code: str):
         from cptcli.search import SearchDoc
 
-        rows = self.ask("SELECT search FROM codes WHERE code = ?", (code,))
-        if not rows:
-            raise sqlite3.DatabaseError(f"the index has no search document for {code}")
-        return SearchDoc.from_json(rows[0][0])
+        def parse(rows):
+            if not rows:
+                raise LookupError(f"the index has no search document for {code}")
+            return SearchDoc.from_json(rows[0][0])
+
+        return self.ask("SELECT search FROM codes WHERE code = ?", (code,), parse)

@@ -21,9 +21,10 @@ def render(result, options, env) -> str:
     return quiet_bidi(_json.dumps(data(result, options), ensure_ascii=not env.utf8, indent=2)) + "\n"
 
 
-# Characters that reorder the text around them on a terminal (U+202E shows "cod" as "doc"): written
-# as JSON escapes, the same value to a JSON reader, inert on a screen. JSON escapes every other control.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters a terminal acts on that JSON leaves raw: DEL, the C1 controls (U+009B opens an escape
+# sequence as ESC [ does) and those that reorder the text around them (U+202E shows "cod" as "doc").
+# Written as JSON escapes: the same value to a JSON reader, inert on a screen.
+_BIDI = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def quiet_bidi(text: str) -> str:

@@ -87,8 +87,9 @@ def _table(title: str, columns: list[str]) -> Table:
     t = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False, title_style="bold"
     )
-    for c in columns:
-        t.add_column(c, overflow="fold")
+    for i, c in enumerate(columns):
+        # The first column holds codes: never folded, so a narrow terminal still shows every code whole.
+        t.add_column(c, overflow="fold", no_wrap=i == 0, min_width=5 if i == 0 else None)
     return t
 
 
