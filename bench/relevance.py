@@ -242,7 +242,8 @@ def report(gold_path, target, results, classes, notes):
              "Ranked classes: share of queries whose expected code is first (top-1), in the first 3, in the first 10, "
              "and mean reciprocal rank. Caution/none: share answered safely (no hit, or every hit carrying a "
              "`caution`), with the empty answers and the all-cautioned answers apart. FTS5 is plain SQLite FTS5, "
-             "the query's words OR-ed, ranked by bm25, over each record's title, descriptor, prose and rows.", ""]
+             "the query's words OR-ed, ranked by bm25, over each record's text (knowledge base: title, descriptor, "
+             "prose and rows; HCPCS file: long and short descriptions).", ""]
     lines += [f"- {n}" for n in notes] + ([""] if notes else [])
     names = list(results)
     lines += ["| class | n | " + " | ".join(f"{s} top-1 | {s} top-3 | {s} top-10 | {s} MRR" for s in names) + " |",
