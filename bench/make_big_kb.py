@@ -15,7 +15,7 @@ M or A), nor Z, which the tests' filler records use, so they never collide
 with the bundled codes, real codes or test data. Up to 180,000 codes.
 
     python bench/make_big_kb.py OUT.json [N]          # N defaults to 100,000
-    python bench/make_big_kb.py OUT.json --codes N [--seed S] [--invalid]
+    python bench/make_big_kb.py OUT.json --codes N [--seed S] [--invalid] [--validate]
 
 --invalid writes one bad record (an unknown `completeness`) second from the
 end, for the "invalid big file is reported in seconds" figure. The output is
@@ -160,6 +160,8 @@ def main(argv=None):
     ap.add_argument("--codes", type=int, dest="codes")
     ap.add_argument("--seed", type=int, default=20700)
     ap.add_argument("--invalid", action="store_true", help="make the second record from the end invalid")
+    ap.add_argument("--validate", action="store_true",
+                    help="check the written file against src/cptcli/schema.json (needs jsonschema, fastjsonschema)")
     args = ap.parse_args(argv)
     n = args.codes or args.n or 100_000
     start = time.perf_counter()
@@ -197,6 +199,25 @@ def main(argv=None):
     size = args.out.stat().st_size
     print(f"{args.out}: {len(order)} records, {size / 1e6:.1f} MB, {time.perf_counter() - start:.1f} s",
           file=sys.stderr)
+    if args.validate:
+        validate(args.out, args.seed)
+
+
+def validate(path: Path, seed: int):
+    """jsonschema (the reference implementation, slow) on a sample with the planted records, then fastjsonschema
+    on the whole file: the sample catches a validator's leniency, the whole file any record the sample missed."""
+    import fastjsonschema
+    import jsonschema
+
+    schema = json.loads((ROOT / "src" / "cptcli" / "schema.json").read_text(encoding="utf-8"))
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    planted = [r for r in doc["codes"] if r["code"].isdigit()]
+    sample = random.Random(seed).sample(doc["codes"], min(500, len(doc["codes"])))
+    jsonschema.validate(dict(doc, codes=sample + planted), schema)
+    fastjsonschema.compile(schema)(doc)
+    print(f"{path}: valid (jsonschema on {len(sample) + len(planted)} records, fastjsonschema on all "
+          f"{len(doc['codes'])})", file=sys.stderr)
 
 
 if __name__ == "__main__":
