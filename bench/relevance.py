@@ -85,7 +85,8 @@ def kb_documents(paths):
             for key, fields in ROW_LISTS.items():
                 parts += [str(row.get(field) or "") for row in rec.get(key) or [] for field in fields]
             docs[rec["code"]].append(" ".join(p for p in parts if p))
-    return {code: " ".join(texts) for code, texts in docs.items()}
+    # A big file made by make_big_kb.py repeats the bundled records: the same text twice would double its weight.
+    return {code: " ".join(dict.fromkeys(texts)) for code, texts in docs.items()}
 
 
 def hcpcs_documents(path: Path):
