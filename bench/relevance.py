@@ -41,6 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFE_CLASSES = ("caution", "none")
+SCALE_NOTE = ("With a generated base layered in, classes none and modifier say less: generated records may rightly "
+              "hold an unrelated procedure's words, and modifier rows of their own, so a hit there is not always "
+              "wrong.")
 LIMIT = 10
 # Every prose field of a record and the text of its rows: what a user could full-text search.
 FACT_LISTS = ("summary", "service_type", "sites_of_service", "specialties", "payers", "clinical_context", "examples",
@@ -310,6 +313,8 @@ def main(argv=None):
                                  env=tool.env).stdout.strip()
         notes.append(f"cptcli: {version or 'unknown version'} ({args.python}); FTS5 tokenizer: {args.tokenizer}; "
                      f"{len(gold)} queries; limit {LIMIT}, cptcli's default score cut")
+        if args.data:
+            notes.append(SCALE_NOTE)
         results = {name: score(gold, s) for name, s in searchers.items()}
     text, summaries = report(args.gold, target, results, classes, notes)
     args.out.write_text(text, encoding="utf-8")
