@@ -9,10 +9,8 @@ ranking are really tested. Descriptions, inclusion terms and excludes notes
 come from the `simple_icd_10_cm` package (the CMS ICD-10-CM tabular list);
 diagnosis rows carry real billable codes with their official descriptions.
 
-Codes are four digits and a letter (0000B ... 9999Y): valid for the schema
-(^[0-9]{4}[0-9A-Z]$), but the letter is one no CPT category uses (not F, T, U,
-M or A), nor Z, which the tests' filler records use, so they never collide
-with the bundled codes, real codes or test data. Up to 180,000 codes.
+Codes have the HCPCS Level II shape (A0000 ... V9999): valid for the schema,
+never one of the bundled CPT codes. Up to 170,000 codes.
 
     python bench/make_big_kb.py OUT.json [N]          # N defaults to 100,000
     python bench/make_big_kb.py OUT.json --codes N [--seed S] [--invalid] [--validate]
@@ -35,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SRC = "synthetic_icd10cm.txt"
 # No CPT category letter (F category II, T category III, U PLA, M MAAA, A), no Z (tests' filler).
-LETTERS = "BCDEGHJKLNPQRSVWXY"
+# HCPCS Level II shapes (a letter A-V, four digits): valid for the schema, and never a bundled CPT code.
+LETTERS = "ABCDEGHJKLMNPQRSV"
 
 DX = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 ACTIONS = [
@@ -58,10 +57,10 @@ PAYERS = ["Medicare", "Medicaid", "Aetna", "Cigna", "UnitedHealthcare", "Blue Cr
 
 
 def code_for(i: int) -> str:
-    """The i-th synthetic code: 0000B, 0001B, ... 9999B, 0000C, ..."""
+    """The i-th synthetic code: A0000, A0001, ... A9999, B0000, ..."""
     if not 0 <= i < 10_000 * len(LETTERS):
         raise ValueError(f"at most {10_000 * len(LETTERS)} synthetic codes")
-    return f"{i % 10_000:04d}{LETTERS[i // 10_000]}"
+    return f"{LETTERS[i // 10_000]}{i % 10_000:04d}"
 
 
 def icd_corpus():
