@@ -636,6 +636,8 @@ def run(argv: list[str] | None = None) -> int:
     cmd = typer.main.get_command(app)
     try:
         result = cmd.main(args=argv, prog_name="cptcli", standalone_mode=False)
+        if result == ExitStatus.INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
+            warn("interrupted")
         return int(result) if isinstance(result, int) else ExitStatus.OK
     except CptcliError as exc:
         warn(f"error: {exc.message}")

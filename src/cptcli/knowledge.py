@@ -296,6 +296,7 @@ def _validation(documents) -> Callable[[], None]:
     if pid == 0:  # the child: validate, report, and leave without running the parent's exit code
         status = 1
         try:
+            _die_with_parent()
             os.close(read_end)
             try:
                 for path, doc in documents:
@@ -326,6 +327,21 @@ def _validation(documents) -> Callable[[], None]:
             decided[0] = b"valid"
 
     return verdict
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel end this child when its parent dies (a killed
+    build must not leave a validator running on); elsewhere the child ends
+    when it finishes, its verdict unread."""
+    if not os.uname().sysname == "Linux":
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _assemble(documents) -> KnowledgeBase:
