@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -333,7 +334,7 @@ def _die_with_parent() -> None:
     """On Linux, have the kernel end this child when its parent dies (a killed
     build must not leave a validator running on); elsewhere the child ends
     when it finishes, its verdict unread."""
-    if not os.uname().sysname == "Linux":
+    if not sys.platform.startswith("linux"):
         return
     try:
         import ctypes
