@@ -10,6 +10,9 @@ import sys
 
 
 def main() -> None:
+    if sys.version_info < (3, 10):  # pip refuses to install there; a copied tree still says why, in one line
+        sys.stderr.write(f"cptcli: error: needs Python 3.10 or newer, not {sys.version.split()[0]}\n")
+        sys.exit(2)
     try:
         status = fast(sys.argv[1:])
     except KeyboardInterrupt:
