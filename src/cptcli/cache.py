@@ -53,29 +53,40 @@ def _home() -> str | None:
 
 
 def cache_dir() -> str:
-    """CPTCLI_CACHE_DIR, else the platform's user cache directory. On Linux
-    computed as platformdirs does (XDG_CACHE_HOME if absolute, else
-    ~/.cache) without importing it; a test pins the two equal. Unlike
-    platformdirs, an empty or unset HOME does not give "/.cache": the password
-    database's home is used, and failing that NoCacheDir is raised with the
-    reason, so that the caller keeps its index in memory."""
-    override = os.environ.get("CPTCLI_CACHE_DIR")
+    """CPTCLI_CACHE_DIR, else the platform's user cache directory (see _user_dir)."""
+    return _user_dir("CPTCLI_CACHE_DIR", "XDG_CACHE_HOME", ".cache", "user_cache_dir")
+
+
+def data_dir() -> str:
+    """CPTCLI_DATA_DIR, else the platform's user data directory, where imported
+    official code sets live (see _user_dir)."""
+    return _user_dir("CPTCLI_DATA_DIR", "XDG_DATA_HOME", os.path.join(".local", "share"), "user_data_dir")
+
+
+def _user_dir(override_env: str, xdg_env: str, under_home: str, platformdirs_name: str) -> str:
+    """`override_env`, else the platform's directory. On Linux computed as
+    platformdirs does (`xdg_env` if absolute, else ~/`under_home`) without
+    importing it; a test pins the two equal. Unlike platformdirs, an empty or
+    unset HOME does not give "/.cache": the password database's home is used,
+    and failing that NoCacheDir is raised with the reason, so that the caller
+    keeps its index in memory."""
+    override = os.environ.get(override_env)
     if override:
         return override
     if sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_CACHE_HOME", "").strip()
+        base = os.environ.get(xdg_env, "").strip()
         if not base or not os.path.isabs(base):
             home = _home()
             if home is None:
                 raise NoCacheDir(
-                    "no home directory is known (HOME is empty or unset); "
-                    "set CPTCLI_CACHE_DIR to keep an index between calls"
+                    f"no home directory is known (HOME is empty or unset); set {override_env} to keep "
+                    f"{'an index' if override_env == 'CPTCLI_CACHE_DIR' else 'imported code sets'} between calls"
                 )
-            base = os.path.join(home, ".cache")
+            base = os.path.join(home, under_home)
         return os.path.join(base, "cptcli")
     import platformdirs
 
-    return platformdirs.user_cache_dir("cptcli", appauthor=False)
+    return getattr(platformdirs, platformdirs_name)("cptcli", appauthor=False)
 
 
 def _shown(path: str) -> str:

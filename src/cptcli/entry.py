@@ -10,7 +10,7 @@ import sys
 
 
 def main() -> None:
-    if sys.version_info < (3, 10):  # pip refuses to install there; a copied tree still says why, in one line
+    if sys.version_info < (3, 10):  # noqa: UP036  (pip refuses to install there; a copied tree says why)
         sys.stderr.write(f"cptcli: error: needs Python 3.10 or newer, not {sys.version.split()[0]}\n")
         sys.exit(2)
     try:

@@ -73,7 +73,7 @@ class ImportedSource:
 
 
 def data_dir() -> Path:
-    from cptcli.places import data_dir as where
+    from cptcli.cache import data_dir as where
 
     return Path(where())
 
@@ -233,46 +233,17 @@ def remove(kind: str) -> bool:
     return True
 
 
-def _pid_alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill there would signal or end the process, not probe it
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _clean_stale(d: Path, kind: str) -> None:
-    prefix = f".{kind}{SUFFIX}."
-    for name in os.listdir(d):
-        if not (name.startswith(prefix) and name.endswith(".tmp")):
-            continue
-        pid = name[len(prefix) :].split(".", 1)[0]
-        try:
-            old = time.time() - os.lstat(d / name).st_mtime > 86400
-        except OSError:
-            continue
-        if old or (pid.isdigit() and not _pid_alive(int(pid))):
-            try:
-                os.unlink(d / name)
-            except OSError:
-                pass
-
-
 def _create_temp(d: Path, kind: str) -> Path:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    for _ in range(100):
-        p = d / f".{kind}{SUFFIX}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-        try:
-            fd = os.open(p, flags, 0o600)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return p
-    raise OSError(f"could not create a temporary file in {d}")
+    """A new temporary file for a release of `kind`, after removing those dead
+    imports left (cptcli.cache: exclusive, never through a symlink, mode 0600);
+    dot-named, so that no reader takes it for an active set."""
+    from cptcli.cache import create_temporary, remove_stale
+
+    prefix = f".{kind}{SUFFIX}."
+    remove_stale(d, prefix, ".tmp")
+    fd, tmp = create_temporary(d, prefix, ".tmp")
+    os.close(fd)
+    return Path(tmp)
 
 
 Progress = Callable[[str, int, "int | None"], None]
@@ -291,7 +262,6 @@ def write(
     """Build the set of ``kind`` in a temporary file and make it the active one in one rename."""
     d = data_dir()
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _clean_stale(d, kind)
     tmp = _create_temp(d, kind)
     slow = float(os.environ.get(SLOW_ENV) or 0)
     imported_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
