@@ -256,8 +256,8 @@ def load(paths: list) -> KnowledgeBase:
             documents = [(path, datafiles.parse_document(raw, path)) for path, raw in zip(paths, blobs, strict=True)]
             digest = datafiles.bytes_digest(blobs)
             del blobs
-            verdict = _validation(documents)
             try:
+                verdict = _validation(documents)
                 try:
                     kb = _assemble(documents)
                 except Exception:
