@@ -1,8 +1,8 @@
 """Search at scale: the relevance suite against the bench generator's base with
-the bundled records planted among 20,000 synthetic ones, searched through the
+the bundled records planted among 10,000 synthetic ones, searched through the
 index as `cptcli --data big.json search` does, and the index's answers equal
-to those of an in-memory index of the same base. 20,000 codes keep the suite quick and
-still outnumber the real records 1,800 to one; CPTCLI_SCALE_CODES=100000 runs
+to those of an in-memory index of the same base. 10,000 codes keep the suite quick and
+still outnumber the real records 900 to one; CPTCLI_SCALE_CODES=100000 runs
 it at the benchmark's size (about a minute and 2 GB more)."""
 
 import importlib.util
@@ -18,7 +18,7 @@ from cptcli.search import Searcher
 from relevance_queries import PAIRS, QUERIES, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
-CODES = int(os.environ.get("CPTCLI_SCALE_CODES", "20000"))
+CODES = int(os.environ.get("CPTCLI_SCALE_CODES", "10000"))
 
 
 def _row_query(searcher, query: str) -> bool:

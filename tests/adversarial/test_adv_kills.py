@@ -10,7 +10,7 @@ from advkit import held
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-@pytest.mark.parametrize("delay", [0.6, 1.4])
+@pytest.mark.parametrize("delay", [0.6, pytest.param(1.4, marks=pytest.mark.slow)])
 def test_a_killed_build_leaves_nothing_once_the_next_build_ran(home, big_kb, sig, delay):
     p = home.popen("--no-bundled", "--data", big_kb, "show", "20700", "--json")
     time.sleep(delay)
