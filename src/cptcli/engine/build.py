@@ -15,6 +15,7 @@ import sqlite3
 
 from cptcli.model import FIELDS, CodeRecord, plain, registry
 from cptcli.results import SHOW_KEYS  # noqa: F401  (documents the keys show_document adds)
+from cptcli.search.candidates import CONTESTED
 
 SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -25,15 +26,11 @@ CREATE TABLE rows (kind TEXT NOT NULL, key TEXT NOT NULL, code TEXT NOT NULL);
 """
 # Made after the rows are in: one sort instead of a B-tree insert per row.
 INDEXES = "CREATE INDEX rows_by_key ON rows (kind, key);"
-# Every code is stored in five ASCII characters (CPT, HCPCS Level II, Category II/III, PLA):
-# postings are those codes concatenated, so a stem held by 50,000 codes is one blob.
-CODE_WIDTH = 5
 
 # The searched fields, their weights and bits, from the field registry: stored in
 # the index so that search reads them there without importing the model.
 # Texts that stand only on a source's reading an official descriptor contradicts are
 # searched apart, as one pseudo-field: a hit found only there carries a caution.
-CONTESTED = "contested"
 SEARCH_FIELDS = {**{s.name: s.weight for s in FIELDS if s.weight is not None}, CONTESTED: 0.3}
 _BIT = {name: 1 << i for i, name in enumerate(SEARCH_FIELDS)}
 

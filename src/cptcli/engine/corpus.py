@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cptcli.engine.build import CODE_WIDTH
+# Every code is stored in five ASCII characters (CPT, HCPCS Level II, Category II/III, PLA):
+# postings are those codes concatenated, so a stem held by 50,000 codes is one blob.
+CODE_WIDTH = 5
 
 # Above every character: `key >= p AND key < p || TOP` selects the keys starting with p.
 TOP = "\U0010ffff"

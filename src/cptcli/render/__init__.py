@@ -4,7 +4,7 @@ one registry. A new format is one module and one line in FORMATS."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
 from cptcli.errors import UsageError
 
@@ -19,11 +19,12 @@ FORMATS = {
 }
 
 
-class Options(NamedTuple):
-    """What every printing command takes (cli.output_options): the format and the sections asked for."""
+# collections.namedtuple, not typing.NamedTuple: typing costs a share of `show --json`'s budget.
+class Options(namedtuple("Options", "format sections", defaults=("table", ()))):
+    """What every printing command takes (cli's shared output options): the
+    format and the sections asked for."""
 
-    format: str = "table"
-    sections: tuple[str, ...] = ()
+    __slots__ = ()
 
     @classmethod
     def parse(cls, fmt: str | None, json_: bool, sections) -> Options:

@@ -192,13 +192,13 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
     if rec.taxonomy:
         notes = _notes_for(rec.notes, "taxonomy")
         t = _table(_title("taxonomy"), ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
-        for r in rec.taxonomy:
+        for tx in rec.taxonomy:
             t.add_row(
-                r.code,
-                r.specialty or "—",
-                r.notes or "—",
-                _check_cell(notes.get(r.code, []), rec, r),
-                source_labels(r.sources),
+                tx.code,
+                tx.specialty or "—",
+                tx.notes or "—",
+                _check_cell(notes.get(tx.code, []), rec, tx),
+                source_labels(tx.sources),
             )
         parts.append(("taxonomy", t))
     if rec.diagnoses:
@@ -207,21 +207,23 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
             _title("diagnoses"),
             ["Code", "Description (as the source says)", "Clinical relevance", "Data note", "Source"],
         )
-        for r in rec.diagnoses:
+        for dx in rec.diagnoses:
             t.add_row(
-                r.code,
-                r.description or "—",
-                r.relevance or "—",
-                _check_cell(notes.get(r.code, []), rec, r),
-                source_labels(r.sources),
+                dx.code,
+                dx.description or "—",
+                dx.relevance or "—",
+                _check_cell(notes.get(dx.code, []), rec, dx),
+                source_labels(dx.sources),
             )
         parts.append(("diagnoses", t))
     if rec.related:
         t = _table(_title("related"), ["Code", "Description", "Relationship", "In knowledge base", "Source"])
         status = result.related_status
-        for r in rec.related:
-            relationship = (r.relationship or "—") + _contested_mark(rec, r)
-            t.add_row(r.code, r.description or "—", relationship, status.get(r.code) or "no", source_labels(r.sources))
+        for rel in rec.related:
+            relationship = (rel.relationship or "—") + _contested_mark(rec, rel)
+            t.add_row(
+                rel.code, rel.description or "—", relationship, status.get(rel.code) or "no", source_labels(rel.sources)
+            )
         parts.append(("related", t))
     if rec.official_descriptors or rec.official:
         t = _table(_title("official"), ["Field", "Value", "Meaning", "Source"])

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+# The pseudo-field of texts that stand only on a source's reading an official descriptor
+# contradicts (cptcli.engine.build indexes them under it): a hit found only there is cautioned.
+CONTESTED = "contested"
+
 
 class Corpus(Protocol):
     """What search reads of the searched knowledge: the index answers it

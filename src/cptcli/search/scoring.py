@@ -20,11 +20,10 @@ import re
 from collections.abc import Callable
 
 from cptcli import codes
-from cptcli.engine.build import CONTESTED
 from cptcli.errors import UsageError
 from cptcli.search import snippets
 from cptcli.search.analysis import Analyzer, Concept, stem
-from cptcli.search.candidates import Candidates, Corpus
+from cptcli.search.candidates import CONTESTED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
 # A query word found nowhere in the corpus still counts, lightly: it lowers every score, as an
