@@ -82,7 +82,12 @@ def test_a_closed_pipe(home, command):
 )
 def test_ctrl_c_during_a_build(home, big_kb, command):
     p = home.popen("--no-bundled", "--data", big_kb, *command)
-    time.sleep(1.0)
+    # Interrupted while the index is being written: once its temporary file exists (or after 1 s,
+    # for a build that reads longer than it writes), not at a time a fast machine has already passed.
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline and not list(home.cache.glob("index-*.tmp")) and p.poll() is None:
+        time.sleep(0.01)
+    assert p.poll() is None, "the build ended before it could be interrupted"
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, (p.returncode, err[-300:])
