@@ -260,6 +260,7 @@ class Scorer:
                 ((0, len(row_code)),),
                 row_code,
                 snippets.row_note(doc, f"diagnoses/{row_code}"),
+                snippets.caution(doc) if snippets.contested_row(doc, row_code) else None,
             )
 
         return Ranked(scores, make)
@@ -277,8 +278,16 @@ class Scorer:
             doc = self.corpus.doc(code)
             description = next(d for k, d in doc.modifiers if k == mod)
             text = f"{mod} {description or '(no description in the source)'}"
+            caution = snippets.caution(doc) if snippets.contested_row(doc, mod) else None
             return self.hit(
-                doc, score, "modifiers", text, ((0, len(mod)),), mod, snippets.row_note(doc, f"modifiers/{mod}")
+                doc,
+                score,
+                "modifiers",
+                text,
+                ((0, len(mod)),),
+                mod,
+                snippets.row_note(doc, f"modifiers/{mod}"),
+                caution,
             )
 
         return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make, final=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from cptcli.search.analysis import STOP, stem
+from cptcli.search.candidates import CONTESTED
 
 # ICD-10-CM codes in unlowered text, for the snippet's highlights.
 _ICD_DOT = re.compile(r"\b([a-z][0-9][0-9a-z])\.([0-9a-z]{1,4})\b", re.IGNORECASE)
@@ -80,3 +81,9 @@ def caution(doc) -> str:
     return f"matched only through a source's reading that the official descriptor contradicts: {correction}" + (
         f" [{authority}]" if authority else ""
     )
+
+
+def contested_row(doc, key: str) -> bool:
+    """Whether the record's table row for `key` (an ICD-10-CM code, a modifier) stands only on a
+    contested reading: such rows are indexed under the contested pseudo-field, their key first."""
+    return any(name == CONTESTED and text.split(" ", 1)[0] == key for name, text, _ in doc.fields)
