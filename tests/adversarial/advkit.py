@@ -5,6 +5,7 @@ import copy
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -70,8 +71,14 @@ class Sandbox:
         )
 
     def popen(self, *args, env=None):
+        # SIGINT as a terminal gives it: a suite started in the background (nohup, `&`) ignores it,
+        # and a child would inherit that and never see the Ctrl-C a test sends.
         return subprocess.Popen(
-            [EXE, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(env)
+            [EXE, *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self.env(env),
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
     def write(self, name: str, doc) -> Path:
