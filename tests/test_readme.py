@@ -41,6 +41,7 @@ def run(command, cache_dir):
         "COLUMNS": "100",
         "TERM": "dumb",
         "CPTCLI_CACHE_DIR": str(cache_dir),
+        "CPTCLI_DATA_DIR": str(cache_dir / "imported"),  # none of the user's imported sets
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     env.pop("CPTCLI_DATA", None)
