@@ -12,9 +12,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cptcli.model import CodeRecord
 
-# Keys a show document adds to its record's own (engine.build.show_document).
-SHOW_KEYS = ("schema_version", "display_code", "origin", "named_by", "contributors")
-
 
 class ShowResult:
     """One record as `show` prints it: the record, who names it, which files

@@ -14,7 +14,6 @@ import json
 import sqlite3
 
 from cptcli.model import FIELDS, CodeRecord, plain, registry
-from cptcli.results import SHOW_KEYS  # noqa: F401  (documents the keys show_document adds)
 from cptcli.search.candidates import CONTESTED
 
 SCHEMA = """
@@ -36,7 +35,8 @@ _BIT = {name: 1 << i for i, name in enumerate(SEARCH_FIELDS)}
 
 
 def show_document(kb, rec: CodeRecord, naming: dict) -> dict:
-    """The `show CODE --json` document of one layered record."""
+    """The `show CODE --json` document of one layered record: its fields, plus schema_version,
+    display_code, origin, named_by and contributors (results.ShowResult reads them)."""
     d: dict = {"schema_version": 1}
     d.update(rec.to_dict())
     for row in d["related"]:
