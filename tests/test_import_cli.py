@@ -126,3 +126,13 @@ def test_imported_modifiers_extend_the_registry_with_the_file_as_authority(main,
     assert doc["registry"]["name"].startswith("Left side")
     code, doc, _ = run_json(main, "modifier", "LT")
     assert doc["registry"]["source"].startswith("CMS HCPCS Level II modifier descriptions")  # curated entry kept
+
+
+def test_sources_counts_each_knowledge_base_file_s_own_records(main):
+    example = Path(__file__).parent / "fixtures" / "example_user_kb.json"
+    code, rows, _ = run_json(main, "--data", str(example), "sources")
+    own = len(json.loads(example.read_text(encoding="utf-8"))["codes"])
+    assert code == 0 and [(r["kind"], r["records"]) for r in rows] == [
+        ("knowledge base (bundled)", 11),
+        ("knowledge base", own),
+    ]

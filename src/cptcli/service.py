@@ -223,10 +223,7 @@ def sources(engine):
     from cptcli.results import SourceRow, Sources
 
     rows = []
-    counts: dict[str, int] = {}
-    for rec in engine.records():
-        if rec.completeness != "official":
-            counts[rec.origin] = counts.get(rec.origin, 0) + 1
+    counts = engine.records_per_file()
     for path in engine.files:
         with open(path, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()

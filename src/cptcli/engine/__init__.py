@@ -262,6 +262,10 @@ class Engine:
     def files(self) -> tuple[str, ...]:
         return tuple(str(p) for p in self.paths)
 
+    def records_per_file(self) -> dict[str, int]:
+        """How many records each knowledge-base file gave, as the build counted them."""
+        return {path: count for path, count in self.meta("files")}
+
     @cached_property
     def sources(self) -> dict:
         from cptcli.model import Source

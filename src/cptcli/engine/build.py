@@ -188,7 +188,11 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
         "modifiers": sorted(kb.modifiers),
     }
     meta = {
-        "files": json.dumps([str(p) for p in files], ensure_ascii=False),
+        # Each file as named, with how many records it gave (their own layer of a code counts).
+        "files": json.dumps(
+            [[str(p), sum(1 for layers in kb.layers.values() for r in layers if r.origin == str(p))] for p in files],
+            ensure_ascii=False,
+        ),
         "registry": json.dumps(registry, ensure_ascii=False),
         "search": json.dumps(search, ensure_ascii=False),
         # When the build began reading, and the digest of the bytes it read (datafiles' racy-timestamp rule).
