@@ -20,6 +20,7 @@ end, for the "invalid big file is reported in seconds" figure. The output is
 the same for the same N and seed. Records are written one at a time, so the
 generator's memory stays far below the file's size.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,21 +39,55 @@ LETTERS = "ABCDEGHJKLMNPQRSV"
 
 DX = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 ACTIONS = [
-    ("Excision", "excision"), ("Incision and drainage", "incision and drainage"), ("Repair", "repair"),
-    ("Debridement", "debridement"), ("Biopsy", "biopsy"), ("Injection", "injection"),
-    ("Aspiration", "aspiration"), ("Arthroscopy", "arthroscopy"), ("Open treatment", "open treatment"),
-    ("Closed treatment", "closed treatment"), ("Reconstruction", "reconstruction"), ("Removal", "removal"),
-    ("Insertion", "insertion"), ("Revision", "revision"), ("Decompression", "decompression"),
-    ("Fixation", "fixation"), ("Destruction", "destruction"), ("Exploration", "exploration"),
-    ("Evaluation and management", "evaluation"), ("Imaging guidance", "imaging-guided treatment"),
+    ("Excision", "excision"),
+    ("Incision and drainage", "incision and drainage"),
+    ("Repair", "repair"),
+    ("Debridement", "debridement"),
+    ("Biopsy", "biopsy"),
+    ("Injection", "injection"),
+    ("Aspiration", "aspiration"),
+    ("Arthroscopy", "arthroscopy"),
+    ("Open treatment", "open treatment"),
+    ("Closed treatment", "closed treatment"),
+    ("Reconstruction", "reconstruction"),
+    ("Removal", "removal"),
+    ("Insertion", "insertion"),
+    ("Revision", "revision"),
+    ("Decompression", "decompression"),
+    ("Fixation", "fixation"),
+    ("Destruction", "destruction"),
+    ("Exploration", "exploration"),
+    ("Evaluation and management", "evaluation"),
+    ("Imaging guidance", "imaging-guided treatment"),
 ]
-APPROACHES = ["open approach", "percutaneous approach", "endoscopic approach", "with imaging guidance",
-              "under local anesthesia", "under general anesthesia", "with fluoroscopic guidance",
-              "with ultrasound guidance", "each additional lesion", "single site", "multiple sites"]
-RELATIONS = ["Often reported together", "Alternative approach", "Staged procedure", "Bundled; do not report together",
-             "Primary procedure for this add-on", "Subsequent removal"]
-SETTINGS = ["Hospital outpatient department", "Ambulatory surgery center", "Inpatient hospital",
-            "Physician office", "Emergency department"]
+APPROACHES = [
+    "open approach",
+    "percutaneous approach",
+    "endoscopic approach",
+    "with imaging guidance",
+    "under local anesthesia",
+    "under general anesthesia",
+    "with fluoroscopic guidance",
+    "with ultrasound guidance",
+    "each additional lesion",
+    "single site",
+    "multiple sites",
+]
+RELATIONS = [
+    "Often reported together",
+    "Alternative approach",
+    "Staged procedure",
+    "Bundled; do not report together",
+    "Primary procedure for this add-on",
+    "Subsequent removal",
+]
+SETTINGS = [
+    "Hospital outpatient department",
+    "Ambulatory surgery center",
+    "Inpatient hospital",
+    "Physician office",
+    "Emergency department",
+]
 PAYERS = ["Medicare", "Medicaid", "Aetna", "Cigna", "UnitedHealthcare", "Blue Cross Blue Shield", "Humana"]
 
 
@@ -109,8 +144,9 @@ class Writer:
             "Indications include {a}, {b} and {c}.",
         )
         rng = self.rng
-        return " ".join(rng.choice(templates).format(a=self.lower(), b=self.lower(), c=self.lower())
-                        for _ in range(sentences))
+        return " ".join(
+            rng.choice(templates).format(a=self.lower(), b=self.lower(), c=self.lower()) for _ in range(sentences)
+        )
 
 
 def synthetic(w: Writer, code: str, title: str, titles, modifiers, taxonomy) -> dict:
@@ -121,14 +157,15 @@ def synthetic(w: Writer, code: str, title: str, titles, modifiers, taxonomy) -> 
 
     others = [rng.choice(titles) for _ in range(rng.randint(1, 2))]
     age = rng.randint(2, 89)
-    example = (f"A {age}-year-old patient is seen with {w.lower()}. "
-               f"{w.paragraph(1)} The service is reported with {code}.")
+    example = (
+        f"A {age}-year-old patient is seen with {w.lower()}. {w.paragraph(1)} The service is reported with {code}."
+    )
     return {
-        "code": code, "completeness": "full",
+        "code": code,
+        "completeness": "full",
         "add_on": {"value": rng.random() < 0.15, "sources": [SRC]},
         "title": fact(title),
-        "descriptor": {"text": f"{title}; {w.lower()}, {rng.choice(APPROACHES)}", "sources": [SRC],
-                       "official": False},
+        "descriptor": {"text": f"{title}; {w.lower()}, {rng.choice(APPROACHES)}", "sources": [SRC], "official": False},
         "summary": [fact(f"{title} for {w.lower()} or {w.lower()}.")],
         "sites_of_service": [fact(rng.choice(SETTINGS))],
         "specialties": [],
@@ -136,19 +173,34 @@ def synthetic(w: Writer, code: str, title: str, titles, modifiers, taxonomy) -> 
         "clinical_context": [fact(w.paragraph(rng.randint(1, 2)))],
         "examples": [fact(example)],
         "documentation": [fact(f"Record the laterality, the extent of {w.lower()} and any {w.lower()}.")],
-        "cross_references": [{"text": f"For {w.lower()}, see {c}.", "sources": [SRC], "codes": [c]}
-                             for c, _ in others[:1]],
-        "modifiers": [{"modifier": m["modifier"], "description": m["name"],
-                       "when_to_use": f"When {w.lower()} requires {m['name'].lower()}", "sources": [SRC]}
-                      for m in rng.sample(modifiers, rng.randint(1, 2))],
-        "taxonomy": [{"code": t["code"], "specialty": t["name"], "notes": f"Treats {w.lower()}", "sources": [SRC]}
-                     for t in rng.sample(taxonomy, 1)],
-        "diagnoses": [{"code": c, "description": d, "relevance": f"Supports the service when {w.lower()}",
-                       "sources": [SRC]} for c, d in rng.sample(w.billable, rng.randint(1, 3))],
-        "related": [{"code": c, "description": t, "relationship": rng.choice(RELATIONS), "sources": [SRC]}
-                    for c, t in others],
-        "notes": ([{"kind": "clarification", "subject": "descriptor", "text": w.sentence(2), "sources": [SRC]}]
-                  if rng.random() < 0.3 else []),
+        "cross_references": [
+            {"text": f"For {w.lower()}, see {c}.", "sources": [SRC], "codes": [c]} for c, _ in others[:1]
+        ],
+        "modifiers": [
+            {
+                "modifier": m["modifier"],
+                "description": m["name"],
+                "when_to_use": f"When {w.lower()} requires {m['name'].lower()}",
+                "sources": [SRC],
+            }
+            for m in rng.sample(modifiers, rng.randint(1, 2))
+        ],
+        "taxonomy": [
+            {"code": t["code"], "specialty": t["name"], "notes": f"Treats {w.lower()}", "sources": [SRC]}
+            for t in rng.sample(taxonomy, 1)
+        ],
+        "diagnoses": [
+            {"code": c, "description": d, "relevance": f"Supports the service when {w.lower()}", "sources": [SRC]}
+            for c, d in rng.sample(w.billable, rng.randint(1, 3))
+        ],
+        "related": [
+            {"code": c, "description": t, "relationship": rng.choice(RELATIONS), "sources": [SRC]} for c, t in others
+        ],
+        "notes": (
+            [{"kind": "clarification", "subject": "descriptor", "text": w.sentence(2), "sources": [SRC]}]
+            if rng.random() < 0.3
+            else []
+        ),
     }
 
 
@@ -159,8 +211,11 @@ def main(argv=None):
     ap.add_argument("--codes", type=int, dest="codes")
     ap.add_argument("--seed", type=int, default=20700)
     ap.add_argument("--invalid", action="store_true", help="make the second record from the end invalid")
-    ap.add_argument("--validate", action="store_true",
-                    help="check the written file against src/cptcli/schema.json (needs jsonschema, fastjsonschema)")
+    ap.add_argument(
+        "--validate",
+        action="store_true",
+        help="check the written file against src/cptcli/schema.json (needs jsonschema, fastjsonschema)",
+    )
     args = ap.parse_args(argv)
     n = args.codes or args.n or 100_000
     start = time.perf_counter()
@@ -182,22 +237,25 @@ def main(argv=None):
     title_of = dict(titles)
     header = {k: v for k, v in bundled.items() if k != "codes"}
     header["sources"] = bundled["sources"] + [
-        {"file": SRC, "title": "Synthetic benchmark records from ICD-10-CM text (not real codes)"}]
+        {"file": SRC, "title": "Synthetic benchmark records from ICD-10-CM text (not real codes)"}
+    ]
     head = json.dumps(header, ensure_ascii=False)
     assert head.endswith("}")
     bad_at = len(order) - 2 if args.invalid else -1
     with open(args.out, "w", encoding="utf-8") as out:
         out.write(head[:-1] + ', "codes": [')
         for k, code in enumerate(order):
-            rec = planted.get(code) or synthetic(w, code, title_of[code], titles, bundled["modifiers"],
-                                                 bundled["taxonomy_codes"])
+            rec = planted.get(code) or synthetic(
+                w, code, title_of[code], titles, bundled["modifiers"], bundled["taxonomy_codes"]
+            )
             if k == bad_at:
                 rec = dict(rec, completeness="sometimes")
             out.write(("," if k else "") + json.dumps(rec, ensure_ascii=False))
         out.write("]}")
     size = args.out.stat().st_size
-    print(f"{args.out}: {len(order)} records, {size / 1e6:.1f} MB, {time.perf_counter() - start:.1f} s",
-          file=sys.stderr)
+    print(
+        f"{args.out}: {len(order)} records, {size / 1e6:.1f} MB, {time.perf_counter() - start:.1f} s", file=sys.stderr
+    )
     if args.validate:
         validate(args.out, args.seed)
 
@@ -215,8 +273,11 @@ def validate(path: Path, seed: int):
     sample = random.Random(seed).sample(doc["codes"], min(500, len(doc["codes"])))
     jsonschema.validate(dict(doc, codes=sample + planted), schema)
     fastjsonschema.compile(schema)(doc)
-    print(f"{path}: valid (jsonschema on {len(sample) + len(planted)} records, fastjsonschema on all "
-          f"{len(doc['codes'])})", file=sys.stderr)
+    print(
+        f"{path}: valid (jsonschema on {len(sample) + len(planted)} records, fastjsonschema on all "
+        f"{len(doc['codes'])})",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -86,15 +86,10 @@ def _text(rng: random.Random, lo: int, hi: int) -> str:
 
 
 def _split(text: str, width: int = 80) -> list[str]:
-    out, cur = [], ""
-    for word in text.split(" "):
-        if cur and len(cur) + 1 + len(word) > width:
-            out.append(cur)
-            cur = word
-        else:
-            cur = f"{cur} {word}" if cur else word
-    out.append(cur)
-    return out
+    """Word-boundary segments of at most `width` characters, as CMS continues long descriptions."""
+    import textwrap
+
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
 
 
 def hcpcs_rows(rng: random.Random) -> list[dict[str, str]]:

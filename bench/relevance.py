@@ -25,6 +25,7 @@ share of queries answered safely: no hit at all, or (cptcli only, once search
 JSON carries it) every hit with a `caution`. FTS5 has no cautions, so only an
 empty answer is safe for it. Writes a Markdown report (bench/relevance.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,15 +42,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFE_CLASSES = ("caution", "none")
-SCALE_NOTE = ("With a generated base layered in, classes none and modifier say less: generated records may rightly "
-              "hold an unrelated procedure's words, and modifier rows of their own, so a hit there is not always "
-              "wrong.")
+SCALE_NOTE = (
+    "With a generated base layered in, classes none and modifier say less: generated records may rightly "
+    "hold an unrelated procedure's words, and modifier rows of their own, so a hit there is not always "
+    "wrong."
+)
 LIMIT = 10
 # Every prose field of a record and the text of its rows: what a user could full-text search.
-FACT_LISTS = ("summary", "service_type", "sites_of_service", "specialties", "payers", "clinical_context", "examples",
-              "documentation", "cross_references")
-ROW_LISTS = {"modifiers": ("modifier", "description", "when_to_use"), "diagnoses": ("code", "description", "relevance"),
-             "taxonomy": ("code", "specialty", "notes"), "related": ("code", "description", "relationship")}
+FACT_LISTS = (
+    "summary",
+    "service_type",
+    "sites_of_service",
+    "specialties",
+    "payers",
+    "clinical_context",
+    "examples",
+    "documentation",
+    "cross_references",
+)
+ROW_LISTS = {
+    "modifiers": ("modifier", "description", "when_to_use"),
+    "diagnoses": ("code", "description", "relevance"),
+    "taxonomy": ("code", "specialty", "notes"),
+    "related": ("code", "description", "relationship"),
+}
 
 
 def read_gold(path: Path):
@@ -72,6 +88,7 @@ def read_gold(path: Path):
 
 
 # -- documents for the baseline ---------------------------------------------------------------------------------
+
 
 def kb_documents(paths):
     """{code: text} from cptcli knowledge-base JSON files; later files add to a code's text (layering)."""
@@ -156,12 +173,17 @@ class Cptcli:
     def __init__(self, python, data=(), codeset=None, tmp=None):
         self.python, self.data = str(python), [str(d) for d in data]
         self.env = {k: v for k, v in os.environ.items() if k not in ("CPTCLI_DATA", "CPTCLI_DATA_DIR")}
-        self.env.update(CPTCLI_CACHE_DIR=os.path.join(tmp, "cache"), CPTCLI_DATA_DIR=os.path.join(tmp, "data"),
-                        NO_COLOR="1", COLUMNS="120")
+        self.env.update(
+            CPTCLI_CACHE_DIR=os.path.join(tmp, "cache"),
+            CPTCLI_DATA_DIR=os.path.join(tmp, "data"),
+            NO_COLOR="1",
+            COLUMNS="120",
+        )
         self.available, self.why = True, ""
         if codeset is not None:
-            proc = subprocess.run([self.python, "-m", "cptcli", "import", str(codeset)], capture_output=True,
-                                  text=True, env=self.env)
+            proc = subprocess.run(
+                [self.python, "-m", "cptcli", "import", str(codeset)], capture_output=True, text=True, env=self.env
+            )
             if proc.returncode != 0:
                 self.available = False
                 self.why = f"`cptcli import` failed or does not exist yet: {proc.stderr.strip()[-200:]}"
@@ -171,8 +193,12 @@ class Cptcli:
         for d in self.data:
             argv += ["--data", d]
         # "--" keeps queries such as "-50" from being read as options.
-        proc = subprocess.run([*argv, "search", "--json", "--limit", str(limit), "--", query], capture_output=True,
-                              text=True, env=self.env)
+        proc = subprocess.run(
+            [*argv, "search", "--json", "--limit", str(limit), "--", query],
+            capture_output=True,
+            text=True,
+            env=self.env,
+        )
         if proc.returncode not in (0, 1):
             raise RuntimeError(f"cptcli search {query!r} exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
         out = proc.stdout.strip()
@@ -185,6 +211,7 @@ class Cptcli:
 
 
 # -- scoring ------------------------------------------------------------------------------------------------------
+
 
 def score(gold, searcher):
     """{class: figures} and per-query details for one searcher."""
@@ -221,8 +248,12 @@ def summarise(per, classes):
         fig = per[klass]
         n = fig["n"]
         if klass in SAFE_CLASSES:
-            rows[klass] = {"n": n, "safe": fig["safe"] / n, "empty": fig["empty"] / n,
-                           "cautioned": fig["cautioned"] / n}
+            rows[klass] = {
+                "n": n,
+                "safe": fig["safe"] / n,
+                "empty": fig["empty"] / n,
+                "cautioned": fig["cautioned"] / n,
+            }
             for key in safe:
                 safe[key] += fig[key]
         else:
@@ -230,8 +261,10 @@ def summarise(per, classes):
             for key in ranked:
                 ranked[key] += fig[key]
     if ranked["n"]:
-        rows["ranked classes"] = {"n": ranked["n"], **{k: ranked[k] / ranked["n"] for k in
-                                                       ("top1", "top3", "top10", "mrr")}}
+        rows["ranked classes"] = {
+            "n": ranked["n"],
+            **{k: ranked[k] / ranked["n"] for k in ("top1", "top3", "top10", "mrr")},
+        }
     if safe["n"]:
         rows["caution + none"] = {"n": safe["n"], **{k: safe[k] / safe["n"] for k in ("safe", "empty", "cautioned")}}
     return rows
@@ -242,16 +275,22 @@ def pct(x):
 
 
 def report(gold_path, target, results, classes, notes):
-    lines = [f"# Search relevance: {gold_path.name} over {target}", "",
-             "Ranked classes: share of queries whose expected code is first (top-1), in the first 3, in the first 10, "
-             "and mean reciprocal rank. Caution/none: share answered safely (no hit, or every hit carrying a "
-             "`caution`), with the empty answers and the all-cautioned answers apart. FTS5 is plain SQLite FTS5, "
-             "the query's words OR-ed, ranked by bm25, over each record's text (knowledge base: title, descriptor, "
-             "prose and rows; HCPCS file: long and short descriptions).", ""]
+    lines = [
+        f"# Search relevance: {gold_path.name} over {target}",
+        "",
+        "Ranked classes: share of queries whose expected code is first (top-1), in the first 3, in the first 10, "
+        "and mean reciprocal rank. Caution/none: share answered safely (no hit, or every hit carrying a "
+        "`caution`), with the empty answers and the all-cautioned answers apart. FTS5 is plain SQLite FTS5, "
+        "the query's words OR-ed, ranked by bm25, over each record's text (knowledge base: title, descriptor, "
+        "prose and rows; HCPCS file: long and short descriptions).",
+        "",
+    ]
     lines += [f"- {n}" for n in notes] + ([""] if notes else [])
     names = list(results)
-    lines += ["| class | n | " + " | ".join(f"{s} top-1 | {s} top-3 | {s} top-10 | {s} MRR" for s in names) + " |",
-              "| --- | --- | " + " | ".join("--- | --- | --- | ---" for _ in names) + " |"]
+    lines += [
+        "| class | n | " + " | ".join(f"{s} top-1 | {s} top-3 | {s} top-10 | {s} MRR" for s in names) + " |",
+        "| --- | --- | " + " | ".join("--- | --- | --- | ---" for _ in names) + " |",
+    ]
     summaries = {name: summarise(per, classes) for name, (per, _) in results.items()}
     first = next(iter(summaries.values()))
     for klass, row in first.items():
@@ -262,22 +301,33 @@ def report(gold_path, target, results, classes, notes):
             r = summaries[name][klass]
             cells.append(f"{pct(r['top1'])} | {pct(r['top3'])} | {pct(r['top10'])} | {r['mrr']:.2f}")
         lines.append(f"| {klass} | {row['n']:.0f} | " + " | ".join(cells) + " |")
-    lines += ["", "| class | n | " + " | ".join(f"{s} safe | {s} empty | {s} all cautioned" for s in names) + " |",
-              "| --- | --- | " + " | ".join("--- | --- | ---" for _ in names) + " |"]
+    lines += [
+        "",
+        "| class | n | " + " | ".join(f"{s} safe | {s} empty | {s} all cautioned" for s in names) + " |",
+        "| --- | --- | " + " | ".join("--- | --- | ---" for _ in names) + " |",
+    ]
     for klass, row in first.items():
         if "safe" not in row:
             continue
-        cells = [f"{pct(summaries[n][klass]['safe'])} | {pct(summaries[n][klass]['empty'])} | "
-                 f"{pct(summaries[n][klass]['cautioned'])}" for n in names]
+        cells = [
+            f"{pct(summaries[n][klass]['safe'])} | {pct(summaries[n][klass]['empty'])} | "
+            f"{pct(summaries[n][klass]['cautioned'])}"
+            for n in names
+        ]
         lines.append(f"| {klass} | {row['n']:.0f} | " + " | ".join(cells) + " |")
     for name, (_, details) in results.items():
         misses = [d for d in details if not d[5]]
-        lines += ["", f"**{name}: {len(misses)} queries not answered right** (ranked: expected code not first; "
-                  "caution/none: a hit without a caution)", ""]
+        lines += [
+            "",
+            f"**{name}: {len(misses)} queries not answered right** (ranked: expected code not first; "
+            "caution/none: a hit without a caution)",
+            "",
+        ]
         lines += ["| query | class | expected | got (first 3) | rank |", "| --- | --- | --- | --- | --- |"]
         for query, expected, klass, got, rank, _ in misses:
-            lines.append(f"| {query} | {klass} | {'/'.join(expected) or '-'} | {', '.join(got) or '-'} | "
-                         f"{rank or '-'} |")
+            lines.append(
+                f"| {query} | {klass} | {'/'.join(expected) or '-'} | {', '.join(got) or '-'} | {rank or '-'} |"
+            )
     return "\n".join(lines) + "\n", summaries
 
 
@@ -285,8 +335,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gold", type=Path, default=ROOT / "tests" / "gold" / "bundled.tsv")
     ap.add_argument("--python", default=sys.executable, help="interpreter with cptcli installed")
-    ap.add_argument("--data", action="append", default=[], type=Path,
-                    help="knowledge-base file layered over the bundled one (both searchers see it)")
+    ap.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        type=Path,
+        help="knowledge-base file layered over the bundled one (both searchers see it)",
+    )
     ap.add_argument("--codeset", type=Path, help="a CMS HCPCS file (ANWEB text or .xlsx) to import and search")
     ap.add_argument("--tokenizer", default="unicode61", help="FTS5 tokenizer of the baseline (e.g. 'porter')")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "relevance.md")
@@ -309,10 +364,13 @@ def main(argv=None):
             searchers = {"cptcli": tool, **searchers}
         else:
             notes.append(f"cptcli not run: {tool.why}")
-        version = subprocess.run([str(args.python), "-m", "cptcli", "--version"], capture_output=True, text=True,
-                                 env=tool.env).stdout.strip()
-        notes.append(f"cptcli: {version or 'unknown version'} ({args.python}); FTS5 tokenizer: {args.tokenizer}; "
-                     f"{len(gold)} queries; limit {LIMIT}, cptcli's default score cut")
+        version = subprocess.run(
+            [str(args.python), "-m", "cptcli", "--version"], capture_output=True, text=True, env=tool.env
+        ).stdout.strip()
+        notes.append(
+            f"cptcli: {version or 'unknown version'} ({args.python}); FTS5 tokenizer: {args.tokenizer}; "
+            f"{len(gold)} queries; limit {LIMIT}, cptcli's default score cut"
+        )
         if args.data:
             notes.append(SCALE_NOTE)
         results = {name: score(gold, s) for name, s in searchers.items()}

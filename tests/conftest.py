@@ -94,6 +94,14 @@ def cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A user data directory of the test's own, not yet made (imported code sets)."""
+    d = tmp_path / "imported"
+    monkeypatch.setenv("CPTCLI_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture
 def kb_file(tmp_path):
     """A copy of the bundled knowledge base, free to edit."""
     path = tmp_path / "kb.json"

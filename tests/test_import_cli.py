@@ -14,11 +14,7 @@ CPT = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch, cache):
-    d = tmp_path / "imported"
-    monkeypatch.setenv("CPTCLI_DATA_DIR", str(d))
-    return d
+pytestmark = pytest.mark.usefixtures("data_dir", "cache")  # a data and a cache directory of its own
 
 
 def run_json(main, *args):

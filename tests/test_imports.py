@@ -27,12 +27,7 @@ CPT_FILES = [
 sys.path.insert(0, str(FIX))
 import hcpcs_fixture  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("CPTCLI_DATA_DIR", str(d))
-    return d
+pytestmark = pytest.mark.usefixtures("data_dir")  # every test imports into a data directory of its own
 
 
 @pytest.fixture

@@ -251,19 +251,15 @@ class Scorer:
             doc = self.corpus.doc(code)
             # The record's first row with the best score, as the record lists its rows.
             row_code, description = next(r for r in doc.diagnoses if score_of(r[0]) == score)
-            text = f"{row_code} {description or ''}".strip()
-            return self.hit(
-                doc,
-                score,
-                "diagnoses",
-                text,
-                ((0, len(row_code)),),
-                row_code,
-                snippets.row_note(doc, f"diagnoses/{row_code}"),
-                snippets.caution(doc) if snippets.contested_row(doc, row_code) else None,
-            )
+            return self._row_hit(doc, score, "diagnoses", row_code, f"{row_code} {description or ''}".strip())
 
         return Ranked(scores, make)
+
+    def _row_hit(self, doc, score: float, name: str, key: str, text: str):
+        """The hit of a table row (an ICD-10-CM code, a modifier): its key highlighted, its data
+        note, and a caution where the row stands on a contested reading."""
+        caution = snippets.caution(doc) if snippets.contested_row(doc, key) else None
+        return self.hit(doc, score, name, text, ((0, len(key)),), key, snippets.row_note(doc, f"{name}/{key}"), caution)
 
     def modifier_hits(self, text: str) -> Ranked:
         m = _MODIFIER_QUERY.fullmatch(text)
@@ -277,17 +273,8 @@ class Scorer:
         def make(code: str, score: float):
             doc = self.corpus.doc(code)
             description = next(d for k, d in doc.modifiers if k == mod)
-            text = f"{mod} {description or '(no description in the source)'}"
-            caution = snippets.caution(doc) if snippets.contested_row(doc, mod) else None
-            return self.hit(
-                doc,
-                score,
-                "modifiers",
-                text,
-                ((0, len(mod)),),
-                mod,
-                snippets.row_note(doc, f"modifiers/{mod}"),
-                caution,
+            return self._row_hit(
+                doc, score, "modifiers", mod, f"{mod} {description or '(no description in the source)'}"
             )
 
         return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make, final=True)
