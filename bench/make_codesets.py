@@ -100,7 +100,8 @@ def hcpcs_rows(rng: random.Random) -> list[dict[str, str]]:
     mods = sorted(
         {f"{rng.choice('ABCEGKLPQRSTUVX')}{rng.choice('0123456789ABCDEFGHJKLMNPRSTUVWXYZ')}" for _ in range(N_MODS * 3)}
     )[:N_MODS]
-    items = [(c, False) for c in sorted(codes)] + [(m, True) for m in mods]
+    # CMS writes the modifiers first (tests/fixtures/imports/cms, the 2020 release).
+    items = [(m, True) for m in mods] + [(c, False) for c in sorted(codes)]
     for code, is_mod in items:
         seq += 100
         if code.startswith("J"):
@@ -141,7 +142,9 @@ def write_hcpcs(out: Path, rng: random.Random) -> dict[str, Path]:
         buf = [" "] * 320
         for name, start, width in layout:
             v = r.get(name, "")[:width]
-            buf[start - 1 : start - 1 + width] = list(v.ljust(width))
+            # A modifier stands right-justified in HCPC ("   A1"), as CMS writes it.
+            v = v.rjust(width) if name == "HCPC" and len(v) == 2 else v.ljust(width)
+            buf[start - 1 : start - 1 + width] = list(v)
         lines.append("".join(buf))
     txt = out / "HCPC2026_JAN_ANWEB.txt"
     txt.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))

@@ -255,12 +255,13 @@ def test_store_reads(data_dir):
     assert con is not None
     with pytest.raises(Exception, match="readonly"):
         con.execute("DELETE FROM codes")
-    assert con.execute("SELECT kind, release, records, modifiers, format FROM meta").fetchone() == (
+    assert con.execute("SELECT kind, release, records, modifiers, format, reader FROM meta").fetchone() == (
         "hcpcs",
         "2026 January",
         5,
         2,
-        1,
+        2,
+        2,
     )
     con.close()
     assert store.stamp().count(";") == 2
@@ -467,6 +468,21 @@ def test_same_file_twice_changes_nothing(data_dir):
     assert os.stat(data_dir / "hcpcs.sqlite").st_ino == st.st_ino
     assert store.stamp() == stamp
     assert sources()[0].imported_at == store.sources()[0].imported_at
+
+
+def test_a_file_read_by_an_older_reader_is_read_again(data_dir, monkeypatch):
+    """A fixed parser must not leave the old reading answering because the file's digest is unchanged."""
+    hcpcs = parser("hcpcs")
+    with monkeypatch.context() as m:
+        m.setattr(hcpcs, "READER", hcpcs.READER - 1)
+        (a,) = import_files([HCPCS_TXT])
+    (b,) = import_files([HCPCS_TXT])
+    (c,) = import_files([HCPCS_TXT])
+    assert (a.unchanged, b.unchanged, c.unchanged) == (False, False, True)
+    con = store.open_kind("hcpcs")
+    assert con is not None
+    assert con.execute("SELECT reader FROM meta").fetchone() == (hcpcs.READER,)
+    con.close()
 
 
 def test_remove():

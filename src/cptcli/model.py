@@ -418,6 +418,10 @@ class Modifier:
     conflicts_with: tuple[str, ...] = ()
     not_with_add_on: bool = False
     url: str | None = None
+    # An imported CMS HCPCS file's long description of a curated modifier, beside the curated name (the file is
+    # the better authority for Level II wording), and the file and release it comes from.
+    official: str | None = None
+    official_source: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Modifier:
@@ -430,7 +434,14 @@ class Modifier:
             tuple(d.get("conflicts_with", ())),
             d.get("not_with_add_on", False),
             d.get("url"),
+            d.get("official"),
+            d.get("official_source"),
         )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names a row's description may rightly give: the registry's, and an imported file's."""
+        return (self.name, self.official) if self.official else (self.name,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -671,10 +682,13 @@ class ModifierResult:
     modifier: str
     entry: Modifier | None
     listed_by: tuple[ModifierListing, ...]
+    # The registry's name against an imported file's wording (same / shorter / different); None without one.
+    official_check: str | None = None
 
     def to_dict(self) -> dict:
         d = {"schema_version": SCHEMA_VERSION, "modifier": self.modifier, "in_registry": self.entry is not None}
         d["registry"] = plain(self.entry) if self.entry else None
+        d["official_check"] = self.official_check
         d["listed_by"] = [plain(x) for x in self.listed_by]
         return d
 

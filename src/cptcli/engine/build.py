@@ -11,10 +11,11 @@ or, where that cannot be written, in memory for the one call.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 from cptcli.model import FIELDS, CodeRecord, plain, registry
-from cptcli.search.candidates import CONTESTED
+from cptcli.search.candidates import CONTESTED, LEAD, NEGATED
 
 SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,7 +31,7 @@ INDEXES = "CREATE INDEX rows_by_key ON rows (kind, key);"
 # the index so that search reads them there without importing the model.
 # Texts that stand only on a source's reading an official descriptor contradicts are
 # searched apart, as one pseudo-field: a hit found only there carries a caution.
-SEARCH_FIELDS = {**{s.name: s.weight for s in FIELDS if s.weight is not None}, CONTESTED: 0.3}
+SEARCH_FIELDS = {**{s.name: s.weight for s in FIELDS if s.weight is not None}, CONTESTED: 0.3, LEAD: 0.0, NEGATED: 0.1}
 _BIT = {name: 1 << i for i, name in enumerate(SEARCH_FIELDS)}
 
 
@@ -91,18 +92,33 @@ def official_title(rec: CodeRecord) -> str | None:
     return next((n.correction for n in rec.notes_about("title") if n.kind == "correction" and n.correction), None)
 
 
-def search_document(rec: CodeRecord) -> list:
-    """What search reads of one record (cptcli.search.SearchDoc), as JSON-ready lists."""
+def search_document(rec: CodeRecord, texts: list) -> list:
+    """What search reads of one record (cptcli.search.SearchDoc), as JSON-ready lists; `texts` are its
+    field_texts."""
     return [
         rec.code,
         official_title(rec) or rec.title.text,
         rec.completeness,
         rec.is_add_on,
-        list(field_texts(rec)),
+        texts,
         [(r.code, r.description) for r in rec.diagnoses],
         [(r.modifier, r.description) for r in rec.modifiers],
         [(n.kind, n.subject, n.correction, n.text, n.authority) for n in rec.notes],
     ]
+
+
+# The name a descriptor starts with ends at its first qualifier: "Tubing | for breast pump", "Breast pump | , manual".
+_LEAD_END = re.compile(r"[,;:]| \(| - | (?:for|with|without|of|or|and|used|to|in|on|per|by|includ\w*|each)\b", re.I)
+# What a descriptor says an item is not: "Walker, heavy duty, without wheels", "Crutches underarm, other than wood",
+# "infliximab, excludes biosimilar", a short form's "no wheels". "With or without X" leaves X open, and the span
+# stops where the descriptor goes on ("without contrast followed by with contrast").
+_NEGATED = re.compile(
+    r"(?<!\bor )\b(?:without|w/o|excludes?|excluding|except|other than|no)\s+"
+    r"([^,;:().]*?)(?=\s+(?:with\b|followed\b|and\b|or\b|w/)|[,;:().]|$)",
+    re.I,
+)
+# The fields whose negated words are indexed apart (cptcli.search.candidates.NEGATED).
+_NEGATABLE = frozenset({"title", "descriptor", "official_descriptors"})
 
 
 class Postings:
@@ -123,6 +139,11 @@ class Postings:
         self.n += 1
         by_field: dict[str, list[str]] = {}
         for name, text, _ in texts:
+            if name == "title":
+                by_field[LEAD] = [_LEAD_END.split(text, 1)[0]]
+            if name in _NEGATABLE and _NEGATED.search(text):
+                by_field.setdefault(NEGATED, []).extend(m.group(1) for m in _NEGATED.finditer(text))
+                text = _NEGATED.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)], text)
             by_field.setdefault(name, []).append(text)
         for name, joined in by_field.items():
             lists = self.by_field[name]
@@ -162,7 +183,7 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
             yield (
                 rec.code,
                 json.dumps(show_document(kb, rec, naming), ensure_ascii=False),
-                json.dumps(search_document(rec), ensure_ascii=False),
+                json.dumps(search_document(rec, texts), ensure_ascii=False),
             )
             if progress is not None and i % 1000 == 0:
                 progress.advance(1000)

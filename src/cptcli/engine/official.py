@@ -6,7 +6,8 @@ An imported code the knowledge base does not curate becomes a record of its
 own, built from the file alone; a curated code gains the file's descriptors
 and fields beside the sources' facts, and a data note where the curated
 descriptor differs from the official one. HCPCS Level II modifiers extend the
-modifier registry with the file as their authority; a NUCC taxonomy replaces
+modifier registry with the file as their authority (a curated modifier keeps its
+name and gains the file's wording beside it); a NUCC taxonomy replaces
 the curated taxonomy list as what taxonomy rows are checked against.
 """
 
@@ -38,7 +39,11 @@ def join(kb) -> None:
             kb.records[imported.code] = _beside(curated, imported, descriptors, attributes, source)
     for m in store.modifiers():
         name = next((t for k, t in m.descriptors if k == "long"), None) or next((t for _, t in m.descriptors), "")
-        kb.modifiers.setdefault(m.modifier, Modifier(m.modifier, name, "HCPCS", m.authority))
+        curated = kb.modifiers.get(m.modifier)
+        if curated is None:
+            kb.modifiers[m.modifier] = Modifier(m.modifier, name, "HCPCS", m.authority)
+        else:
+            kb.modifiers[m.modifier] = replace(curated, official=name, official_source=m.authority)
     if store.has_taxonomy():
         kb.taxonomy_codes = _taxonomy(kb.taxonomy_codes)
     kb.records = dict(sorted(kb.records.items()))

@@ -1,8 +1,10 @@
 """Whole code sets from the files users download: CMS HCPCS Level II, the AMA CPT data files, the NUCC taxonomy.
 
 Each kind is one parser module named in ``KINDS``; a module provides ``KIND``, ``LABEL``, ``A_LABEL``,
-``MULTI_FILE``, ``sniff_content(name, head) -> bool``, ``sniff_name(name) -> bool``, ``choose(members)`` (which of
-several files of the kind to read, and why the rest are skipped) and ``parse(members, hint, progress) -> Parsed``.
+``READER`` (bumped whenever the same file would now be read differently, so importing it again re-reads it rather
+than reporting it unchanged), ``MULTI_FILE``, ``sniff_content(name, head) -> bool``, ``sniff_name(name) -> bool``,
+``choose(members)`` (which of several files of the kind to read, and why the rest are skipped) and
+``parse(members, hint, progress) -> Parsed``.
 Modules are imported only when a file of their kind is read, so the engine's read path (``store``) stays cheap.
 """
 
@@ -210,7 +212,7 @@ def _import_kind(
     t0 = time.perf_counter()
     kind = mod.KIND
     shas = tuple((m.name, m.sha256) for m in members)
-    if store.active_sha256s(kind) == sorted(s for _, s in shas):
+    if store.active_identity(kind) == (sorted(s for _, s in shas), mod.READER):
         cur = next(s for s in store.sources() if s.kind == kind)
         return ImportReport(
             kind=kind,
@@ -243,6 +245,7 @@ def _import_kind(
             tax=parsed.taxonomy,
             total=total,
             progress=progress,
+            reader=mod.READER,
         )
     except (OSError, sqlite3.Error) as e:
         raise DataError(f"{store.kind_path(kind)}: cannot write the imported {mod.LABEL} set ({e})") from None

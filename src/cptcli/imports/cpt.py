@@ -27,6 +27,7 @@ from .records import CPT_CODE, Attribute, ImportedCode, Member, Parsed
 KIND = "cpt"
 LABEL = "CPT"
 A_LABEL = "a CPT"
+READER = 1
 MULTI_FILE = True
 
 ROLES = ("long", "medium", "short", "consumer", "clinician")
@@ -41,13 +42,6 @@ _TAB_LINE = re.compile(r"^([0-9A-Z]{5})\t(.*)$")
 _FIXED_LINE = re.compile(r"^([0-9A-Z]{5}) (\S.*)$")
 _CPT_YEAR = re.compile(r"\bCPT\W{0,3}((?:19|20)\d{2})\b", re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
-
-
-def _text(m: Member) -> str:
-    try:
-        return m.data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return m.data.decode("latin-1")
 
 
 def _header_cols(line: str) -> list[str]:
@@ -143,7 +137,7 @@ def _code_ok(m: Member, i: int, code: str, parsed: Parsed) -> bool:
 
 
 def _read(m: Member, role: str, merge: _Merge, parsed: Parsed) -> list[str]:
-    text = _text(m)
+    text = m.text()
     header: list[str] = []
     if role == "consumer":
         names = ("Concept Id", "CPT Code", "Consumer Friendly Descriptor")
@@ -217,7 +211,7 @@ def parse(members: Iterable[Member], hint: str = "", progress=None) -> Parsed:
     headers: list[str] = []
     seen: dict[str, str] = {}
     for n, m in enumerate(members, 1):
-        role = role_of(m.name, _text(m)[:65536])
+        role = role_of(m.name, m.text()[:65536])
         if role is None:
             raise DataError(
                 f"{m.name}: not one of the CPT data files (LONGULT, MEDU, SHORTU, Consumer-, ClinicianDescriptor)"

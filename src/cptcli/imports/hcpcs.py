@@ -18,10 +18,12 @@ loader (``pos``/``len`` per field); the .xlsx column names were checked against 
 
 RECID: 3 = first record of a procedure (carries the detail fields), 4 = its continued long description;
 7 = first record of a modifier, 8 = its continued description. Continuation records carry only positions 1-91.
+A modifier stands right-justified in HCPC (positions 4-5), and the modifiers come first in the file.
 A long description is split over records at word boundaries, so segments are joined with one space.
 
-The text form is latin-1 with CRLF line ends and non-breaking spaces (0xA0, read as a plain space), preceded by a
-disclaimer block: every line before the first record is preamble.
+The text form is Windows-1252 (the 2020 file's disclaimer has a 0x92 right quote) with CRLF line ends and
+non-breaking spaces (0xA0, read as a plain space), preceded by a disclaimer block: every line before the first
+record is preamble.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .records import HCPCS_CODE, Attribute, ImportedCode, ImportedModifier, Memb
 KIND = "hcpcs"
 LABEL = "HCPCS"
 A_LABEL = "an HCPCS"
+READER = 2  # 2: modifiers right-justified in HCPC, as CMS writes them, are read
 MULTI_FILE = False  # the .txt and .xlsx of a release are two forms of one set: one is imported
 RECORD_LEN = 320
 
@@ -385,7 +388,9 @@ def release_from_name(*names: str) -> str | None:
 
 
 def _looks_like_record(line: str) -> bool:
-    return len(line) >= 11 and line[5:10].isdigit() and _MODIFIER.match(line) is not None
+    # CMS right-justifies a modifier in the 5-byte HCPC field ("   A1"); a left-justified one is read as well.
+    hcpc = line[:5].strip()
+    return len(line) >= 11 and line[5:10].isdigit() and len(hcpc) >= 2 and hcpc.isascii() and hcpc.isalnum()
 
 
 def _release_from_preamble(m: Member) -> str | None:
@@ -526,7 +531,7 @@ class _Builder:
 
 
 def _txt_records(m: Member) -> Iterator[tuple[int, str]]:
-    text = m.data.decode("latin-1").replace("\xa0", " ")
+    text = m.text().replace("\xa0", " ")
     started = False
     for i, raw in enumerate(text.split("\n"), 1):
         line = raw.rstrip("\r")

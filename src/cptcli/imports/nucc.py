@@ -20,6 +20,7 @@ from .records import Member, Parsed, TaxonomyEntry
 KIND = "nucc"
 LABEL = "NUCC taxonomy"
 A_LABEL = "a NUCC taxonomy"
+READER = 1
 MULTI_FILE = False
 
 TAXONOMY_CODE = re.compile(r"[0-9A-Z]{9}X")
@@ -33,13 +34,6 @@ _COLUMNS = {
     "display_name": ("display name",),
     "section": ("section",),
 }
-
-
-def _text(m: Member) -> str:
-    try:
-        return m.data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return m.data.decode("latin-1")
 
 
 def _find_header(rows: list[list[str]]) -> int | None:
@@ -76,7 +70,7 @@ def release_of(name: str) -> str:
 
 def parse(members: Iterable[Member], hint: str = "", progress=None) -> Parsed:
     m = list(members)[0]
-    rows = list(csv.reader(io.StringIO(_text(m))))
+    rows = list(csv.reader(io.StringIO(m.text())))
     h = _find_header(rows)
     if h is None:
         raise DataError(f"{m.name}: no header row with a Code and a Classification column")

@@ -203,3 +203,13 @@ class Member:
     name: str
     data: bytes
     sha256: str
+
+    def text(self) -> str:
+        """The file as text: UTF-8 (with or without a BOM), else Windows-1252, which CMS's and the AMA's files are
+        written in (a 0x92 is a right quote, not a control character), else latin-1 for the bytes 1252 leaves out."""
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                return self.data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        return self.data.decode("latin-1")

@@ -7,7 +7,8 @@ Tables (the engine may query them directly):
 
 - ``meta``: one row. ``kind`` TEXT, ``release`` TEXT, ``files`` TEXT (JSON list of {"name", "sha256"}),
   ``sha256s`` TEXT (JSON list, sorted), ``records`` INTEGER (codes or taxonomy rows), ``modifiers`` INTEGER,
-  ``imported_at`` TEXT (ISO-8601, UTC), ``format`` INTEGER (``STORE_FORMAT``).
+  ``imported_at`` TEXT (ISO-8601, UTC), ``format`` INTEGER (``STORE_FORMAT``), ``reader`` INTEGER (the parser
+  module's ``READER``: a file imported by an older reader is read again, not reported unchanged; format 1 had none).
 - ``codes(code TEXT PRIMARY KEY, doc TEXT)``: ``doc`` is ``ImportedCode.to_dict()`` as JSON.
 - ``modifiers(modifier TEXT PRIMARY KEY, doc TEXT)``: ``ImportedModifier.to_dict()`` as JSON.
 - ``taxonomy(code TEXT PRIMARY KEY, doc TEXT)``: ``TaxonomyEntry.to_dict()`` as JSON (NUCC only).
@@ -32,7 +33,7 @@ from typing import Any
 
 from .records import ImportedCode, ImportedModifier, TaxonomyEntry
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 SUFFIX = ".sqlite"
 # Tests set this to a number of seconds to sleep after each row, so an import can be killed mid-write.
 SLOW_ENV = "CPTCLI_TEST_SLOW_IMPORT"
@@ -40,7 +41,7 @@ SLOW_ENV = "CPTCLI_TEST_SLOW_IMPORT"
 _SCHEMA = """
 CREATE TABLE meta (kind TEXT NOT NULL, release TEXT NOT NULL, files TEXT NOT NULL, sha256s TEXT NOT NULL,
                    records INTEGER NOT NULL, modifiers INTEGER NOT NULL, imported_at TEXT NOT NULL,
-                   format INTEGER NOT NULL);
+                   format INTEGER NOT NULL, reader INTEGER NOT NULL);
 CREATE TABLE codes (code TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE modifiers (modifier TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE taxonomy (code TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;
@@ -113,15 +114,17 @@ def open_kind(kind: str) -> sqlite3.Connection | None:
 
 
 def _meta(con: sqlite3.Connection) -> dict[str, Any] | None:
-    cur = con.execute("SELECT kind, release, files, sha256s, records, modifiers, imported_at, format FROM meta")
+    cur = con.execute("SELECT * FROM meta")
     row = cur.fetchone()
     if row is None:
         return None
-    keys = ("kind", "release", "files", "sha256s", "records", "modifiers", "imported_at", "format")
-    return dict(zip(keys, row, strict=True))
+    meta = dict(zip((d[0] for d in cur.description), row, strict=True))
+    meta.setdefault("reader", 0)
+    return meta
 
 
-def active_sha256s(kind: str) -> list[str] | None:
+def active_identity(kind: str) -> tuple[list[str], int] | None:
+    """The active set's sorted file digests and the reader version that parsed them, or None."""
     con = open_kind(kind)
     if con is None:
         return None
@@ -129,7 +132,7 @@ def active_sha256s(kind: str) -> list[str] | None:
         meta = _meta(con)
     finally:
         con.close()
-    return None if meta is None else list(json.loads(meta["sha256s"]))
+    return None if meta is None else (list(json.loads(meta["sha256s"])), int(meta["reader"]))
 
 
 def sources() -> list[ImportedSource]:
@@ -258,6 +261,7 @@ def write(
     tax: Iterable[TaxonomyEntry] = (),
     total: int | None = None,
     progress: Progress | None = None,
+    reader: int = 0,
 ) -> ImportedSource:
     """Build the set of ``kind`` in a temporary file and make it the active one in one rename."""
     d = data_dir()
@@ -297,7 +301,7 @@ def write(
                         progress("storing", done, total)
             names = [{"name": n, "sha256": s} for n, s in files]
             con.execute(
-                "INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     kind,
                     release,
@@ -307,6 +311,7 @@ def write(
                     n_mods,
                     imported_at,
                     STORE_FORMAT,
+                    reader,
                 ),
             )
             con.execute("COMMIT")

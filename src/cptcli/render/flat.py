@@ -271,8 +271,18 @@ def _(result: ModifierResult) -> list[Table]:
         Table(
             "modifier",
             f"Modifier {result.modifier}",
-            ("modifier", "in_registry", "name", "kind", "source"),
-            [(result.modifier, e is not None, e.name if e else None, e.kind if e else None, e.source if e else None)],
+            ("modifier", "in_registry", "name", "kind", "source", "official", "official_source"),
+            [
+                (
+                    result.modifier,
+                    e is not None,
+                    e.name if e else None,
+                    e.kind if e else None,
+                    e.source if e else None,
+                    e.official if e else None,
+                    e.official_source if e else None,
+                )
+            ],
         ),
         Table(
             "listed_by",

@@ -147,7 +147,9 @@ def header(rec: CodeRecord) -> Panel:
             body.append("⚠ The source's title is wrong by the official code set. Officially: ", style="bold")
             body.append(f"{n.correction}  [{n.authority or 'see Data notes'}]\n")
     body.append(" · ".join(flags) + "\n")
-    if rec.descriptor:
+    if rec.descriptor and rec.completeness == "official" and rec.descriptor.text == rec.title.text:
+        pass  # a record built from an official file alone: its title is that descriptor, shown once
+    elif rec.descriptor:
         label = (
             "Official descriptor" if rec.descriptor.official else "Descriptor as the source gives it (not the AMA text)"
         )
@@ -157,6 +159,7 @@ def header(rec: CodeRecord) -> Panel:
             body.append(f"\n{rec.descriptor.copyright}")
     else:
         body.append("\nNo descriptor in the sources.")
+    body.rstrip()
     system = "HCPCS" if rec.code[0].isalpha() else "CPT"
     return Panel(body, title=f"{system} {rec.display_code}", title_align="left", box=box.ROUNDED)
 
@@ -226,11 +229,19 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
             )
         parts.append(("related", t))
     if rec.official_descriptors or rec.official:
-        t = _table(_title("official"), ["Field", "Value", "Meaning", "Source"])
-        for d in rec.official_descriptors:
-            t.add_row(f"Descriptor ({d.kind})", d.text, "—", source_labels(d.sources))
-        for a in rec.official:
-            t.add_row(a.label, a.value or "—", a.meaning or "—", source_labels(a.sources))
+        rows = [(f"Descriptor ({d.kind})", d.text, "—", d.sources) for d in rec.official_descriptors]
+        rows += [(a.label, a.value or "—", a.meaning or "—", a.sources) for a in rec.official]
+        # One file answers for every row when one set is imported: named once in the title, the columns keep
+        # their width for the values.
+        one = {r[3] for r in rows}
+        if len(one) == 1:
+            t = _table(f"{_title('official')}: {source_labels(rows[0][3])}", ["Field", "Value", "Meaning"])
+            for label, value, meaning, _ in rows:
+                t.add_row(label, value, meaning)
+        else:
+            t = _table(_title("official"), ["Field", "Value", "Meaning", "Source"])
+            for label, value, meaning, srcs in rows:
+                t.add_row(label, value, meaning, source_labels(srcs))
         parts.append(("official", t))
     block = _facts_block("Documentation requirements", rec.documentation)
     parts.append(
@@ -468,6 +479,10 @@ def modifier_result(result: ModifierResult, sections=()) -> list:
         if e.not_with_add_on:
             body.append("\nNot appended to add-on codes.")
         body.append(f"\nSource: {e.source}")
+        if e.official:
+            body.append(f"\nOfficial wording: {e.official}  [{e.official_source}]")
+            if result.official_check == "different":
+                body.append("\n⚠ The registry's name is not the imported file's wording: the file is CMS's own text.")
         title = f"Modifier {result.modifier} ({e.kind})"
     parts: list = [Panel(body, title=title, title_align="left", box=box.ROUNDED)]
     if result.listed_by:

@@ -89,11 +89,19 @@ def compare_names(stated: str, official: str) -> str:
     """'same' (equal but for case, spacing, punctuation), 'shorter' (the stated
     name leaves words out but adds none), or 'different'."""
     s, o = _words(stated), _words(official)
-    if s == o:
+    if s == o or "".join(s) == "".join(o):  # "Non-excepted" is "Nonexcepted"
         return "same"
     if set(s) < set(o):
         return "shorter"
     return "different"
+
+
+_VERDICT_ORDER = {"same": 0, "shorter": 1, "different": 2}
+
+
+def name_verdict(stated: str, entry: Modifier) -> str:
+    """compare_names against each name the modifier rightly has (the registry's, an imported file's): the best."""
+    return min((compare_names(stated, n) for n in entry.names), key=_VERDICT_ORDER.__getitem__)
 
 
 # Words that say who, not which specialty: "Pain Medicine Specialist".
@@ -157,7 +165,7 @@ def modifier_rows(case: Case) -> Iterable[Finding]:
             continue
         if not row.description:
             continue  # a truncated row has no name to compare; the truncation is noted
-        verdict = compare_names(row.description, entry.name)
+        verdict = name_verdict(row.description, entry)
         if verdict == "shorter":
             yield Finding(
                 "warning",
@@ -450,7 +458,7 @@ def modifiers_on_line(case: Case) -> Iterable[Finding]:
                 (),
                 rec.origin,
             )
-        elif row.description and compare_names(row.description, entry.name) == "different":
+        elif row.description and name_verdict(row.description, entry) == "different":
             yield Finding(
                 "warning",
                 "modifier-misdescribed",
@@ -710,7 +718,7 @@ def modifier_lookup(kb: Knowledge, modifier: str) -> ModifierResult:
     entry = kb.modifiers.get(modifier)
     listings = []
     for rec, row in kb.rows_listing("modifiers", modifier):
-        verdict = compare_names(row.description, entry.name) if entry and row.description else None
+        verdict = name_verdict(row.description, entry) if entry and row.description else None
         listings.append(
             ModifierListing(
                 rec.code,
@@ -724,4 +732,5 @@ def modifier_lookup(kb: Knowledge, modifier: str) -> ModifierResult:
         )
     if entry is None and not listings:
         raise NotFoundError(f"modifier {modifier} is not in the registry and no document lists it")
-    return ModifierResult(modifier, entry, tuple(listings))
+    check = compare_names(entry.name, entry.official) if entry and entry.official else None
+    return ModifierResult(modifier, entry, tuple(listings), check)

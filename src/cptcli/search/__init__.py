@@ -138,6 +138,10 @@ class Searcher:
             ranked = kind(text)
             if ranked.scores or ranked.final:
                 break
-        order = sorted(((s, c) for c, s in ranked.scores.items() if s >= min_score), key=lambda sc: (-sc[0], sc[1]))
+        ties = ranked.ties
+        order = sorted(
+            ((s, c) for c, s in ranked.scores.items() if s >= min_score),
+            key=lambda sc: (-sc[0], -ties.get(sc[1], 0.0), sc[1]),
+        )
         make = ranked.make
         return Hits([make(code, score) for score, code in order[:limit]] if make else [], len(order), query)

@@ -19,6 +19,7 @@ SYNONYM_FACTOR = 0.9  # a synonym is good evidence, but the word the coder typed
 # counts for little: the hit it makes carries a caution and no confident score.
 CONTESTED_FACTOR = 0.4
 PREFIX_SIM = 0.9
+PAST_SIM = 0.9
 FUZZY_CUTOFF = 75.0
 
 # A word; "M54.16" is one token (its dot dropped by the stem table), as the
@@ -39,7 +40,8 @@ def stem(word: str) -> str:
         return word
     for _ in range(2):
         for suf in _SUFFIXES:
-            keep = 6 if suf.startswith("ation") else 4  # "medication" must not become "medic(al)"
+            # "medication" must not become "medic(al)", nor "tension" "tens" (TENS) or "portion" "port".
+            keep = 6 if suf.startswith("ation") else 5 if suf.startswith("ion") else 4
             if word.endswith(suf) and len(word) - len(suf) >= keep and not (suf == "s" and word.endswith("ss")):
                 word = word[: -len(suf)]
                 break
@@ -120,6 +122,11 @@ class Analyzer:
     def resolve(self, tok: str) -> dict[str, float]:
         """Vocabulary stems the typed stem may stand for, each with a certainty 0-1."""
         if self.vocab.known(tok):
+            # "-ed" is not folded (see _SUFFIXES), so "wheels" reaches a "wheeled walker" here, a little less
+            # surely; the synonym table's words (the intents among them) keep their exact sense.
+            past = tok + "ed"
+            if tok.isalpha() and len(tok) >= 4 and tok not in self.vocab.synonym_words and self.vocab.known(past):
+                return {tok: 1.0, past: PAST_SIM}
             return {tok: 1.0}
         # Codes, numbers and abbreviations of two letters match exactly or not at all.
         if not tok.isalpha() or len(tok) <= 2:
@@ -153,27 +160,30 @@ class Analyzer:
                     best, best_sim = [(left, rl), (right, rr)], sim
         return best if best_sim >= 0.8 else None
 
-    def _query_tokens(self, text: str) -> list[tuple[str, dict[str, float]]]:
+    def _query_tokens(self, text: str) -> list[tuple[str, dict[str, float], tuple[str, ...] | None]]:
+        """(typed stem, what it resolves to, the two words it was typed as when joined)."""
         raw = tokens(text)
-        out: list[tuple[str, dict[str, float]]] = []
+        out: list[tuple[str, dict[str, float], tuple[str, ...] | None]] = []
         i = 0
         while i < len(raw):
             tok = raw[i]
-            # "intra medullary" typed apart for a word the corpus writes as one.
+            # "intra medullary" typed apart for a word the corpus writes as one. Both readings stand:
+            # "breast pump" is the words of "Breast pump, manual" as well as a short form's "breastpump".
             if i + 1 < len(raw) and tok.isalpha() and raw[i + 1].isalpha():
                 joined = stem(tok + raw[i + 1])
                 if self.vocab.known(joined):
-                    out.append((joined, {joined: 1.0}))
+                    apart = (tok, raw[i + 1]) if self.vocab.known(tok) and self.vocab.known(raw[i + 1]) else None
+                    out.append((joined, {joined: 1.0}, apart))
                     i += 2
                     continue
             cands = self.resolve(tok)
             if tok.isalpha() and len(tok) >= 6 and (not cands or max(cands.values()) < 0.9):
                 parts = self._split(tok)
                 if parts:
-                    out.extend(parts)
+                    out.extend((t, c, None) for t, c in parts)
                     i += 1
                     continue
-            out.append((tok, cands))
+            out.append((tok, cands, None))
             i += 1
         return out
 
@@ -191,7 +201,7 @@ class Analyzer:
                     continue
                 sims = []
                 for j, w in enumerate(term):
-                    typed, cands = toks[i + j]
+                    typed, cands, _ = toks[i + j]
                     s = 1.0 if typed == w else cands.get(w, 0.0)
                     if not s:
                         break
@@ -201,7 +211,8 @@ class Analyzer:
             if match:
                 k = len(match)
                 c = Concept(
-                    " ".join(t for t, _ in toks[i : i + k]), words=[cands or {t: 1.0} for t, cands in toks[i : i + k]]
+                    " ".join(t for t, _, _ in toks[i : i + k]),
+                    words=[cands or {t: 1.0} for t, cands, _ in toks[i : i + k]],
                 )
                 for alt, contested in self.synonyms[match].items():
                     # "intraarticular" typed is "intra-articular" spelt together, not a synonym.
@@ -216,7 +227,10 @@ class Analyzer:
                 concepts.append(c)
                 i += k
                 continue
-            typed, cands = toks[i]
-            concepts.append(Concept(typed, {(w,): s for w, s in cands.items()}, [cands]))
+            typed, cands, apart = toks[i]
+            alternatives: dict[tuple[str, ...], float] = {(w,): s for w, s in cands.items()}
+            if apart:
+                alternatives[apart] = 1.0
+            concepts.append(Concept(typed, alternatives, [cands]))
             i += 1
         return concepts

@@ -8,6 +8,13 @@ from typing import Protocol
 # The pseudo-field of texts that stand only on a source's reading an official descriptor
 # contradicts (cptcli.engine.build indexes them under it): a hit found only there is cautioned.
 CONTESTED = "contested"
+# The pseudo-field of the name a title starts with: descriptors name the thing first ("Crutches, forearm, ...",
+# "Replacement, tip, cane, crutch, ...", "Tubing for breast pump"), so of two codes that match a query equally,
+# the one whose name holds more of it is what was asked for. It orders ties and never adds to a score.
+LEAD = "lead"
+# The pseudo-field of the words a descriptor negates ("without wheels"): found only there, a word counts for
+# little, unless the query negates too ("walker without wheels").
+NEGATED = "negated"
 
 
 class Corpus(Protocol):

@@ -23,7 +23,7 @@ from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.search import snippets
 from cptcli.search.analysis import Analyzer, Concept, stem
-from cptcli.search.candidates import CONTESTED, Candidates, Corpus
+from cptcli.search.candidates import CONTESTED, LEAD, NEGATED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
 # A query word found nowhere in the corpus still counts, lightly: it lowers every score, as an
@@ -35,6 +35,8 @@ CAUTION_SHARE = 0.25
 # A cautioned hit keeps its place below this score but never reads as a confident answer.
 CAUTION_CAP = 60.0
 REMOVAL, INSERTION = stem("removal"), stem("insertion")
+# A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
+NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 SCORE_DECIMALS = 1
 # A code typed among words names the record asked about more surely than any word.
 CODE_CONCEPT_WEIGHT = 3.0
@@ -48,13 +50,14 @@ class Ranked:
     make the Hit for a code. Hits are made only for the codes printed, so a
     query matching half of a 100,000-code base makes ten, not fifty thousand."""
 
-    __slots__ = ("scores", "make", "final")
+    __slots__ = ("scores", "make", "final", "ties")
 
-    def __init__(self, scores: dict, make: Callable | None, final: bool = False):
+    def __init__(self, scores: dict, make: Callable | None, final: bool = False, ties: dict | None = None):
         self.scores = scores  # code -> score, rounded as printed
         self.make = make  # (code, score) -> Hit
         # An answer even when empty: "modifier 58" asks for a modifier, never for the words "58-year-old".
         self.final = final
+        self.ties = ties or {}  # code -> how much more it is what was asked, among equal scores (higher first)
 
 
 NOTHING = Ranked({}, None)
@@ -76,7 +79,7 @@ class Scorer:
         return self.code_hits, self.icd_hits, self.modifier_hits, self.text_hits
 
     # -- words ------------------------------------------------------------------
-    def _literal(self, c: Concept, found: dict) -> dict[str, dict[str, float]]:
+    def _literal(self, c: Concept, found: dict, weights: dict[str, float]) -> dict[str, dict[str, float]]:
         """code -> field -> share of the typed words found there (times the field weight)."""
         out: dict[str, dict[str, float]] = {}
         n = len(c.words) or 1
@@ -89,7 +92,8 @@ class Scorer:
             for code, mask in hits.items():
                 per = out.setdefault(code, {})
                 for name in self.cand.names(mask):
-                    per[name] = per.get(name, 0.0) + self.weights[name] / n
+                    if name != LEAD:
+                        per[name] = per.get(name, 0.0) + weights[name] / n
         return out
 
     def _weight(self, df: int) -> float:
@@ -115,7 +119,10 @@ class Scorer:
 
     def text_hits(self, text: str) -> Ranked:
         concepts = self.analyzer.concepts(text)
-        order = {f: i for i, f in enumerate(self.weights)}
+        weights = self.weights
+        if NEGATED in weights and any(c.typed in NEGATIONS for c in concepts):
+            weights = {**weights, NEGATED: weights["title"]}
+        order = {f: i for i, f in enumerate(weights)}
         total_weight = 0.0
         scores: dict[str, float] = {}
         gains: dict[str, dict[str, float]] = {}  # code -> field -> weighted score won there
@@ -123,9 +130,11 @@ class Scorer:
         # contested text or synonyms (whose discounted scores would hide how much they decide).
         matched: dict[str, float] = {}
         contested_weight: dict[str, float] = {}
+        ties: dict[str, float] = {}  # code -> weight of the concepts its title's first clause holds
         for c in concepts:
             per_code: dict[str, dict[str, float]] = {}
             plain: set[str] = set()  # codes this concept finds through uncontested evidence
+            leading: dict[str, float] = {}
             for alt, sure in c.alternatives.items():
                 contested_alt = alt in c.contested
                 for code, mask in self.cand.lookup(alt).items():
@@ -133,12 +142,15 @@ class Scorer:
                     if fields is None:
                         fields = per_code[code] = {}
                     for name in self.cand.names(mask):
+                        if name == LEAD:
+                            leading[code] = max(leading.get(code, 0.0), sure)
+                            continue
                         if not contested_alt and name != CONTESTED:
                             plain.add(code)
-                        s = sure * self.weights[name]
+                        s = sure * weights[name]
                         if s > fields.get(name, 0.0):
                             fields[name] = s
-            literal = self._literal(c, per_code)
+            literal = self._literal(c, per_code, weights)
             if codes.is_code(c.typed.upper()):
                 w = CODE_CONCEPT_WEIGHT
             elif per_code:
@@ -146,7 +158,11 @@ class Scorer:
             else:
                 w = UNKNOWN_WEIGHT  # lowers every score a little; erases no match the other words make
             total_weight += w
+            for code, sure in leading.items():
+                ties[code] = ties.get(code, 0.0) + w * sure
             for code, fields in per_code.items():
+                if not fields:
+                    continue  # found in a lead clause alone: an index whose lead is not its title's start
                 best_field, best = min(fields.items(), key=lambda kv: (-kv[1], order[kv[0]]))
                 # A synonym in the title plus the typed words in a narrative beats the synonym alone.
                 second = max((v for f, v in literal.get(code, {}).items() if f != best_field), default=0.0)
@@ -170,6 +186,8 @@ class Scorer:
         def make(code: str, score: float):
             doc = self.corpus.doc(code)
             top = max(gains[code], key=lambda f: (gains[code][f], self.weights[f]))
+            if top == NEGATED:
+                top = "title"  # negated words are indexed apart, shown where they stand
             # The stems of every reading of every concept found in that field.
             bit, found = self.cand.bit[top], set[str]()
             for c in concepts:
@@ -184,7 +202,7 @@ class Scorer:
             score = round(100 * total / total_weight, SCORE_DECIMALS)
             return min(score, CAUTION_CAP) if code in cautioned else score
 
-        return Ranked({code: final(code, total) for code, total in scores.items()}, make)
+        return Ranked({code: final(code, total) for code, total in scores.items()}, make, ties=ties)
 
     # -- codes ------------------------------------------------------------------
     def code_hits(self, text: str) -> Ranked:
