@@ -59,7 +59,6 @@ def test_fixture_has_the_anweb_quirks():
 
 
 E0114_ATTRIBUTES = [
-    ("Sequence number", "00300", None),
     (
         "Pricing indicator",
         "32",
@@ -261,7 +260,7 @@ def test_store_reads(data_dir):
         5,
         2,
         2,
-        2,
+        parser("hcpcs").READER,
     )
     con.close()
     assert store.stamp().count(";") == 2
@@ -605,3 +604,13 @@ def test_damaged_member_deep_in_a_library_is_one_line(tmp_path, xlsx):
         import_files([bad])
     assert e.value.message.startswith("HCPC2026_JAN_ANWEB.xlsx: ")
     assert "\n" not in e.value.message
+
+
+def test_nucc_release_9_layout_copyright_row_under_the_header_and_windows_1252():
+    # NUCC 9.0 as published: quoted header, the licence notice as the first row under it, a 0x92 apostrophe.
+    (r,) = import_files([FIX / "nucc" / "nucc_taxonomy_90.csv"])
+    assert (r.kind, r.release, r.records, r.skipped_count) == ("nucc", "Version 9.0", 2, 0)
+    t = store.taxonomy("999D00000X")
+    assert t is not None
+    assert t.definition == "A fabricated definition needing a master\u2019s degree."
+    assert store.taxonomy("999E00000X").specialization == "Fabricated Addiction"

@@ -69,7 +69,6 @@ def test_codes_with_their_fields_in_words():
         "short": "Crutch forearm pair",
     }
     assert _attrs("J0585") == [
-        ("Sequence number", "00100", None),
         ("Pricing indicator", "51", "Other: drugs"),
         ("Multiple pricing indicator", "A", "Not applicable as HCPCS priced under one methodology"),
         ("MCM reference", "2049", None),
@@ -116,6 +115,10 @@ SEARCHES = [
     # TENS is not "tension" (a scoliosis orthosis, an erection-device ring).
     ("TENS unit", ["E0720", "E0730"], ["L1005", "L7902"]),
     ("Botox", ["J0585"], []),
+    # Abbreviations the file defines itself: "Cpm device, knee" beside "Continuous passive motion ...", and
+    # "initial preventive physical examination (ippe)" in G0468.
+    ("CPM knee", ["E0935"], []),
+    ("IPPE", ["G0468", "G0402"], []),
     ("Remicade", ["J1745"], []),
 ]
 
@@ -147,3 +150,69 @@ def test_a_curated_modifier_gains_the_files_wording_beside_its_name(main):
     assert json.loads(main("modifier", "PN", "--json")[1])["official_check"] == "same"
     assert json.loads(main("modifier", "LT", "--json")[1])["official_check"] == "shorter"
     assert json.loads(main("modifier", "JZ", "--json")[1])["official_check"] is None  # not in the 2020 file
+
+
+def test_a_terminated_code_ranks_below_its_successor_and_fails_check(main):
+    # C9027 (pembrolizumab) ended on 2015-12-31 and cross-references J9271, which replaced it; the 2020 file
+    # still lists it.
+    assert main("import", str(CMS_TXT))[0] == 0
+    code, out, err = main("search", "keytruda", "--json")
+    assert code == 0, err
+    hits = [(h["code"], h["score"], h["caution"]) for h in json.loads(out)]
+    assert [c for c, _, _ in hits[:2]] == ["J9271", "C9027"]
+    assert hits[0][2] is None and hits[1][1] <= 60
+    assert hits[1][2] == "terminated on 2015-12-31: not valid for services after that date; see cptcli show C9027"
+    code, out, _ = main("search", "C9027", "--json", "--limit", "1")
+    assert json.loads(out)[0]["caution"].startswith("terminated on 2015-12-31")
+    code, out, _ = main("check", "C9027", "--json")
+    doc = json.loads(out)
+    assert (code, doc["verdict"]) == (1, "fail")
+    (ended,) = [i for i in doc["issues"] if i["kind"] == "terminated"]
+    assert ended["severity"] == "error" and ended["authority"] == "HCPC2020_ANWEB_w_disclaimer.txt, 2020"
+    assert ended["message"] == (
+        "C9027 was terminated on 2015-12-31: it is not valid for services after that date; "
+        "the file cross-references J9271"
+    )
+    code, out, _ = main("show", "C9027")
+    assert "⚠ Terminated on 2015-12-31: not valid for services after that date; the file cross-references J9271" in (
+        " ".join(out.replace("│", " ").split())
+    )
+    assert not [i for i in json.loads(main("check", "J9271", "--json")[1])["issues"] if i["kind"] == "terminated"]
+
+
+def test_a_code_ending_later_is_a_warning(main, monkeypatch):
+    assert main("import", str(CMS_TXT))[0] == 0
+    monkeypatch.setattr("cptcli.rules.today", lambda: "2015-06-01")
+    code, out, _ = main("check", "C9027", "--json")
+    (ending,) = [i for i in json.loads(out)["issues"] if i["kind"] == "terminating"]
+    assert ending["severity"] == "warning"
+    assert ending["message"].startswith("C9027 ends on 2015-12-31: it is not valid for services after that date")
+
+
+def test_a_query_that_negates_wants_what_is_without_it(main):
+    assert main("import", str(CMS_TXT))[0] == 0
+    code, out, _ = main("search", "walker without wheels", "--json", "--limit", "50")
+    got = [h["code"] for h in json.loads(out)]
+    # The one that says "without wheels", then pickup walkers, which say nothing of wheels; never a wheeled one.
+    assert got[:3] == ["E0148", "E0130", "E0135"], got
+    assert not {"E0141", "E0143", "E0144", "E0147", "E0149", "E0155"} & set(got), got
+    # Replacement tips are what "cane without tip" does not want.
+    code, out, _ = main("search", "cane tips", "--json", "--limit", "3")
+    assert [h["code"] for h in json.loads(out)] == ["E0100", "E0105", "A4637"]
+    code, out, _ = main("search", "cane without tip", "--json", "--min-score", "0", "--limit", "100")
+    assert "A4637" not in [h["code"] for h in json.loads(out) if h["score"] >= 40]
+
+
+def test_the_score_floor_changes_no_score_and_no_count():
+    # Words that cannot lift a code to the floor are not scored for it (a speed-up): above the floor, the same
+    # codes, scores, order and total as when every code is scored.
+    from cptcli import cli, service
+    from cptcli.search import Searcher
+
+    import_files([CMS_TXT])
+    searcher = Searcher(service.open_engine(cli._paths()).corpus())
+    for query in ("crutches", "hearing aid batteries", "administered ketorolac 30 mg IM for pain", "knee brace"):
+        floored = searcher.search(query, limit=10_000, min_score=40)
+        every = [h for h in searcher.search(query, limit=10_000, min_score=0) if h.score >= 40]
+        assert [(h.code, h.score) for h in floored] == [(h.code, h.score) for h in every], query
+        assert floored.total == len(every), query

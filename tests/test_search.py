@@ -81,6 +81,14 @@ def test_stem_folds_forms_but_keeps_past_participles():
     assert tokens("M54.16 of the (s)") == ["m5416"]
 
 
+def test_stem_folds_short_plurals_and_ies_but_not_tens_or_plus():
+    assert stem("tips") == stem("tip") == "tip" and stem("pads") == "pad" and stem("hips") == "hip"
+    assert stem("batteries") == stem("battery") == "battery" and stem("supplies") == stem("supply")
+    assert stem("tens") == "tens"  # TENS, the stimulator, is not "ten"
+    assert (stem("plus"), stem("axis"), stem("glass")) == ("plus", "axis", "glass")
+    assert stem("tension") != stem("tens") and stem("portion") != stem("port")
+
+
 def test_title_counts_more_than_a_narrative():
     kb = _kb([("1000Z", "Repair of tendon", "a pump was also removed"), ("2000Z", "Removal of pump", None)])
     hits = searcher_of(kb).search("pump removal", min_score=0)

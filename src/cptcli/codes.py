@@ -87,3 +87,11 @@ def parse_modifier(raw: str) -> str:
     if not m:
         raise UsageError(f"malformed modifier {printable(raw)!r}: expected two characters such as 59 or LT")
     return m.group(1)
+
+
+def today() -> str:
+    """Today as YYYY-MM-DD: what an official file's termination dates are compared with (until claim lines carry
+    a date of service). time, not datetime: search imports this module and datetime costs more to import."""
+    import time
+
+    return time.strftime("%Y-%m-%d")

@@ -223,6 +223,12 @@ class OfficialDescriptor:
         return cls(d["kind"], d["text"], tuple(d["sources"]))
 
 
+# The official field that ends a code's life (CMS HCPCS TERM_DT): the last day it may be reported.
+TERMINATION_DATE = "Termination date"
+# The codes an official file points to from one (CMS HCPCS XREF1-5): for a terminated code, its successors.
+CROSS_REFERENCE = "Cross reference"
+
+
 @dataclass(frozen=True, slots=True)
 class OfficialAttribute(_Row):
     """A field of an official code-set file (coverage, pricing, action, dates...):
@@ -340,6 +346,16 @@ class CodeRecord:
     @property
     def is_add_on(self) -> bool | None:
         return self.add_on.value if self.add_on else None
+
+    @property
+    def termination(self) -> OfficialAttribute | None:
+        """The official file's termination date, where it gives one."""
+        return next((a for a in self.official if a.label == TERMINATION_DATE and a.value), None)
+
+    @property
+    def official_references(self) -> tuple[str, ...]:
+        """The codes the official file cross-references from this one."""
+        return tuple(a.value for a in self.official if a.label == CROSS_REFERENCE and a.value)
 
     def notes_about(self, subject: str) -> tuple[Note, ...]:
         """The data notes on one subject, e.g. 'modifiers/AS' or 'descriptor'."""

@@ -92,6 +92,26 @@ def official_title(rec: CodeRecord) -> str | None:
     return next((n.correction for n in rec.notes_about("title") if n.kind == "correction" and n.correction), None)
 
 
+def mined_synonyms(kb) -> list[dict]:
+    """The abbreviations the imported code sets define themselves (cptcli.search.abbreviations), as synonym
+    groups beside the curated ones; one the curated lexicon already holds is left to it."""
+    from cptcli.search.abbreviations import mine
+
+    def pairs():
+        for rec in kb.records.values():
+            by_kind = {d.kind: d.text for d in rec.official_descriptors}
+            if "long" in by_kind:
+                yield by_kind["long"], by_kind.get("short", "")
+
+    curated = {t.lower() for s in kb.synonyms for t in s.terms}
+    return [
+        {"terms": [abbr, phrase], "contested": False, "mined": True}
+        for abbr, phrases in sorted(mine(pairs()).items())
+        if abbr not in curated
+        for phrase in sorted(phrases)
+    ]
+
+
 def search_document(rec: CodeRecord, texts: list) -> list:
     """What search reads of one record (cptcli.search.SearchDoc), as JSON-ready lists; `texts` are its
     field_texts."""
@@ -205,8 +225,11 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
     search = {
         "n": postings.n,
         "fields": SEARCH_FIELDS,
-        "synonyms": [{"terms": list(s.terms), "contested": bool(s.contested)} for s in kb.synonyms],
+        "synonyms": [{"terms": list(s.terms), "contested": bool(s.contested)} for s in kb.synonyms]
+        + mined_synonyms(kb),
         "modifiers": sorted(kb.modifiers),
+        # code -> the date its official file ends it: search ranks codes still valid first.
+        "ended": {r.code: r.termination.value for r in kb.records.values() if r.termination is not None},
     }
     meta = {
         # Each file as named, with how many records it gave (their own layer of a code counts).

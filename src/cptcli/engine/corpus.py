@@ -27,6 +27,7 @@ class IndexCorpus:
         # (terms, contested): a contested group links its terms only through a source's conflicting reading.
         self.synonyms = tuple((tuple(g["terms"]), g["contested"]) for g in meta["synonyms"])
         self.modifier_names = frozenset(meta["modifiers"])
+        self.ended: dict[str, str] = meta.get("ended", {})
         self._bits = {1 << i: name for i, name in enumerate(self.fields)}
 
     def has_stem(self, s: str) -> bool:

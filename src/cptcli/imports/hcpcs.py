@@ -34,12 +34,13 @@ import re
 from collections.abc import Iterable, Iterator
 
 from ..errors import DataError
+from ..model import CROSS_REFERENCE, TERMINATION_DATE
 from .records import HCPCS_CODE, Attribute, ImportedCode, ImportedModifier, Member, Parsed
 
 KIND = "hcpcs"
 LABEL = "HCPCS"
 A_LABEL = "an HCPCS"
-READER = 2  # 2: modifiers right-justified in HCPC, as CMS writes them, are read
+READER = 3  # 2: modifiers right-justified in HCPC, as CMS writes them, are read; 3: SEQNUM no longer stored
 MULTI_FILE = False  # the .txt and .xlsx of a release are two forms of one set: one is imported
 RECORD_LEN = 320
 
@@ -334,15 +335,16 @@ ACTION = {
 }
 
 # (label, fields, words or None); a label over several fields repeats once per filled field, in file order.
+# SEQNUM is left out: it orders a code's records within the file, says nothing about the code, and CMS writes it
+# differently in the two forms of one release (00100 in the text, 0010 in the .xlsx).
 ATTRIBUTES: tuple[tuple[str, tuple[str, ...], dict[str, str] | None], ...] = (
-    ("Sequence number", ("SEQNUM",), None),
     ("Pricing indicator", ("PRICE1", "PRICE2", "PRICE3", "PRICE4"), PRICING),
     ("Multiple pricing indicator", ("MULT_PI",), MULT_PI),
     ("CIM reference", ("CIM1", "CIM2", "CIM3"), None),
     ("MCM reference", ("MCM1", "MCM2", "MCM3"), None),
     ("Statute", ("STATUTE",), None),
     ("Lab certification", tuple(f"LABCERT{i}" for i in range(1, 9)), LABCERT),
-    ("Cross reference", tuple(f"XREF{i}" for i in range(1, 6)), None),
+    (CROSS_REFERENCE, tuple(f"XREF{i}" for i in range(1, 6)), None),
     ("Coverage", ("COV",), COVERAGE),
     ("ASC payment group", ("ASC_GRP",), ASC_GROUP),
     ("ASC payment group effective date", ("ASC_DT",), None),
@@ -355,7 +357,7 @@ ATTRIBUTES: tuple[tuple[str, tuple[str, ...], dict[str, str] | None], ...] = (
     ("Anesthesia base units", ("ANEST_BU",), None),
     ("Code added date", ("ADD_DT",), None),
     ("Action effective date", ("ACT_EFF_DT",), None),
-    ("Termination date", ("TERM_DT",), None),
+    (TERMINATION_DATE, ("TERM_DT",), None),
     ("Action code", ("ACTION_CD",), ACTION),
 )
 

@@ -64,7 +64,8 @@ def choose(members: list[Member]) -> tuple[list[Member], list[tuple[Member, str]
 
 
 def release_of(name: str) -> str:
-    m = re.search(r"nucc_taxonomy_(\d{2})(\d)", name, re.I)
+    # The digits are the version without its point: nucc_taxonomy_90 is 9.0, nucc_taxonomy_251 is 25.1.
+    m = re.search(r"nucc_taxonomy_(\d{1,2})(\d)(?!\d)", name, re.I)
     return f"Version {m.group(1)}.{m.group(2)}" if m else "unknown release"
 
 
@@ -88,6 +89,9 @@ def parse(members: Iterable[Member], hint: str = "", progress=None) -> Parsed:
             continue
         vals = {f: (row[i].strip() if i < len(row) else "") for f, i in idx.items()}
         code = vals.get("code", "").upper()
+        if code.startswith("COPYRIGHT"):
+            # Older releases put their licence notice in the first row under the header: not a taxonomy row.
+            continue
         if not TAXONOMY_CODE.fullmatch(code):
             parsed.skip(m.name, n, f"Code {code!r} is not a taxonomy code (9 letters or digits and X)")
             continue

@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table as _RichTable
 from rich.text import Text as _RichText
 
+from cptcli.codes import today
 from cptcli.model import (
     AuditReport,
     CheckReport,
@@ -147,6 +148,16 @@ def header(rec: CodeRecord) -> Panel:
             body.append("⚠ The source's title is wrong by the official code set. Officially: ", style="bold")
             body.append(f"{n.correction}  [{n.authority or 'see Data notes'}]\n")
     body.append(" · ".join(flags) + "\n")
+    end = rec.termination
+    if end is not None and end.value is not None:
+        past = end.value < today()
+        refs = rec.official_references
+        body.append(f"⚠ {'Terminated' if past else 'Ends'} on {end.value}: ", style="bold")
+        body.append(
+            "not valid for services after that date"
+            + (f"; the file cross-references {', '.join(refs)}" if refs else "")
+            + f"  [{source_labels(end.sources)}]\n"
+        )
     if rec.descriptor and rec.completeness == "official" and rec.descriptor.text == rec.title.text:
         pass  # a record built from an official file alone: its title is that descriptor, shown once
     elif rec.descriptor:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Protocol
 
+from cptcli.codes import today
 from cptcli.model import (
     SEVERITY_ORDER,
     AuditReport,
@@ -292,6 +293,41 @@ def curated_notes(case: Case) -> Iterable[Finding]:
 
 
 # -- rules over a claim line (check) ---------------------------------------------------
+
+
+def terminated_code(case: Case) -> Iterable[Finding]:
+    """A code its official file ends: past the date it cannot be reported, and the claim line cannot pass. Until
+    claim lines carry a date of service, the date compared is today."""
+    if case.line is None:
+        return
+    rec, end = case.record, case.record.termination
+    if end is None or end.value is None:
+        return
+    source = source_labels(end.sources)
+    successors = rec.official_references
+    see = f"the file cross-references {', '.join(successors)}" if successors else "look for the code that replaced it"
+    if end.value < today():
+        yield Finding(
+            "error",
+            "terminated",
+            "code",
+            f"{rec.display_code} was terminated on {end.value}: it is not valid for services after that date; {see}",
+            rec.code,
+            end.sources,
+            rec.origin,
+            source,
+        )
+    else:
+        yield Finding(
+            "warning",
+            "terminating",
+            "code",
+            f"{rec.display_code} ends on {end.value}: it is not valid for services after that date; {see}",
+            rec.code,
+            end.sources,
+            rec.origin,
+            source,
+        )
 
 
 def add_on_and_primaries(case: Case) -> Iterable[Finding]:
@@ -605,6 +641,7 @@ def diagnoses_on_line(case: Case) -> Iterable[Finding]:
 
 # The one list: audit and check both run every rule; each looks at what it judges.
 RULES: tuple[Callable[[Case], Iterable[Finding]], ...] = (
+    terminated_code,
     add_on_and_primaries,
     modifiers_on_line,
     modifier_combinations,

@@ -134,7 +134,7 @@ class Searcher:
             raise UsageError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY})")
         if limit < 1:
             raise UsageError("--limit must be at least 1")
-        for kind in self.scorer.kinds():
+        for kind in self.scorer.kinds(min_score):
             ranked = kind(text)
             if ranked.scores or ranked.final:
                 break

@@ -38,11 +38,18 @@ _SUFFIXES = ("ations", "ation", "ators", "ator", "ions", "ion", "ments", "ment",
 def stem(word: str) -> str:
     if not word.isalpha():
         return word
+    if word.endswith("ies") and len(word) >= 6:
+        word = word[:-3] + "y"  # batteries, supplies, accessories: the singular's stem
     for _ in range(2):
         for suf in _SUFFIXES:
             # "medication" must not become "medic(al)", nor "tension" "tens" (TENS) or "portion" "port".
-            keep = 6 if suf.startswith("ation") else 5 if suf.startswith("ion") else 4
-            if word.endswith(suf) and len(word) - len(suf) >= keep and not (suf == "s" and word.endswith("ss")):
+            # A plural of three letters is stemmed too (tips, pads, hips), but not "plus", "axis" or TENS.
+            keep = 6 if suf.startswith("ation") else 5 if suf.startswith("ion") else 3 if suf == "s" else 4
+            if (
+                word.endswith(suf)
+                and len(word) - len(suf) >= keep
+                and not (suf == "s" and (word.endswith(("ss", "us", "is")) or word == "tens"))
+            ):
                 word = word[: -len(suf)]
                 break
         else:

@@ -25,6 +25,7 @@ class Corpus(Protocol):
     fields: dict[str, float]  # searched field -> weight, in bit order
     synonyms: tuple[tuple[tuple[str, ...], bool], ...]  # (terms, contested)
     modifier_names: frozenset[str]
+    ended: dict[str, str]  # code -> termination date (YYYY-MM-DD)
 
     def has_stem(self, s: str) -> bool: ...
     def alpha_stems(self) -> list[str]: ...

@@ -31,6 +31,7 @@ SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a l
 UNKNOWN_WEIGHT = 0.5
 # Asked for a removal, a code whose title says only insertion is the pair's other half.
 OPPOSITE_INTENT = 0.85
+SILENT = 0.5  # share of "without X" earned by a descriptor that does not mention X
 CAUTION_SHARE = 0.25
 # A cautioned hit keeps its place below this score but never reads as a confident answer.
 CAUTION_CAP = 60.0
@@ -73,10 +74,14 @@ class Scorer:
         self.weights = corpus.fields
         self.n = max(corpus.n, 1)
         self.hit = hit  # (doc, score, field, snippet, spans, row, note) -> Hit
+        now = codes.today()
+        # Codes their official file has ended: never a confident answer, shown with the date.
+        self.ended = {code: end for code, end in getattr(corpus, "ended", {}).items() if end < now}
 
-    def kinds(self) -> tuple[Callable[[str], Ranked], ...]:
-        """In the order tried: the first kind that matches anything answers."""
-        return self.code_hits, self.icd_hits, self.modifier_hits, self.text_hits
+    def kinds(self, floor: float = 0.0) -> tuple[Callable[[str], Ranked], ...]:
+        """In the order tried: the first kind that matches anything answers. `floor` is the lowest score that
+        will be printed or counted: words need not score the codes that cannot reach it."""
+        return self.code_hits, self.icd_hits, self.modifier_hits, lambda text: self.text_hits(text, floor)
 
     # -- words ------------------------------------------------------------------
     def _literal(self, c: Concept, found: dict, weights: dict[str, float]) -> dict[str, dict[str, float]]:
@@ -86,9 +91,9 @@ class Scorer:
         for cands in c.words:
             hits: dict[str, int] = {}
             for w in cands:
-                for code, mask in self.cand.posting(w).items():
-                    if code in found:
-                        hits[code] = hits.get(code, 0) | mask
+                posting = self.cand.posting(w)
+                for code in posting.keys() & found.keys():
+                    hits[code] = hits.get(code, 0) | posting[code]
             for code, mask in hits.items():
                 per = out.setdefault(code, {})
                 for name in self.cand.names(mask):
@@ -117,13 +122,27 @@ class Scorer:
         terms = self.analyzer.synonyms.get((stem,), {(stem,): False})
         return {code for t in terms for code, mask in self.cand.lookup(t).items() if mask & title}
 
-    def text_hits(self, text: str) -> Ranked:
+    def text_hits(self, text: str, floor: float = 0.0) -> Ranked:
         concepts = self.analyzer.concepts(text)
         weights = self.weights
         if NEGATED in weights and any(c.typed in NEGATIONS for c in concepts):
             weights = {**weights, NEGATED: weights["title"]}
         order = {f: i for i, f in enumerate(weights)}
-        total_weight = 0.0
+        # Each concept's weight comes from how many codes it finds, known before any is scored. The rarest are
+        # scored first; once the concepts left cannot lift a code not yet found to the floor, they only add to
+        # codes already found (a common word like "removal" holds thousands of codes no query shows).
+        found_sets = [[(alt, sure, self.cand.lookup(alt)) for alt, sure in c.alternatives.items()] for c in concepts]
+        concept_weight = []
+        for c, alts in zip(concepts, found_sets, strict=True):
+            n_found = len(set().union(*(f for _, _, f in alts))) if alts else 0
+            if codes.is_code(c.typed.upper()):
+                concept_weight.append(CODE_CONCEPT_WEIGHT)
+            elif n_found:
+                concept_weight.append(self._weight(n_found))
+            else:
+                concept_weight.append(UNKNOWN_WEIGHT)  # lowers every score a little; erases no match the others make
+        total_weight = sum(concept_weight)
+        left = total_weight
         scores: dict[str, float] = {}
         gains: dict[str, dict[str, float]] = {}  # code -> field -> weighted score won there
         # Per code, the weight of the concepts it matches, and of those it matches only through
@@ -131,33 +150,64 @@ class Scorer:
         matched: dict[str, float] = {}
         contested_weight: dict[str, float] = {}
         ties: dict[str, float] = {}  # code -> weight of the concepts its title's first clause holds
-        for c in concepts:
+        # The concept typed right after a negation ("walker without wheels"): a descriptor that says it has it
+        # is the opposite of what was asked, one that says it is without it is the answer.
+        # A descriptor silent about it may well be the answer (a pickup walker has no wheels): it earns
+        # SILENT of the pair's weight.
+        pairs = [(c, concepts[i + 1]) for i, c in enumerate(concepts[:-1]) if c.typed in NEGATIONS]
+        negated = {id(t) for _, t in pairs}
+        contrary: set[str] = set()
+        found_by: dict[int, tuple[float, set[str]]] = {}  # id(concept) -> (its weight, the codes it counts for)
+        prune = floor > 0 and not pairs  # a "without" pair adds to codes that never matched its words
+        ranked_concepts = sorted(range(len(concepts)), key=lambda i: -concept_weight[i] if prune else 0)
+        # field mask -> (holds the lead, holds uncontested text, (field, weight) pairs): a query meets a few
+        # dozen masks over tens of thousands of codes, so each is read once.
+        masks: dict[int, tuple[bool, bool, tuple[tuple[str, float], ...]]] = {}
+
+        def mask_spec(mask: int):
+            names = self.cand.names(mask)
+            found = masks[mask] = (
+                LEAD in names,
+                any(n not in (LEAD, CONTESTED) for n in names),
+                tuple((n, weights[n]) for n in names if n != LEAD),
+            )
+            return found
+
+        for ci in ranked_concepts:
+            c, w = concepts[ci], concept_weight[ci]
+            only = scores.keys() if prune and 100 * left / total_weight < floor else None
+            left -= w
             per_code: dict[str, dict[str, float]] = {}
             plain: set[str] = set()  # codes this concept finds through uncontested evidence
             leading: dict[str, float] = {}
-            for alt, sure in c.alternatives.items():
+            for alt, sure, found in found_sets[ci]:
                 contested_alt = alt in c.contested
-                for code, mask in self.cand.lookup(alt).items():
+                for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
+                    lead, uncontested, named = masks.get(mask) or mask_spec(mask)
+                    if lead and sure > leading.get(code, 0.0):
+                        leading[code] = sure
+                    if uncontested and not contested_alt:
+                        plain.add(code)
                     fields = per_code.get(code)
                     if fields is None:
-                        fields = per_code[code] = {}
-                    for name in self.cand.names(mask):
-                        if name == LEAD:
-                            leading[code] = max(leading.get(code, 0.0), sure)
-                            continue
-                        if not contested_alt and name != CONTESTED:
-                            plain.add(code)
-                        s = sure * weights[name]
-                        if s > fields.get(name, 0.0):
-                            fields[name] = s
+                        per_code[code] = {n: sure * fw for n, fw in named}
+                        continue
+                    for n, fw in named:
+                        s = sure * fw
+                        if s > fields.get(n, 0.0):
+                            fields[n] = s
+            if id(c) in negated:
+                for code, fields in per_code.items():
+                    if fields and NEGATED not in fields:
+                        contrary.add(code)
+                        fields.clear()
+                        leading.pop(code, None)
+                # "wheeled" says it has wheels, whether or not the query reaches that form.
+                for alt in c.alternatives:
+                    if len(alt) == 1:
+                        contrary.update(k for k in self.cand.lookup((alt[0] + "ed",)) if not per_code.get(k))
             literal = self._literal(c, per_code, weights)
-            if codes.is_code(c.typed.upper()):
-                w = CODE_CONCEPT_WEIGHT
-            elif per_code:
-                w = self._weight(len(per_code))
-            else:
-                w = UNKNOWN_WEIGHT  # lowers every score a little; erases no match the other words make
-            total_weight += w
+            found_by[id(c)] = (w, {code for code, fields in per_code.items() if fields})
             for code, sure in leading.items():
                 ties[code] = ties.get(code, 0.0) + w * sure
             for code, fields in per_code.items():
@@ -165,7 +215,8 @@ class Scorer:
                     continue  # found in a lead clause alone: an index whose lead is not its title's start
                 best_field, best = min(fields.items(), key=lambda kv: (-kv[1], order[kv[0]]))
                 # A synonym in the title plus the typed words in a narrative beats the synonym alone.
-                second = max((v for f, v in literal.get(code, {}).items() if f != best_field), default=0.0)
+                lit = literal.get(code)
+                second = max((v for f, v in lit.items() if f != best_field), default=0.0) if lit else 0.0
                 s = best + (1 - best) * SECOND_FIELD * second
                 scores[code] = scores.get(code, 0.0) + w * s
                 matched[code] = matched.get(code, 0.0) + w
@@ -175,11 +226,16 @@ class Scorer:
                 if g is None:
                     g = gains[code] = {}
                 g[best_field] = g.get(best_field, 0.0) + w * s
+        for word, target in pairs:
+            (wn, by_word), (wt, by_target) = found_by[id(word)], found_by[id(target)]
+            for code in scores.keys() - contrary - by_target:
+                if matched[code] > (wn if code in by_word else 0.0):  # it answers something besides "without"
+                    scores[code] += SILENT * (wt + (0.0 if code in by_word else wn))
         # A hit that owes a quarter of its matched concepts or more to contested evidence is not a confident answer.
         cautioned = {code for code, cw in contested_weight.items() if cw >= CAUTION_SHARE * matched[code]}
         _, twins = self._intent_titles(concepts)
         named = {c.typed.upper() for c in concepts}  # a code typed among the words is the code asked for
-        for code in twins.intersection(scores) - named:
+        for code in (twins | contrary).intersection(scores) - named:
             scores[code] *= OPPOSITE_INTENT
         typed = {w for c in concepts for cands in c.words for w in cands}
 
@@ -196,19 +252,28 @@ class Scorer:
                         found.update(alt)
             text, spans = snippets.snippet(doc.texts(top), found, typed)
             caution = snippets.caution(doc) if code in cautioned else None
-            return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), caution)
+            return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), self._ended(code, caution))
 
         def final(code: str, total: float) -> float:
             score = round(100 * total / total_weight, SCORE_DECIMALS)
-            return min(score, CAUTION_CAP) if code in cautioned else score
+            return min(score, CAUTION_CAP) if code in cautioned or code in self.ended else score
 
         return Ranked({code: final(code, total) for code, total in scores.items()}, make, ties=ties)
+
+    def _ended(self, code: str, caution: str | None) -> str | None:
+        """The caution of a hit its official file has ended, before any other it carries."""
+        end = self.ended.get(code)
+        if end is None:
+            return caution
+        said = f"terminated on {end}: not valid for services after that date; see cptcli show {code}"
+        return f"{said}; {caution}" if caution else said
 
     # -- codes ------------------------------------------------------------------
     def code_hits(self, text: str) -> Ranked:
         def code_hit(code: str, score: float):
             doc = self.corpus.doc(code)
-            return self.hit(doc, score, "code", doc.display_code, ((0, len(doc.display_code)),), None, None)
+            spans = ((0, len(doc.display_code)),)
+            return self.hit(doc, score, "code", doc.display_code, spans, None, None, self._ended(code, None))
 
         try:
             full = codes.parse_code(text).code
