@@ -247,3 +247,11 @@ def test_a_row_query_cut_by_the_limit_names_the_reverse_look_up(cli):
         "1 of 2 matching codes shown: --limit N shows more; cptcli modifier 50 lists every code with that row."
     )
     assert "matching codes shown" not in cli("search", "modifier 50").stdout
+
+
+def test_a_misspelling_keeps_its_first_letter():
+    kb = _kb([("1000Z", "Mastectomy, partial", None), ("2000Z", "Nebulizer with compressor", None)])
+    s = searcher_of(kb)
+    assert codes_of(s.search("vasectomy", min_score=0)) == []  # another operation, not a typo
+    assert codes_of(s.search("nebulizor compresser", min_score=0)) == ["2000Z"]
+    assert codes_of(s.search("mastectmy", min_score=0)) == ["1000Z"]

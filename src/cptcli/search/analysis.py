@@ -146,7 +146,10 @@ class Analyzer:
         for w, score, _ in process.extract(
             tok, self.vocab.alpha(), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=8
         ):
-            if Levenshtein.distance(tok, w) <= self._max_edits(len(tok)):
+            # A misspelling keeps its first letter, or changes nothing else ("neumonia"): "vasectomy" is not a
+            # mistyped "mastectomy".
+            edits = self._max_edits(len(tok)) if w[0] == tok[0] else 1
+            if Levenshtein.distance(tok, w) <= edits:
                 out[w] = score / 100
         if len(tok) >= 4:
             for w in self.vocab.stems_from(tok, 20):
