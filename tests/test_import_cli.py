@@ -132,3 +132,20 @@ def test_sources_counts_each_knowledge_base_file_s_own_records(main):
         ("knowledge base (bundled)", 11),
         ("knowledge base", own),
     ]
+
+
+def test_import_builds_the_index_so_the_first_look_up_does_not(main, cache):
+    assert main("import", str(HCPCS))[0] == 0
+    built = {p.name: p.stat().st_mtime_ns for p in cache.glob("index-*.sqlite")}
+    assert len(built) == 1
+    code, out, _ = main("show", "E0105", "--json")
+    assert code == 0 and json.loads(out)["code"] == "E0105"
+    assert {p.name: p.stat().st_mtime_ns for p in cache.glob("index-*.sqlite")} == built
+
+
+def test_an_unchanged_file_is_said_below_the_table(main):
+    assert main("import", str(HCPCS))[0] == 0
+    code, out, _ = main("import", str(HCPCS))
+    assert code == 0
+    assert f"{HCPCS.name}: unchanged, already the active hcpcs release" in out
+    assert f"  hcpcs   2026 January   {HCPCS.name}   5 " in out  # the file name on one line

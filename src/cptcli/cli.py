@@ -578,6 +578,14 @@ def import_(
         raise UsageError("give at least one FILE to import, or --remove KIND")
     with _import_progress() as progress:
         reports = service.import_files([str(f) for f in files], kind.strip().lower() if kind else None, progress)
+    if any(not r.unchanged for r in reports):
+        # The index is built here, where the import is already waited for, not on the first look-up after it.
+        from cptcli.errors import CptcliError
+
+        try:
+            _engine()
+        except CptcliError as e:
+            warn(f"warning: the index will be built on the next look-up: {e}")
     emit(reports, out)
 
 

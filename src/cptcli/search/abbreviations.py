@@ -63,6 +63,8 @@ def mine(descriptors: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
                 continue
             # The words it abbreviates may stand anywhere in the long form: try each end.
             for end in range(len(words), 0, -1):
+                if words[end - 1][0] != token[-1]:
+                    continue  # the last letter is the initial of the last word
                 phrase = _expansion(token, words[:end])
                 if phrase and " " in phrase:
                     found.setdefault(token, set()).add(phrase)
