@@ -255,3 +255,15 @@ def test_a_misspelling_keeps_its_first_letter():
     assert codes_of(s.search("vasectomy", min_score=0)) == []  # another operation, not a typo
     assert codes_of(s.search("nebulizor compresser", min_score=0)) == ["2000Z"]
     assert codes_of(s.search("mastectmy", min_score=0)) == ["1000Z"]
+
+
+def test_a_notes_narrative_and_dose_weigh_little():
+    kb = _kb(
+        [
+            ("J1885", "Injection, ketorolac tromethamine, per 15 mg", None),
+            ("Q2035", "Influenza virus vaccine, when administered to individuals 3 years and older", None),
+        ]
+    )
+    hits = searcher_of(kb).search("administered ketorolac 30 mg", min_score=0)
+    assert codes_of(hits) == ["J1885", "Q2035"]
+    assert hits[0].score > 70 and hits[1].score < 20  # "administered" alone is not an answer

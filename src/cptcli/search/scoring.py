@@ -37,6 +37,18 @@ CAUTION_SHARE = 0.25
 CAUTION_CAP = 60.0
 REMOVAL, INSERTION = stem("removal"), stem("insertion")
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
+# A note's narrative and doses say what happened, not which code: "administered ketorolac 30 mg IM" is the
+# ketorolac injection code whatever the dose (drug codes are per unit). Found or not, they weigh what an
+# unknown word does.
+NARRATIVE = frozenset(
+    map(
+        stem,
+        (
+            "administered given gave performed patient pt delivered obtained sent dispensed ordered today "
+            "mg mcg ml cc units iu meq"
+        ).split(),
+    )
+)
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 SCORE_DECIMALS = 1
 # A code typed among words names the record asked about more surely than any word.
@@ -137,6 +149,8 @@ class Scorer:
             n_found = len(set().union(*(f for _, _, f in alts))) if alts else 0
             if codes.is_code(c.typed.upper()):
                 concept_weight.append(CODE_CONCEPT_WEIGHT)
+            elif c.typed in NARRATIVE or c.typed.isdigit():
+                concept_weight.append(UNKNOWN_WEIGHT)
             elif n_found:
                 concept_weight.append(self._weight(n_found))
             else:
