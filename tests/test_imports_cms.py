@@ -216,3 +216,26 @@ def test_the_score_floor_changes_no_score_and_no_count():
         every = [h for h in searcher.search(query, limit=10_000, min_score=0) if h.score >= 40]
         assert [(h.code, h.score) for h in floored] == [(h.code, h.score) for h in every], query
         assert floored.total == len(every), query
+
+
+GOLD = Path(__file__).resolve().parent / "gold"
+# Floors a little under what bench/relevance-hcpcs*.md report: a change that loses queries fails here.
+GOLD_FLOORS = {"hcpcs.tsv": (0.80, 0.90), "hcpcs-heldout.tsv": (0.50, 0.80)}
+
+
+@pytest.mark.parametrize("name", sorted(GOLD_FLOORS))
+def test_the_gold_sets_over_the_release_hold(name):
+    from cptcli import cli, service
+    from cptcli.search import Searcher
+
+    import_files([CMS_TXT])
+    searcher = Searcher(service.open_engine(cli._paths()).corpus())
+    lines = [x for x in (GOLD / name).read_text(encoding="utf-8").splitlines() if x.strip() and x[0] != "#"]
+    ranked = [(q, set(e.split("|"))) for q, e, *_ in (x.split("\t") for x in lines[1:]) if e]
+    firsts = tens = 0
+    for query, expected in ranked:
+        got = [h.code for h in searcher.search(query, limit=10)]
+        firsts += bool(got) and got[0] in expected
+        tens += bool(expected & set(got))
+    top1, top10 = GOLD_FLOORS[name]
+    assert firsts / len(ranked) >= top1 and tens / len(ranked) >= top10, (firsts, tens, len(ranked))
