@@ -95,3 +95,10 @@ def today() -> str:
     import time
 
     return time.strftime("%Y-%m-%d")
+
+
+def ended(end: str, successors=(), otherwise: str = "look for the code that replaced it") -> str:
+    """How every command says that an official file ends a code on `end` (YYYY-MM-DD), and what to use instead:
+    the codes the file cross-references from it, else `otherwise`."""
+    then = f"the file cross-references {', '.join(successors)}" if successors else otherwise
+    return f"{'terminated' if end < today() else 'ends'} on {end}: not valid for services after that date; {then}"

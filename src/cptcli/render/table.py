@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table as _RichTable
 from rich.text import Text as _RichText
 
-from cptcli.codes import today
+from cptcli.codes import ended
 from cptcli.model import (
     AuditReport,
     CheckReport,
@@ -150,14 +150,8 @@ def header(rec: CodeRecord) -> Panel:
     body.append(" · ".join(flags) + "\n")
     end = rec.termination
     if end is not None and end.value is not None:
-        past = end.value < today()
-        refs = rec.official_references
-        body.append(f"⚠ {'Terminated' if past else 'Ends'} on {end.value}: ", style="bold")
-        body.append(
-            "not valid for services after that date"
-            + (f"; the file cross-references {', '.join(refs)}" if refs else "")
-            + f"  [{source_labels(end.sources)}]\n"
-        )
+        said = ended(end.value, rec.official_references)
+        body.append(f"⚠ {said[0].upper()}{said[1:]}  [{source_labels(end.sources)}]\n", style="bold")
     if rec.descriptor and rec.completeness == "official" and rec.descriptor.text == rec.title.text:
         pass  # a record built from an official file alone: its title is that descriptor, shown once
     elif rec.descriptor:

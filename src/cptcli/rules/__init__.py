@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Protocol
 
-from cptcli.codes import today
+from cptcli import codes
 from cptcli.model import (
     SEVERITY_ORDER,
     AuditReport,
@@ -303,31 +303,17 @@ def terminated_code(case: Case) -> Iterable[Finding]:
     rec, end = case.record, case.record.termination
     if end is None or end.value is None:
         return
-    source = source_labels(end.sources)
-    successors = rec.official_references
-    see = f"the file cross-references {', '.join(successors)}" if successors else "look for the code that replaced it"
-    if end.value < today():
-        yield Finding(
-            "error",
-            "terminated",
-            "code",
-            f"{rec.display_code} was terminated on {end.value}: it is not valid for services after that date; {see}",
-            rec.code,
-            end.sources,
-            rec.origin,
-            source,
-        )
-    else:
-        yield Finding(
-            "warning",
-            "terminating",
-            "code",
-            f"{rec.display_code} ends on {end.value}: it is not valid for services after that date; {see}",
-            rec.code,
-            end.sources,
-            rec.origin,
-            source,
-        )
+    past = end.value < codes.today()
+    yield Finding(
+        "error" if past else "warning",
+        "terminated" if past else "terminating",
+        "code",
+        f"{rec.display_code} {codes.ended(end.value, rec.official_references)}",
+        rec.code,
+        end.sources,
+        rec.origin,
+        source_labels(end.sources),
+    )
 
 
 def add_on_and_primaries(case: Case) -> Iterable[Finding]:

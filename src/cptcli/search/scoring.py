@@ -279,7 +279,7 @@ class Scorer:
         end = self.ended.get(code)
         if end is None:
             return caution
-        said = f"terminated on {end}: not valid for services after that date; see cptcli show {code}"
+        said = codes.ended(end, otherwise=f"see cptcli show {code}")
         return f"{said}; {caution}" if caution else said
 
     # -- codes ------------------------------------------------------------------
