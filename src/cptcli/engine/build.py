@@ -105,7 +105,7 @@ def mined_synonyms(kb) -> list[dict]:
 
     curated = {t.lower() for s in kb.synonyms for t in s.terms}
     return [
-        {"terms": [abbr, phrase], "contested": False, "mined": True}
+        {"terms": [abbr, phrase], "contested": False}
         for abbr, phrases in sorted(mine(pairs()).items())
         if abbr not in curated
         for phrase in sorted(phrases)

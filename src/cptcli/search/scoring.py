@@ -36,7 +36,6 @@ CAUTION_SHARE = 0.25
 # A cautioned hit keeps its place below this score but never reads as a confident answer.
 CAUTION_CAP = 60.0
 REMOVAL, INSERTION = stem("removal"), stem("insertion")
-# A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 # A note's narrative and doses say what happened, not which code: "administered ketorolac 30 mg IM" is the
 # ketorolac injection code whatever the dose (drug codes are per unit). Found or not, they weigh what an
 # unknown word does.
@@ -49,6 +48,7 @@ NARRATIVE = frozenset(
         ).split(),
     )
 )
+# A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 SCORE_DECIMALS = 1
 # A code typed among words names the record asked about more surely than any word.
@@ -88,7 +88,7 @@ class Scorer:
         self.hit = hit  # (doc, score, field, snippet, spans, row, note) -> Hit
         now = codes.today()
         # Codes their official file has ended: never a confident answer, shown with the date.
-        self.ended = {code: end for code, end in getattr(corpus, "ended", {}).items() if end < now}
+        self.ended = {code: end for code, end in corpus.ended.items() if end < now}
 
     def kinds(self, floor: float = 0.0) -> tuple[Callable[[str], Ranked], ...]:
         """In the order tried: the first kind that matches anything answers. `floor` is the lowest score that
@@ -149,9 +149,7 @@ class Scorer:
             n_found = len(set().union(*(f for _, _, f in alts))) if alts else 0
             if codes.is_code(c.typed.upper()):
                 concept_weight.append(CODE_CONCEPT_WEIGHT)
-            elif c.typed in NARRATIVE or c.typed.isdigit():
-                concept_weight.append(UNKNOWN_WEIGHT)
-            elif n_found:
+            elif n_found and c.typed not in NARRATIVE and not c.typed.isdigit():
                 concept_weight.append(self._weight(n_found))
             else:
                 concept_weight.append(UNKNOWN_WEIGHT)  # lowers every score a little; erases no match the others make
