@@ -92,27 +92,43 @@ def list_codes(engine):
 # -- checks ----------------------------------------------------------------------------
 
 
-def claim_line(code: str, with_=(), modifier=(), dx=()):
+def claim_line(code: str, with_=(), modifier=(), dx=(), units: int = 1, date: str | None = None, setting=None):
     """`check` arguments parsed, before anything is loaded: raises UsageError
-    (exit 2) on a malformed code. Lists may be comma-separated
-    ('--modifier 50,LT' is '--modifier 50 --modifier LT'): coders paste lists."""
+    (exit 2) on a malformed code, date or setting. Lists may be comma-separated
+    ('--modifier 50,LT' is '--modifier 50 --modifier LT'): coders paste lists.
+    A modifier typed on a --with code (11043-59) is that code's, for the pair edits."""
     from cptcli import codes
     from cptcli.rules import ClaimLine
+    from cptcli.rules.payer import SETTINGS
 
     def split(values):
         return [v for value in values for v in value.split(",") if v.strip()]
 
     parsed = codes.parse_code(code)
-    primaries = tuple(codes.parse_code(p).code for p in split(with_))
+    others = [codes.parse_code(p) for p in split(with_)]
     mods = tuple(([parsed.modifier] if parsed.modifier else []) + [codes.parse_modifier(m) for m in split(modifier)])
-    return ClaimLine(parsed.code, primaries, mods, tuple(codes.parse_icd10(d) for d in split(dx)))
+    if units < 1:
+        raise UsageError(f"--units must be 1 or more, not {units}")
+    wanted = (setting or "practitioner").strip().lower()
+    if wanted not in SETTINGS:
+        raise UsageError(f"unknown setting {setting!r}: choose from {', '.join(SETTINGS)}")
+    return ClaimLine(
+        parsed.code,
+        tuple(dict.fromkeys(p.code for p in others)),
+        mods,
+        tuple(codes.parse_icd10(d) for d in split(dx)),
+        units=units,
+        date=codes.parse_date(date) if date else codes.today(),
+        setting=wanted,
+        with_modifiers=tuple((p.code, (p.modifier,)) for p in others if p.modifier),
+    )
 
 
 def check(engine, line):
     from cptcli import rules
-    from cptcli.codesets import icd10
+    from cptcli.codesets import releases
 
-    return rules.check(engine, icd10.codeset, line)
+    return rules.check(engine, releases.for_date, line)
 
 
 def audit(engine):
