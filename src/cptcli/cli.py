@@ -345,11 +345,12 @@ def list_codes(out: Options = Options()) -> None:
 @command(
     epilog="""\b
 Examples:
-  cptcli check 11042 --with 11043 --date 2026-11-02
+  cptcli check 20700 --with 11012-59 --date 2026-11-02
   cptcli check +20700 --with 11012 --modifier 59 --dx M86.161
-  cptcli check 20610 --units 3 --setting outpatient
+  cptcli check 20705 --units 3 --setting outpatient
   cptcli check 20702-51 --with 20700
   cptcli check 20700 --dx M54.5 --json | jq -r '.verdict, .issues[].message'
+  cptcli check --claims docs/examples/claims.csv --format csv > findings.csv
 \b
 Verdicts: pass (every part checked: no errors), fail (an error), not verified
 (no error, but something could not be checked: a payer edit set not imported
@@ -380,7 +381,9 @@ Exit status:
 )
 @printing
 def check(
-    code: str = typer.Argument(..., metavar="CODE", help="The code on the claim line: 20700, +20700, 20700-59."),
+    code: str = typer.Argument(
+        None, metavar="CODE", help="The code on the claim line: 20700, +20700, 20700-59 (not with --claims)."
+    ),
     with_: list[str] = typer.Option(
         [],
         "--with",
@@ -400,22 +403,63 @@ def check(
         None, "--date", metavar="YYYY-MM-DD", help="Date of service (default today): the edits in force on it apply."
     ),
     setting: str = typer.Option(
-        "practitioner",
+        None,
         "--setting",
         metavar="SETTING",
-        help="practitioner, outpatient (hospital outpatient) or dme (DME supplier): which NCCI edits apply.",
+        help="practitioner (default), outpatient (hospital outpatient) or dme (DME supplier): which NCCI edits apply.",
+    ),
+    claims_file: str = typer.Option(
+        None,
+        "--claims",
+        metavar="FILE",
+        help="A claims file (CSV, TSV or JSON Lines; '-' reads standard input): every line checked. Columns by "
+        "header: claim, line, code, modifiers, units, dx, date, setting (docs/claims.md).",
     ),
     out: Options = Options(),
 ) -> None:
-    """Check one claim line against the payer edits, the knowledge base, the modifier registry and ICD-10-CM."""
+    """Check one claim line, or every line of a claims file, against the payer edits, the knowledge base, the
+    modifier registry and ICD-10-CM."""
     from cptcli import service
 
+    if claims_file is not None:
+        if code is not None or with_ or modifier or dx or units != 1 or date:
+            raise UsageError(
+                "--claims takes its lines from the file: give no CODE, --with, --modifier, --dx, --units or --date"
+            )
+        report = service.check_claims(_engine(), _claims_bytes(claims_file), claims_file, setting)
+        for bad in report.malformed[:5]:
+            warn(f"warning: row {bad.row}: {bad.reason} (skipped)")
+        if len(report.malformed) > 5:
+            warn(f"warning: {len(report.malformed) - 5:,} more rows malformed (skipped; listed in the output)")
+        emit(report, out)
+        status = {"pass": ExitStatus.OK, "fail": ExitStatus.NOT_FOUND, "unverified": ExitStatus.UNVERIFIED}
+        raise typer.Exit(status[report.verdict])
+    if code is None:
+        raise UsageError("give the CODE of the claim line, or --claims FILE")
     # Malformed input fails (exit 2) before anything is loaded.
     line = service.claim_line(code, with_, modifier, dx, units=units, date=date, setting=setting)
     report = service.check(_engine(), line)
     emit(report, out)
     status = {"pass": ExitStatus.OK, "fail": ExitStatus.NOT_FOUND, "unverified": ExitStatus.UNVERIFIED}
     raise typer.Exit(status[report.verdict])
+
+
+def _claims_bytes(name: str) -> bytes:
+    """The claims file's bytes ('-': standard input); a file that cannot be read is named with why."""
+    if name == "-":
+        stdin = env().stdin
+        if stdin is None:
+            raise UsageError("'--claims -' reads standard input, but there is none")
+        return stdin.buffer.read()
+    from cptcli.errors import DataError
+
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{name}: cannot be read ({exc.strerror})") from None
 
 
 @command(

@@ -131,6 +131,31 @@ def check(engine, line):
     return rules.check(engine, releases.for_date, line)
 
 
+def check_claims(engine, data: bytes, name: str, setting: str | None = None):
+    """`check --claims`: every line of a claims file judged as `check` judges one, each claim's lines of one date
+    together (cptcli.claims); rows that cannot be read are reported and skipped. One payer-edit reader and one
+    ICD-10-CM release serve every line."""
+    from cptcli import claims, codes, rules
+    from cptcli.codesets import releases
+    from cptcli.results import ClaimsReport
+    from cptcli.rules import payer
+
+    rows, bad = claims.read(claims.decode(data), name, codes.today(), (setting or "practitioner").strip().lower())
+    report = ClaimsReport(name)
+    report.malformed = bad
+    report.claims = len({r.claim or f"row {r.row}" for r in rows})
+    edits = payer.Edits()
+    try:
+        for row, line in claims.lines_of(rows):
+            try:
+                report.add(row, rules.check(engine, releases.for_date, line, edits))
+            except NotFoundError as exc:
+                report.add_unknown(row, exc.message)
+    finally:
+        edits.close()
+    return report
+
+
 def audit(engine):
     from cptcli import rules
     from cptcli.codesets import icd10

@@ -26,7 +26,7 @@ from cptcli.model import (
     cited_sources,
     registry,
 )
-from cptcli.results import Imports, ShowResults, Sources
+from cptcli.results import ClaimsReport, Imports, ShowResults, Sources
 from cptcli.search import Hits
 
 # `show`'s sections, in the order of the full output: the registry's, plus the sources list.
@@ -350,4 +350,13 @@ def _(result: Sources) -> list[Table]:
                 for r in result
             ],
         )
+    ]
+
+
+@tables.register
+def _(result: ClaimsReport) -> list[Table]:
+    return [
+        Table("findings", "Claim line findings", result.COLUMNS, list(result.rows)),
+        Table("malformed", "Rows not read", ("row", "claim", "line", "reason"), [tuple(m) for m in result.malformed]),
+        Table("summary", "Summary", tuple(result.summary), [tuple(result.summary.values())]),
     ]

@@ -74,6 +74,8 @@ class ClaimLine:
     date: str = ""
     setting: str = "practitioner"
     with_modifiers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The code's units over every line of the claim on the date (claim files): what a date-of-service MUE counts.
+    day_units: int = 0
 
     def with_modifiers_of(self, code: str) -> tuple[str, ...]:
         return next((mods for c, mods in self.with_modifiers if c == code), ())
@@ -708,24 +710,26 @@ def audit(kb: Knowledge, icd: Callable) -> AuditReport:
     return AuditReport(tuple(findings), authorities, kb.files)
 
 
-def check(kb: Knowledge, icd: Callable, line: ClaimLine) -> CheckReport:
-    """Judge one claim line (all codes normalised) on its date of service, against the imported payer edits."""
+def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: payer.Edits | None = None) -> CheckReport:
+    """Judge one claim line (all codes normalised) on its date of service, against the imported payer edits
+    (`edits`: a reader shared by the lines of a claims file; one of its own otherwise)."""
     rec = kb.get(line.code)
     authorities = {"modifiers": REGISTRY}
     if not line.date:
         line = replace(line, date=codes.today())
-
-    edits = payer.Edits()
+    own = edits is None
+    reader = payer.Edits() if edits is None else edits
 
     def codeset():
-        found = icd(line.date, edits.lookup)
+        found = icd(line.date, reader.lookup)
         authorities["icd10cm"] = found.authority
         return found
 
     try:
-        found = judge(Case(rec, kb, codeset, line, edits))
+        found = judge(Case(rec, kb, codeset, line, reader))
     finally:
-        edits.close()
+        if own:
+            reader.close()
     issues = sorted(settle(found), key=lambda f: SEVERITY_ORDER[f.severity])
     return CheckReport(
         rec.code,

@@ -279,14 +279,17 @@ def mue_units(case) -> Iterable[Finding]:
     value, mai, rationale = rows[0]
     words = MAI.get(int(mai), f"adjudication indicator {mai}")
     why_text = f"; rationale: {rationale}" if rationale else ""
-    if line.units > value:
+    # A line edit counts the line's units; a date-of-service edit the code's units on every line of that date.
+    units = line.units if int(mai) == 1 else max(line.units, line.day_units)
+    counted = f"{units} units of {line.code}" + (" on the date of service" if units != line.units else "")
+    if units > value:
         yield _finding(
             case,
             "error",
             "mue-exceeded",
             subject,
-            f"{MUE} ({line.setting}, {found.release}, for dates of service {_covers(found)}): {line.units} units of "
-            f"{line.code} exceed its MUE of {value}; MAI {mai}, {words}{why_text}",
+            f"{MUE} ({line.setting}, {found.release}, for dates of service {_covers(found)}): {counted} exceed its "
+            f"MUE of {value}; MAI {mai}, {words}{why_text}",
             found.cite(),
         )
     else:
