@@ -350,7 +350,7 @@ Examples:
   cptcli check 20705 --units 3 --setting outpatient
   cptcli check 20702-51 --with 20700
   cptcli check 20700 --dx M54.5 --json | jq -r '.verdict, .issues[].message'
-  cptcli check --claims docs/examples/claims.csv --format csv > findings.csv
+  cptcli check --claims docs/examples/claims.csv --format csv
 \b
 Verdicts: pass (every part checked: no errors), fail (an error), not verified
 (no error, but something could not be checked: a payer edit set not imported
