@@ -137,14 +137,14 @@ def check_claims(engine, data: bytes, name: str, setting: str | None = None):
     ICD-10-CM release serve every line."""
     from cptcli import claims, codes, rules
     from cptcli.codesets import releases
+    from cptcli.edits import Edits
     from cptcli.results import ClaimsReport
-    from cptcli.rules import payer
 
     rows, bad = claims.read(claims.decode(data), name, codes.today(), (setting or "practitioner").strip().lower())
     report = ClaimsReport(name)
     report.malformed = bad
     report.claims = len({r.claim or f"row {r.row}" for r in rows})
-    edits = payer.Edits()
+    edits = Edits()
     try:
         for row, line in claims.lines_of(rows):
             try:

@@ -18,6 +18,7 @@ from itertools import combinations
 from typing import Any, Protocol
 
 from cptcli import codes
+from cptcli.edits import Edits
 from cptcli.model import (
     ADDED_DATE,
     SEVERITY_ORDER,
@@ -710,7 +711,7 @@ def audit(kb: Knowledge, icd: Callable) -> AuditReport:
     return AuditReport(tuple(findings), authorities, kb.files)
 
 
-def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: payer.Edits | None = None) -> CheckReport:
+def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: Edits | None = None) -> CheckReport:
     """Judge one claim line (all codes normalised) on its date of service, against the imported payer edits
     (`edits`: a reader shared by the lines of a claims file; one of its own otherwise)."""
     rec = kb.get(line.code)
@@ -718,7 +719,7 @@ def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: payer.Edits | No
     if not line.date:
         line = replace(line, date=codes.today())
     own = edits is None
-    reader = payer.Edits() if edits is None else edits
+    reader = Edits() if edits is None else edits
 
     def codeset():
         found = icd(line.date, reader.lookup)

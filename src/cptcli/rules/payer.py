@@ -10,9 +10,9 @@ verified: today's rules are never applied to another day silently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import combinations
 
+from cptcli.edits import GLOBAL_DAYS, MAI, PFS_INDICATORS, PFS_PAYABLE, PFS_STATUS, Release, in_force
 from cptcli.model import Finding
 
 # The NCCI-associated modifiers that may bypass a PTP edit whose modifier indicator is 1, when the documentation
@@ -27,91 +27,7 @@ SETTINGS = ("practitioner", "outpatient", "dme")
 # What each edit is called in findings, and in the list of checks that ran.
 PTP, MUE, AOC, PFS = "NCCI PTP", "NCCI MUE", "NCCI AOC", "PFS"
 
-# MUE adjudication indicators (CMS, "Medically Unlikely Edits", MUE Adjudication Indicator definitions).
-MAI = {
-    1: "a line edit: the units on this line above the MUE are denied (the same code on separate lines with anatomic "
-    "or other modifiers is judged line by line)",
-    2: "a date-of-service policy edit: units above the MUE on one date of service are denied, and the MUE is "
-    "absolute (not paid on appeal)",
-    3: "a date-of-service clinical edit: units above the MUE on one date of service are denied; they may be paid on "
-    "appeal with documentation of medical necessity",
-}
-# PFS status codes the fee schedule pays (CMS, PFS Relative Value File, "Status Code" definitions): A active, C
-# carrier priced, R restricted coverage, T paid only if no other service is billed on the date; the rest are not
-# paid under the fee schedule (B bundled, E excluded by regulation, I not valid for Medicare, N non-covered, P
-# bundled or excluded, X statutory exclusion, ...).
-PFS_PAYABLE = frozenset("A C R T".split())
-PFS_STATUS = {
-    "A": "active code, paid under the fee schedule",
-    "B": "payment bundled into other services: not paid separately",
-    "C": "carrier priced",
-    "D": "deleted code",
-    "E": "excluded from the fee schedule by regulation",
-    "F": "deleted code, no grace period",
-    "G": "not valid for Medicare purposes: another code is used",
-    "H": "deleted modifier combination",
-    "I": "not valid for Medicare purposes: Medicare uses another code",
-    "J": "anesthesia service: no RVUs",
-    "M": "measurement code, for reporting only",
-    "N": "non-covered service",
-    "P": "bundled or excluded code: no separate payment",
-    "R": "restricted coverage",
-    "T": "injection: paid only if no other service is paid on the same date",
-    "X": "statutory exclusion: not in the fee schedule",
-}
-_GLOBAL = {
-    "000": "0-day postoperative period (endoscopic or minor procedure)",
-    "010": "10-day postoperative period (minor procedure)",
-    "090": "90-day postoperative period (major procedure)",
-    "MMM": "maternity code: the usual global period does not apply",
-    "XXX": "the global concept does not apply",
-    "YYY": "the carrier sets the global period",
-    "ZZZ": "belongs in the global period of another service (an add-on)",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Release:
-    """An imported set an edit is read from, as the finding cites it."""
-
-    kind: str
-    slot: str
-    release: str
-    files: tuple[str, ...]
-    covers: tuple[str, str] | None
-
-    def file(self, part: int = 0) -> str:
-        return self.files[part] if 0 <= part < len(self.files) else ", ".join(self.files)
-
-    def cite(self, part: int = 0) -> str:
-        return f"{self.file(part)}, {self.release}"
-
-
-class Edits:
-    """The imported payer sets one `check` reads: each opened on its first question (cptcli.imports.store)."""
-
-    def __init__(self) -> None:
-        from cptcli.imports import store
-
-        self.lookup = store.Lookup()
-
-    def release(self, kind: str, slot: str = "") -> Release | None:
-        for s in self.lookup.sets(kind):
-            if s.slot == slot:
-                return Release(s.kind, s.slot, s.release, s.files, s.covers)
-        return None
-
-    def rows(self, release: Release, sql: str, args: tuple = ()) -> list[tuple]:
-        return self.lookup.rows(release.kind, release.slot, sql, args)
-
-    def close(self) -> None:
-        self.lookup.close()
-
-
-def in_force(effective: str | None, ends: str | None, date: str) -> bool:
-    """Whether an edit applies on a date of service: on or after its effective date and on or before the last day
-    it is in force (the kinds store that last day, not the file's deletion date)."""
-    return (not effective or effective <= date) and (not ends or date <= ends)
+MAI, PFS_PAYABLE, PFS_STATUS, _GLOBAL, _PFS_WORDS = MAI, PFS_PAYABLE, PFS_STATUS, GLOBAL_DAYS, PFS_INDICATORS
 
 
 def _span(effective: str | None, ends: str | None) -> str:
@@ -424,51 +340,12 @@ _PFS_MODIFIERS = {
     "62": ("co_surgeons", {"0", "9"}, {"1"}, "co-surgeons (62)"),
     "66": ("team", {"0", "9"}, {"1"}, "a surgical team (66)"),
 }
-_PFS_WORDS = {
-    "bilateral": {
-        "0": "the 150% bilateral adjustment does not apply: 50 is not appropriate",
-        "1": "the 150% bilateral adjustment applies",
-        "2": "the code is already bilateral: 50 is not appropriate",
-        "3": "each side is paid at 100% (no bilateral adjustment)",
-        "9": "the bilateral concept does not apply",
-    },
-    "assistant": {
-        "0": "assistants are paid only with documentation of medical necessity",
-        "1": "assistants at surgery are not paid (statutory restriction)",
-        "2": "assistants at surgery may be paid",
-        "9": "the assistant concept does not apply",
-    },
-    "co_surgeons": {
-        "0": "co-surgeons are not permitted",
-        "1": "co-surgeons are paid with documentation of medical necessity",
-        "2": "co-surgeons are permitted",
-        "9": "the co-surgeon concept does not apply",
-    },
-    "team": {
-        "0": "team surgeons are not permitted",
-        "1": "a team is paid with documentation of medical necessity",
-        "2": "team surgeons are permitted",
-        "9": "the team concept does not apply",
-    },
-}
-_PFS_COLUMNS = (
-    "modifier",
-    "status",
-    "pctc",
-    "global_days",
-    "mult_proc",
-    "bilateral",
-    "assistant",
-    "co_surgeons",
-    "team",
-)
 
 
 def pfs_row(case, found: Release, code: str, modifiers: Iterable[str]) -> dict | None:
     """The code's PFS row: the one for a PC/TC or reduced-service modifier on the line if the file has it, else the
     global one (no modifier)."""
-    rows = case.edits.rows(found, f"SELECT {', '.join(_PFS_COLUMNS)} FROM pfs WHERE code = ?", (code,))
-    by_mod = {r[0] or "": dict(zip(_PFS_COLUMNS, r, strict=True)) for r in rows}
+    by_mod = case.edits.pfs(found, code)
     return next((by_mod[m] for m in modifiers if m in by_mod), by_mod.get(""))
 
 
@@ -512,7 +389,7 @@ def pfs_indicators(case) -> Iterable[Finding]:
             "info",
             "pfs-global-days",
             f"pfs/{line.code}",
-            f"{PFS} {found.release}: global days {days} ({_GLOBAL.get(days, 'as the file gives it')})",
+            f"{PFS} {found.release}: global days {days} ({GLOBAL_DAYS.get(days, 'as the file gives it')})",
             found.cite(),
         )
     for m in dict.fromkeys(line.modifiers):
@@ -520,7 +397,7 @@ def pfs_indicators(case) -> Iterable[Finding]:
             continue
         column, forbidden, documented, what = _PFS_MODIFIERS[m]
         value = (row[column] or "").strip()
-        words = _PFS_WORDS[column].get(value, f"indicator {value!r}")
+        words = PFS_INDICATORS[column].get(value, f"indicator {value!r}")
         if value in forbidden or value in documented:
             yield _finding(
                 case,
