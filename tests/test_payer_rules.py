@@ -215,3 +215,47 @@ def test_icd10cm_is_judged_by_the_fiscal_year_of_the_date(main):
 def test_malformed_date_units_or_setting_exit_2(main, args):
     code, out, err = main("check", "20700", *args)
     assert (code, out) == (2, "") and err.count("\n") == 1 and err.startswith("cptcli: error: ")
+
+
+def test_show_gives_the_payer_facts_of_a_code_and_section_ptp_lists_its_edits(main):
+    def show(*args):
+        code, out, _ = main("show", "20705", *args)
+        assert code == 0
+        return out
+
+    assert "payer" not in json.loads(show("--json"))  # nothing imported: show is unchanged
+    every_kind("20705", "2025-10-01", "2030-12-31")
+    put(
+        "ncci-ptp",
+        [
+            ("20705", "20704", 0, "2009-01-01", None, 1, "Mutually exclusive procedures", 0),
+            ("20702", "20705", 0, "2009-01-01", "2010-01-01", 0, "Misuse of column two code", 0),
+        ],
+        "practitioner",
+    )
+    payer = json.loads(show("--json"))["payer"]
+    assert payer["fee_schedule"]["status"] == "A" and payer["fee_schedule"]["payable"] is True
+    assert payer["fee_schedule"]["indicators"]["bilateral"] == {
+        "value": "1",
+        "meaning": "the 150% bilateral adjustment applies",
+    }
+    assert [(m["setting"], m["value"], m["mai"]) for m in payer["mue"]] == [
+        ("practitioner", 2, 3),
+        ("outpatient", 2, 3),
+        ("dme", 2, 3),
+    ]
+    assert payer["add_on_edits"]["is_add_on"] is False
+    # Counted as in force today: the deleted edit is not.
+    assert [(t["setting"], t["as_column1"], t["as_column2"]) for t in payer["ptp"]] == [
+        ("practitioner", 1, 0),
+        ("outpatient", 0, 0),
+    ]
+    assert "edits" not in payer["ptp"][0]
+    rows = show("--section", "ptp", "--format", "csv").splitlines()
+    assert rows[0].startswith("code,setting,column1,column2,effective,ends,modifier_indicator,meaning")
+    assert [r.split(",")[2:6] for r in rows[1:]] == [
+        ["20702", "20705", "2009-01-01", "2010-01-01"],
+        ["20705", "20704", "2009-01-01", ""],
+    ]
+    table = show("--section", "payer")
+    assert "Payer edits (imported CMS files)" in table and "active code, paid" in table

@@ -253,7 +253,7 @@ def show(
     if code == ["-"]:
         raise typer.Exit(_show_batch(out))
     wanted = [codes.parse_code(c).code for c in code]  # malformed input fails before any output
-    results, missing = service.show(_engine(), wanted)
+    results, missing = service.show(_engine(), wanted, ptp_edits="ptp" in out.sections)
     for exc in missing:
         warn(f"error: {exc.message}")
     if results:

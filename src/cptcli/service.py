@@ -30,9 +30,11 @@ def open_engine(paths, progress=None):
 # -- show ------------------------------------------------------------------------
 
 
-def show(engine, codes: Iterable[str]):
+def show(engine, codes: Iterable[str], ptp_edits: bool = False):
     """(ShowResults of the codes found, in the order asked, each once; the
-    NotFoundError of each code not found). `codes` are already parsed."""
+    NotFoundError of each code not found). `codes` are already parsed. With
+    payer edits imported, each result gains their facts on today's date
+    (cptcli.edits; `ptp_edits`: every PTP edit of the code too)."""
     from cptcli.results import ShowResults
 
     wanted = list(dict.fromkeys(codes))
@@ -43,7 +45,26 @@ def show(engine, codes: Iterable[str]):
             missing.append(engine.not_found(code))
         else:
             found.append(result)
+    with_payer_facts(found, ptp_edits)
     return ShowResults(found, single=len(wanted) == 1, sources=lambda: engine.sources), missing
+
+
+def with_payer_facts(results, ptp_edits: bool = False) -> None:
+    """Add the imported payer edits' facts of each result's code (a `payer` key), when any set is imported."""
+    from cptcli import edits
+
+    if not results or not edits.imported():
+        return
+    from cptcli.codes import today
+
+    reader = edits.Edits()
+    try:
+        for r in results:
+            facts = reader.facts(r.code, today(), ptp_edits)
+            if facts is not None:
+                r.doc = {**r.doc, "payer": facts}
+    finally:
+        reader.close()
 
 
 def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
@@ -66,6 +87,8 @@ def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
             yield UsageError(f"line {number}: {exc.message}")
             continue
         result = engine.show(code)
+        if result is not None:
+            with_payer_facts([result])
         yield engine.not_found(code) if result is None else ShowResults([result], True, sources=lambda: engine.sources)
 
 

@@ -302,7 +302,26 @@ def _(result: ShowResults, sections=()) -> list:
         from cptcli.errors import UsageError
 
         raise UsageError(f"unknown section {unknown[0]!r}: choose from {', '.join(SECTIONS)}")
-    return [part for r in result for name, part in show(r, result.sources) if not sections or name in sections]
+    out = [part for r in result for name, part in show(r, result.sources) if not sections or name in sections]
+    return out + payer_parts(result, sections)
+
+
+def payer_parts(result: ShowResults, sections=()) -> list:
+    """The imported payer edits' facts of the codes (cptcli.edits), as flat.py words them: a table each."""
+    from cptcli.render.flat import TITLES, _section_table
+
+    out = []
+    for name in ("payer", "ptp"):
+        if (sections and name not in sections) or (not sections and name == "ptp"):
+            continue
+        table = _section_table(name, result)
+        if not table.rows:
+            continue
+        t = _table(TITLES[name], [c.replace("_", " ").capitalize() for c in table.columns])
+        for row in table.rows:
+            t.add_row(*("—" if v is None else str(v) for v in row))
+        out.append(t)
+    return out
 
 
 @parts.register
