@@ -555,7 +555,6 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
                 rec.origin,
                 combo.get("authority"),
             )
-    names = {m: e.name for m, e in kb.modifiers.items()}
     for m in dict.fromkeys(line.modifiers):
         entry = kb.modifiers.get(m)
         if entry is None:
@@ -568,12 +567,17 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
                     "error",
                     "modifier-conflict",
                     f"modifiers/{m}+{other}",
-                    f"{m} ({entry.name}) and {other} ({names.get(other, other)}) are not reported together",
+                    f"{m} ({entry.name}) and {other} ({_name_of(kb, other)}) are not reported together",
                     rec.code,
                     (),
                     rec.origin,
                     entry.source,
                 )
+
+
+def _name_of(kb: Knowledge, modifier: str) -> str:
+    entry = kb.modifiers.get(modifier)
+    return entry.name if entry is not None else modifier
 
 
 def diagnoses_on_line(case: Case) -> Iterable[Finding]:
