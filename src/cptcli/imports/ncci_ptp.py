@@ -118,7 +118,6 @@ FIELDS = (
     ("PTP Edit Rationale", "rationale"),
 )
 _CODE = r"[0-9A-Z]{5}"
-_ROW = re.compile(rf"({_CODE})\t({_CODE})\t(\*?)\t(\d{{8}})\t(\d{{8}}|\*)\t([019])\t([^\t]*?)[\t ]*")
 _FIELD_RULES = (
     (re.compile(_CODE), "a 5-character HCPCS/CPT code"),
     (re.compile(_CODE), "a 5-character HCPCS/CPT code"),
@@ -263,17 +262,13 @@ def parse(members: Iterable[Member], hint: str = "", progress=None) -> Parsed:
 
 
 def _rows(members: list[Member]) -> Iterator[tuple]:
-    dates: dict[str, str] = {}
-    ends: dict[str, str | None] = {"*": None}
+    known = _Known()
     for part, m in enumerate(members):
-        lines = _xlsx_lines(m) if m.data[:2] == b"PK" else _text_lines(m)
-        yield from _part_rows(m.name, lines, part, dates, ends)
-
-
-def _text_lines(m: Member) -> Iterator[str]:
-    # Line by line from the member's bytes: a part is some 45 MB, never decoded whole.
-    for raw in io.BytesIO(m.data):
-        yield raw.decode("latin-1")
+        # A text part is read line by line from the member's bytes (some 45 MB), never decoded whole.
+        if m.data[:2] == b"PK":
+            yield from _part_rows(m.name, _xlsx_lines(m), part, known, "utf-8")
+        else:
+            yield from _part_rows(m.name, io.BytesIO(m.data), part, known, "latin-1")
 
 
 def _cell(i: int, v: object) -> str:
@@ -286,7 +281,7 @@ def _cell(i: int, v: object) -> str:
     return "" if v is None else str(v).replace("\t", " ").strip()
 
 
-def _xlsx_lines(m: Member) -> Iterator[str]:
+def _xlsx_lines(m: Member) -> Iterator[bytes]:
     """The first sheet's rows as the text layout's lines, so both forms are read by one parser."""
     import openpyxl
 
@@ -296,7 +291,7 @@ def _xlsx_lines(m: Member) -> Iterator[str]:
         raise DataError(f"{m.name}: not a readable .xlsx workbook ({type(e).__name__})") from None
     try:
         for row in wb.worksheets[0].iter_rows(max_col=len(FIELDS), values_only=True):
-            yield "\t".join(_cell(i, v) for i, v in enumerate(row))
+            yield "\t".join(_cell(i, v) for i, v in enumerate(row)).encode("utf-8")
     finally:
         wb.close()
 
@@ -308,12 +303,14 @@ def _date(raw: str) -> str | None:
         return None
 
 
-def _header(name: str, lines: Iterator[tuple[int, str]]) -> tuple[list[list[str]], tuple[int, str] | None]:
+def _header(
+    name: str, lines: Iterator[tuple[int, bytes]], encoding: str
+) -> tuple[list[list[str]], tuple[int, bytes] | None]:
     """Read through the notice and the wrapped header: the header's cells by column, and the first edit line
     (number, line) or None for a part with no edits."""
     head: list[list[str]] | None = None
     for n, line in lines:
-        text = line.rstrip("\r\n")
+        text = line.decode(encoding).rstrip("\r\n")
         if head is None:
             if _HEADER_RE.match(text.lstrip()):
                 head = [[c] for c in text.split("\t")]
@@ -341,55 +338,71 @@ def _check_header(name: str, head: list[list[str]]) -> None:
             raise DataError(f"{name}: header, column {i + 1}: {got!r} where CMS's PTP layout has {label!r}")
 
 
-def _part_rows(
-    name: str, lines: Iterable[str], part: int, dates: dict[str, str], ends: dict[str, str | None]
-) -> Iterator[tuple]:
+class _Known:
+    """The field values already checked, shared by a set's parts: a release has some 25,000 codes and a few hundred
+    dates among its 2.5 million edits, so each value is checked (and a date converted) once, on first sight."""
+
+    def __init__(self) -> None:
+        self.codes: set[str] = set()
+        self.prior = {"": 0, "*": 1}
+        self.dates: dict[str, str] = {}
+        # CMS's deletion date is the first day the edit no longer applies; the table keeps the last day it does.
+        self.ends: dict[str, str | None] = {"*": None}
+        self.indicators = {"0": 0, "1": 1, "9": 9}
+
+    def learn(self, name: str, n: int, cells: list[str]) -> None:
+        """Check a line's fields that are not yet known, remembering them; refuse the first one that is wrong."""
+        for (label, _), (rule, what), cell in zip(FIELDS, _FIELD_RULES, cells, strict=False):
+            if not rule.fullmatch(cell):
+                raise DataError(f"{name}: line {n}, field {label}: {cell!r} is not {what}")
+        c1, c2, _, eff, dele = cells[:5]
+        self.codes.update((c1, c2))
+        if eff not in self.dates:
+            d = _date(eff)
+            if d is None:
+                raise DataError(f"{name}: line {n}, field Effective Date: {eff!r} is not a date (YYYYMMDD)")
+            self.dates[eff] = d
+        if dele not in self.ends:
+            d = _date(dele)
+            if d is None:
+                raise DataError(f"{name}: line {n}, field Deletion Date: {dele!r} is not a date (YYYYMMDD)")
+            self.ends[dele] = (_dt.date.fromisoformat(d) - _dt.timedelta(days=1)).isoformat()
+
+
+def _part_rows(name: str, lines: Iterable[bytes], part: int, known: _Known, encoding: str) -> Iterator[tuple]:
     numbered = enumerate(lines, 1)
-    head, first = _header(name, numbered)
+    head, first = _header(name, numbered, encoding)
     _check_header(name, head)
     if first is None:
         return
-    match = _ROW.fullmatch
-    indicator = _INDICATORS
+    width = len(FIELDS)
+    codes, prior, dates, ends, indicators = known.codes, known.prior, known.dates, known.ends, known.indicators
     for n, line in itertools.chain((first,), numbered):
-        text = line.rstrip("\r\n")
-        r = match(text)
-        if r is None:
-            if not text.strip():
-                continue
-            raise DataError(_damage(name, n, text))
-        c1, c2, star, eff, dele, mod, why = r.groups()
-        e = dates.get(eff)
-        if e is None:
-            e = _date(eff)
-            if e is None:
-                raise DataError(f"{name}: line {n}, field Effective Date: {eff!r} is not a date (YYYYMMDD)")
-            dates[eff] = e
-        try:
-            end = ends[dele]
-        except KeyError:
-            d = _date(dele)
-            if d is None:
-                raise DataError(f"{name}: line {n}, field Deletion Date: {dele!r} is not a date (YYYYMMDD)") from None
-            # CMS's deletion date is the first day the edit no longer applies; the table keeps the last day it does.
-            end = ends[dele] = (_dt.date.fromisoformat(d) - _dt.timedelta(days=1)).isoformat()
-        yield (c1, c2, 1 if star else 0, e, end, indicator[mod], why, part)
+        cells = line.decode(encoding).rstrip("\r\n").split("\t")
+        if len(cells) != width:
+            while len(cells) > width and not cells[-1].strip():
+                cells.pop()  # trailing empty cells
+            if len(cells) != width:
+                if not "".join(cells).strip():
+                    continue  # a blank line
+                raise DataError(_damage(name, n, cells))
+        c1, c2, star, eff, dele, mod, why = cells
+        # Known values are looked up; a value not seen before is checked once, then looked up.
+        if (
+            c1 not in codes
+            or c2 not in codes
+            or star not in prior
+            or eff not in dates
+            or dele not in ends
+            or mod not in indicators
+        ):
+            if not "".join(cells).strip():
+                continue  # a blank row of a workbook
+            known.learn(name, n, cells)
+        yield (c1, c2, prior[star], dates[eff], ends[dele], indicators[mod], why.strip(), part)
 
 
-_INDICATORS = {"0": 0, "1": 1, "9": 9}
-
-
-def _damage(name: str, n: int, text: str) -> str:
-    """Which field of a line that is not an edit is wrong, as the refusal names it."""
-    cells = text.split("\t")
-    while len(cells) > len(FIELDS) and not cells[-1].strip():
-        cells.pop()
-    if len(cells) != len(FIELDS):
-        return (
-            f"{name}: line {n}, field {FIELDS[min(len(cells), len(FIELDS)) - 1][0]}: {len(cells)} tab-separated "
-            f"fields where an edit has {len(FIELDS)}"
-        )
-    for (label, _), (rule, what), cell in zip(FIELDS, _FIELD_RULES, cells, strict=False):
-        if not rule.fullmatch(cell):
-            return f"{name}: line {n}, field {label}: {cell!r} is not {what}"
-    return f"{name}: line {n}: not an edit in CMS's PTP layout"
+def _damage(name: str, n: int, cells: list[str]) -> str:
+    """Why a line that has not an edit's seven fields is refused, naming the field where it falls short."""
+    field = FIELDS[min(len(cells), len(FIELDS)) - 1][0]
+    return f"{name}: line {n}, field {field}: {len(cells)} tab-separated fields where an edit has {len(FIELDS)}"
