@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import sys
 import zipfile
 from pathlib import Path
 
@@ -346,3 +347,18 @@ def test_import_killed_half_way_leaves_previous_release(tmp_path, data_dir):
     (r,) = import_files(parts)
     assert r.release == "2026 Q4 (October 1, 2026)" and not r.unchanged
     assert [n for n in os.listdir(data_dir) if n.endswith(".tmp")] == []
+
+
+def test_the_bench_generator_writes_what_the_parser_reads(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import payer_ncci_ptp
+
+    paths = payer_ncci_ptp.write(tmp_path / "ptp", seed=1, rows=2000)
+    assert [p.name for p in paths] == [f"{s}-v322r0-f{i}.txt" for s in ("ccipra", "ccioph") for i in range(1, 5)]
+    reports = import_files(paths)
+    assert sorted((r.slot, r.records, r.release) for r in reports) == [
+        ("outpatient", 2000, "2026 Q3 (July 1, 2026)"),
+        ("practitioner", 2000, "2026 Q3 (July 1, 2026)"),
+    ]
+    rows = _rows("practitioner")
+    assert {r[5] for r in rows} == {0, 1, 9} and any(r[2] for r in rows) and any(r[4] for r in rows)
