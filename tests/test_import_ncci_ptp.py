@@ -362,3 +362,28 @@ def test_the_bench_generator_writes_what_the_parser_reads(tmp_path):
     ]
     rows = _rows("practitioner")
     assert {r[5] for r in rows} == {0, 1, 9} and any(r[2] for r in rows) and any(r[4] for r in rows)
+
+
+def test_a_directory_with_a_part_of_another_release_alone_is_refused_whole(tmp_path):
+    d = tmp_path / "downloads"
+    d.mkdir()
+    for p in PRA:
+        shutil.copyfile(p, d / p.name)
+    shutil.copyfile(DAMAGED, d / DAMAGED.name)
+    with pytest.raises(DataError, match=r"^ccipra-v323r0: parts f1, f3, f4 missing \(given: f2\)"):
+        import_files([d])
+    assert sources() == []
+
+
+def test_the_sources_command_lists_each_setting_with_its_release(main):
+    import json
+
+    code, out, err = main("import", *map(str, PRA + OPH))
+    assert (code, err) == (0, "")
+    code, out, err = main("sources", "--json")
+    assert code == 0
+    ptp = [(s["kind"], s["release"], s["records"]) for s in json.loads(out) if s["kind"].startswith("ncci-ptp")]
+    assert ptp == [
+        ("ncci-ptp outpatient", "2026 Q3 (July 1, 2026)", 5),
+        ("ncci-ptp practitioner", "2026 Q3 (July 1, 2026)", 16),
+    ]

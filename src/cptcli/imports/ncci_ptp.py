@@ -206,8 +206,9 @@ def sets(members: list[Member]) -> tuple[list[list[Member]], list[tuple[Member, 
             missing = [p for p in want if p not in by_part]
             if missing:
                 prefix = next(n.prefix for n, _ in named)
+                parts = f"part{'s' if len(missing) > 1 else ''} {', '.join(f'f{p}' for p in missing)}"
                 raise DataError(
-                    f"{prefix}: part {', '.join(f'f{p}' for p in missing)} missing (given: "
+                    f"{prefix}: {parts} missing (given: "
                     f"{', '.join(f'f{p}' for p in numbered)}): CMS ships each release in {PARTS} parts, imported "
                     "together; nothing was imported"
                 )
