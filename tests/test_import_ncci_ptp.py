@@ -387,3 +387,31 @@ def test_the_sources_command_lists_each_setting_with_its_release(main):
         ("ncci-ptp outpatient", "2026 Q3 (July 1, 2026)", 5),
         ("ncci-ptp practitioner", "2026 Q3 (July 1, 2026)", 16),
     ]
+
+
+@pytest.mark.parametrize(
+    ("date", "kind", "indicator"),
+    [
+        ("2014-12-31", "ptp-not-in-force", None),  # the day before the first row's effective date
+        ("2015-01-01", "ptp-edit", "modifier indicator 1"),
+        ("2016-12-31", "ptp-edit", "modifier indicator 1"),  # the day before the deletion date: still in force
+        ("2017-01-01", "ptp-not-in-force", None),  # the deletion date: out of force
+        ("2019-04-01", "ptp-edit", "modifier indicator 0"),  # the pair's second row, added again
+    ],
+)
+def test_check_applies_the_row_in_force_on_the_date(tmp_path, main, date, kind, indicator):
+    """The imported dates as the PTP rule reads them, with the pair 99213/36415 on two codes the bundled knowledge
+    base has (the rows otherwise as the fixture files them)."""
+    import json
+
+    parts = _release(tmp_path, "v322r0")
+    for p in parts:
+        p.write_bytes(p.read_bytes().replace(b"99213\t36415", b"63650\t64568"))
+    assert main("import", *map(str, parts))[0] == 0
+    code, out, err = main("check", "63650", "--with", "64568", "--date", date, "--json")
+    (issue,) = [i for i in json.loads(out)["issues"] if i["kind"].startswith("ptp")]
+    assert issue["kind"] == kind
+    if indicator:
+        assert issue["severity"] == "error" and code == 1 and indicator in issue["message"]
+    else:
+        assert issue["severity"] == "info" and "not applied on " + date in issue["message"]
