@@ -415,3 +415,40 @@ def test_check_applies_the_row_in_force_on_the_date(tmp_path, main, date, kind, 
         assert issue["severity"] == "error" and code == 1 and indicator in issue["message"]
     else:
         assert issue["severity"] == "info" and "not applied on " + date in issue["message"]
+
+
+def test_a_workbook_with_one_header_row_date_cells_and_numeric_codes(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    parts = []
+    for p in range(1, 5):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(["CPT only copyright 2025 American Medical Association.  All rights reserved."])
+        ws.append(["Column1/Column2 Edits"])
+        ws.append(
+            [
+                "Column 1",
+                "Column 2",
+                "*=in existence\nprior to 1996",
+                "Effective\nDate",
+                "Deletion\nDate\n*=no data",
+                "Modifier\n0=not allowed\n1=allowed\n9=not applicable",
+                "PTP Edit Rationale",
+            ]
+        )
+        ws.append(
+            [100, 99100 + p, None, dt.datetime(2010, 1, 1), "*", 0, "Misuse of column two code with column one code"]
+        )
+        ws.append([None] * 7)
+        ws.append(["0001A", "G0471", "*", 19960101, dt.date(2026, 7, 1), 1.0, "HCPCS/CPT procedure code definition"])
+        parts.append(tmp_path / f"ccioph-v322r0-f{p}.xlsx")
+        wb.save(parts[-1])
+    (r,) = import_files(parts)
+    assert (r.slot, r.records) == ("outpatient", 8)
+    assert _rows("outpatient")[:2] == [
+        ("00100", "99101", 0, "2010-01-01", None, 0, "Misuse of column two code with column one code", 0),
+        ("0001A", "G0471", 1, "1996-01-01", "2026-06-30", 1, "HCPCS/CPT procedure code definition", 0),
+    ]
