@@ -17,18 +17,20 @@ the rationale. The header is found by its ``Column 1``/``Column 2`` line and che
 non-blank line after it must be an edit, or the import is refused naming the file, line and field.
 
 What the dates mean. The effective date is the first date of service the edit applies to. The deletion date is
-the first date of service it no longer applies to ("the edit does not apply to claims for dates of service on or
-after the deletion date"; an edit deleted retroactively has a deletion date equal to its effective date and
-modifier indicator 9: it never applied; AAPC's reading of CMS's file, and the pair 93653/93623 dated 20130101 and
-20130101 with indicator 9 in the 2018 files). So ``ptp.ends``, the LAST day in force, is the deletion date minus
-one day (NULL for ``*``); an edit whose ``ends`` is before its ``effective`` never applied.
+the first date of service it no longer applies to: "the edit does not apply to claims you submit for dates of
+service on or after the deletion date", and an edit CMS deletes retroactively has a deletion date equal to its
+effective date and modifier indicator 9, never having applied (AAPC, "Know When to Unbundle With NCCI Modifier
+Indicators", reading CMS's files; a Q1 2018 practitioner file quoted with the pair 93653/93623 dated 20130101 and
+20130101, indicator 9, agrees). So ``ptp.ends``, the LAST day in force, is the deletion date minus one day (NULL
+for ``*``); an edit whose ``ends`` falls before its ``effective`` never applied. (CMS's own page defining the
+column was not at hand; the file's header says only "Deletion Date *=no data".)
 
 Whether a release keeps deleted edits: it does. Since April 2012 CMS publishes one Column One/Column Two table a
 setting holding "all active and deleted edits", each release including "all previous versions and updates from
-January 1, 1996, to the present" (CMS's version 21.1 announcement). One pair can therefore appear more than once
-(deleted, then added again with other dates or another indicator): every row is kept, and the row in force on the
-date of service decides. A release so covers dates of service from 1 January 1996 (NCCI's start) to the last day
-of its quarter: ``Parsed.covers``.
+January 1, 1996, to the present" (CMS's announcement of version 21.1, effective April 1, 2015). One pair can so
+appear more than once (deleted, then added again with other dates or another indicator): every row is kept, and
+the row in force on the date of service decides. A release therefore covers dates of service from 1 January 1996
+(NCCI's start) to the last day of its quarter: ``Parsed.covers``.
 
 Release and quarter come from the file name: ``v322r0`` is NCCI version 32.2, revision 0. The major number is the
 year less 1994 and the minor one the quarter less one (version 16.1 took effect 1 April 2010, 16.3 on 1 October
@@ -36,7 +38,8 @@ year less 1994 and the minor one the quarter less one (version 16.1 took effect 
 (``ccipra``: practitioner, ``ccioph``: outpatient hospital): the AMA notice names neither.
 
 The four parts of a release are imported together, as one set: a release given with a part missing (or a part
-twice) is refused whole, naming the part, because a set short of a part would pass the pairs it lacks. A zip or a
+twice) is refused whole, naming the part, because a set short of a part would pass the pairs it lacks; that holds
+for every file given at once (a lone part of another release in the same directory refuses the import too). A zip or a
 directory holding both settings gives two sets. Where a part comes as both .txt and .xlsx, the .txt is read.
 """
 
