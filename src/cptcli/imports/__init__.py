@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "hcpcs": "cptcli.imports.hcpcs",
     "cpt": "cptcli.imports.cpt",
     "nucc": "cptcli.imports.nucc",
+    "ncci-ptp": "cptcli.imports.ncci_ptp",
 }
 HEAD_BYTES = 65536
 

@@ -75,7 +75,8 @@ def sniff_content(name: str, head: bytes) -> bool:
         cols = _header_cols(line)
         if "concept id" in cols and "cpt code" in cols:
             return True
-    codes = [m.group(1) for ln in lines if (m := _TAB_LINE.match(ln) or _FIXED_LINE.match(ln))]
+    # A row of another kind's table (an NCCI PTP edit: seven tab-separated fields) is no descriptor line.
+    codes = [m.group(1) for ln in lines if (m := _TAB_LINE.match(ln) or _FIXED_LINE.match(ln)) and "\t" not in m[2]]
     cpt = sum(1 for c in codes if CPT_CODE.fullmatch(c))
     # A few stray lines (a code of another set, a typo) must not hide a CPT file.
     return cpt >= 3 and cpt >= 0.8 * len(codes)
