@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "hcpcs": "cptcli.imports.hcpcs",
     "cpt": "cptcli.imports.cpt",
     "nucc": "cptcli.imports.nucc",
+    "ncci-mue": "cptcli.imports.ncci_mue",
 }
 HEAD_BYTES = 65536
 
