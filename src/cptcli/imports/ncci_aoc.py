@@ -8,21 +8,22 @@ announcements say so); no CSV. Eight fields, in this order in the 2026 files:
     AOC edit type (1) | add-on code (5) | add-on code deletion date (7) | primary code (5) |
     primary code deletion date (7) | AOC edit effective date (7) | AOC edit deletion date (7) | notes (the rest)
 
-Dates are Julian, YYYYDDD (the year and the day of the year: 2026091 is 1 April 2026); a date that does not apply
-is blank or ``*``. A primary code of ``CCCCC`` means the contractor defines the primaries (type 2), and is kept as
-is. The text record runs the fields together at those widths, an absent date as blanks (a line of a real file:
-``20054T       CCCCC       2013091       Contractor Defined Primary Codes``); lines before the first record (the
-AMA notice, a header) are preamble. The .xlsx has the notice in row 1 and the header in row 2 (2024 Q2's had the
-header in row 1), and its column names changed between releases ("AOC Del Dt", "AOC Del Dt (Julian)",
+Dates are Julian, YYYYDDD (the year and the day of the year: 2026091 is 1 April 2026); a date that does not apply is
+blank or ``*``. A primary code of ``CCCCC`` means the contractor defines the primaries (type 2), and is kept as is.
+The text record runs the fields together at those widths, an absent date as blanks (a public reader of the file
+quotes a record as ``20054T CCCCC 2013091 Contractor Defined Primary Codes``, which shows the order of the fields,
+not their widths: type 2, add-on 0054T, primary CCCCC, effective 1 April 2013); lines before the first record (the
+AMA notice, a header) are preamble. The .xlsx has the notice in row 1 and the header in row 2 (a reader of 2024 Q2's
+took its header from row 1), and its column names changed between releases ("AOC Del Dt", "AOC Del Dt (Julian)",
 "AOC_DelDT"; the edit type moved from the seventh column to the first), so columns are found by name. Layout read
-from public readers of the 2024 and 2026 files (R and Python), the CMS page for the formats; the fixed-width
-positions follow the field order and widths above, and a record that does not fit them is refused, not guessed.
+from public readers of the 2024 and 2026 files (R and Python) and CMS's page for the forms; CMS's file structure
+document was not at hand, so the fixed-width positions follow the field order and widths above, and a record that
+does not fit them is refused, not guessed.
 
-Deletion dates: CMS writes the last day the code or edit was in force (a quarter's last day, 2023365 for an edit
-ended at the start of 2024), the NCCI convention for deletion dates, so they are stored unchanged as the last
-day in force (inclusive). The quarterly file keeps deleted edits with their deletion dates (CMS's file carries the
-column, and past edits appear in it), so the release covers dates of service from its earliest effective date to
-its quarter's last day.
+Deletion dates are read as NCCI files use them: the last day the code or edit is in force (inclusive), stored
+unchanged as ISO dates. The quarterly file keeps deleted edits with their deletion dates (the column exists for
+them, and readers of the 2024 files filter them out), so a release covers dates of service from its earliest
+effective date to its quarter's last day.
 """
 
 from __future__ import annotations
