@@ -4,6 +4,7 @@ TEST DATA in CMS's layout, see the README there)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -46,13 +47,12 @@ def _rows(where: str = "", args: tuple = ()) -> list[tuple]:
         con.close()
 
 
-def _jul(iso: str | None) -> int | None:
-    """The Julian number (YYYYDDD) an .xlsx cell holds for an ISO date."""
+def _jul(iso: str | None, deletion: bool = False) -> int | None:
+    """The Julian number (YYYYDDD) an .xlsx cell holds for an ISO date; for a last day in force, the deletion date
+    CMS writes (the day after)."""
     if iso is None:
         return None
-    import datetime as dt
-
-    d = dt.date.fromisoformat(iso)
+    d = dt.date.fromisoformat(iso) + dt.timedelta(days=deletion)
     return d.year * 1000 + d.timetuple().tm_yday
 
 
@@ -85,11 +85,11 @@ def _cells(row: tuple, names: list[str]) -> list:
     by = {
         "type": edit_type,
         "addon": addon,
-        "addondel": _jul(addon_ends),
+        "addondel": _jul(addon_ends, deletion=True),
         "primary": primary,
-        "primarydel": _jul(primary_ends),
+        "primarydel": _jul(primary_ends, deletion=True),
         "eff": _jul(eff),
-        "del": _jul(ends),
+        "del": _jul(ends, deletion=True),
         "notes": notes or None,
     }
     keys = ["type", "addon", "addondel", "primary", "primarydel", "eff", "del", "notes"]
@@ -145,6 +145,9 @@ def test_julian_dates(raw, iso):
 
 
 def test_every_field_of_the_text_form_with_dates_converted():
+    raw = TXT.read_bytes()
+    # Deletion dates as CMS writes them: the first day no longer in force; the table keeps the day before.
+    assert b"199992       99993202600120200012026001\r\n" in raw and b"\r\n399994202618299990" in raw
     (r,) = import_files([TXT])
     assert (r.kind, r.slot, r.release, r.records, r.skipped_count) == ("ncci-aoc", "", Q2, 7, 0)
     assert _rows() == ROWS

@@ -20,14 +20,19 @@ from public readers of the 2024 and 2026 files (R and Python) and CMS's page for
 document was not at hand, so the fixed-width positions follow the field order and widths above, and a record that
 does not fit them is refused, not guessed.
 
-Deletion dates are read as NCCI files use them: the last day the code or edit is in force (inclusive), stored
-unchanged as ISO dates. The quarterly file keeps deleted edits with their deletion dates (the column exists for
-them, and readers of the 2024 files filter them out), so a release covers dates of service from its earliest
-effective date to its quarter's last day.
+Deletion dates. NCCI gives the first date of service an edit no longer applies to: CMS defines an NCCI edit's
+deletion date so ("the edit does not apply to claims for dates of service on or after the deletion date", for the
+PTP edits), and readers of the AOC file apply an edit while the date of service is before its deletion date. The
+tables keep the LAST day in force, inclusive, so every deletion date here (the edit's, the add-on code's, the
+primary code's) is stored as the day before it (``2026001`` -> 2025-12-31); an edit deleted the day it took effect
+never applied (its last day is before its first). The quarterly file keeps deleted edits with their deletion dates
+(the column exists for them, and readers of the 2024 files filter them out), so a release covers dates of service
+from its earliest effective date to its quarter's last day.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable, Iterable, Iterator
 
@@ -97,6 +102,7 @@ LAYOUT = (
     ("ends", 32, 39),
 )
 _NOTES_AT = 39
+DELETIONS = ("addon_ends", "primary_ends", "ends")
 _CODE = re.compile(r"[0-9A-Z]{5}")
 _DATE = r"(?:\d{7}|\*[ ]{6}|[ ]{7})"
 _RECORD = re.compile(r"[123][0-9A-Z]{5}" + _DATE + r"[0-9A-Z]{5}" + _DATE + r"\d{7}" + _DATE)
@@ -208,6 +214,7 @@ def _records(m: Member) -> tuple[str, Iterator[tuple[int, dict[str, str] | None]
 
 
 def _date(m: Member, where: str, field: str, raw: str, required: bool = False) -> str | None:
+    """A Julian date as ISO; a deletion date as the last day in force (the day before it)."""
     if raw in ("", "*"):
         if required:
             raise DataError(f"{m.name}: {where}, field {LABELS[field]}: empty (a Julian date YYYYDDD is required)")
@@ -215,6 +222,8 @@ def _date(m: Member, where: str, field: str, raw: str, required: bool = False) -
     d = julian(raw)
     if d is None:
         raise DataError(f"{m.name}: {where}, field {LABELS[field]}: {raw!r} is not a Julian date (YYYYDDD)")
+    if field in DELETIONS:
+        d -= _dt.timedelta(days=1)
     return d.isoformat()
 
 
