@@ -176,9 +176,11 @@ def test_indexed_look_ups_by_add_on_and_by_primary():
     try:
         (src,) = look.sets("ncci-aoc")
         by_primary = look.rows(
-            src, "SELECT addon, edit_type FROM aoc WHERE primary_code = ? ORDER BY addon", ("99990",)
+            src.kind, src.slot, "SELECT addon, edit_type FROM aoc WHERE primary_code = ? ORDER BY addon", ("99990",)
         )
-        cccc = look.rows(src, "SELECT addon, edit_type, notes FROM aoc WHERE primary_code = ?", ("CCCCC",))
+        cccc = look.rows(
+            src.kind, src.slot, "SELECT addon, edit_type, notes FROM aoc WHERE primary_code = ?", ("CCCCC",)
+        )
     finally:
         look.close()
     assert by_primary == [("99992", 1), ("99994", 3)]

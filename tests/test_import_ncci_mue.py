@@ -57,7 +57,7 @@ def _mue(code: str) -> dict[str, tuple]:
         return {
             s.slot: row[0]
             for s in look.sets("ncci-mue")
-            if (row := look.rows(s, "SELECT value, mai FROM mue WHERE code = ?", (code,)))
+            if (row := look.rows(s.kind, s.slot, "SELECT value, mai FROM mue WHERE code = ?", (code,)))
         }
     finally:
         look.close()

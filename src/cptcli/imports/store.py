@@ -287,9 +287,9 @@ class Lookup:
             self._sets = active_sets()
         return [s for s in (active(k, slot) for k, slot in self._sets if k == kind) if s is not None]
 
-    def rows(self, source: ImportedSource, sql: str, args: tuple = ()) -> list[tuple]:
-        """The rows of one query (``sql`` names the kind's own table) in one active set."""
-        key = (source.kind, source.slot)
+    def rows(self, kind: str, slot: str, sql: str, args: tuple = ()) -> list[tuple]:
+        """The rows of one query (``sql`` names the kind's own table) in the active set of ``kind`` in ``slot``."""
+        key = (kind, slot)
         if key not in self._cons:
             self._cons[key] = open_kind(*key)
         con = self._cons[key]
