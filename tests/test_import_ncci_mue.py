@@ -4,6 +4,7 @@ from their CSV and .xlsx forms, side by side, each as its own release; fixtures 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -277,3 +278,18 @@ def test_an_import_killed_half_way_leaves_the_previous_release_active(tmp_path, 
     assert _rows("practitioner") == PRA_ROWS
     (r,) = import_files([q1])
     assert (r.release, _mue("99991")) == ("2027 Q1 (January 1, 2027)", {"practitioner": (3, 3)})
+
+
+def test_check_judges_units_by_the_table_of_the_line_s_setting(main):
+    import_files([FIX / "HCPC2026_JAN_ANWEB.txt", PRA, OPH, DME])
+    seen = {}
+    for setting in ("practitioner", "outpatient", "dme"):
+        code, out, err = main("check", "J1100", "--units", "25", "--date", "2026-11-02", "--setting", setting, "--json")
+        doc = json.loads(out)
+        (mue,) = [i for i in doc["issues"] if i["subject"] == "mue/J1100"]
+        seen[setting] = (code, doc["verdict"], mue["severity"], mue["message"].split(": ", 1)[-1][:38])
+    assert seen == {
+        "practitioner": (1, "fail", "error", "25 units of J1100 exceed its MUE of 20"),
+        "outpatient": (4, "unverified", "info", "25 units within the MUE of 40 (MAI 3)"),
+        "dme": (1, "fail", "error", "25 units of J1100 exceed its MUE of 10"),
+    }
