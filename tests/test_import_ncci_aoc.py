@@ -5,6 +5,7 @@ TEST DATA in CMS's layout, see the README there)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -25,13 +26,13 @@ Q2 = "2026 Q2 (April 1, 2026)"
 
 # (addon, addon_ends, primary_code, primary_ends, effective, ends, edit_type, notes), in file order.
 ROWS = [
-    ("99992", None, "99990", None, "2026-01-01", None, 1, ""),
-    ("99992", None, "99991", None, "2024-02-29", None, 1, ""),
-    ("99992", None, "99993", "2025-12-31", "2020-01-01", "2025-12-31", 1, ""),
-    ("99992", None, "99993", None, "2026-05-01", None, 1, ""),
+    ("99991", None, "99990", None, "2026-01-01", None, 1, ""),
+    ("99991", None, "9998T", None, "2024-02-29", None, 1, ""),
+    ("99991", None, "99993", "2025-12-31", "2020-01-01", "2025-12-31", 1, ""),
+    ("99991", None, "99993", None, "2026-05-01", None, 1, ""),
     ("9991T", None, "CCCCC", None, "2013-04-01", None, 2, "Contractor Defined Primary Codes"),
     ("99994", "2026-06-30", "99990", None, "2024-01-01", None, 3, ""),
-    ("99994", "2026-06-30", "99991", None, "2024-12-31", None, 3, "99991 Practitioner Only"),
+    ("99994", "2026-06-30", "9998T", None, "2024-12-31", None, 3, "9998T Practitioner Only"),
 ]
 
 pytestmark = pytest.mark.usefixtures("data_dir")
@@ -120,7 +121,7 @@ def test_fixture_has_the_cms_quirks():
     assert raw.count(b"\n") == raw.count(b"\r\n")  # CRLF
     assert lines[0].startswith(b"CPT\xae codes")  # latin-1 notice, row 1
     assert lines[1].startswith(b"AOC_Edit_Type Add-On_Code AOC_DelDT")  # header, row 2
-    assert lines[2] == b"199992       99990       2026001"  # absent dates blank, the record cut after its last field
+    assert lines[2] == b"199991       99990       2026001"  # absent dates blank, the record cut after its last field
     assert lines[6] == b"29991T       CCCCC       2013091       Contractor Defined Primary Codes"
     assert lines[7].endswith(b"2024001*")  # a '*' for no deletion date
 
@@ -147,7 +148,7 @@ def test_julian_dates(raw, iso):
 def test_every_field_of_the_text_form_with_dates_converted():
     raw = TXT.read_bytes()
     # Deletion dates as CMS writes them: the first day no longer in force; the table keeps the day before.
-    assert b"199992       99993202600120200012026001\r\n" in raw and b"\r\n399994202618299990" in raw
+    assert b"199991       99993202600120200012026001\r\n" in raw and b"\r\n399994202618299990" in raw
     (r,) = import_files([TXT])
     assert (r.kind, r.slot, r.release, r.records, r.skipped_count) == ("ncci-aoc", "", Q2, 7, 0)
     assert _rows() == ROWS
@@ -183,7 +184,7 @@ def test_indexed_look_ups_by_add_on_and_by_primary():
         )
     finally:
         look.close()
-    assert by_primary == [("99992", 1), ("99994", 3)]
+    assert by_primary == [("99991", 1), ("99994", 3)]
     assert cccc == [("9991T", 2, "Contractor Defined Primary Codes")]
     con = sqlite3.connect(store.active("ncci-aoc").path)
     plans = [
@@ -296,3 +297,22 @@ def test_meanings_of_the_edit_types():
     assert "define all acceptable primary codes" in t[1] and "should not allow other primary codes" in t[1]
     assert "CCCCC" in t[2] and "contractors develop their own lists" in t[2]
     assert "some, but not all" in t[3] and "additional acceptable primary codes" in t[3]
+
+
+@pytest.mark.parametrize(
+    ("primary", "date", "severity", "says"),
+    [
+        ("99990", "2026-06-01", "info", "99990 is a listed primary of the add-on 99991"),
+        ("9997U", "2026-06-01", "error", "9997U is not among the primaries CMS lists for 99991"),
+        # The edit 99991/99993 was deleted as of 2026001 (last day in force 2025-12-31) and added again on 2026121.
+        ("99993", "2025-12-31", "info", "99993 is a listed primary of the add-on 99991"),
+        ("99993", "2026-01-01", "error", "99993 is not among the primaries CMS lists for 99991"),
+        ("99993", "2026-05-01", "info", "99993 is a listed primary of the add-on 99991"),
+    ],
+)
+def test_check_applies_the_imported_edits_on_the_date_of_service(main, primary, date, severity, says):
+    import_files([FIX / "cpt", TXT])
+    code, out, err = main("check", "99991", "--with", primary, "--date", date, "--json")
+    (aoc,) = [i for i in json.loads(out)["issues"] if i["subject"] == f"with/{primary}" and "NCCI AOC" in i["message"]]
+    assert (aoc["severity"], aoc["message"].split("): ", 1)[1][: len(says)]) == (severity, says)
+    assert aoc["message"].startswith(f"NCCI AOC ({Q2}, applied on {date})")
