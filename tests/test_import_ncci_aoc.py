@@ -16,7 +16,7 @@ from cptcli.errors import DataError
 from cptcli.imports import import_files, parser, store, verdict
 from cptcli.imports.kind import CONFIDENT, CONTENT, NAME_OF_CONTAINER
 from cptcli.imports.ncci_aoc import MEANINGS
-from cptcli.imports.ncci_common import julian
+from cptcli.imports.ncci_common import julian, quarter_of
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "imports"
 AOC = FIX / "ncci-aoc"
@@ -143,6 +143,30 @@ def test_fixture_has_the_cms_quirks():
 def test_julian_dates(raw, iso):
     d = julian(raw)
     assert (d.isoformat() if d else None) == iso
+
+
+@pytest.mark.parametrize(
+    ("names", "release", "covers"),
+    [
+        (("AOC_V2026Q2-MCR.txt",), "2026 Q2 (April 1, 2026)", ("2026-04-01", "2026-06-30")),
+        (("AOC_V2025Q4_01-MCR.txt",), "2025 Q4 (October 1, 2025)", ("2025-10-01", "2025-12-31")),
+        (
+            ("x.txt", "add-code-edits-medicare-effective-01012027.zip"),
+            "2027 Q1 (January 1, 2027)",
+            ("2027-01-01", "2027-03-31"),
+        ),
+        (("MCR_MUE_DMESupplierServices_Eff_07-15-2026.csv",), "2026 Q3 (July 15, 2026)", ("2026-07-15", "2026-09-30")),
+        (
+            ("medicare-ncci-2026-q1-dme-supplier-services-mue-table.zip",),
+            "2026 Q1 (January 1, 2026)",
+            ("2026-01-01", "2026-03-31"),
+        ),
+    ],
+)
+def test_a_release_is_named_by_its_quarter(names, release, covers):
+    q = quarter_of(*names)
+    assert (q.release, q.covers) == (release, covers)
+    assert quarter_of("AOC-MCR.txt", "") is None
 
 
 def test_every_field_of_the_text_form_with_dates_converted():

@@ -204,6 +204,15 @@ def test_a_bare_file_without_a_dated_name_has_no_quarter(tmp_path):
     assert (r.release, r.covers, r.records) == ("unknown release", None, 6)
 
 
+def test_the_quarter_from_the_preamble_where_the_name_gives_none(tmp_path):
+    p = tmp_path / "mue.csv"
+    p.write_bytes(
+        PRA.read_bytes().replace(b"All rights reserved.", b"All rights reserved. MUEs effective July 1, 2026.")
+    )
+    (r,) = import_files([p])
+    assert (r.release, r.covers) == ("2026 Q3 (July 1, 2026)", ("2026-07-01", "2026-09-30"))
+
+
 @pytest.mark.parametrize("header_row", [1, 2])
 def test_the_xlsx_form_reads_as_the_csv_does(tmp_path, header_row):
     x = _xlsx(tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2026.xlsx", header_row)
