@@ -12,14 +12,13 @@ Codes and dates are GENERATED, FABRICATED: not CMS's edits.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from payer_ncci_mue import codes, measure  # noqa: E402
+from payer_ncci_mue import codes, main  # noqa: E402
 
 ROWS = 4_000
 NOTICE = (
@@ -70,18 +69,5 @@ def write(directory: str | Path, seed: int = 0) -> list[Path]:
     return [p]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("out")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--measure", action="store_true")
-    args = ap.parse_args()
-    paths = write(args.out, args.seed)
-    for p in paths:
-        print(p)
-    if args.measure:
-        measure(paths)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, write)

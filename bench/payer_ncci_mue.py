@@ -86,13 +86,14 @@ def measure(paths: list[Path]) -> None:
         subprocess.run([sys.executable, "-c", code, *map(str, paths)], check=True)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(doc: str | None = __doc__, writer=write) -> None:
+    """The command line of a generator: OUT_DIR, --seed, --measure."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--measure", action="store_true")
     args = ap.parse_args()
-    paths = write(args.out, args.seed)
+    paths = writer(args.out, args.seed)
     for p in paths:
         print(p)
     if args.measure:
