@@ -132,6 +132,28 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+def kill_mid_write(code: str, data_dir: Path) -> None:
+    """Run ``code`` (an import) in a child that writes slowly, and kill it (SIGKILL) once it is writing its set."""
+    import signal
+    import time
+
+    from cptcli.imports import store
+
+    env = {**os.environ, "CPTCLI_DATA_DIR": str(data_dir), store.SLOW_ENV: "0.5"}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(n.endswith(".tmp") for n in os.listdir(data_dir)):
+            assert time.monotonic() < deadline, "the import never started writing"
+            assert proc.poll() is None, "the import finished before it could be killed"
+            time.sleep(0.02)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
 @pytest.fixture
 def home(tmp_path):
     """A cache directory and a home of the test's own: nothing shared is read."""

@@ -5,17 +5,13 @@ from their CSV and .xlsx forms, side by side, each as its own release; fixtures 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from conftest import kill_mid_write
 from cptcli.errors import DataError
 from cptcli.imports import import_files, parser, store, verdict
 from cptcli.imports.kind import CONFIDENT, CONTENT, NAME_OF_CONTAINER
@@ -268,21 +264,7 @@ def test_an_import_killed_half_way_leaves_the_previous_release_active(tmp_path, 
     import_files([PRA])
     q1 = tmp_path / "MCR_MUE_PractitionerServices_Eff_01-01-2027.csv"
     q1.write_bytes(PRA.read_bytes().replace(b"99991,2,", b"99991,3,"))
-    env = {**os.environ, "CPTCLI_DATA_DIR": str(data_dir), store.SLOW_ENV: "0.5"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", f"from cptcli.imports import import_files; import_files([{str(q1)!r}])"], env=env
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not any(n.endswith(".tmp") for n in os.listdir(data_dir)):
-            assert time.monotonic() < deadline, "the import never started writing"
-            assert proc.poll() is None, "the import finished before it could be killed"
-            time.sleep(0.02)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    kill_mid_write(f"from cptcli.imports import import_files; import_files([{str(q1)!r}])", data_dir)
     assert store.active("ncci-mue", "practitioner").release == Q4
     assert _rows("practitioner") == PRA_ROWS
     (r,) = import_files([q1])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import kill_mid_write
 from cptcli.errors import DataError, UsageError
 from cptcli.imports import KINDS, detect, import_files, parser, remove, sources, store, verdict
 from cptcli.imports.kind import CONTENT, NAME_ONLY
@@ -529,20 +529,7 @@ def test_import_killed_half_way_leaves_previous_release(tmp_path, data_dir):
     before = store.stamp()
     april = tmp_path / "HCPC2026_APR_ANWEB.txt"
     april.write_bytes(HCPCS_TXT.read_bytes().replace(b"Crutches, underarm", b"CRUTCHES, UNDERARM"))
-    env = {**os.environ, "CPTCLI_DATA_DIR": str(data_dir), store.SLOW_ENV: "0.5"}
-    code = f"from cptcli.imports import import_files; import_files([{str(april)!r}])"
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while not any(n.endswith(".tmp") for n in os.listdir(data_dir)):
-            assert time.monotonic() < deadline, "the import never started writing"
-            assert proc.poll() is None, "the import finished before it could be killed"
-            time.sleep(0.02)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    kill_mid_write(f"from cptcli.imports import import_files; import_files([{str(april)!r}])", data_dir)
     tmps = [n for n in os.listdir(data_dir) if n.endswith(".tmp")]
     assert len(tmps) == 1 and tmps[0].startswith(".hcpcs.sqlite.")
     # The previous release still answers; the half-written file is never read.
