@@ -420,7 +420,7 @@ def test_forced_kind_refuses_a_file_of_another_kind_by_name(tmp_path, xlsx):
 
 
 def test_unknown_kind_and_unrecognised_file(tmp_path):
-    with pytest.raises(UsageError, match="unknown kind 'icd': choose from hcpcs, cpt, nucc"):
+    with pytest.raises(UsageError, match="unknown kind 'icd': choose from hcpcs, cpt, nucc, ncci-mue, ncci-aoc"):
         import_files([HCPCS_TXT], kind="icd")
     with pytest.raises(UsageError, match="unknown kind"):
         remove("icd")
@@ -430,7 +430,7 @@ def test_unknown_kind_and_unrecognised_file(tmp_path):
         import_files([p])
     with pytest.raises(UsageError, match="no such file"):
         import_files([tmp_path / "missing.txt"])
-    assert set(KINDS) == {"hcpcs", "cpt", "nucc", "ncci-ptp"}
+    assert set(KINDS) == {"hcpcs", "cpt", "nucc", "ncci-ptp", "ncci-mue", "ncci-aoc"}
 
 
 def _corrupt(tmp_path, lineno: int, col: int, ch: str, name: str = "HCPC2026_JAN_ANWEB.txt") -> Path:

@@ -29,6 +29,8 @@ KINDS: dict[str, str] = {
     "cpt": "cptcli.imports.cpt",
     "nucc": "cptcli.imports.nucc",
     "ncci-ptp": "cptcli.imports.ncci_ptp",
+    "ncci-mue": "cptcli.imports.ncci_mue",
+    "ncci-aoc": "cptcli.imports.ncci_aoc",
 }
 HEAD_BYTES = 65536
 
