@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cptcli.imports import KINDS
+
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
 HCPCS = FIXTURES / "HCPC2026_JAN_ANWEB.txt"
 CPT = [
@@ -95,7 +97,7 @@ def test_a_curated_code_and_its_imported_descriptor_stand_side_by_side(main, tmp
         (
             ["import", str(HCPCS), "--kind", "bogus"],
             2,
-            "cptcli: error: unknown kind 'bogus': choose from hcpcs, cpt, nucc\n",
+            f"cptcli: error: unknown kind 'bogus': choose from {', '.join(KINDS)}\n",
         ),
         (
             ["import", str(CPT[0]), "--kind", "hcpcs"],

@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "hcpcs": "cptcli.imports.hcpcs",
     "cpt": "cptcli.imports.cpt",
     "nucc": "cptcli.imports.nucc",
+    "pfs-rvu": "cptcli.imports.pfs_rvu",
 }
 HEAD_BYTES = 65536
 
