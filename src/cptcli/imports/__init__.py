@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "cpt": "cptcli.imports.cpt",
     "nucc": "cptcli.imports.nucc",
     "pfs-rvu": "cptcli.imports.pfs_rvu",
+    "icd10cm": "cptcli.imports.icd10cm",
 }
 HEAD_BYTES = 65536
 
