@@ -91,7 +91,10 @@ def test_two_fiscal_years_side_by_side_and_the_one_in_force():
 
 def test_an_april_update_sits_beside_its_october_release_and_is_in_force_from_april(tmp_path):
     april = tmp_path / "icd10cm-order-April-2026.txt"
-    april.write_bytes(FY26.read_bytes().replace(b"11580 I10 ", b"11581 I10 "))
+    # QA0 is a category the April 2026 tabular list added (two letters lead it); its short description is cut here.
+    qa0 = "Neurodevelopmental disorders related to specific genetic pathogenic variants"
+    added = f"30493 QA0     0 {qa0[:56]:<60} {qa0}\r\n".encode()
+    april.write_bytes(FY26.read_bytes().replace(b"11580 I10 ", b"11581 I10 ") + added)
     import_files([FY26])
     (r,) = import_files([april])
     assert (r.slot, r.release, r.covers) == (
@@ -99,6 +102,8 @@ def test_an_april_update_sits_beside_its_october_release_and_is_in_force_from_ap
         "FY2026 April update (April 1, 2026 – September 30, 2026)",
         ("2026-04-01", "2026-09-30"),
     )
+    assert _rows("FY2026-April")[-1] == ("QA0", 0, qa0[:56], qa0)
+    assert icd.dotted("QA00101") == "QA0.0101"
     mine = [s for s in sources() if s.kind == "icd10cm"]
     assert sorted(s.slot for s in mine) == ["FY2026", "FY2026-April"]
     assert icd.in_force(mine, "2026-03-31").slot == "FY2026"

@@ -57,9 +57,10 @@ TABLES = (
     ),
 )
 
-# A CM code: a letter, a digit, a letter or digit, then up to four more (no dot in the file).
-_CODE = re.compile(r"[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?")
-_LINE = re.compile(r"\d{5} [A-Z][0-9][0-9A-Z][0-9A-Z ]{4} [01] ")
+# A CM code: a letter, two letters or digits (mostly a digit then either; the April 2026 release added QA0, genetic
+# disorders), then up to four more (no dot in the file).
+_CODE = re.compile(r"[A-Z][0-9A-Z]{2}(?:[0-9A-Z]{1,4})?")
+_LINE = re.compile(r"\d{5} [A-Z][0-9A-Z]{2}[0-9A-Z ]{4} [01] ")
 _MIN_LEN = 78  # the long description starts at column 78
 _NAME = re.compile(r"icd[-_ ]?10[-_ ]?cm", re.I)
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
@@ -134,10 +135,9 @@ def sets(members: list[Member]) -> tuple[list[list[Member]], list[tuple[Member, 
 
 
 def _records(m: Member, progress) -> Iterator[tuple[str, int, str, str]]:
-    text = m.text()
     seen: dict[str, int] = {}
     n = 0
-    for i, raw in enumerate(text.splitlines(), 1):
+    for i, raw in enumerate(m.text().splitlines(), 1):
         line = raw.rstrip()
         if not line.strip():
             continue
