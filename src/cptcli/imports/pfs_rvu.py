@@ -182,13 +182,14 @@ MEANINGS: dict[str, dict[str, str]] = {
     },
 }
 
-# Status codes whose services are paid under the fee schedule (on its RVUs, or priced by the contractor): the rest
-# are never paid under it: B (bundled), E (excluded by regulation), I (not valid for Medicare), J (anesthesia:
-# paid on base units, not these RVUs), M (measurement only), N (non-covered), P (bundled/excluded), X (statutory
-# exclusion), and the deleted codes D, F, G, H. T is payable only alone (no other payable service that day by the
-# same provider): a rule must say so, not pass it silently.
+# Status codes whose services are paid under the fee schedule (on its RVUs, or priced by the contractor). NOT_PAYABLE:
+# never paid under it: B (bundled), E (excluded by regulation), I (not valid for Medicare), M (measurement only),
+# N (non-covered), P (bundled/excluded), X (statutory exclusion), and the deleted codes D, F, G, H. Neither set: J,
+# anesthesia, paid on base units and time with the anesthesia conversion factor, not on this file's RVUs (a rule
+# names it, it does not fail it). T is payable only alone (no other payable service that day by the same provider):
+# a rule must say so, not pass it silently.
 PAYABLE = frozenset({"A", "C", "R", "T"})
-NOT_PAYABLE = frozenset({"B", "D", "E", "F", "G", "H", "I", "J", "M", "N", "P", "X"})
+NOT_PAYABLE = frozenset({"B", "D", "E", "F", "G", "H", "I", "M", "N", "P", "X"})
 
 # The joined header names (letters and digits only) of the columns read, by table column.
 _COLUMNS = {
