@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from ..errors import DataError
-from ..model import CROSS_REFERENCE, TERMINATION_DATE
+from ..model import ADDED_DATE, CROSS_REFERENCE, TERMINATION_DATE
 from . import kind
 from .records import HCPCS_CODE, Attribute, ImportedCode, ImportedModifier, Member, Parsed
 
@@ -356,7 +356,7 @@ ATTRIBUTES: tuple[tuple[str, tuple[str, ...], dict[str, str] | None], ...] = (
     ("BETOS", ("BETOS",), BETOS),
     ("Type of service", tuple(f"TOS{i}" for i in range(1, 6)), TYPE_OF_SERVICE),
     ("Anesthesia base units", ("ANEST_BU",), None),
-    ("Code added date", ("ADD_DT",), None),
+    (ADDED_DATE, ("ADD_DT",), None),
     ("Action effective date", ("ACT_EFF_DT",), None),
     (TERMINATION_DATE, ("TERM_DT",), None),
     ("Action code", ("ACTION_CD",), ACTION),
