@@ -203,3 +203,19 @@ def test_a_pcs_order_file_is_not_this_kind(tmp_path):
     assert icd.sniff(p.name, p.read_bytes()) == 0
     with pytest.raises(UsageError, match="not a file cptcli can import"):
         import_files([p])
+
+
+def test_check_judges_a_date_by_the_april_update_from_april_and_by_the_october_file_before(tmp_path):
+    from cptcli.codesets import releases
+
+    april = tmp_path / "icd10cm-order-April-2026.txt"
+    april.write_bytes(FY26.read_bytes()[: FY26.read_bytes().index(b"04301")])  # another set: A00 only
+    import_files([FY26, april])
+    lookup = store.Lookup()
+    try:
+        before, after = releases.for_date("2026-03-31", lookup), releases.for_date("2026-04-01", lookup)
+        assert before.covers == ("2025-10-01", "2026-09-30") and before.exists("E11.65")
+        assert after.covers == ("2026-04-01", "2026-09-30") and not after.exists("E11.65")
+        assert "FY2026 April update" in after.authority
+    finally:
+        lookup.close()

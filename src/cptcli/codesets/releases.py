@@ -78,7 +78,8 @@ def for_date(date: str, lookup=None):
     from cptcli.codesets import icd10
 
     if lookup is not None:
-        for source in lookup.sets("icd10cm"):
+        # An April update covers the rest of its fiscal year beside the October file: the later start is in force.
+        for source in sorted(lookup.sets("icd10cm"), key=lambda s: s.covers[0] if s.covers else "", reverse=True):
             if source.covers is not None and source.covers[0] <= date <= source.covers[1]:
                 return OrderFileSet(lookup, source)
     bundled = icd10.codeset()
