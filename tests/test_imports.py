@@ -430,7 +430,7 @@ def test_unknown_kind_and_unrecognised_file(tmp_path):
         import_files([p])
     with pytest.raises(UsageError, match="no such file"):
         import_files([tmp_path / "missing.txt"])
-    assert set(KINDS) == {"hcpcs", "cpt", "nucc", "ncci-ptp", "ncci-mue", "ncci-aoc"}
+    assert set(KINDS) == {"hcpcs", "cpt", "nucc", "ncci-ptp", "ncci-mue", "ncci-aoc", "pfs-rvu", "icd10cm"}
 
 
 def _corrupt(tmp_path, lineno: int, col: int, ch: str, name: str = "HCPC2026_JAN_ANWEB.txt") -> Path:

@@ -31,6 +31,8 @@ KINDS: dict[str, str] = {
     "ncci-ptp": "cptcli.imports.ncci_ptp",
     "ncci-mue": "cptcli.imports.ncci_mue",
     "ncci-aoc": "cptcli.imports.ncci_aoc",
+    "pfs-rvu": "cptcli.imports.pfs_rvu",
+    "icd10cm": "cptcli.imports.icd10cm",
 }
 HEAD_BYTES = 65536
 
