@@ -420,7 +420,10 @@ def test_forced_kind_refuses_a_file_of_another_kind_by_name(tmp_path, xlsx):
 
 
 def test_unknown_kind_and_unrecognised_file(tmp_path):
-    with pytest.raises(UsageError, match="unknown kind 'icd': choose from hcpcs, cpt, nucc, ncci-mue, ncci-aoc"):
+    with pytest.raises(
+        UsageError,
+        match="unknown kind 'icd': choose from hcpcs, cpt, nucc, ncci-ptp, ncci-mue, ncci-aoc, pfs-rvu, icd10cm",
+    ):
         import_files([HCPCS_TXT], kind="icd")
     with pytest.raises(UsageError, match="unknown kind"):
         remove("icd")
