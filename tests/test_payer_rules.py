@@ -259,3 +259,18 @@ def test_show_gives_the_payer_facts_of_a_code_and_section_ptp_lists_its_edits(ma
     ]
     table = show("--section", "payer")
     assert "Payer edits (imported CMS files)" in table and "active code, paid" in table
+
+
+def test_of_a_pairs_rows_in_force_the_latest_decides_and_a_code_no_descriptor_set_holds_is_still_judged(main):
+    from pathlib import Path
+
+    ptp = sorted((Path(__file__).parent / "fixtures" / "imports" / "ncci-ptp").glob("ccipra-v322r0-f*.txt"))
+    assert main("import", *map(str, ptp))[0] == 0
+    # The fixture holds 29881/29877 twice: indicator 0 from 2012, and indicator 1 from 2026-07-01.
+    code, doc, _ = check(main, "29881", "--with", "29877-59", "--date", "2026-08-01")
+    assert ("ptp-bypassed", "ptp/29881+29877") in kinds(doc, "info") and not kinds(doc, "error")
+    assert ("code-not-in-descriptor-sets", "code") in kinds(doc, "info") and code == 4
+    _, before, _ = check(main, "29881", "--with", "29877-59", "--date", "2026-06-30")
+    assert [m for m in messages(before, "ptp-edit") if "modifier indicator 0" in m]
+    # A code no imported set mentions is still unknown.
+    assert main("check", "29999")[0] == 1

@@ -172,6 +172,21 @@ class Edits:
     def close(self) -> None:
         self.lookup.close()
 
+    def mentions(self, code: str) -> Release | None:
+        """The first imported payer set that has an edit of `code`, or None: a code no descriptor set holds (a CPT
+        code without the AMA's files) can still be judged by the edits CMS publishes for it."""
+        for kind, sql in (
+            ("pfs-rvu", "SELECT 1 FROM pfs WHERE code = ? LIMIT 1"),
+            ("ncci-mue", "SELECT 1 FROM mue WHERE code = ? LIMIT 1"),
+            ("ncci-ptp", "SELECT 1 FROM ptp WHERE column1 = ?1 OR column2 = ?1 LIMIT 1"),
+            ("ncci-aoc", "SELECT 1 FROM aoc WHERE addon = ?1 OR primary_code = ?1 LIMIT 1"),
+        ):
+            for s in self.lookup.sets(kind):
+                r = Release(s.kind, s.slot, s.release, s.files, s.covers)
+                if self.rows(r, sql, (code,)):
+                    return r
+        return None
+
     # -- what `show` gives of a code -----------------------------------------------------------------
 
     def pfs(self, release: Release, code: str) -> dict[str, dict]:

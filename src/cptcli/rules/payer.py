@@ -111,7 +111,7 @@ def ptp_pairs(case) -> Iterable[Finding]:
             "WHERE (column1 = ? AND column2 = ?) OR (column1 = ? AND column2 = ?) ORDER BY effective",
             (a, b, b, a),
         )
-        live = [r for r in rows if in_force(r[2], r[3], line.date)]
+        live = _deciding([r for r in rows if in_force(r[2], r[3], line.date)])
         for col1, col2, effective, ends, indicator, rationale, part in live:
             yield from _ptp_finding(case, found, col1, col2, effective, ends, indicator, rationale, part)
         if rows and not live:
@@ -124,6 +124,16 @@ def ptp_pairs(case) -> Iterable[Finding]:
                 f"{PTP} edit {col1} / {col2} ({line.setting}) is {_span(effective, ends)}: not applied on {line.date}",
                 found.cite(rows[-1][6]),
             )
+
+
+def _deciding(live: list[tuple]) -> list[tuple]:
+    """Of the rows of one pair in force on a date, the one that took effect last decides (a release that changes an
+    edit's indicator adds a row dated from the change and may leave the old one open)."""
+    latest: dict[tuple[str, str], tuple] = {}
+    for r in live:
+        if (r[0], r[1]) not in latest or r[2] > latest[(r[0], r[1])][2]:
+            latest[(r[0], r[1])] = r
+    return list(latest.values())
 
 
 def _ptp_finding(case, found: Release, col1, col2, effective, ends, indicator, rationale, part) -> Iterator[Finding]:
@@ -326,6 +336,9 @@ def aoc_primaries(case) -> Iterable[Finding]:
 # An official finding of these kinds settles its subject: a source's contested or missing pairing no longer leaves
 # the line unverified there.
 SETTLES = frozenset({"aoc-primary-listed", "aoc-not-add-on"})
+# A code that is no add-on has no primaries to verify: its other codes are pairs for the PTP edits, nothing more.
+NOT_AN_ADD_ON = "aoc-not-add-on"
+PRIMARY_UNVERIFIED = frozenset({"primary-not-in-knowledge-base", "primary-pairing-unverified"})
 
 
 # -- Physician Fee Schedule indicators --------------------------------------------------------------------------
