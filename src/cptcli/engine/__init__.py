@@ -10,6 +10,12 @@ same code, so the answers are the same (a test). An index found damaged while
 answering is removed and rebuilt once; a file found invalid is remembered under
 its key, so a big invalid file is reported once, not re-validated on every call.
 
+Damage is only what damage looks like: a database error, or a stored document
+that does not parse as what the build wrote (Damaged). Any other exception met
+while answering is a bug of ours and is left to surface as one (cli.run: one
+"internal error" line, exit 70, the traceback under CPTCLI_DEBUG=1), never
+rebuilt around and reported as a damaged index.
+
 Imports only what `show CODE --json` can afford: os, json, sqlite3.
 """
 
@@ -24,6 +30,11 @@ from cptcli.cache import cache_dir, sqlite_uri
 from cptcli.datafiles import key_for, name_for
 from cptcli.errors import DataError, NotFoundError
 from cptcli.results import ShowResult
+
+
+class Damaged(Exception):
+    """A stored document that does not parse as what the build wrote: damage past the key check."""
+
 
 # The reverse look-ups' tables and the kind of their rows in the index.
 _ROW_KINDS = {"diagnoses": "icd", "modifiers": "modifier"}
@@ -145,13 +156,14 @@ class Engine:
 
     def _ask(self, sql: str, args=(), parse=None):
         """Every row of one query, or `parse(rows)`. A database error, or a
-        stored document that does not parse, is damage past the key check (a
-        table, row or page spoilt): the index is removed and rebuilt once, and
-        the query asked again."""
+        stored document that does not parse (`parse` raises Damaged), is damage
+        past the key check (a table, row or page spoilt): the index is removed
+        and rebuilt once, and the query asked again. Anything else `parse`
+        raises is a bug and propagates as it is."""
         try:
             rows = self.con.execute(sql, args).fetchall()
             return rows if parse is None else parse(rows)
-        except (sqlite3.Error, ValueError, LookupError, TypeError, AttributeError):
+        except (sqlite3.Error, Damaged):
             self._rebuild_damaged()
         return self._ask(sql, args, parse)
 
@@ -169,7 +181,13 @@ class Engine:
         """A value the build always writes, parsed; its absence, or a value
         that does not parse as what the build wrote, is damage."""
         shape = list if name == "files" else dict
-        return self._ask("SELECT value FROM meta WHERE name = ?", (name,), lambda rows: _as(shape, rows[0][0]))
+
+        def parse(rows):
+            if not rows:
+                raise Damaged(f"the index has no {name} entry")
+            return _as(shape, rows[0][0])
+
+        return self._ask("SELECT value FROM meta WHERE name = ?", (name,), parse)
 
     # -- look-ups ------------------------------------------------------------------
     def show(self, code: str) -> ShowResult | None:
@@ -224,10 +242,9 @@ class Engine:
         """Every code's `list` line (model.CodeSummary), in code order, from the
         search documents, which begin with what it needs."""
         from cptcli.model import CodeSummary
-        from cptcli.search import SearchDoc
 
         def summaries(rows):
-            docs = (SearchDoc.from_json(t) for (t,) in rows)
+            docs = (search_doc(t) for (t,) in rows)
             return [CodeSummary(d.code, d.display_code, d.title, d.add_on, d.completeness) for d in docs]
 
         return self._ask("SELECT search FROM codes ORDER BY code", (), summaries)
@@ -286,11 +303,27 @@ class Engine:
 
 
 def _as(shape: type, text: str):
-    """A stored JSON document, which must be of `shape`: anything else is damage (raised as ValueError)."""
-    value = json.loads(text)
+    """A stored JSON document, which must be of `shape`: anything else is damage (raised as Damaged)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:  # not text, or not JSON
+        raise Damaged(f"a stored document does not parse: {exc}") from None
     if not isinstance(value, shape):
-        raise ValueError(f"a stored document is not a {shape.__name__}")
+        raise Damaged(f"a stored document is not a {shape.__name__}")
     return value
+
+
+def search_doc(text: str):
+    """A stored search document (cptcli.search.SearchDoc): eight items, the last four lists of rows;
+    anything else is damage (raised as Damaged)."""
+    from cptcli.search import SearchDoc
+
+    value = _as(list, text)
+    if len(value) != len(SearchDoc._fields) or not all(
+        isinstance(r, list) and all(isinstance(x, list) for x in r) for r in value[4:]
+    ):
+        raise Damaged("a stored search document is not of the shape the build writes")
+    return SearchDoc.from_list(value)
 
 
 def _refused() -> str | None:

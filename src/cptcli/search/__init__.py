@@ -70,10 +70,9 @@ class SearchDoc(namedtuple("SearchDoc", "code title completeness add_on fields d
     __slots__ = ()
 
     @classmethod
-    def from_json(cls, text: str) -> SearchDoc:
-        import json
-
-        code, title, completeness, add_on, *rows = json.loads(text)
+    def from_list(cls, value: list) -> SearchDoc:
+        """The document from its stored JSON list (cptcli.engine.search_doc checks its shape)."""
+        code, title, completeness, add_on, *rows = value
         return cls(code, title, completeness, add_on, *(tuple(map(tuple, r)) for r in rows))
 
     @property
