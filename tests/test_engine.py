@@ -54,11 +54,14 @@ def answers(engine: Engine) -> dict:
     }
 
 
-def test_an_in_memory_and_a_cached_index_give_the_same_answers(cache):
+def test_the_in_memory_fallback_and_a_cached_index_give_the_same_answers(cache, tmp_path, monkeypatch):
     paths = [str(bundled_path())]
     cached = Engine.open(paths)
     assert cached.path is not None and os.path.exists(cached.path)
-    memory = Engine.in_memory(knowledge.load(paths), paths)
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    monkeypatch.setenv("CPTCLI_CACHE_DIR", str(blocked / "cache"))  # the cache directory cannot be made
+    memory = Engine.open(paths)  # the fallback as a call meets it, not a second constructor
     assert memory.path is None
     assert answers(memory) == answers(cached)
 

@@ -138,7 +138,9 @@ def modifier(engine, raw: str):
 def validate(path, base: list):
     """`validate`: the schema, references and layering findings of one file,
     then the errors the audit rules find in its own records, checked against
-    the registries of everything in play (through an in-memory index of them)."""
+    the registries of everything in play, the imported code sets included
+    (through an in-memory index made by the one build, as `--data FILE audit`
+    sees them)."""
     from cptcli import knowledge, rules
     from cptcli.codesets import icd10
     from cptcli.engine import Engine
@@ -154,9 +156,12 @@ def validate(path, base: list):
             extra=kb.extra,
             files=(path,),
         )
-        report = rules.audit(Engine.in_memory(own, [path]), icd10.codeset)
+        mine = set(own.records)  # the build joins the imported codes to them: those are not this file's
+        report = rules.audit(Engine.of(own, [path]), icd10.codeset)
         findings += [
-            f"{path}: record {f.code}, field {f.subject}: {f.message}" for f in report.findings if f.severity == "error"
+            f"{path}: record {f.code}, field {f.subject}: {f.message}"
+            for f in report.findings
+            if f.severity == "error" and f.code in mine
         ]
     return Validation(str(path), tuple(findings))
 

@@ -99,56 +99,24 @@ class Engine:
 
     @classmethod
     def _build(cls, paths, key: str | None, progress=None, cache: bool = True) -> Engine:
-        import time
-
-        from cptcli import knowledge
+        """A new index of `paths` under `key` (cptcli.engine.build owns the way there)."""
         from cptcli.engine import build
 
-        built_at = time.time_ns()  # before reading: an edit during the build is never certified (racy rule)
-        try:
-            kb = knowledge.load(paths)
-        except DataError as exc:
-            if key is not None and cache and getattr(exc, "of_content", False):
-                _remember_invalid(key, exc.message)
-            raise
-        from cptcli.engine import official
-
-        official.join(kb)
-        assert key is not None
-        stamps = {"built_at": str(built_at), "digest": kb.digest}
-        path = _path(key, "index")
-        tmp = _temporary(path) if cache else None
-        if tmp is not None:
-            try:
-                con = sqlite3.connect(tmp)
-                # A crash mid-build leaves a temporary file that is never renamed into
-                # place, so the rollback journal and fsyncs would buy nothing.
-                con.executescript("PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-                build.write(con, kb, key, paths, progress, stamps)
-                con.close()
-                os.replace(tmp, path)
-                tmp = None
-                cached = _open_cached(path, key, paths)
-                if cached is not None:
-                    return cls(cached, paths, key, path)
-            except (OSError, sqlite3.Error):
-                pass  # a full or vanished cache directory: the call is answered from memory
-            finally:
-                if tmp is not None:
-                    _unlink(tmp)
-        con = sqlite3.connect(":memory:")
-        build.write(con, kb, key, paths, progress, stamps)
-        return cls(con, paths, key, None)
+        index_path = invalid_path = None
+        if cache and key is not None:
+            index_path, invalid_path = _path(key, "index"), _path(key, "invalid")
+        con, path = build.build(paths, key, index_path, invalid_path, progress)
+        return cls(con, paths, key or "", path)
 
     @classmethod
-    def in_memory(cls, kb, paths) -> Engine:
-        """An index of an already layered knowledge base, in memory: for
-        `validate`, which judges one file's own records against the registries
-        of everything in play."""
+    def of(cls, kb, paths) -> Engine:
+        """An in-memory index of an already layered knowledge base, by the same
+        build as every other (imported code sets joined): for `validate`, which
+        judges one file's own records against the registries of everything in
+        play, and for tests of a knowledge base made in code."""
         from cptcli.engine import build
 
-        con = sqlite3.connect(":memory:")
-        build.write(con, kb, "in memory", paths)
+        con, _ = build.index(kb, "in memory", paths)
         return cls(con, paths, "in memory", None)
 
     def close(self) -> None:
@@ -173,7 +141,10 @@ class Engine:
         self._recovered = True
         self.con.close()
         if self.path is not None:
-            _unlink(self.path)
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass  # already gone: the build writes it anew
         fresh = self._build(self.paths, self.key)
         self.con, self.path = fresh.con, fresh.path
 
@@ -370,30 +341,6 @@ def _open_cached(path: str, key: str, paths) -> sqlite3.Connection | None:
         return None
 
 
-def _temporary(path: str) -> str | None:
-    """A new temporary file beside `path`, created exclusively (never through
-    a planted symlink, mode 0600), after removing those that dead builds left;
-    None when the directory cannot be written."""
-    from cptcli.cache import create_temporary, remove_stale
-
-    directory = os.path.dirname(path)
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        remove_stale(directory, "index-", ".tmp")
-        fd, tmp = create_temporary(directory, "index-", ".tmp")
-        os.close(fd)
-    except OSError:
-        return None
-    return tmp
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 def _remembered_invalid(key: str) -> str | None:
     try:
         with open(_path(key, "invalid"), encoding="utf-8") as f:
@@ -401,13 +348,3 @@ def _remembered_invalid(key: str) -> str | None:
         return found["message"] if found.get("key") == key else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-
-
-def _remember_invalid(key: str, message: str) -> None:
-    from cptcli.cache import atomic_write
-
-    try:
-        data = json.dumps({"key": key, "message": message}, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return
-    atomic_write(_path(key, "invalid"), data)
