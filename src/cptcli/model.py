@@ -726,6 +726,10 @@ class Validation:
     path: str
     findings: tuple[str, ...]
 
+    def lines(self) -> tuple[str, ...]:
+        """The result as lines of text (cptcli.render.Format.by_line): one finding a line, or that it is valid."""
+        return self.findings or (f"{self.path}: valid",)
+
     def to_dict(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION,
