@@ -542,9 +542,11 @@ def _counts(findings) -> dict:
     return {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
-    """One problem `audit` or `check` found, with who says so.
+    """One problem `audit` or `check` found, with who says so. Made with
+    keywords only: ten fields, two pairs of which (stated / official, file /
+    authority) are easily swapped by position.
 
     `sources` are the documents the finding is about; `file` the knowledge-base
     file the row came from; `authority` the code set or registry it was checked
