@@ -287,11 +287,13 @@ def _as(shape: type, text: str):
 def search_doc(text: str):
     """A stored search document (cptcli.search.SearchDoc): eight items, the last four lists of rows;
     anything else is damage (raised as Damaged)."""
-    from cptcli.search import SearchDoc
+    from cptcli.search import SearchDoc, SearchNote
 
     value = _as(list, text)
-    if len(value) != len(SearchDoc._fields) or not all(
-        isinstance(r, list) and all(isinstance(x, list) for x in r) for r in value[4:]
+    if (
+        len(value) != len(SearchDoc._fields)
+        or not all(isinstance(r, list) and all(isinstance(x, list) for x in r) for r in value[4:])
+        or any(len(n) != len(SearchNote._fields) for n in value[7])
     ):
         raise Damaged("a stored search document is not of the shape the build writes")
     return SearchDoc.from_list(value)

@@ -217,6 +217,7 @@ def search_document(rec: CodeRecord, texts: list) -> list:
         texts,
         [(r.code, r.description) for r in rec.diagnoses],
         [(r.modifier, r.description) for r in rec.modifiers],
+        # cptcli.search.SearchNote's fields, in its order.
         [(n.kind, n.subject, n.correction, n.text, n.authority) for n in rec.notes],
     ]
 
