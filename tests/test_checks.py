@@ -151,7 +151,10 @@ def test_unpaired_dx_is_a_warning_and_a_child_of_a_paired_header_is_info(main):
     assert "M54.5" in header["message"]
 
 
-def test_a_line_every_part_of_which_a_source_verifies_passes(main, tmp_path):
+def test_a_line_every_part_of_which_a_source_or_an_imported_edit_verifies_passes(main, tmp_path, data_dir, cache):
+    from payer_stores import every_kind
+
+    every_kind("20710", "2025-10-01", "2026-09-30")
     fact = {"text": "Example", "sources": ["my-payer-policy.pdf"]}
     doc = {
         "format_version": 1,
@@ -183,10 +186,14 @@ def test_a_line_every_part_of_which_a_source_verifies_passes(main, tmp_path):
     }
     path = tmp_path / "mine.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    code, out, err = main("--data", str(path), "check", "20710", "--modifier", "59", "--dx", "M86.161", "--json")
+    args = ("--data", str(path), "check", "20710", "--modifier", "59", "--dx", "M86.161", "--json")
+    code, out, err = main(*args, "--date", "2026-06-01")
     report = json.loads(out)
     assert (code, report["verdict"], report["ok"]) == (0, "pass", True), err
-    assert report["counts"] == {"error": 0, "warning": 0, "info": 0}
+    assert report["counts"] == {"error": 0, "warning": 0, "info": 3}
+    # A date the imported edits do not cover (nor the bundled ICD-10-CM fiscal year) is not verified.
+    code, out, _ = main(*args, "--date", "2026-10-01")
+    assert (code, json.loads(out)["verdict"]) == (4, "unverified")
 
 
 def test_paired_dx_that_the_source_misdescribes_is_noted(main):

@@ -246,6 +246,7 @@ BY_RESULT = {
     "Validation": (["validate", "{kb}"], True),
     "Sources": (["sources"], True),
     "Imports": (["import", "{nucc}"], True),
+    "ClaimsReport": (["check", "--claims", "{claims}"], True),
 }
 RAW = ("\x1b", "\x9b", "\u202e")
 
@@ -279,7 +280,10 @@ def hostile(tmp_path_factory):
     kb.write_text(json.dumps(doc), encoding="utf-8")
     nucc = tmp / "nucc\x1b[31mRED\u202e.csv"
     shutil.copy(Path(__file__).parent / "fixtures" / "imports" / "nucc" / "nucc_taxonomy_251.csv", nucc)
-    return {"kb": str(kb), "nucc": str(nucc)}
+    claims = tmp / "claims.csv"
+    one_line = HOSTILE.replace("\n", " ").replace("\r", " ")  # a claim id is one line of the file
+    claims.write_text(f'claim,code,date\n"{one_line}",20700,2026-06-01\n', encoding="utf-8")
+    return {"kb": str(kb), "nucc": str(nucc), "claims": str(claims)}
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -307,7 +311,7 @@ def test_hostile_text_is_inert_in_every_format(main, hostile, data_dir, cache, r
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
-@pytest.mark.parametrize("result", sorted(set(BY_RESULT) - {"Imports", "Validation"}))
+@pytest.mark.parametrize("result", sorted(r for r, (argv, _) in BY_RESULT.items() if "{" not in " ".join(argv)))
 def test_an_unknown_section_is_a_usage_error_in_every_format(main, result, fmt):
     argv, _ = BY_RESULT[result]
     code, out, err = main(*argv, "--section", "bogus", "-f", fmt)

@@ -251,7 +251,7 @@ def show(
     if code == ["-"]:
         raise typer.Exit(_show_batch(out))
     wanted = [codes.parse_code(c).code for c in code]  # malformed input fails before any output
-    results, missing = service.show(_engine(), wanted)
+    results, missing = service.show(_engine(), wanted, ptp_edits="ptp" in out.sections)
     for exc in missing:
         warn(f"error: {exc.message}")
     if results:
@@ -340,33 +340,52 @@ def list_codes(out: Options = Options()) -> None:
 @command(
     epilog="""\b
 Examples:
+  cptcli check 20700 --with 11012-59 --date 2026-11-02
   cptcli check +20700 --with 11012 --modifier 59 --dx M86.161
-  cptcli check 20700 --modifier 50,LT
+  cptcli check 20705 --units 3 --setting outpatient
   cptcli check 20702-51 --with 20700
   cptcli check 20700 --dx M54.5 --json | jq -r '.verdict, .issues[].message'
+  cptcli check --claims docs/examples/claims.csv --format csv
 \b
-Verdicts: pass (checked: no errors or warnings), fail (an error), not verified
-(no error, but nothing could verify part of the line: a primary code or
-diagnosis no source pairs with the code, a pairing that stands only on a
-source's reading the official descriptor contradicts, a modifier cptcli does
-not know).
+Verdicts: pass (every part checked: no errors), fail (an error), not verified
+(no error, but something could not be checked: a payer edit set not imported
+or not in force on the date of service, a primary code or diagnosis nothing
+pairs with the code, a pairing that stands only on a source's reading the
+official descriptor contradicts, a modifier cptcli does not know).
+\b
+Payer edits, from the CMS files imported (cptcli import): NCCI PTP pairs
+among the line's codes (indicator 0 never paid together; 1 only with an
+NCCI-associated modifier such as 59 or XS on the column-2 code:
+--with 11043-59), MUE unit limits in the setting, add-on code primaries (AOC),
+and the fee schedule's status, bilateral, assistant, co-surgeon and team
+indicators (PFS). Each is applied as in force on --date (default today);
+the codes' own added and terminated dates and the ICD-10-CM fiscal year are
+judged on that date too.
 \b
 Errors: an add-on code without --with, a known-invalid modifier, modifiers not
 reported together, 51 on an add-on code, an ICD-10-CM code that does not exist
-or is a header (its billable codes are listed).
+or is a header (its billable codes are listed), a PTP or MUE edit, a code not
+payable under the fee schedule, a code not valid on the date.
 \b
 Exit status:
   0  pass
   1  fail, or CODE not in the knowledge base
-  2  malformed CODE, PRIMARY, modifier or ICD-10-CM code
-  3  knowledge base or ICD-10-CM code set missing or invalid
+  2  malformed CODE, PRIMARY, modifier, ICD-10-CM code, date, units or setting
+  3  knowledge base, code set or imported file missing or invalid
   4  not verified"""
 )
 @printing
 def check(
-    code: str = typer.Argument(..., metavar="CODE", help="The code on the claim line: 20700, +20700, 20700-59."),
+    code: str = typer.Argument(
+        None, metavar="CODE", help="The code on the claim line: 20700, +20700, 20700-59 (not with --claims)."
+    ),
     with_: list[str] = typer.Option(
-        [], "--with", "-w", metavar="PRIMARY", help="Primary procedure code(s) on the same claim (repeatable)."
+        [],
+        "--with",
+        "-w",
+        metavar="CODE",
+        help="Other codes on the claim for the same date: primary procedures, pairs (repeatable; CODE-59 gives "
+        "that code's modifier).",
     ),
     modifier: list[str] = typer.Option(
         [], "--modifier", "-m", metavar="M", help="Modifier(s) appended to CODE (repeatable, or comma-separated)."
@@ -374,16 +393,68 @@ def check(
     dx: list[str] = typer.Option(
         [], "--dx", "-d", metavar="ICD10", help="ICD-10-CM diagnosis code(s) (repeatable, or comma-separated)."
     ),
+    units: int = typer.Option(1, "--units", "-u", metavar="N", help="Units of service on the line (default 1)."),
+    date: str = typer.Option(
+        None, "--date", metavar="YYYY-MM-DD", help="Date of service (default today): the edits in force on it apply."
+    ),
+    setting: str = typer.Option(
+        None,
+        "--setting",
+        metavar="SETTING",
+        help="practitioner (default), outpatient (hospital outpatient) or dme (DME supplier): which NCCI edits apply.",
+    ),
+    claims_file: str = typer.Option(
+        None,
+        "--claims",
+        metavar="FILE",
+        help="A claims file (CSV, TSV or JSON Lines; '-' reads standard input): every line checked. Columns by "
+        "header: claim, line, code, modifiers, units, dx, date, setting (docs/claims.md).",
+    ),
     out: Options = Options(),
 ) -> None:
-    """Check one claim line against the knowledge base, the modifier registry and ICD-10-CM."""
+    """Check one claim line, or every line of a claims file, against the payer edits, the knowledge base, the
+    modifier registry and ICD-10-CM."""
     from cptcli import service
 
-    line = service.claim_line(code, with_, modifier, dx)  # malformed input fails (exit 2) before anything is loaded
+    if claims_file is not None:
+        if code is not None or with_ or modifier or dx or units != 1 or date:
+            raise UsageError(
+                "--claims takes its lines from the file: give no CODE, --with, --modifier, --dx, --units or --date"
+            )
+        report = service.check_claims(_engine(), _claims_bytes(claims_file), claims_file, setting)
+        for bad in report.malformed[:5]:
+            warn(f"warning: row {bad.row}: {bad.reason} (skipped)")
+        if len(report.malformed) > 5:
+            warn(f"warning: {len(report.malformed) - 5:,} more rows malformed (skipped; listed in the output)")
+        emit(report, out)
+        status = {"pass": ExitStatus.OK, "fail": ExitStatus.NOT_FOUND, "unverified": ExitStatus.UNVERIFIED}
+        raise typer.Exit(status[report.verdict])
+    if code is None:
+        raise UsageError("give the CODE of the claim line, or --claims FILE")
+    # Malformed input fails (exit 2) before anything is loaded.
+    line = service.claim_line(code, with_, modifier, dx, units=units, date=date, setting=setting)
     report = service.check(_engine(), line)
     emit(report, out)
     status = {"pass": ExitStatus.OK, "fail": ExitStatus.NOT_FOUND, "unverified": ExitStatus.UNVERIFIED}
     raise typer.Exit(status[report.verdict])
+
+
+def _claims_bytes(name: str) -> bytes:
+    """The claims file's bytes ('-': standard input); a file that cannot be read is named with why."""
+    if name == "-":
+        stdin = env().stdin
+        if stdin is None:
+            raise UsageError("'--claims -' reads standard input, but there is none")
+        return stdin.buffer.read()
+    from cptcli.errors import DataError
+
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{name}: cannot be read ({exc.strerror})") from None
 
 
 @command(
@@ -543,20 +614,28 @@ Examples:
 \b
 Kinds: hcpcs (CMS HCPCS Level II, the ANWEB text or .xlsx, or the zip as CMS
 ships it), cpt (the AMA CPT data files a licensed user has), nucc (the NUCC
-taxonomy CSV). Each file's kind is read from its content; --kind forces one.
-Imported sets live in the user data directory (CPTCLI_DATA_DIR overrides it);
-one release a kind is active, and importing another replaces it whole.
+taxonomy CSV). Each file's kind is read from its content; a file no kind is
+sure of, or two kinds are equally sure of, is refused naming them: --kind
+forces one. Imported sets live in the user data directory (CPTCLI_DATA_DIR
+overrides it); one release a set is active, and importing another replaces it
+whole. A release with fewer than half the records of the active one (a file
+cut short) is refused unless --force.
 """
     + EXIT_CODES_HELP,
 )
 @printing
 def import_(
     files: list[Path] = typer.Argument(None, metavar="FILE...", help="Files, directories or .zip files to import."),
-    kind: str = typer.Option(None, "--kind", "-k", metavar="KIND", help="Force the kind: hcpcs, cpt or nucc."),
-    remove: str = typer.Option(None, "--remove", metavar="KIND", help="Remove the imported set of KIND."),
+    kind: str = typer.Option(None, "--kind", "-k", metavar="KIND", help="Force the kind (see the kinds below)."),
+    remove: str = typer.Option(
+        None, "--remove", metavar="KIND", help="Remove the imported sets of KIND (KIND.SLOT: one set)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Import a release even if it is much smaller than the active one."
+    ),
     out: Options = Options(),
 ) -> None:
-    """Import official code sets: CMS HCPCS, AMA CPT data files, the NUCC taxonomy."""
+    """Import official code sets and payer edits: CMS HCPCS, AMA CPT data files, the NUCC taxonomy."""
     from cptcli import service
 
     if remove:
@@ -568,7 +647,9 @@ def import_(
     if not files:
         raise UsageError("give at least one FILE to import, or --remove KIND")
     with _import_progress() as progress:
-        reports = service.import_files([str(f) for f in files], kind.strip().lower() if kind else None, progress)
+        reports = service.import_files(
+            [str(f) for f in files], kind.strip().lower() if kind else None, progress, force=force
+        )
     if any(not r.unchanged for r in reports):
         # The index is built here, where the import is already waited for, not on the first look-up after it.
         from cptcli.errors import CptcliError

@@ -89,6 +89,19 @@ def parse_modifier(raw: str) -> str:
     return m.group(1)
 
 
+def parse_date(raw: str) -> str:
+    """A date of service as YYYY-MM-DD, from '2026-11-02', '11/02/2026' or '20261102'; raises UsageError otherwise."""
+    import datetime
+
+    text = clean(raw)
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d"):
+        try:
+            return datetime.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise UsageError(f"malformed date {printable(raw)!r}: expected a date of service such as 2026-11-02")
+
+
 def today() -> str:
     """Today as YYYY-MM-DD: what an official file's termination dates are compared with (until claim lines carry
     a date of service). time, not datetime: search imports this module and datetime costs more to import."""
@@ -97,8 +110,10 @@ def today() -> str:
     return time.strftime("%Y-%m-%d")
 
 
-def ended(end: str, successors=(), otherwise: str = "look for the code that replaced it") -> str:
+def ended(end: str, successors=(), otherwise: str = "look for the code that replaced it", on: str = "") -> str:
     """How every command says that an official file ends a code on `end` (YYYY-MM-DD), and what to use instead:
-    the codes the file cross-references from it, else `otherwise`."""
+    the codes the file cross-references from it, else `otherwise`. `on`: the date of service (today if none)."""
     then = f"the file cross-references {', '.join(successors)}" if successors else otherwise
-    return f"{'terminated' if end < today() else 'ends'} on {end}: not valid for services after that date; {then}"
+    return (
+        f"{'terminated' if end < (on or today()) else 'ends'} on {end}: not valid for services after that date; {then}"
+    )

@@ -225,6 +225,8 @@ class OfficialDescriptor:
 
 # The official field that ends a code's life (CMS HCPCS TERM_DT): the last day it may be reported.
 TERMINATION_DATE = "Termination date"
+# The official field that starts a code's life (CMS HCPCS ADD_DT): it may not be reported for services before it.
+ADDED_DATE = "Code added date"
 # The codes an official file points to from one (CMS HCPCS XREF1-5): for a terminated code, its successors.
 CROSS_REFERENCE = "Cross reference"
 
@@ -607,10 +609,18 @@ class CheckReport:
     diagnoses: tuple[str, ...]
     issues: tuple[Finding, ...]
     authorities: dict = field(default_factory=dict)
+    date: str = ""
+    setting: str = "practitioner"
+    units: int = 1
 
     @property
     def errors(self) -> int:
         return _counts(self.issues)["error"]
+
+    @property
+    def not_run(self) -> tuple[str, ...]:
+        """The payer edits that could not be checked (not imported, or no release in force on the date)."""
+        return tuple(f.message for f in self.issues if f.subject.startswith("edits/"))
 
     @property
     def verdict(self) -> str:
@@ -628,6 +638,9 @@ class CheckReport:
             "with": list(self.with_codes),
             "modifiers": list(self.modifiers),
             "diagnoses": list(self.diagnoses),
+            "units": self.units,
+            "date_of_service": self.date,
+            "setting": self.setting,
             "verdict": self.verdict,
             "ok": self.verdict == "pass",
             "counts": counts,
@@ -728,7 +741,7 @@ class Validation:
     path: str
     findings: tuple[str, ...]
 
-    def lines(self) -> tuple[str, ...]:
+    def text_lines(self) -> tuple[str, ...]:
         """The result as lines of text (cptcli.render.Format.by_line): one finding a line, or that it is valid."""
         return self.findings or (f"{self.path}: valid",)
 

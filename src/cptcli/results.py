@@ -88,11 +88,13 @@ class Imports(list):
 class SourceRow:
     """One line of `sources`: the bundled knowledge base, a --data file, or an imported set."""
 
-    __slots__ = ("kind", "release", "files", "records", "imported_at", "sha256")
+    __slots__ = ("kind", "release", "files", "records", "imported_at", "sha256", "modifiers")
 
-    def __init__(self, kind: str, release: str, files: tuple, records: int, imported_at, sha256: dict):
+    def __init__(
+        self, kind: str, release: str, files: tuple, records: int, imported_at, sha256: dict, modifiers: int = 0
+    ):
         self.kind, self.release, self.files, self.records = kind, release, files, records
-        self.imported_at, self.sha256 = imported_at, sha256
+        self.imported_at, self.sha256, self.modifiers = imported_at, sha256, modifiers
 
     def to_dict(self) -> dict:
         return {
@@ -101,6 +103,7 @@ class SourceRow:
             "release": self.release,
             "files": list(self.files),
             "records": self.records,
+            "modifiers": self.modifiers,
             "imported_at": self.imported_at,
             "sha256": self.sha256,
         }
@@ -113,3 +116,73 @@ class Sources(list):
 
     def to_dict(self) -> list:
         return [r.to_dict() for r in self]
+
+
+class ClaimsReport:
+    """`check --claims`: every finding of every line, each row naming its claim, line and row so that it joins back
+    to the input, the rows that could not be read, and the counts. verdict: "fail" when a line fails, else
+    "unverified" when a line is not verified, else "pass"."""
+
+    __slots__ = ("file", "rows", "malformed", "claims", "lines", "passing", "failing", "unverified")
+    COLUMNS = ("claim", "line", "row", "code", "verdict", "severity", "kind", "subject", "message", "authority")
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.rows: list[tuple] = []
+        self.malformed: list = []
+        self.claims = self.lines = self.passing = self.failing = self.unverified = 0
+
+    def add(self, row, report) -> None:
+        """One line's CheckReport (row: cptcli.claims.Row)."""
+        verdict = report.verdict
+        self.lines += 1
+        self.passing += verdict == "pass"
+        self.failing += verdict == "fail"
+        self.unverified += verdict == "unverified"
+        for f in report.issues:
+            self.rows.append(
+                (row.claim, row.line, row.row, row.code, verdict, f.severity, f.kind, f.subject, f.message, f.authority)
+            )
+
+    def add_unknown(self, row, message: str) -> None:
+        self.lines += 1
+        self.failing += 1
+        self.rows.append(
+            (row.claim, row.line, row.row, row.code, "fail", "error", "code-unknown", "code", message, None)
+        )
+
+    @property
+    def verdict(self) -> str:
+        return "fail" if self.failing else "unverified" if self.unverified else "pass"
+
+    @property
+    def summary(self) -> dict:
+        return {
+            "claims": self.claims,
+            "lines": self.lines,
+            "passing": self.passing,
+            "failing": self.failing,
+            "not_verified": self.unverified,
+            "malformed": len(self.malformed),
+        }
+
+    def findings(self) -> list[dict]:
+        return [dict(zip(self.COLUMNS, r, strict=True)) for r in self.rows]
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": 1,
+            "file": self.file,
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "findings": self.findings(),
+            "malformed": [m._asdict() for m in self.malformed],
+        }
+
+    def to_lines(self) -> list[dict]:
+        """JSON Lines: one finding a line, then one line for each malformed row, then the summary."""
+        return [
+            *self.findings(),
+            *({"malformed": m._asdict()} for m in self.malformed),
+            {"summary": self.summary, "verdict": self.verdict},
+        ]

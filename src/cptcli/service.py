@@ -30,9 +30,11 @@ def open_engine(paths, progress=None):
 # -- show ------------------------------------------------------------------------
 
 
-def show(engine, codes: Iterable[str]):
+def show(engine, codes: Iterable[str], ptp_edits: bool = False):
     """(ShowResults of the codes found, in the order asked, each once; the
-    NotFoundError of each code not found). `codes` are already parsed."""
+    NotFoundError of each code not found). `codes` are already parsed. With
+    payer edits imported, each result gains their facts on today's date
+    (cptcli.edits; `ptp_edits`: every PTP edit of the code too)."""
     from cptcli.results import ShowResults
 
     wanted = list(dict.fromkeys(codes))
@@ -43,7 +45,26 @@ def show(engine, codes: Iterable[str]):
             missing.append(engine.not_found(code))
         else:
             found.append(result)
+    with_payer_facts(found, ptp_edits)
     return ShowResults(found, single=len(wanted) == 1, sources=lambda: engine.sources), missing
+
+
+def with_payer_facts(results, ptp_edits: bool = False) -> None:
+    """Add the imported payer edits' facts of each result's code (a `payer` key), when any set is imported."""
+    from cptcli import edits
+
+    if not results or not edits.imported():
+        return
+    from cptcli.codes import today
+
+    reader = edits.Edits()
+    try:
+        for r in results:
+            facts = reader.facts(r.code, today(), ptp_edits)
+            if facts is not None:
+                r.doc = {**r.doc, "payer": facts}
+    finally:
+        reader.close()
 
 
 def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
@@ -66,6 +87,8 @@ def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
             yield UsageError(f"line {number}: {exc.message}")
             continue
         result = engine.show(code)
+        if result is not None:
+            with_payer_facts([result])
         yield engine.not_found(code) if result is None else ShowResults([result], True, sources=lambda: engine.sources)
 
 
@@ -92,27 +115,68 @@ def list_codes(engine):
 # -- checks ----------------------------------------------------------------------------
 
 
-def claim_line(code: str, with_=(), modifier=(), dx=()):
+def claim_line(code: str, with_=(), modifier=(), dx=(), units: int = 1, date: str | None = None, setting=None):
     """`check` arguments parsed, before anything is loaded: raises UsageError
-    (exit 2) on a malformed code. Lists may be comma-separated
-    ('--modifier 50,LT' is '--modifier 50 --modifier LT'): coders paste lists."""
+    (exit 2) on a malformed code, date or setting. Lists may be comma-separated
+    ('--modifier 50,LT' is '--modifier 50 --modifier LT'): coders paste lists.
+    A modifier typed on a --with code (11043-59) is that code's, for the pair edits."""
     from cptcli import codes
     from cptcli.rules import ClaimLine
+    from cptcli.rules.payer import SETTINGS
 
     def split(values):
         return [v for value in values for v in value.split(",") if v.strip()]
 
     parsed = codes.parse_code(code)
-    primaries = tuple(codes.parse_code(p).code for p in split(with_))
+    others = [codes.parse_code(p) for p in split(with_)]
     mods = tuple(([parsed.modifier] if parsed.modifier else []) + [codes.parse_modifier(m) for m in split(modifier)])
-    return ClaimLine(parsed.code, primaries, mods, tuple(codes.parse_icd10(d) for d in split(dx)))
+    if units < 1:
+        raise UsageError(f"--units must be 1 or more, not {units}")
+    wanted = (setting or "practitioner").strip().lower()
+    if wanted not in SETTINGS:
+        raise UsageError(f"unknown setting {setting!r}: choose from {', '.join(SETTINGS)}")
+    return ClaimLine(
+        parsed.code,
+        tuple(dict.fromkeys(p.code for p in others)),
+        mods,
+        tuple(codes.parse_icd10(d) for d in split(dx)),
+        units=units,
+        date=codes.parse_date(date) if date else codes.today(),
+        setting=wanted,
+        with_modifiers=tuple((p.code, (p.modifier,)) for p in others if p.modifier),
+    )
 
 
 def check(engine, line):
     from cptcli import rules
-    from cptcli.codesets import icd10
+    from cptcli.codesets import releases
 
-    return rules.check(engine, icd10.codeset, line)
+    return rules.check(engine, releases.for_date, line)
+
+
+def check_claims(engine, data: bytes, name: str, setting: str | None = None):
+    """`check --claims`: every line of a claims file judged as `check` judges one, each claim's lines of one date
+    together (cptcli.claims); rows that cannot be read are reported and skipped. One payer-edit reader and one
+    ICD-10-CM release serve every line."""
+    from cptcli import claims, codes, rules
+    from cptcli.codesets import releases
+    from cptcli.edits import Edits
+    from cptcli.results import ClaimsReport
+
+    rows, bad = claims.read(claims.decode(data), name, codes.today(), (setting or "practitioner").strip().lower())
+    report = ClaimsReport(name)
+    report.malformed = bad
+    report.claims = len({r.claim or f"row {r.row}" for r in rows})
+    edits = Edits()
+    try:
+        for row, line in claims.lines_of(rows):
+            try:
+                report.add(row, rules.check(engine, releases.for_date, line, edits))
+            except NotFoundError as exc:
+                report.add_unknown(row, exc.message)
+    finally:
+        edits.close()
+    return report
 
 
 def audit(engine):
@@ -200,23 +264,25 @@ def source_text(name: str) -> str:
 # -- official code sets ----------------------------------------------------------------------
 
 
-def import_files(paths, kind: str | None = None, progress=None):
-    """`import`: each file's kind recognised (or `kind`), parsed and stored as the active release."""
+def import_files(paths, kind: str | None = None, progress=None, force: bool = False):
+    """`import`: each file's kind recognised (or `kind`), parsed and stored as the active release of its set."""
     from cptcli import imports
     from cptcli.results import Imports
 
     if kind is not None and kind not in imports.KINDS:
         raise UsageError(f"unknown kind {kind!r}: choose from {', '.join(imports.KINDS)}")
-    return Imports(imports.import_files(paths, kind=kind, progress=progress))
+    return Imports(imports.import_files(paths, kind=kind, progress=progress, force=force))
 
 
-def remove_import(kind: str) -> bool:
+def remove_import(name: str) -> bool:
+    """`import --remove KIND` (every set of the kind) or `--remove KIND.SLOT` (one set: ncci-ptp.outpatient)."""
     from cptcli import imports
 
+    kind, _, slot = name.partition(".")
     if kind not in imports.KINDS:
         raise UsageError(f"unknown kind {kind!r}: choose from {', '.join(imports.KINDS)}")
-    if not imports.remove(kind):
-        raise NotFoundError(f"no {kind} set is imported")
+    if not imports.remove(kind, slot or None):
+        raise NotFoundError(f"no {name} set is imported")
     return True
 
 
@@ -241,5 +307,6 @@ def sources(engine):
         )
         rows.append(SourceRow(kind, "curated", (path,), counts.get(path, 0), None, {os.path.basename(path): digest}))
     for s in imports.sources():
-        rows.append(SourceRow(s.kind, s.release, s.files, s.records + s.modifiers, s.imported_at, dict(s.sha256)))
+        # The records the import reported: codes (or rows), with the modifiers counted apart, as import counts them.
+        rows.append(SourceRow(s.name, s.release, s.files, s.records, s.imported_at, dict(s.sha256), s.modifiers))
     return Sources(rows)

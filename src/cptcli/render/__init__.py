@@ -99,7 +99,7 @@ def render(result, options: Options, env) -> str:
 
         check_sections(result, options.sections)
     fmt = FORMATS[options.format]
-    lines = getattr(result, "lines", None) if fmt.by_line else None
+    lines = getattr(result, "text_lines", None) if fmt.by_line else None
     if lines is not None:
         from cptcli.textsafe import visible
 

@@ -26,14 +26,21 @@ from cptcli.model import (
     cited_sources,
     registry,
 )
-from cptcli.results import Imports, ShowResults, Sources
+from cptcli.results import ClaimsReport, Imports, ShowResults, Sources
 from cptcli.search import Hits
 
 # `show`'s sections, in the order of the full output: the registry's, plus the sources list.
-SECTIONS: tuple[str, ...] = tuple(dict.fromkeys([s.section for s in FIELDS] + ["sources"]))
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys([s.section for s in FIELDS] + ["sources", "payer", "ptp"]))
 ALWAYS = ("schema_version", "code")
 # The keys of a show document each section owns, beyond its fields.
-_EXTRA_KEYS = {"facts": ("display_code",), "related": ("named_by",), "sources": ("origin", "contributors")}
+_EXTRA_KEYS = {
+    "facts": ("display_code",),
+    "related": ("named_by",),
+    "sources": ("origin", "contributors"),
+    # The imported payer edits' facts (cptcli.edits): `ptp` lists the code's PTP edits too.
+    "payer": ("payer",),
+    "ptp": ("payer",),
+}
 JSON_KEYS = {
     name: tuple(s.name for s in FIELDS if s.section == name and s.name != "code") + _EXTRA_KEYS.get(name, ())
     for name in SECTIONS
@@ -41,6 +48,8 @@ JSON_KEYS = {
 TITLES = {
     "facts": "Facts",
     "sources": "Sources",
+    "payer": "Payer edits (imported CMS files)",
+    "ptp": "NCCI PTP edits",
     **{s.section: s.title for s in FIELDS if s.section != "facts" and s.title},
 }
 
@@ -103,7 +112,72 @@ def _fact_rows(result) -> list[tuple]:
     return out
 
 
+def _payer_rows(results: ShowResults) -> list[tuple]:
+    """(code, edit, setting, value, meaning, source) of each imported payer fact of each code."""
+    rows: list[tuple] = []
+    for r in results:
+        p, c = r.doc.get("payer") or {}, r.code
+        fs = p.get("fee_schedule")
+        if fs and fs.get("listed"):
+            rows.append((c, "pfs status", "", fs["status"], fs["status_meaning"], fs["source"]))
+            rows.append((c, "pfs global days", "", fs["global_days"], fs["global_days_meaning"], fs["source"]))
+            for name, ind in fs["indicators"].items():
+                rows.append((c, f"pfs {name.replace('_', ' ')}", "", ind["value"], ind["meaning"], fs["source"]))
+        elif fs:
+            rows.append((c, "pfs", "", None, "not in the fee schedule file", fs["source"]))
+        for m in p.get("mue", ()):
+            rows.append((c, "mue", m["setting"], m["value"], f"MAI {m['mai']}: {m['meaning']}", m["source"]))
+        aoc = p.get("add_on_edits")
+        if aoc:
+            what = f"add-on of {', '.join(aoc['primaries'][:12])}" if aoc["is_add_on"] else "not an add-on code"
+            rows.append((c, "aoc", "", "; ".join(aoc["edit_types"]) or None, what, aoc["source"]))
+        for t in p.get("ptp", ()):
+            meaning = f"column 1 of {t['as_column1']:,} edits, column 2 of {t['as_column2']:,} in force on {p['date']}"
+            rows.append((c, "ptp", t["setting"], t["as_column1"] + t["as_column2"], meaning, t["source"]))
+    return rows
+
+
+def _ptp_rows(results: ShowResults) -> list[tuple]:
+    return [
+        (
+            r.code,
+            t["setting"],
+            e["column1"],
+            e["column2"],
+            e["effective"],
+            e["ends"],
+            e["modifier_indicator"],
+            e["meaning"],
+            e["rationale"],
+            e["in_force_on_date"],
+            e["source"],
+        )
+        for r in results
+        for t in (r.doc.get("payer") or {}).get("ptp", ())
+        for e in t.get("edits", ())
+    ]
+
+
 def _section_table(name: str, results: ShowResults) -> Table:
+    if name == "payer":
+        return Table(
+            name, TITLES[name], ("code", "edit", "setting", "value", "meaning", "source"), _payer_rows(results)
+        )
+    if name == "ptp":
+        columns = (
+            "code",
+            "setting",
+            "column1",
+            "column2",
+            "effective",
+            "ends",
+            "modifier_indicator",
+            "meaning",
+            "rationale",
+            "in_force_on_date",
+            "source",
+        )
+        return Table(name, TITLES[name], columns, _ptp_rows(results))
     if name == "facts":
         return Table(
             name,
@@ -352,4 +426,13 @@ def _(result: Sources) -> list[Table]:
                 for r in result
             ],
         )
+    ]
+
+
+@tables.register
+def _(result: ClaimsReport) -> list[Table]:
+    return [
+        Table("findings", "Claim line findings", result.COLUMNS, list(result.rows)),
+        Table("malformed", "Rows not read", ("row", "claim", "line", "reason"), [tuple(m) for m in result.malformed]),
+        Table("summary", "Summary", tuple(result.summary), [tuple(result.summary.values())]),
     ]

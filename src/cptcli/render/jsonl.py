@@ -8,6 +8,7 @@ from cptcli.render.json import data, quiet_bidi
 
 
 def render(result, options, env) -> str:
-    d = data(result, options)
+    # A result that is a report of many rows (check --claims) gives one line a row.
+    d = result.to_lines() if hasattr(result, "to_lines") and not options.sections else data(result, options)
     items = d if isinstance(d, list) else [d]
     return "".join(quiet_bidi(_json.dumps(item, ensure_ascii=not env.utf8)) + "\n" for item in items)

@@ -28,7 +28,7 @@ from cptcli.model import (
     source_labels,
     spec,
 )
-from cptcli.results import Imports, ShowResult, ShowResults, Sources
+from cptcli.results import ClaimsReport, Imports, ShowResult, ShowResults, Sources
 from cptcli.search import Hits
 from cptcli.textsafe import visible
 
@@ -302,7 +302,26 @@ def _(result: ShowResults, sections=()) -> list:
         from cptcli.errors import UsageError
 
         raise UsageError(f"unknown section {unknown[0]!r}: choose from {', '.join(SECTIONS)}")
-    return [part for r in result for name, part in show(r, result.sources) if not sections or name in sections]
+    out = [part for r in result for name, part in show(r, result.sources) if not sections or name in sections]
+    return out + payer_parts(result, sections)
+
+
+def payer_parts(result: ShowResults, sections=()) -> list:
+    """The imported payer edits' facts of the codes (cptcli.edits), as flat.py words them: a table each."""
+    from cptcli.render.flat import TITLES, _section_table
+
+    out = []
+    for name in ("payer", "ptp"):
+        if (sections and name not in sections) or (not sections and name == "ptp"):
+            continue
+        table = _section_table(name, result)
+        if not table.rows:
+            continue
+        t = _table(TITLES[name], [c.replace("_", " ").capitalize() for c in table.columns])
+        for row in table.rows:
+            t.add_row(*("—" if v is None else str(v) for v in row))
+        out.append(t)
+    return out
 
 
 @parts.register
@@ -399,6 +418,10 @@ def check_report(report: CheckReport, sections=()) -> list:
         line += " with " + ", ".join(report.with_codes)
     if report.diagnoses:
         line += "; dx " + ", ".join(report.diagnoses)
+    if report.units != 1:
+        line += f"; {report.units} units"
+    if report.date:
+        line += f"; on {report.date}, {report.setting}"
     verdict = Text(f"Verdict: {_VERDICTS[report.verdict]}", style="bold")
     if not report.issues:
         return [Text(f"Check {line}: no errors or warnings."), verdict]
@@ -556,3 +579,27 @@ def sources_list(result: Sources, sections=()) -> list:
             r.kind, r.release, "\n".join(r.files), f"{r.records:,}", r.imported_at or "—", "\n".join(r.sha256.values())
         )
     return [t]
+
+
+@parts.register
+def claims_report(result: ClaimsReport, sections=()) -> list:
+    t = _table(f"Claim lines of {result.file}", ["Claim", "Line", "Code", "Verdict", "Severity", "Finding"])
+    for claim, line, _, code, verdict, severity, _, subject, message, _ in result.rows:
+        t.add_row(
+            claim, line, code, verdict, severity.upper() if severity == "error" else severity, f"{subject}: {message}"
+        )
+    out: list = [t] if result.rows else []
+    if result.malformed:
+        m = _table("Rows not read (skipped)", ["Row", "Claim", "Line", "Why"])
+        for bad in result.malformed:
+            m.add_row(str(bad.row), bad.claim, bad.line, bad.reason)
+        out.append(m)
+    s = result.summary
+    out.append(
+        Text(
+            f"{s['claims']:,} claims, {s['lines']:,} lines checked: {s['passing']:,} pass, {s['failing']:,} fail, "
+            f"{s['not_verified']:,} not verified; {s['malformed']:,} rows malformed"
+        )
+    )
+    out.append(Text(f"Verdict: {_VERDICTS[result.verdict].split(' (')[0]}", style="bold"))
+    return out

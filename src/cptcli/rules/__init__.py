@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import combinations
-from typing import Protocol
+from typing import Any, Protocol
 
 from cptcli import codes
+from cptcli.edits import Edits
 from cptcli.model import (
+    ADDED_DATE,
     SEVERITY_ORDER,
     AuditReport,
     CheckReport,
@@ -33,6 +35,7 @@ from cptcli.model import (
     TaxonomyCode,
     source_labels,
 )
+from cptcli.rules import payer
 
 REGISTRY = 'cptcli modifier registry (codes.json "modifiers")'
 TAXONOMY = 'cptcli verified NUCC taxonomy list (codes.json "taxonomy_codes")'
@@ -59,24 +62,43 @@ class Knowledge(Protocol):
 
 @dataclass(frozen=True)
 class ClaimLine:
-    """A claim line as typed, normalised: the code, primary codes, modifiers, diagnoses."""
+    """A claim line as typed, normalised: the code, the other codes on the claim for the same date (primary
+    procedures, pairs), modifiers, diagnoses, units, the date of service (YYYY-MM-DD) and the setting
+    (practitioner, outpatient or dme: which NCCI edits apply). `with_modifiers` holds the modifiers typed on the
+    other codes (`--with 11043-59`), as (code, modifiers) pairs."""
 
     code: str
     with_codes: tuple[str, ...] = ()
     modifiers: tuple[str, ...] = ()
     diagnoses: tuple[str, ...] = ()
+    units: int = 1
+    date: str = ""
+    setting: str = "practitioner"
+    with_modifiers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The code's units over every line of the claim on the date (claim files): what a date-of-service MUE counts.
+    day_units: int = 0
+
+    def with_modifiers_of(self, code: str) -> tuple[str, ...]:
+        return next((mods for c, mods in self.with_modifiers if c == code), ())
+
+    @property
+    def on(self) -> str:
+        """The date of service the line is judged on: today when none was given."""
+        return self.date or codes.today()
 
 
 @dataclass(frozen=True)
 class Case:
     """What every rule judges: one record, the knowledge it is checked against,
     the ICD-10-CM code set (a callable: opened only when asked), and for
-    `check` the claim line reported with the record (None for `audit`)."""
+    `check` the claim line reported with the record (None for `audit`) and the
+    imported payer edits it is judged by (rules.payer.Edits)."""
 
     record: CodeRecord
     kb: Knowledge
     icd: Callable
     line: ClaimLine | None = None
+    edits: Any = None
 
 
 # -- comparing names -----------------------------------------------------------
@@ -305,19 +327,31 @@ def curated_notes(case: Case) -> Iterable[Finding]:
 
 
 def terminated_code(case: Case) -> Iterable[Finding]:
-    """A code its official file ends: past the date it cannot be reported, and the claim line cannot pass. Until
-    claim lines carry a date of service, the date compared is today."""
+    """A code its official file ends before the date of service cannot be reported on it; nor can one the file adds
+    after that date."""
     if case.line is None:
         return
-    rec, end = case.record, case.record.termination
+    rec, end, on = case.record, case.record.termination, case.line.on
+    added = next((a for a in rec.official if a.label == ADDED_DATE and a.value), None)
+    if added is not None and added.value is not None and on < added.value:
+        yield Finding(
+            severity="error",
+            kind="not-yet-effective",
+            subject="code",
+            message=f"{rec.display_code} was added on {added.value}: not valid for services on {on}",
+            code=rec.code,
+            sources=added.sources,
+            file=rec.origin,
+            authority=source_labels(added.sources),
+        )
     if end is None or end.value is None:
         return
-    past = end.value < codes.today()
+    past = end.value < on
     yield Finding(
         severity="error" if past else "warning",
         kind="terminated" if past else "terminating",
         subject="code",
-        message=f"{rec.display_code} {codes.ended(end.value, rec.official_references)}",
+        message=f"{rec.display_code} {codes.ended(end.value, rec.official_references, on=on)}",
         code=rec.code,
         sources=end.sources,
         file=rec.origin,
@@ -564,6 +598,21 @@ def diagnoses_on_line(case: Case) -> Iterable[Finding]:
     if line is None or not line.diagnoses:
         return
     rec, codeset = case.record, case.icd()
+    covers = getattr(codeset, "covers", None)
+    if covers is not None and not covers[0] <= line.on <= covers[1]:
+        yield Finding(
+            severity="info",
+            kind="icd-release-not-in-force",
+            subject="diagnoses",
+            message=f"the {codeset.authority} applies to dates of service {covers[0]} to {covers[1]}, "
+            f"not {line.on}: the diagnoses below are judged by it but not verified for that date "
+            f"(cptcli import the ICD-10-CM order file of fiscal year {int(line.on[:4]) + (line.on[5:7] >= '10')})",
+            code=rec.code,
+            sources=(),
+            file=rec.origin,
+            authority=codeset.authority,
+            unverified=True,
+        )
     paired = {r.code: r for r in rec.diagnoses}
     for dx in dict.fromkeys(line.diagnoses):
         subject = f"diagnoses/{dx}"
@@ -654,6 +703,7 @@ def diagnoses_on_line(case: Case) -> Iterable[Finding]:
 # The one list: audit and check both run every rule; each looks at what it judges.
 RULES: tuple[Callable[[Case], Iterable[Finding]], ...] = (
     terminated_code,
+    *payer.PAYER_RULES,
     add_on_and_primaries,
     modifiers_on_line,
     modifier_combinations,
@@ -687,17 +737,27 @@ def audit(kb: Knowledge, icd: Callable) -> AuditReport:
     return AuditReport(tuple(findings), authorities, kb.files)
 
 
-def check(kb: Knowledge, icd: Callable, line: ClaimLine) -> CheckReport:
-    """Judge one claim line (all codes normalised)."""
+def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: Edits | None = None) -> CheckReport:
+    """Judge one claim line (all codes normalised) on its date of service, against the imported payer edits
+    (`edits`: a reader shared by the lines of a claims file; one of its own otherwise)."""
     rec = kb.get(line.code)
     authorities = {"modifiers": REGISTRY}
+    if not line.date:
+        line = replace(line, date=codes.today())
+    own = edits is None
+    reader = Edits() if edits is None else edits
 
     def codeset():
-        found = icd()
+        found = icd(line.date, reader.lookup)
         authorities["icd10cm"] = found.authority
         return found
 
-    issues = sorted(judge(Case(rec, kb, codeset, line)), key=lambda f: SEVERITY_ORDER[f.severity])
+    try:
+        found = judge(Case(rec, kb, codeset, line, reader))
+    finally:
+        if own:
+            reader.close()
+    issues = sorted(settle(found), key=lambda f: SEVERITY_ORDER[f.severity])
     return CheckReport(
         rec.code,
         rec.display_code,
@@ -707,7 +767,22 @@ def check(kb: Knowledge, icd: Callable, line: ClaimLine) -> CheckReport:
         line.diagnoses,
         tuple(issues),
         authorities,
+        date=line.date,
+        setting=line.setting,
+        units=line.units,
     )
+
+
+def settle(findings: list[Finding]) -> list[Finding]:
+    """An official edit that verifies a subject (an add-on's listed primary) settles it: a source's contested or
+    missing pairing of that subject is kept, as information, but no longer leaves the line unverified."""
+    settled = {f.subject for f in findings if f.kind in payer.SETTLES}
+    return [
+        replace(f, unverified=False, severity="info" if f.severity == "warning" else f.severity)
+        if f.subject in settled and f.unverified
+        else f
+        for f in findings
+    ]
 
 
 # -- reverse look-ups ----------------------------------------------------------
