@@ -187,16 +187,18 @@ def audit(engine):
 
 
 def icd(engine, raw_code: str):
-    from cptcli import codes, rules
+    from cptcli import codes
     from cptcli.codesets import icd10
+    from cptcli.engine import lookups
 
-    return rules.icd_lookup(engine, icd10.codeset(), codes.parse_icd10(raw_code))
+    return lookups.icd_lookup(engine, icd10.codeset(), codes.parse_icd10(raw_code))
 
 
 def modifier(engine, raw: str):
-    from cptcli import codes, rules
+    from cptcli import codes
+    from cptcli.engine import lookups
 
-    return rules.modifier_lookup(engine, codes.parse_modifier(raw))
+    return lookups.modifier_lookup(engine, codes.parse_modifier(raw))
 
 
 def validate(path, base: list):
