@@ -1,8 +1,8 @@
 """Which knowledge-base files are in play, the key that identifies them as they
 are now, and the one reader of their bytes.
 
-Every derived file (the index, drawn pages) is built under the key and trusted
-only while it matches. The key is each file's real path, size, modification
+The index (cptcli.engine) is built under the key and trusted only while it
+matches. The key is each file's real path, size, modification
 and change times (ns) and inode, the tool's version and the format stamp
 (format_stamp: the source of the modules that shape the index): an edit, a
 replacement by rename, a restored mtime (`cp -p`, `rsync -t`, `touch -d`: the
@@ -22,15 +22,13 @@ rule:
 2. Open: the key must match. If it does and `is_racy(paths, built_at_ns)`, a
    file may have changed within the tick: compare `content_digest(paths)` with
    the stored digest, and rebuild on a difference (or if a file cannot be read).
-3. Re-stamp: when the digests match and no file's times are within the racy
-   window of the current time, the engine may store the time the check started
-   as the new `built_at_ns`, so that a file edited shortly before a build is
-   hashed once more, not on every call; any later edit changes a timestamp past
-   the one in the key.
+The index is opened read-only and its `built_at_ns` never moved on: a file
+last changed within the window before its build is hashed on every open until
+the next build (any later edit changes the key and so brings one).
 
-Kept apart from the index so that a call answered from a drawn page checks the
-key without importing sqlite3; json and hashlib are imported only when a file
-is read or hashed.
+The key and the one reader of the files' bytes live here, apart from the
+index, so that reading and trusting share one definition of "the same files";
+json and hashlib are imported only when a file is read or hashed.
 """
 
 from __future__ import annotations
