@@ -76,7 +76,7 @@ def searcher_of(source):
     from cptcli.knowledge import KnowledgeBase
     from cptcli.search import Searcher
 
-    engine = Engine.in_memory(source, ["test"]) if isinstance(source, KnowledgeBase) else Engine.open(list(source))
+    engine = Engine.of(source, ["test"]) if isinstance(source, KnowledgeBase) else Engine.open(list(source))
     return Searcher(engine.corpus())
 
 

@@ -54,11 +54,14 @@ def answers(engine: Engine) -> dict:
     }
 
 
-def test_an_in_memory_and_a_cached_index_give_the_same_answers(cache):
+def test_the_in_memory_fallback_and_a_cached_index_give_the_same_answers(cache, tmp_path, monkeypatch):
     paths = [str(bundled_path())]
     cached = Engine.open(paths)
     assert cached.path is not None and os.path.exists(cached.path)
-    memory = Engine.in_memory(knowledge.load(paths), paths)
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    monkeypatch.setenv("CPTCLI_CACHE_DIR", str(blocked / "cache"))  # the cache directory cannot be made
+    memory = Engine.open(paths)  # the fallback as a call meets it, not a second constructor
     assert memory.path is None
     assert answers(memory) == answers(cached)
 
@@ -94,6 +97,11 @@ def test_the_index_is_reused_then_rebuilt_when_a_file_changes(cache, kb_file):
         "DELETE FROM meta WHERE name = 'registry'",
         "DELETE FROM meta WHERE name = 'search'",
         "DROP TABLE rows",
+        # A stored document that does not parse as what the build wrote.
+        "UPDATE codes SET search = 'not json' WHERE code = '20700'",
+        "UPDATE codes SET search = '[\"20700\"]' WHERE code = '20700'",
+        "UPDATE meta SET value = '[]' WHERE name = 'registry'",
+        "UPDATE terms SET codes = x'ff' WHERE stem = 'bead'",
     ],
 )
 def test_an_index_damaged_past_its_key_is_rebuilt_once(cache, kb_file, damage):
@@ -104,6 +112,7 @@ def test_an_index_damaged_past_its_key_is_rebuilt_once(cache, kb_file, damage):
     con.close()
     engine = Engine.open([str(kb_file)])
     assert engine.show("20700").code == "20700"
+    assert [s.code for s in service.list_codes(engine).summaries][0] == "20700"
     assert Searcher(engine.corpus()).search("antibiotic beads")[0].code in ("20700", "20701")
     assert engine.modifiers["59"].name == "Distinct procedural service"
     assert engine.rows_listing("modifiers", "59")
@@ -190,3 +199,22 @@ def test_a_damaged_cache_file_is_replaced(cache, kb_file):
     assert Engine.open([str(kb_file)]).show("20700").code == "20700"
     shutil.rmtree(cache)
     assert Engine.open([str(kb_file)]).show("20701").code == "20701"
+
+
+def test_a_bug_while_answering_is_an_internal_error_not_damage(cache, kb_file, main, monkeypatch):
+    import cptcli.model
+
+    def broken(*args):
+        raise TypeError("injected")
+
+    assert main("--data", str(kb_file), "list")[0] == 0  # the index is built and cached
+    path = Engine.open([str(bundled_path()), str(kb_file)]).path
+    before = os.stat(path).st_mtime_ns
+    monkeypatch.setattr(cptcli.model, "CodeSummary", broken)
+    code, out, err = main("--data", str(kb_file), "list")
+    assert (code, out) == (70, "")
+    assert err == "cptcli: internal error: TypeError: injected (please report it; CPTCLI_DEBUG=1 shows where)\n"
+    assert os.stat(path).st_mtime_ns == before  # not removed and rebuilt as if damaged
+    monkeypatch.setenv("CPTCLI_DEBUG", "1")
+    with pytest.raises(TypeError, match="injected"):
+        run(["--data", str(kb_file), "list"])

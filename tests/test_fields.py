@@ -84,3 +84,46 @@ def test_the_registry_is_where_sections_titles_weights_and_json_keys_come_from()
     assert flat.JSON_KEYS["modifiers"] == ("modifiers",)
     weights = {s.name: s.weight for s in FIELDS if s.weight is not None}
     assert weights["title"] == 1.0 and weights["related"] == 0.3 and "payers" not in weights
+
+
+def test_a_field_declared_or_a_reader_bumped_changes_the_index_format_by_itself(tmp_path, monkeypatch, cache):
+    """The format stamp in every index key is made from the source of the modules that shape the
+    index: a copy of them has the same stamp; the copy with one field declared, as above, or one
+    reader's version bumped, has another, and the engine builds a new index for it."""
+    import os
+    import shutil
+
+    from cptcli import datafiles
+    from cptcli.engine import Engine
+    from cptcli.knowledge import bundled_path
+
+    package = os.path.dirname(datafiles.__file__)
+    copy = tmp_path / "cptcli"
+    for name in datafiles.SHAPING:
+        source, target = os.path.join(package, name), copy / name
+        if os.path.isdir(source):
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    stamp = datafiles.format_stamp(str(copy))
+    assert stamp == datafiles.format_stamp()
+    monkeypatch.setattr(datafiles, "_PACKAGE", str(copy))
+    monkeypatch.setattr(datafiles, "_stamps", {})
+    first = Engine.open([str(bundled_path())])
+    with open(copy / "model.py", "a", encoding="utf-8") as f:
+        f.write(
+            "\n\n@dataclass(frozen=True, slots=True)\nclass WithGlobalPeriod(CodeRecord):\n"
+            "    global_period: Fact | None = field(\n"
+            '        default=None, metadata={"spec": Spec(kind="scalar", item=Fact, layering="keep-first")}\n'
+            "    )\n"
+        )
+    datafiles._stamps.clear()
+    with_field = datafiles.format_stamp(str(copy))
+    assert with_field != stamp
+    rebuilt = Engine.open([str(bundled_path())])
+    assert rebuilt.key != first.key and f"index format {with_field}" in rebuilt.key
+    reader = copy / "imports" / "hcpcs.py"
+    reader.write_text(reader.read_text(encoding="utf-8").replace("READER = ", "READER = 1 + "), encoding="utf-8")
+    datafiles._stamps.clear()
+    assert datafiles.format_stamp(str(copy)) not in (stamp, with_field)

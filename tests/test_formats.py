@@ -9,6 +9,7 @@ import pytest
 
 from cptcli import __version__
 from cptcli.knowledge import bundled_path
+from cptcli.render import FORMATS
 from cptcli.render import flat as sec
 
 MODIFIERS_CSV_HEAD = [
@@ -225,3 +226,109 @@ def test_version_matches_package_metadata():
     p = subprocess_cli("--version")
     assert p.stdout.decode() == f"cptcli {importlib.metadata.version('cptcli')}\n"
     assert importlib.metadata.version("cptcli") == __version__
+
+
+# -- hostile text in every format and every result type -----------------------------------------
+# A payload that tries everything at once: a formula, a terminal escape (ESC and C1 CSI), a bidi
+# override, a table pipe, a newline and a bare carriage return. RED marks where it landed.
+HOSTILE = '=HYPERLINK("x")\x1b[31mRED\u202eevil|pipe\nnew\rcr\x9b1m'
+# One command per result type, with where the payload reaches it (a type without reach still has
+# its escapes checked on what it prints).
+BY_RESULT = {
+    "ShowResults": (["show", "20700"], True),
+    "Hits": (["search", "drug delivery"], True),
+    "CodeList": (["list"], True),
+    "CheckReport": (["check", "20700", "--modifier", "59"], True),
+    "AuditReport": (["audit"], True),
+    # "rows": in the codes that list it, a table a one-table format leaves out.
+    "IcdResult": (["icd", "M54.16"], "rows"),
+    "ModifierResult": (["modifier", "22"], "rows"),
+    "Validation": (["validate", "{kb}"], True),
+    "Sources": (["sources"], True),
+    "Imports": (["import", "{nucc}"], True),
+    "ClaimsReport": (["check", "--claims", "{claims}"], True),
+}
+RAW = ("\x1b", "\x9b", "\u202e")
+
+
+def test_every_result_type_is_in_the_hostile_text_suite():
+    from cptcli.render.flat import tables
+
+    assert set(BY_RESULT) == {t.__name__ for t in tables.registry if t is not object}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A base of its own: 20700 as bundled, its title, rows and payers carrying HOSTILE; and a
+    NUCC fixture under a hostile name."""
+    import copy
+    import shutil
+    from pathlib import Path
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    doc = json.loads(bundled_path().read_text(encoding="utf-8"))
+    rec = copy.deepcopy(next(r for r in doc["codes"] if r["code"] == "20700"))
+    rec["title"]["text"] = "Drug delivery " + HOSTILE
+    for name in ("related", "cross_references"):
+        rec.pop(name, None)
+    rec["notes"] = [n for n in rec.get("notes", []) if n["subject"] != "related"]
+    for row in rec["modifiers"] + rec["diagnoses"]:
+        row["description"] = HOSTILE
+    rec.setdefault("payers", []).append({"text": HOSTILE, "sources": rec["title"]["sources"]})
+    doc["codes"] = [rec]
+    kb = tmp / f"kb{HOSTILE[15:30]}.json".replace("\n", "").replace("|", "")
+    kb.write_text(json.dumps(doc), encoding="utf-8")
+    nucc = tmp / "nucc\x1b[31mRED\u202e.csv"
+    shutil.copy(Path(__file__).parent / "fixtures" / "imports" / "nucc" / "nucc_taxonomy_251.csv", nucc)
+    claims = tmp / "claims.csv"
+    one_line = HOSTILE.replace("\n", " ").replace("\r", " ")  # a claim id is one line of the file
+    claims.write_text(f'claim,code,date\n"{one_line}",20700,2026-06-01\n', encoding="utf-8")
+    return {"kb": str(kb), "nucc": str(nucc), "claims": str(claims)}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("result", sorted(BY_RESULT))
+def test_hostile_text_is_inert_in_every_format(main, hostile, data_dir, cache, result, fmt):
+    argv, reaches = BY_RESULT[result]
+    code, out, err = main("--no-bundled", "--data", hostile["kb"], *[a.format(**hostile) for a in argv], "-f", fmt)
+    assert code in (0, 1, 4) and out, err
+    assert not [c for c in RAW if c in out]  # no escape a terminal acts on, no reordering
+    assert ("RED" in out) is (reaches is True or (reaches == "rows" and not FORMATS[fmt].one_table))
+    if fmt in ("json", "jsonl"):
+        docs = [json.loads(line) for line in out.splitlines()] if fmt == "jsonl" else [json.loads(out)]
+        assert docs
+    elif fmt in ("csv", "tsv"):
+        rows = list(csv.reader(io.StringIO(out, newline=""), delimiter="," if fmt == "csv" else "\t"))
+        assert all(len(r) == len(rows[0]) for r in rows)  # a CR or newline never splits a row
+        assert [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    elif fmt == "markdown":
+        assert "\r" not in out
+        for block in out.split("\n\n"):
+            rows = [r for r in block.split("\n") if r.startswith("|")]
+            assert len({len(r.replace("\\\\", "").replace("\\|", "").split("|")) for r in rows}) <= 1, rows
+    else:
+        assert "\r" not in out
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("result", sorted(r for r, (argv, _) in BY_RESULT.items() if "{" not in " ".join(argv)))
+def test_an_unknown_section_is_a_usage_error_in_every_format(main, result, fmt):
+    argv, _ = BY_RESULT[result]
+    code, out, err = main(*argv, "--section", "bogus", "-f", fmt)
+    assert (code, out) == (2, "") and err.startswith("cptcli: error: unknown section 'bogus': choose from ")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "tsv", "jsonl"])
+def test_a_stream_prints_what_the_codes_given_at_once_print(cli, fmt):
+    many = cli("show", "20700", "+20701", "20703", "-f", fmt)
+    streamed = cli("show", "-", "-f", fmt, input="20700\n+20701\n# a comment\n20703\n")
+    assert streamed.exit_code == many.exit_code == 0 and streamed.stdout == many.stdout
+
+
+def test_a_markdown_stream_keeps_each_records_tables_apart(cli):
+    one = [cli("show", c, "-f", "markdown").stdout for c in ("20700", "20701")]
+    streamed = cli("show", "-", "-f", "markdown", input="20700\n20701\n").stdout
+    assert streamed == one[0] + "\n" + one[1]
+    assert "\n\n## Facts\n" in streamed[len(one[0]) - 1 :]  # a blank line before the next record
+    listed = cli("show", "-", "-f", "markdown", "-s", "modifiers", input="20700\n20702\n").stdout
+    assert listed.count("## Modifiers") == 2

@@ -162,10 +162,9 @@ def test_missing_and_directory_data_paths(tmp_path, main):
 
 
 # -- batch input ------------------------------------------------------------------
-def test_show_batch_ndjson_reports_unknown_without_stopping(cli):
+def test_show_batch_json_reports_unknown_without_stopping(cli):
     r = cli("show", "-", "--json", input="20700\n\n# a comment\n 99999 \n+20701\n")
-    lines = r.stdout.splitlines()
-    assert [json.loads(x)["code"] for x in lines] == ["20700", "20701"]
+    assert [d["code"] for d in json.loads(r.stdout)] == ["20700", "20701"]
     assert r.exit_code == 1
     assert r.stderr == (
         "cptcli: error: code 99999 is not in the knowledge base, which holds 11 codes "
@@ -174,7 +173,7 @@ def test_show_batch_ndjson_reports_unknown_without_stopping(cli):
 
 
 def test_show_batch_malformed_line_exits_2_and_continues(cli):
-    r = cli("show", "-", "--json", input="abc\n20703\n")
+    r = cli("show", "-", "--format", "jsonl", input="abc\n20703\n")
     assert [json.loads(x)["code"] for x in r.stdout.splitlines()] == ["20703"]
     assert r.exit_code == 2 and "line 1: malformed code 'abc'" in r.stderr
 
@@ -182,7 +181,7 @@ def test_show_batch_malformed_line_exits_2_and_continues(cli):
 def test_show_batch_invalid_utf8_on_stdin():
     p = subprocess_cli("show", "-", "--json", input=b"20700\n\xff\xfe\n20702\n")
     assert p.returncode == 2
-    assert [json.loads(x)["code"] for x in p.stdout.splitlines()] == ["20700", "20702"]
+    assert [d["code"] for d in json.loads(p.stdout)] == ["20700", "20702"]
     assert (
         p.stderr.decode() == "cptcli: error: line 2: malformed code '??': expected a CPT code such as "
         "20700 or +20700, or an HCPCS Level II code such as J1100\n"
@@ -194,13 +193,11 @@ def test_show_batch_tables(cli):
     assert r.exit_code == 0 and "CPT +20704" in r.stdout and "CPT +20705" in r.stdout
 
 
-@pytest.mark.parametrize("fmt", [[], ["--json"]], ids=["tables", "json"])
+@pytest.mark.parametrize("fmt", [[], ["--format", "jsonl"]], ids=["tables", "jsonl"])
 def test_show_batch_draws_a_repeated_code_once_and_prints_it_every_time(cli, monkeypatch, fmt):
     from cptcli import cli as cli_module
 
     one = {code: cli("show", code, *fmt).stdout for code in ("20700", "20701")}
-    if fmt:  # a batch prints JSON one object a line
-        one = {code: json.dumps(json.loads(text), ensure_ascii=False) + "\n" for code, text in one.items()}
     drawn = []
     real = cli_module.render
     monkeypatch.setattr(cli_module, "render", lambda result, *a: drawn.append(result[0].code) or real(result, *a))
@@ -211,7 +208,7 @@ def test_show_batch_draws_a_repeated_code_once_and_prints_it_every_time(cli, mon
 
 def test_show_batch_with_no_stdin_at_all():
     p = subprocess.run([cptcli_exe(), "show", "-", "--json"], stdin=subprocess.DEVNULL, capture_output=True)
-    assert (p.returncode, p.stdout, p.stderr) == (0, b"", b"")
+    assert (p.returncode, p.stdout, p.stderr) == (0, b"[]\n", b"")
 
 
 # -- pipes and terminals ----------------------------------------------------------

@@ -42,7 +42,7 @@ def big(tmp_path_factory):
     paths = datafiles.data_files([str(path)])
     cached = Engine.open(paths)
     assert cached.path is not None and len(cached.codes()) == CODES
-    memory = Engine.in_memory(knowledge.load(paths), paths)
+    memory = Engine.of(knowledge.load(paths), paths)
     yield Searcher(cached.corpus()), Searcher(memory.corpus())
     cached.close()
 

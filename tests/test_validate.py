@@ -104,3 +104,34 @@ def test_an_invalid_record_is_worded_as_jsonschema_words_the_whole_document(bund
     with pytest.raises(DataError) as got:
         knowledge.validate_document(doc, "kb.json")
     assert got.value.message == f"kb.json: {knowledge._where(doc, error.absolute_path)}: {error.message}"
+
+
+def test_validate_and_audit_judge_against_the_same_imported_taxonomy(main, tmp_path, data_dir, cache):
+    # A row naming a code of the imported NUCC release (fabricated fixture) as something else:
+    # validate sees the import as `--data FILE audit` does, both through the one index build.
+    nucc = Path(__file__).parent / "fixtures" / "imports" / "nucc" / "nucc_taxonomy_251.csv"
+    assert main("import", str(nucc))[0] == 0
+    path = _write(
+        tmp_path,
+        {
+            "format_version": 1,
+            "sources": [{"file": "mine.pdf", "title": "Mine", "publisher": "Me"}],
+            "codes": [
+                {
+                    "code": "20799",
+                    "completeness": "partial",
+                    "add_on": None,
+                    "title": {"text": "A fabricated record", "sources": ["mine.pdf"]},
+                    "taxonomy": [{"code": "999A00001X", "specialty": "Cardiology", "sources": ["mine.pdf"]}],
+                }
+            ],
+        },
+    )
+    code, out, err = main("--data", str(path), "audit", "--json")
+    mismatch = [f for f in json.loads(out)["findings"] if f["kind"] == "taxonomy-mismatch"]
+    assert code == 1 and [f["subject"] for f in mismatch] == ["taxonomy/999A00001X"]
+    code, out, err = main("validate", str(path))
+    assert code == 1 and out == (
+        f"{path}: record 20799, field taxonomy/999A00001X: NUCC names 999A00001X "
+        "'Fabricated Classification, Fabricated Specialization', not 'Cardiology' as the row says\n"
+    )

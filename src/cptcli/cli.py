@@ -22,7 +22,7 @@ import typer
 from cptcli import __version__
 from cptcli.errors import CptcliError, ExitStatus, UsageError
 from cptcli.output import Env, closed_stdout, finish, output_failed
-from cptcli.render import FORMATS, Options, render
+from cptcli.render import FORMATS, Options, frame, others, render
 
 EXIT_CODES_HELP = """
 \b
@@ -181,12 +181,9 @@ def emit(result, out: Options) -> None:
     """Render `result` in the asked format and write it; for a one-table
     format, say on stderr which other tables there are."""
     env().write(render(result, out, env()))
-    if out.format in ("csv", "tsv") and not out.sections:
-        from cptcli.render.flat import tables
-
-        others = [t.name for t in tables(result)[1:] if t.rows]
-        if others:
-            warn(f"note: {out.format} holds one table; the others: {', '.join(others)} (--section NAME)")
+    left_out = others(result, out)
+    if left_out:
+        warn(f"note: {out.format} holds one table; the others: {', '.join(left_out)} (--section NAME)")
 
 
 def command(*args, **kwargs):
@@ -246,7 +243,8 @@ def show(
     """Show everything the knowledge base holds on one or more codes.
 
     Give '-' to read codes from standard input, one per line (blank lines and
-    '#' comments skipped); with --json each record is one line (NDJSON).
+    '#' comments skipped); each answer is written as its line is read (--json:
+    one array; --format jsonl: one object a line).
     Unknown codes are reported on stderr and the rest still print (exit 1)."""
     from cptcli import codes, service
 
@@ -272,31 +270,28 @@ def _show_batch(out: Options) -> int:
     if stdin is None:
         raise UsageError("'show -' reads codes from standard input, but there is none")
     engine = _engine()
-    # A stream: JSON is one object a line, as documented; a flat format prints its header once.
-    each = out._replace(format="jsonl") if out.format == "json" else out
     drawn: dict[str, str] = {}  # a claims export repeats a few codes thousands of times: draw each once
-    missing = malformed = 0
-    header: str | None = None
-    for answer in service.show_lines(engine, stdin.buffer):
-        if isinstance(answer, CptcliError):
-            warn(f"error: {answer.message}")
-            malformed += isinstance(answer, UsageError)
-            missing += isinstance(answer, NotFoundError)
-            continue
-        code = answer[0].code
-        text = drawn.get(code)
-        if text is None:
-            text = render(answer, each, env())
-            if len(drawn) < 4096:
-                drawn[code] = text
-        if each.format in ("csv", "tsv", "markdown"):
-            head_lines = 2 if each.format == "markdown" else 1
-            lines = text.split("\n")
-            if header is None:
-                header = "\n".join(lines[:head_lines]) + "\n"
-                env().write(header)
-            text = "\n".join(lines[head_lines:])
-        env().write(text)
+    counts = {"missing": 0, "malformed": 0}
+
+    def answers():
+        for answer in service.show_lines(engine, stdin.buffer):
+            if isinstance(answer, CptcliError):
+                warn(f"error: {answer.message}")
+                counts["malformed"] += isinstance(answer, UsageError)
+                counts["missing"] += isinstance(answer, NotFoundError)
+                continue
+            code = answer[0].code
+            text = drawn.get(code)
+            if text is None:
+                text = render(answer, out, env())
+                if len(drawn) < 4096:
+                    drawn[code] = text
+            yield answer, text
+
+    # The format frames the stream (separators, one JSON array, a header once); each piece is written as it comes.
+    for piece in frame(answers(), out):
+        env().write(piece)
+    malformed, missing = counts["malformed"], counts["missing"]
     if malformed:
         return ExitStatus.USAGE
     return ExitStatus.NOT_FOUND if missing else ExitStatus.OK
@@ -571,11 +566,7 @@ def validate(
     from cptcli.datafiles import data_files
 
     result = service.validate(path, data_files([str(p) for p in State.data], bundled=not State.no_bundled))
-    if out.format == "table":
-        # One finding a line, as a script or an editor's error list reads them.
-        env().write("".join(f"{f}\n" for f in result.findings) or f"{path}: valid\n")
-    else:
-        emit(result, out)
+    emit(result, out)
     if result.findings:
         warn(f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} in {path}")
         raise typer.Exit(ExitStatus.NOT_FOUND)

@@ -1,9 +1,10 @@
 """Which knowledge-base files are in play, the key that identifies them as they
 are now, and the one reader of their bytes.
 
-Every derived file (the index, drawn pages) is built under the key and trusted
-only while it matches. The key is each file's real path, size, modification
-and change times (ns) and inode, the tool's version and FORMAT: an edit, a
+The index (cptcli.engine) is built under the key and trusted only while it
+matches. The key is each file's real path, size, modification
+and change times (ns) and inode, the tool's version and the format stamp
+(format_stamp: the source of the modules that shape the index): an edit, a
 replacement by rename, a restored mtime (`cp -p`, `rsync -t`, `touch -d`: the
 kernel still sets the change time) all change it.
 
@@ -21,15 +22,13 @@ rule:
 2. Open: the key must match. If it does and `is_racy(paths, built_at_ns)`, a
    file may have changed within the tick: compare `content_digest(paths)` with
    the stored digest, and rebuild on a difference (or if a file cannot be read).
-3. Re-stamp: when the digests match and no file's times are within the racy
-   window of the current time, the engine may store the time the check started
-   as the new `built_at_ns`, so that a file edited shortly before a build is
-   hashed once more, not on every call; any later edit changes a timestamp past
-   the one in the key.
+The index is opened read-only and its `built_at_ns` never moved on: a file
+last changed within the window before its build is hashed on every open until
+the next build (any later edit changes the key and so brings one).
 
-Kept apart from the index so that a call answered from a drawn page checks the
-key without importing sqlite3; json and hashlib are imported only when a file
-is read or hashed.
+The key and the one reader of the files' bytes live here, apart from the
+index, so that reading and trusting share one definition of "the same files";
+json and hashlib are imported only when a file is read or hashed.
 """
 
 from __future__ import annotations
@@ -42,9 +41,24 @@ from cptcli import __version__
 from cptcli.errors import DataError, UsageError
 from cptcli.textsafe import visible
 
-# The format of what is derived from the files (index tables, show documents,
-# pages): bump it when that changes, and every derived file is rebuilt.
-FORMAT = 8
+# The modules whose code decides what the index holds, relative to this
+# package: the field registry and the records' JSON (model), the layering
+# (knowledge), the documents, postings and the join of imported sets (engine/),
+# the words indexed (search's analysis, candidates, abbreviations) and every
+# import reader with its READER version (imports/). Their source is the
+# index's format stamp (format_stamp), so a field added or changed, or a reader
+# bumped, rebuilds every index without anyone bumping a number.
+SHAPING = (
+    "model.py",
+    "knowledge.py",
+    "engine",
+    "search/analysis.py",
+    "search/candidates.py",
+    "search/abbreviations.py",
+    "imports",
+)
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_stamps: dict[str, str] = {}
 
 # Two seconds: FAT keeps even seconds; one-second filesystems are inside it.
 RACY_WINDOW_NS = 2_000_000_000
@@ -77,15 +91,48 @@ def data_files(extra=(), bundled: bool = True) -> list:
 
 def key_for(paths) -> str:
     """Every file's real path, size, modification and change times (ns) and
-    inode, the tool's version and FORMAT (see the module docstring for what it
+    inode, the tool's version and format_stamp() (see the module docstring for what it
     cannot see, and the racy rule that covers it). Raises OSError if a file
     cannot be stat'ed: the caller then reads the files itself and reports the
     problem properly."""
-    parts = [f"cptcli {__version__}", f"index format {FORMAT}"]
+    parts = [f"cptcli {__version__}", f"index format {format_stamp()}"]
     for p in paths:
         st = os.stat(p)
         parts.append(f"{os.path.realpath(p)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_dev}:{st.st_ino}")
     return "\n".join(parts)
+
+
+def format_stamp(package: str | None = None) -> str:
+    """The crc32 and length of the source of the SHAPING modules under
+    `package` (this one unless a test gives a copy): what the index's format
+    is made of, reached without importing the model, whose import the
+    plainest calls cannot afford (reading and checksumming the files costs a
+    small part of it). A module that cannot be read (an install that ships
+    only bytecode) is stamped by its name alone, so the tool's version, also
+    in the key, decides there. Computed once a process."""
+    package = package or _PACKAGE
+    found = _stamps.get(package)
+    if found is not None:
+        return found
+    crc, size = 0, 0
+    for name in SHAPING:
+        place = os.path.join(package, *name.split("/"))
+        try:
+            files = sorted(os.path.join(place, n) for n in os.listdir(place) if n.endswith(".py"))
+        except NotADirectoryError:
+            files = [place]
+        except OSError:
+            files = []
+        for path in files:
+            crc = zlib.crc32(path[len(package) :].encode("utf-8", "surrogateescape"), crc)
+            try:
+                with open(path, "rb") as f:
+                    source = f.read()
+            except OSError:
+                continue
+            crc, size = zlib.crc32(source, crc), size + len(source)
+    _stamps[package] = found = f"{crc:08x}-{size}"
+    return found
 
 
 def name_for(key: str) -> str:

@@ -1,4 +1,6 @@
-"""Find, read and validate knowledge-base files, and answer look-ups from them.
+"""Read, validate and layer knowledge-base files into a KnowledgeBase: the
+input of the index build (cptcli.engine.build) and of `validate`. No command
+answers from it; every answer comes from the index (cptcli.engine).
 
 Every failure here is a DataError naming the file, and where it applies the
 record and field (or the line and column of a JSON syntax error), so a hand-
@@ -16,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from cptcli.errors import DataError
 from cptcli.model import CodeRecord, Modifier, Note, Source, Synonym, TaxonomyCode, cited_sources, registry
 
-# Paths are str or os.PathLike here, handled with os.path: pathlib costs ~2 ms
-# to import, a tenth of what the fast path may spend over the interpreter.
+# Paths are str or os.PathLike here, handled with os.path: pathlib is not
+# imported on the look-up path for what its import costs there.
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.realpath(__file__)), "schema.json")
 
 
@@ -64,8 +66,8 @@ _fast_validator = None
 
 def validate_document(doc, path) -> None:
     """Apply the JSON Schema. fastjsonschema (the schema compiled to Python
-    once a process, ~50 ms) decides: it checks 100,000 records in ~4 s where
-    jsonschema takes ~40. Only an invalid document meets jsonschema, which
+    once a process) decides: it checks a big file about ten times faster than
+    jsonschema does. Only an invalid document meets jsonschema, which
     words the error as users and tests know it; it stops at its first error,
     so a broken 100 MB file is reported as fast as a valid one is accepted:
     where fastjsonschema names the record at fault, jsonschema words the error
@@ -80,7 +82,7 @@ def validate_document(doc, path) -> None:
         return
     except fastjsonschema.JsonSchemaValueException as exc:
         at = _record_at(doc, getattr(exc, "path", None))
-    import jsonschema  # ~65 ms to import: only for an invalid file
+    import jsonschema  # slow to import: only for an invalid file
 
     validator = jsonschema.Draft202012Validator(load_schema())
     error, prefix = None, []
@@ -304,8 +306,8 @@ def _validation(documents) -> Callable[[], None]:
     """Validate `documents`; returns the verdict: a function that returns when
     they are valid and raises the DataError when not.
 
-    Validation is the largest single step of loading 100,000 records (~4 s of
-    ~15) and needs nothing the assembling and indexing do, so for big documents
+    Validation is the largest single step of loading a big base (about a
+    quarter of it) and needs nothing the assembling and indexing do, so for big documents
     it runs beside them in a forked child, on a second CPU. Nothing assembled is
     returned, and no index published, before the verdict. Where fork is missing,
     the documents are small or the child fails, it runs here, first."""
@@ -377,7 +379,7 @@ def _assemble(documents) -> KnowledgeBase:
 
 def schema_findings(doc, path) -> list[str]:
     """Every JSON Schema error, in document order, as 'PATH: record X, field Y: message' (controls escaped)."""
-    import jsonschema  # only when a file is actually validated: ~65 ms to import
+    import jsonschema  # only when a file is actually validated: slow to import
 
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])

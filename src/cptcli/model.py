@@ -544,9 +544,11 @@ def _counts(findings) -> dict:
     return {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
-    """One problem `audit` or `check` found, with who says so.
+    """One problem `audit` or `check` found, with who says so. Made with
+    keywords only: ten fields, two pairs of which (stated / official, file /
+    authority) are easily swapped by position.
 
     `sources` are the documents the finding is about; `file` the knowledge-base
     file the row came from; `authority` the code set or registry it was checked
@@ -738,6 +740,10 @@ class Validation:
 
     path: str
     findings: tuple[str, ...]
+
+    def text_lines(self) -> tuple[str, ...]:
+        """The result as lines of text (cptcli.render.Format.by_line): one finding a line, or that it is valid."""
+        return self.findings or (f"{self.path}: valid",)
 
     def to_dict(self) -> dict:
         return {

@@ -217,22 +217,26 @@ def audit(engine):
 
 
 def icd(engine, raw_code: str):
-    from cptcli import codes, rules
+    from cptcli import codes
     from cptcli.codesets import icd10
+    from cptcli.engine import lookups
 
-    return rules.icd_lookup(engine, icd10.codeset(), codes.parse_icd10(raw_code))
+    return lookups.icd_lookup(engine, icd10.codeset(), codes.parse_icd10(raw_code))
 
 
 def modifier(engine, raw: str):
-    from cptcli import codes, rules
+    from cptcli import codes
+    from cptcli.engine import lookups
 
-    return rules.modifier_lookup(engine, codes.parse_modifier(raw))
+    return lookups.modifier_lookup(engine, codes.parse_modifier(raw))
 
 
 def validate(path, base: list):
     """`validate`: the schema, references and layering findings of one file,
     then the errors the audit rules find in its own records, checked against
-    the registries of everything in play (through an in-memory index of them)."""
+    the registries of everything in play, the imported code sets included
+    (through an in-memory index made by the one build, as `--data FILE audit`
+    sees them)."""
     from cptcli import knowledge, rules
     from cptcli.codesets import icd10
     from cptcli.engine import Engine
@@ -248,9 +252,12 @@ def validate(path, base: list):
             extra=kb.extra,
             files=(path,),
         )
-        report = rules.audit(Engine.in_memory(own, [path]), icd10.codeset)
+        mine = set(own.records)  # the build joins the imported codes to them: those are not this file's
+        report = rules.audit(Engine.of(own, [path]), icd10.codeset)
         findings += [
-            f"{path}: record {f.code}, field {f.subject}: {f.message}" for f in report.findings if f.severity == "error"
+            f"{path}: record {f.code}, field {f.subject}: {f.message}"
+            for f in report.findings
+            if f.severity == "error" and f.code in mine
         ]
     return Validation(str(path), tuple(findings))
 

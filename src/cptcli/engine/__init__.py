@@ -10,6 +10,12 @@ same code, so the answers are the same (a test). An index found damaged while
 answering is removed and rebuilt once; a file found invalid is remembered under
 its key, so a big invalid file is reported once, not re-validated on every call.
 
+Damage is only what damage looks like: a database error, or a stored document
+that does not parse as what the build wrote (Damaged). Any other exception met
+while answering is a bug of ours and is left to surface as one (cli.run: one
+"internal error" line, exit 70, the traceback under CPTCLI_DEBUG=1), never
+rebuilt around and reported as a damaged index.
+
 Imports only what `show CODE --json` can afford: os, json, sqlite3.
 """
 
@@ -24,6 +30,11 @@ from cptcli.cache import cache_dir, sqlite_uri
 from cptcli.datafiles import key_for, name_for
 from cptcli.errors import DataError, NotFoundError
 from cptcli.results import ShowResult
+
+
+class Damaged(Exception):
+    """A stored document that does not parse as what the build wrote: damage past the key check."""
+
 
 # The reverse look-ups' tables and the kind of their rows in the index.
 _ROW_KINDS = {"diagnoses": "icd", "modifiers": "modifier"}
@@ -88,56 +99,24 @@ class Engine:
 
     @classmethod
     def _build(cls, paths, key: str | None, progress=None, cache: bool = True) -> Engine:
-        import time
-
-        from cptcli import knowledge
+        """A new index of `paths` under `key` (cptcli.engine.build owns the way there)."""
         from cptcli.engine import build
 
-        built_at = time.time_ns()  # before reading: an edit during the build is never certified (racy rule)
-        try:
-            kb = knowledge.load(paths)
-        except DataError as exc:
-            if key is not None and cache and getattr(exc, "of_content", False):
-                _remember_invalid(key, exc.message)
-            raise
-        from cptcli.engine import official
-
-        official.join(kb)
-        assert key is not None
-        stamps = {"built_at": str(built_at), "digest": kb.digest}
-        path = _path(key, "index")
-        tmp = _temporary(path) if cache else None
-        if tmp is not None:
-            try:
-                con = sqlite3.connect(tmp)
-                # A crash mid-build leaves a temporary file that is never renamed into
-                # place, so the rollback journal and fsyncs would buy nothing.
-                con.executescript("PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-                build.write(con, kb, key, paths, progress, stamps)
-                con.close()
-                os.replace(tmp, path)
-                tmp = None
-                cached = _open_cached(path, key, paths)
-                if cached is not None:
-                    return cls(cached, paths, key, path)
-            except (OSError, sqlite3.Error):
-                pass  # a full or vanished cache directory: the call is answered from memory
-            finally:
-                if tmp is not None:
-                    _unlink(tmp)
-        con = sqlite3.connect(":memory:")
-        build.write(con, kb, key, paths, progress, stamps)
-        return cls(con, paths, key, None)
+        index_path = invalid_path = None
+        if cache and key is not None:
+            index_path, invalid_path = _path(key, "index"), _path(key, "invalid")
+        con, path = build.build(paths, key, index_path, invalid_path, progress)
+        return cls(con, paths, key or "", path)
 
     @classmethod
-    def in_memory(cls, kb, paths) -> Engine:
-        """An index of an already layered knowledge base, in memory: for
-        `validate`, which judges one file's own records against the registries
-        of everything in play."""
+    def of(cls, kb, paths) -> Engine:
+        """An in-memory index of an already layered knowledge base, by the same
+        build as every other (imported code sets joined): for `validate`, which
+        judges one file's own records against the registries of everything in
+        play, and for tests of a knowledge base made in code."""
         from cptcli.engine import build
 
-        con = sqlite3.connect(":memory:")
-        build.write(con, kb, "in memory", paths)
+        con, _ = build.index(kb, "in memory", paths)
         return cls(con, paths, "in memory", None)
 
     def close(self) -> None:
@@ -145,13 +124,14 @@ class Engine:
 
     def _ask(self, sql: str, args=(), parse=None):
         """Every row of one query, or `parse(rows)`. A database error, or a
-        stored document that does not parse, is damage past the key check (a
-        table, row or page spoilt): the index is removed and rebuilt once, and
-        the query asked again."""
+        stored document that does not parse (`parse` raises Damaged), is damage
+        past the key check (a table, row or page spoilt): the index is removed
+        and rebuilt once, and the query asked again. Anything else `parse`
+        raises is a bug and propagates as it is."""
         try:
             rows = self.con.execute(sql, args).fetchall()
             return rows if parse is None else parse(rows)
-        except (sqlite3.Error, ValueError, LookupError, TypeError, AttributeError):
+        except (sqlite3.Error, Damaged):
             self._rebuild_damaged()
         return self._ask(sql, args, parse)
 
@@ -161,7 +141,10 @@ class Engine:
         self._recovered = True
         self.con.close()
         if self.path is not None:
-            _unlink(self.path)
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass  # already gone: the build writes it anew
         fresh = self._build(self.paths, self.key)
         self.con, self.path = fresh.con, fresh.path
 
@@ -169,7 +152,13 @@ class Engine:
         """A value the build always writes, parsed; its absence, or a value
         that does not parse as what the build wrote, is damage."""
         shape = list if name == "files" else dict
-        return self._ask("SELECT value FROM meta WHERE name = ?", (name,), lambda rows: _as(shape, rows[0][0]))
+
+        def parse(rows):
+            if not rows:
+                raise Damaged(f"the index has no {name} entry")
+            return _as(shape, rows[0][0])
+
+        return self._ask("SELECT value FROM meta WHERE name = ?", (name,), parse)
 
     # -- look-ups ------------------------------------------------------------------
     def show(self, code: str) -> ShowResult | None:
@@ -224,10 +213,9 @@ class Engine:
         """Every code's `list` line (model.CodeSummary), in code order, from the
         search documents, which begin with what it needs."""
         from cptcli.model import CodeSummary
-        from cptcli.search import SearchDoc
 
         def summaries(rows):
-            docs = (SearchDoc.from_json(t) for (t,) in rows)
+            docs = (search_doc(t) for (t,) in rows)
             return [CodeSummary(d.code, d.display_code, d.title, d.add_on, d.completeness) for d in docs]
 
         return self._ask("SELECT search FROM codes ORDER BY code", (), summaries)
@@ -286,11 +274,29 @@ class Engine:
 
 
 def _as(shape: type, text: str):
-    """A stored JSON document, which must be of `shape`: anything else is damage (raised as ValueError)."""
-    value = json.loads(text)
+    """A stored JSON document, which must be of `shape`: anything else is damage (raised as Damaged)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:  # not text, or not JSON
+        raise Damaged(f"a stored document does not parse: {exc}") from None
     if not isinstance(value, shape):
-        raise ValueError(f"a stored document is not a {shape.__name__}")
+        raise Damaged(f"a stored document is not a {shape.__name__}")
     return value
+
+
+def search_doc(text: str):
+    """A stored search document (cptcli.search.SearchDoc): eight items, the last four lists of rows;
+    anything else is damage (raised as Damaged)."""
+    from cptcli.search import SearchDoc, SearchNote
+
+    value = _as(list, text)
+    if (
+        len(value) != len(SearchDoc._fields)
+        or not all(isinstance(r, list) and all(isinstance(x, list) for x in r) for r in value[4:])
+        or any(len(n) != len(SearchNote._fields) for n in value[7])
+    ):
+        raise Damaged("a stored search document is not of the shape the build writes")
+    return SearchDoc.from_list(value)
 
 
 def _refused() -> str | None:
@@ -337,30 +343,6 @@ def _open_cached(path: str, key: str, paths) -> sqlite3.Connection | None:
         return None
 
 
-def _temporary(path: str) -> str | None:
-    """A new temporary file beside `path`, created exclusively (never through
-    a planted symlink, mode 0600), after removing those that dead builds left;
-    None when the directory cannot be written."""
-    from cptcli.cache import create_temporary, remove_stale
-
-    directory = os.path.dirname(path)
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        remove_stale(directory, "index-", ".tmp")
-        fd, tmp = create_temporary(directory, "index-", ".tmp")
-        os.close(fd)
-    except OSError:
-        return None
-    return tmp
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 def _remembered_invalid(key: str) -> str | None:
     try:
         with open(_path(key, "invalid"), encoding="utf-8") as f:
@@ -368,13 +350,3 @@ def _remembered_invalid(key: str) -> str | None:
         return found["message"] if found.get("key") == key else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-
-
-def _remember_invalid(key: str, message: str) -> None:
-    from cptcli.cache import atomic_write
-
-    try:
-        data = json.dumps({"key": key, "message": message}, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return
-    atomic_write(_path(key, "invalid"), data)

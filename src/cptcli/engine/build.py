@@ -2,18 +2,24 @@
 corpus (postings, rows, search documents) and the registries, written into one
 SQLite database that every command reads (cptcli.engine.Engine).
 
-The files are read, validated and layered once (cptcli.knowledge); nothing a
-command prints is ever made from the loaded records directly, so there is one
-way from the data to an answer whether the index lives in the cache directory
-or, where that cannot be written, in memory for the one call.
+This module owns the way from a key to a written index (build): the files are
+read, validated and layered once (cptcli.knowledge), a file invalid by its
+content remembered, the imported code sets joined (cptcli.engine.official), the
+index written beside its final place and renamed into it, or, where the cache
+directory cannot be written, held in memory for the one call. One function
+(index) turns a layered knowledge base into an index for the cache, the
+in-memory fallback and `validate` alike, so the three give one answer; nothing
+a command prints is ever made from the loaded records directly.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 
+from cptcli.errors import DataError
 from cptcli.model import FIELDS, CodeRecord, plain, registry
 from cptcli.search.candidates import CONTESTED, LEAD, NEGATED
 
@@ -33,6 +39,94 @@ INDEXES = "CREATE INDEX rows_by_key ON rows (kind, key);"
 # searched apart, as one pseudo-field: a hit found only there carries a caution.
 SEARCH_FIELDS = {**{s.name: s.weight for s in FIELDS if s.weight is not None}, CONTESTED: 0.3, LEAD: 0.0, NEGATED: 0.1}
 _BIT = {name: 1 << i for i, name in enumerate(SEARCH_FIELDS)}
+
+
+def build(paths, key: str | None, index_path: str | None, invalid_path: str | None, progress=None):
+    """(connection, path) of a new index of the files `paths` under `key`:
+    written to `index_path` and opened read-only, or in memory (path None) when
+    `index_path` is None or cannot be written. Raises DataError for a missing
+    or invalid file; one invalid by its content is remembered at
+    `invalid_path` (cptcli.engine reports it from there while the files are
+    unchanged)."""
+    import time
+
+    from cptcli import knowledge
+
+    built_at = time.time_ns()  # before reading: an edit during the build is never certified (racy rule)
+    try:
+        kb = knowledge.load(paths)
+    except DataError as exc:
+        if key is not None and invalid_path is not None and exc.of_content:
+            _remember_invalid(invalid_path, key, exc.message)
+        raise
+    assert key is not None  # a file that cannot be stat'ed (no key) cannot be read either
+    return index(kb, key, paths, index_path, progress, {"built_at": str(built_at), "digest": kb.digest})
+
+
+def index(kb, key: str, files, index_path: str | None = None, progress=None, stamps=None):
+    """(connection, path) of the index of the layered knowledge base `kb`
+    (changed in place: the imported code sets are joined to it), written to
+    `index_path` or, when that is None or cannot be written, in memory (path
+    None): the one way from loaded records to answers."""
+    from cptcli.cache import sqlite_uri
+    from cptcli.engine import official
+
+    official.join(kb)
+    tmp = _temporary(index_path) if index_path is not None else None
+    if tmp is not None:
+        assert index_path is not None
+        try:
+            con = sqlite3.connect(tmp)
+            # A crash mid-build leaves a temporary file that is never renamed into
+            # place, so the rollback journal and fsyncs would buy nothing.
+            con.executescript("PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+            write(con, kb, key, files, progress, stamps)
+            con.close()
+            os.replace(tmp, index_path)
+            tmp = None
+            return sqlite3.connect(sqlite_uri(index_path, "mode=ro"), uri=True), index_path
+        except (OSError, sqlite3.Error):
+            pass  # a full or vanished cache directory: the call is answered from memory
+        finally:
+            if tmp is not None:
+                _unlink(tmp)
+    con = sqlite3.connect(":memory:")
+    write(con, kb, key, files, progress, stamps)
+    return con, None
+
+
+def _temporary(path: str) -> str | None:
+    """A new temporary file beside `path`, created exclusively (never through
+    a planted symlink, mode 0600), after removing those that dead builds left;
+    None when the directory cannot be written."""
+    from cptcli.cache import create_temporary, remove_stale
+
+    directory = os.path.dirname(path)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        remove_stale(directory, "index-", ".tmp")
+        fd, tmp = create_temporary(directory, "index-", ".tmp")
+        os.close(fd)
+    except OSError:
+        return None
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _remember_invalid(path: str, key: str, message: str) -> None:
+    from cptcli.cache import atomic_write
+
+    try:
+        data = json.dumps({"key": key, "message": message}, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    atomic_write(path, data)
 
 
 def show_document(kb, rec: CodeRecord, naming: dict) -> dict:
@@ -123,6 +217,7 @@ def search_document(rec: CodeRecord, texts: list) -> list:
         texts,
         [(r.code, r.description) for r in rec.diagnoses],
         [(r.modifier, r.description) for r in rec.modifiers],
+        # cptcli.search.SearchNote's fields, in its order.
         [(n.kind, n.subject, n.correction, n.text, n.authority) for n in rec.notes],
     ]
 

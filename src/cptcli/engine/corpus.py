@@ -47,8 +47,12 @@ class IndexCorpus:
 
     def postings(self, s: str) -> dict[str, int]:
         def merge(rows) -> dict[str, int]:
+            from cptcli.engine import Damaged
+
             out: dict[str, int] = {}
             for bit, blob in rows:
+                if not isinstance(blob, bytes) or not blob.isascii() or len(blob) % CODE_WIDTH:
+                    raise Damaged(f"the postings of {s!r} are not codes")
                 text = blob.decode("ascii")
                 for i in range(0, len(text), CODE_WIDTH):
                     code = text[i : i + CODE_WIDTH]
@@ -81,11 +85,11 @@ class IndexCorpus:
         ]
 
     def doc(self, code: str):
-        from cptcli.search import SearchDoc
+        from cptcli.engine import Damaged, search_doc
 
         def parse(rows):
             if not rows:
-                raise LookupError(f"the index has no search document for {code}")
-            return SearchDoc.from_json(rows[0][0])
+                raise Damaged(f"the index has no search document for {code}")
+            return search_doc(rows[0][0])
 
         return self.ask("SELECT search FROM codes WHERE code = ?", (code,), parse)

@@ -1,7 +1,8 @@
 """CSV for spreadsheets and scripts: one table an output, so that a file opens
 cleanly; the main table unless --section names another (the CLI says on
 stderr which others there are). Cells are neutralised as OWASP advises
-(cptcli.textsafe): a spreadsheet never runs one as a formula."""
+(cptcli.textsafe): a spreadsheet never runs one as a formula. A stream
+(`show -`) is still one table: the header once, then each answer's rows."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def write_table(table, delimiter: str) -> str:
     writer.writerow(table.columns)
     writer.writerows([cell(v) for v in row] for row in table.rows)
     return buffer.getvalue()
+
+
+def frame(answers):
+    """The first answer whole, then every later answer's rows without its header line."""
+    first = True
+    for _, text in answers:
+        yield text if first else text.partition("\n")[2]
+        first = False
 
 
 def one_table(result, options):

@@ -61,15 +61,18 @@ class Table(NamedTuple):
     rows: list[tuple]
 
 
-def select(tables: list[Table], sections: Sequence[str]) -> list[Table]:
-    """The tables named by `sections` (all for none), or a usage error naming the valid names."""
-    if not sections:
-        return tables
-    names = [t.name for t in tables]
+def check_sections(result, sections: Sequence[str]) -> None:
+    """A usage error naming the valid names when a section asked for is not one
+    of `result`'s: the one check of --section (cptcli.render.render), in every format."""
+    names = SECTIONS if isinstance(result, ShowResults) else tuple(t.name for t in tables(result))
     unknown = [s for s in sections if s not in names]
     if unknown:
         raise UsageError(f"unknown section {unknown[0]!r}: choose from {', '.join(names)}")
-    return [t for t in tables if t.name in sections]
+
+
+def select(found: list[Table], sections: Sequence[str]) -> list[Table]:
+    """The tables named by `sections` (all for none); the names were checked (check_sections)."""
+    return [t for t in found if t.name in sections] if sections else found
 
 
 def _srcs(sources) -> str:
@@ -378,9 +381,8 @@ def _(result: Validation) -> list[Table]:
 
 def cut(result, d, sections: Sequence[str]):
     """A JSON document cut to the asked sections: a show document keeps the
-    keys its sections own (and the code); other results have no parts to cut,
-    so their section names are only checked."""
-    select(tables(result), sections)
+    keys its sections own (and the code); other results have no parts to cut
+    (their section names were checked, cptcli.render.render)."""
     if not isinstance(result, ShowResults):
         return d
     keys = set(ALWAYS).union(*(JSON_KEYS[s] for s in sections))

@@ -1,4 +1,7 @@
-"""JSON: one document, indented; `--section` keeps a show document's keys of those sections."""
+"""JSON: one document, indented; `--section` keeps a show document's keys of
+those sections. A stream (`show -`) is one array, written as its items come:
+what `show A B --json` prints, however many lines the input has (jsonl is the
+format of one object a line)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,16 @@ def data(result, options):
 def render(result, options, env) -> str:
     # Non-ASCII escaped (\u00a9) when stdout cannot carry UTF-8: still valid, lossless JSON.
     return quiet_bidi(_json.dumps(data(result, options), ensure_ascii=not env.utf8, indent=2)) + "\n"
+
+
+def frame(answers):
+    """The pieces of one JSON array of the answers' documents, laid out as
+    json.dumps lays out a list (each item indented one level more)."""
+    first = True
+    for _, text in answers:
+        yield ("[\n" if first else ",\n") + "\n".join("  " + line for line in text.rstrip("\n").split("\n"))
+        first = False
+    yield "[]\n" if first else "\n]\n"
 
 
 # Characters a terminal acts on that JSON leaves raw: DEL, the C1 controls (U+009B opens an escape

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from cptcli.render import csv
 
+frame = csv.frame  # one table: the header once
+
 
 def render(result, options, env) -> str:
     return csv.render(result, options, env, delimiter="\t")

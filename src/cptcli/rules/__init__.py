@@ -26,12 +26,7 @@ from cptcli.model import (
     CheckReport,
     CodeRecord,
     Finding,
-    IcdChild,
-    IcdListing,
-    IcdResult,
     Modifier,
-    ModifierListing,
-    ModifierResult,
     TaxonomyCode,
     source_labels,
 )
@@ -174,16 +169,16 @@ def modifier_rows(case: Case) -> Iterable[Finding]:
         entry = kb.modifiers.get(row.modifier)
         if entry is None:
             yield Finding(
-                "error",
-                "modifier-unknown",
-                subject,
-                f"{row.modifier} is not in cptcli's modifier registry; the row calls it "
+                severity="error",
+                kind="modifier-unknown",
+                subject=subject,
+                message=f"{row.modifier} is not in cptcli's modifier registry; the row calls it "
                 f"{row.description or 'nothing'!r}",
-                rec.code,
-                row.sources,
-                rec.origin,
-                REGISTRY,
-                row.description,
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=REGISTRY,
+                stated=row.description,
             )
             continue
         if not row.description:
@@ -191,29 +186,30 @@ def modifier_rows(case: Case) -> Iterable[Finding]:
         verdict = name_verdict(row.description, entry)
         if verdict == "shorter":
             yield Finding(
-                "warning",
-                "modifier-name",
-                subject,
-                f"{row.modifier} is {entry.name!r} in the registry; the row's {row.description!r} leaves words out",
-                rec.code,
-                row.sources,
-                rec.origin,
-                entry.source,
-                row.description,
-                entry.name,
+                severity="warning",
+                kind="modifier-name",
+                subject=subject,
+                message=f"{row.modifier} is {entry.name!r} in the registry; "
+                f"the row's {row.description!r} leaves words out",
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=entry.source,
+                stated=row.description,
+                official=entry.name,
             )
         elif verdict == "different":
             yield Finding(
-                "error",
-                "modifier-name",
-                subject,
-                f"{row.modifier} is {entry.name!r} in the registry, not {row.description!r} as the row says",
-                rec.code,
-                row.sources,
-                rec.origin,
-                entry.source,
-                row.description,
-                entry.name,
+                severity="error",
+                kind="modifier-name",
+                subject=subject,
+                message=f"{row.modifier} is {entry.name!r} in the registry, not {row.description!r} as the row says",
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=entry.source,
+                stated=row.description,
+                official=entry.name,
             )
 
 
@@ -226,28 +222,28 @@ def taxonomy_rows(case: Case) -> Iterable[Finding]:
         entry = kb.taxonomy_codes.get(row.code)
         if entry is None:
             yield Finding(
-                "info",
-                "taxonomy-unverified",
-                subject,
-                f"{row.code} is not in the verified NUCC list: unverified, not checked",
-                rec.code,
-                row.sources,
-                rec.origin,
-                None,
-                row.specialty,
+                severity="info",
+                kind="taxonomy-unverified",
+                subject=subject,
+                message=f"{row.code} is not in the verified NUCC list: unverified, not checked",
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=None,
+                stated=row.specialty,
             )
         elif row.specialty and not taxonomy_matches(row.specialty, entry.name):
             yield Finding(
-                "error",
-                "taxonomy-mismatch",
-                subject,
-                f"NUCC names {row.code} {entry.name!r}, not {row.specialty!r} as the row says",
-                rec.code,
-                row.sources,
-                rec.origin,
-                entry.source,
-                row.specialty,
-                entry.name,
+                severity="error",
+                kind="taxonomy-mismatch",
+                subject=subject,
+                message=f"NUCC names {row.code} {entry.name!r}, not {row.specialty!r} as the row says",
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=entry.source,
+                stated=row.specialty,
+                official=entry.name,
             )
 
 
@@ -260,45 +256,45 @@ def diagnosis_rows(case: Case) -> Iterable[Finding]:
         official = codeset.get(row.code)
         if official is None:
             yield Finding(
-                "error",
-                "icd-unknown",
-                subject,
-                f"{row.code} is not an ICD-10-CM code",
-                rec.code,
-                row.sources,
-                rec.origin,
-                codeset.authority,
-                row.description,
+                severity="error",
+                kind="icd-unknown",
+                subject=subject,
+                message=f"{row.code} is not an ICD-10-CM code",
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=codeset.authority,
+                stated=row.description,
             )
             continue
         if not official.billable:
             billable = codeset.billable_under(row.code)
             yield Finding(
-                "error",
-                "icd-header",
-                subject,
-                f"{row.code} is a header, not billable; report one of: {_list_codes(billable)}",
-                rec.code,
-                row.sources,
-                rec.origin,
-                codeset.authority,
-                row.description,
-                ", ".join(c.code for c in billable),
+                severity="error",
+                kind="icd-header",
+                subject=subject,
+                message=f"{row.code} is a header, not billable; report one of: {_list_codes(billable)}",
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=codeset.authority,
+                stated=row.description,
+                official=", ".join(c.code for c in billable),
             )
         if row.description:
             verdict = compare_names(row.description, official.description)
             if verdict != "same":
                 yield Finding(
-                    "warning" if verdict == "shorter" else "error",
-                    "icd-description",
-                    subject,
-                    f"{row.code} is officially {official.description!r}; the row says {row.description!r}",
-                    rec.code,
-                    row.sources,
-                    rec.origin,
-                    codeset.authority,
-                    row.description,
-                    official.description,
+                    severity="warning" if verdict == "shorter" else "error",
+                    kind="icd-description",
+                    subject=subject,
+                    message=f"{row.code} is officially {official.description!r}; the row says {row.description!r}",
+                    code=rec.code,
+                    sources=row.sources,
+                    file=rec.origin,
+                    authority=codeset.authority,
+                    stated=row.description,
+                    official=official.description,
                 )
 
 
@@ -310,7 +306,15 @@ def curated_notes(case: Case) -> Iterable[Finding]:
     for n in rec.notes:
         if n.kind in ("conflict", "truncation"):
             yield Finding(
-                "warning", n.kind, n.subject, n.text, rec.code, n.sources, rec.origin, n.authority, noted=True
+                severity="warning",
+                kind=n.kind,
+                subject=n.subject,
+                message=n.text,
+                code=rec.code,
+                sources=n.sources,
+                file=rec.origin,
+                authority=n.authority,
+                noted=True,
             )
 
 
@@ -326,27 +330,27 @@ def terminated_code(case: Case) -> Iterable[Finding]:
     added = next((a for a in rec.official if a.label == ADDED_DATE and a.value), None)
     if added is not None and added.value is not None and on < added.value:
         yield Finding(
-            "error",
-            "not-yet-effective",
-            "code",
-            f"{rec.display_code} was added on {added.value}: not valid for services on {on}",
-            rec.code,
-            added.sources,
-            rec.origin,
-            source_labels(added.sources),
+            severity="error",
+            kind="not-yet-effective",
+            subject="code",
+            message=f"{rec.display_code} was added on {added.value}: not valid for services on {on}",
+            code=rec.code,
+            sources=added.sources,
+            file=rec.origin,
+            authority=source_labels(added.sources),
         )
     if end is None or end.value is None:
         return
     past = end.value < on
     yield Finding(
-        "error" if past else "warning",
-        "terminated" if past else "terminating",
-        "code",
-        f"{rec.display_code} {codes.ended(end.value, rec.official_references, on=on)}",
-        rec.code,
-        end.sources,
-        rec.origin,
-        source_labels(end.sources),
+        severity="error" if past else "warning",
+        kind="terminated" if past else "terminating",
+        subject="code",
+        message=f"{rec.display_code} {codes.ended(end.value, rec.official_references, on=on)}",
+        code=rec.code,
+        sources=end.sources,
+        file=rec.origin,
+        authority=source_labels(end.sources),
     )
 
 
@@ -361,23 +365,24 @@ def add_on_and_primaries(case: Case) -> Iterable[Finding]:
         hint = (" " + " ".join(n.text for n in hints)) if hints else " The documents name no primary procedure for it."
         quote = f' ({_srcs(add_on_sources)}: "{rec.add_on.quote}")' if rec.add_on.quote else ""
         yield Finding(
-            "error",
-            "add-on-without-primary",
-            "add_on",
-            f"{rec.display_code} is an add-on code{quote}: report it with the primary procedure (--with CODE).{hint}",
-            rec.code,
-            tuple(dict.fromkeys(add_on_sources + tuple(s for n in hints for s in n.sources))),
-            rec.origin,
+            severity="error",
+            kind="add-on-without-primary",
+            subject="add_on",
+            message=f"{rec.display_code} is an add-on code{quote}: "
+            f"report it with the primary procedure (--with CODE).{hint}",
+            code=rec.code,
+            sources=tuple(dict.fromkeys(add_on_sources + tuple(s for n in hints for s in n.sources))),
+            file=rec.origin,
         )
     elif rec.is_add_on is None and not line.with_codes:
         yield Finding(
-            "info",
-            "add-on-unknown",
-            "add_on",
-            f"the documents do not say whether {rec.code} is an add-on code",
-            rec.code,
-            (),
-            rec.origin,
+            severity="info",
+            kind="add-on-unknown",
+            subject="add_on",
+            message=f"the documents do not say whether {rec.code} is an add-on code",
+            code=rec.code,
+            sources=(),
+            file=rec.origin,
             unverified=True,
         )
     related = {r.code: r for r in rec.related}
@@ -387,59 +392,59 @@ def add_on_and_primaries(case: Case) -> Iterable[Finding]:
         row = related.get(primary)
         if primary == rec.code:
             yield Finding(
-                "error",
-                "primary-is-self",
-                subject,
-                f"{primary} cannot be its own primary procedure",
-                rec.code,
-                (),
-                rec.origin,
+                severity="error",
+                kind="primary-is-self",
+                subject=subject,
+                message=f"{primary} cannot be its own primary procedure",
+                code=rec.code,
+                sources=(),
+                file=rec.origin,
             )
         elif other is not None and other.is_add_on:
             yield Finding(
-                "error",
-                "primary-is-add-on",
-                subject,
-                f"{other.display_code} is itself an add-on code, not a primary procedure",
-                rec.code,
-                other.add_on.sources if other.add_on else (),
-                other.origin,
+                severity="error",
+                kind="primary-is-add-on",
+                subject=subject,
+                message=f"{other.display_code} is itself an add-on code, not a primary procedure",
+                code=rec.code,
+                sources=other.add_on.sources if other.add_on else (),
+                file=other.origin,
             )
         elif row is not None and row.contested:
             yield Finding(
-                "warning",
-                "primary-contested",
-                subject,
-                f"{_srcs(row.sources)} relates {primary} to {rec.display_code} "
+                severity="warning",
+                kind="primary-contested",
+                subject=subject,
+                message=f"{_srcs(row.sources)} relates {primary} to {rec.display_code} "
                 f"({row.relationship or row.description or 'no relationship given'})"
                 f"{_contested(rec, row)}: reporting {rec.code} with {primary} may be unbundling",
-                rec.code,
-                row.sources,
-                rec.origin,
-                _authority(rec, row),
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=_authority(rec, row),
                 unverified=True,
             )
         elif other is None:
             yield Finding(
-                "info",
-                "primary-not-in-knowledge-base",
-                subject,
-                f"{primary} is not in the knowledge base: whether it is a valid primary procedure "
+                severity="info",
+                kind="primary-not-in-knowledge-base",
+                subject=subject,
+                message=f"{primary} is not in the knowledge base: whether it is a valid primary procedure "
                 f"for {rec.display_code} is not verified",
-                rec.code,
-                (),
-                rec.origin,
+                code=rec.code,
+                sources=(),
+                file=rec.origin,
                 unverified=True,
             )
         elif row is None:
             yield Finding(
-                "info",
-                "primary-pairing-unverified",
-                subject,
-                f"no source pairs {primary} with {rec.display_code}: the pairing is not verified",
-                rec.code,
-                (),
-                rec.origin,
+                severity="info",
+                kind="primary-pairing-unverified",
+                subject=subject,
+                message=f"no source pairs {primary} with {rec.display_code}: the pairing is not verified",
+                code=rec.code,
+                sources=(),
+                file=rec.origin,
                 unverified=True,
             )
 
@@ -460,7 +465,13 @@ def modifiers_on_line(case: Case) -> Iterable[Finding]:
     for m in line.modifiers:
         subject = f"modifiers/{m}"
         if m in seen:
-            yield Finding("warning", "modifier-repeated", subject, f"modifier {m} is given twice", rec.code)
+            yield Finding(
+                severity="warning",
+                kind="modifier-repeated",
+                subject=subject,
+                message=f"modifier {m} is given twice",
+                code=rec.code,
+            )
             continue
         seen.add(m)
         entry = kb.modifiers.get(m)
@@ -470,63 +481,64 @@ def modifiers_on_line(case: Case) -> Iterable[Finding]:
         if m in invalid:
             bad = invalid[m]
             yield Finding(
-                "error",
-                "modifier-invalid",
-                subject,
-                f"{m} is not a valid modifier: {bad.get('reason', 'no public modifier list has it')}{listed}.{curated}",
-                rec.code,
-                row.sources if row else (),
-                rec.origin,
-                bad.get("authority", REGISTRY),
+                severity="error",
+                kind="modifier-invalid",
+                subject=subject,
+                message=f"{m} is not a valid modifier: "
+                f"{bad.get('reason', 'no public modifier list has it')}{listed}.{curated}",
+                code=rec.code,
+                sources=row.sources if row else (),
+                file=rec.origin,
+                authority=bad.get("authority", REGISTRY),
             )
             continue
         if entry is None:
             yield Finding(
-                "warning",
-                "modifier-cannot-verify",
-                subject,
-                f"{m} is not in cptcli's modifier registry, so it cannot be verified{listed}.{curated}",
-                rec.code,
-                row.sources if row else (),
-                rec.origin,
-                REGISTRY,
+                severity="warning",
+                kind="modifier-cannot-verify",
+                subject=subject,
+                message=f"{m} is not in cptcli's modifier registry, so it cannot be verified{listed}.{curated}",
+                code=rec.code,
+                sources=row.sources if row else (),
+                file=rec.origin,
+                authority=REGISTRY,
                 unverified=True,
             )
             continue
         if entry.not_with_add_on and rec.is_add_on:
             yield Finding(
-                "error",
-                "modifier-on-add-on",
-                subject,
-                f"{m} ({entry.name}) is not appended to add-on codes, and {rec.display_code} is one",
-                rec.code,
-                rec.add_on.sources if rec.add_on else (),
-                rec.origin,
-                entry.source,
+                severity="error",
+                kind="modifier-on-add-on",
+                subject=subject,
+                message=f"{m} ({entry.name}) is not appended to add-on codes, and {rec.display_code} is one",
+                code=rec.code,
+                sources=rec.add_on.sources if rec.add_on else (),
+                file=rec.origin,
+                authority=entry.source,
             )
         if row is None:
             yield Finding(
-                "info",
-                "modifier-not-listed",
-                subject,
-                f"no document lists {m} ({entry.name}) for {rec.code}",
-                rec.code,
-                (),
-                rec.origin,
+                severity="info",
+                kind="modifier-not-listed",
+                subject=subject,
+                message=f"no document lists {m} ({entry.name}) for {rec.code}",
+                code=rec.code,
+                sources=(),
+                file=rec.origin,
             )
         elif row.description and name_verdict(row.description, entry) == "different":
             yield Finding(
-                "warning",
-                "modifier-misdescribed",
-                subject,
-                f"{_srcs(row.sources)} lists {m} for {rec.code} as {row.description!r}, but {m} is "
+                severity="warning",
+                kind="modifier-misdescribed",
+                subject=subject,
+                message=f"{_srcs(row.sources)} lists {m} for {rec.code} as {row.description!r}, but {m} is "
                 f"{entry.name!r}: check the modifier says what you mean",
-                rec.code,
-                row.sources,
-                rec.origin,
-                entry.source,
-                row.description,
-                entry.name,
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=entry.source,
+                stated=row.description,
+                official=entry.name,
             )
 
 
@@ -546,14 +558,14 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
             named = sorted(mods, key=order.__getitem__)  # as the line gives them
             reported.update(frozenset(p) for p in combinations(mods, 2))
             yield Finding(
-                combo.get("severity", "error"),
-                "modifier-conflict",
-                "modifiers/" + "+".join(named),
-                combo["message"],
-                rec.code,
-                (),
-                rec.origin,
-                combo.get("authority"),
+                severity=combo.get("severity", "error"),
+                kind="modifier-conflict",
+                subject="modifiers/" + "+".join(named),
+                message=combo["message"],
+                code=rec.code,
+                sources=(),
+                file=rec.origin,
+                authority=combo.get("authority"),
             )
     for m in dict.fromkeys(line.modifiers):
         entry = kb.modifiers.get(m)
@@ -564,14 +576,14 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
             if other in given and pair not in reported:
                 reported.add(pair)
                 yield Finding(
-                    "error",
-                    "modifier-conflict",
-                    f"modifiers/{m}+{other}",
-                    f"{m} ({entry.name}) and {other} ({_name_of(kb, other)}) are not reported together",
-                    rec.code,
-                    (),
-                    rec.origin,
-                    entry.source,
+                    severity="error",
+                    kind="modifier-conflict",
+                    subject=f"modifiers/{m}+{other}",
+                    message=f"{m} ({entry.name}) and {other} ({_name_of(kb, other)}) are not reported together",
+                    code=rec.code,
+                    sources=(),
+                    file=rec.origin,
+                    authority=entry.source,
                 )
 
 
@@ -588,16 +600,16 @@ def diagnoses_on_line(case: Case) -> Iterable[Finding]:
     covers = getattr(codeset, "covers", None)
     if covers is not None and not covers[0] <= line.on <= covers[1]:
         yield Finding(
-            "info",
-            "icd-release-not-in-force",
-            "diagnoses",
-            f"the {codeset.authority} applies to dates of service {covers[0]} to {covers[1]}, not {line.on}: the "
-            f"diagnoses below are judged by it but not verified for that date (cptcli import the ICD-10-CM order "
-            f"file of fiscal year {int(line.on[:4]) + (line.on[5:7] >= '10')})",
-            rec.code,
-            (),
-            rec.origin,
-            codeset.authority,
+            severity="info",
+            kind="icd-release-not-in-force",
+            subject="diagnoses",
+            message=f"the {codeset.authority} applies to dates of service {covers[0]} to {covers[1]}, "
+            f"not {line.on}: the diagnoses below are judged by it but not verified for that date "
+            f"(cptcli import the ICD-10-CM order file of fiscal year {int(line.on[:4]) + (line.on[5:7] >= '10')})",
+            code=rec.code,
+            sources=(),
+            file=rec.origin,
+            authority=codeset.authority,
             unverified=True,
         )
     paired = {r.code: r for r in rec.diagnoses}
@@ -606,54 +618,54 @@ def diagnoses_on_line(case: Case) -> Iterable[Finding]:
         official = codeset.get(dx)
         if official is None:
             yield Finding(
-                "error",
-                "icd-unknown",
-                subject,
-                f"{dx} is not an ICD-10-CM code",
-                rec.code,
-                (),
-                rec.origin,
-                codeset.authority,
+                severity="error",
+                kind="icd-unknown",
+                subject=subject,
+                message=f"{dx} is not an ICD-10-CM code",
+                code=rec.code,
+                sources=(),
+                file=rec.origin,
+                authority=codeset.authority,
             )
             continue
         if not official.billable:
             yield Finding(
-                "error",
-                "icd-header",
-                subject,
-                f"{dx} ({official.description}) is a header, not billable; report one of: "
+                severity="error",
+                kind="icd-header",
+                subject=subject,
+                message=f"{dx} ({official.description}) is a header, not billable; report one of: "
                 f"{_list_codes(codeset.billable_under(dx))}",
-                rec.code,
-                (),
-                rec.origin,
-                codeset.authority,
+                code=rec.code,
+                sources=(),
+                file=rec.origin,
+                authority=codeset.authority,
             )
         row = paired.get(dx)
         header = codeset.parent_in(dx, paired) if row is None else None
         via = row or (paired[header] if header else None)
         if via is not None and via.contested:
             yield Finding(
-                "warning",
-                "dx-contested",
-                subject,
-                f"{_srcs(via.sources)} pairs {via.code} with {rec.code}{_contested(rec, via)}",
-                rec.code,
-                via.sources,
-                rec.origin,
-                _authority(rec, via),
+                severity="warning",
+                kind="dx-contested",
+                subject=subject,
+                message=f"{_srcs(via.sources)} pairs {via.code} with {rec.code}{_contested(rec, via)}",
+                code=rec.code,
+                sources=via.sources,
+                file=rec.origin,
+                authority=_authority(rec, via),
                 unverified=True,
             )
         if row is None and header:
             yield Finding(
-                "info",
-                "dx-under-paired-header",
-                subject,
-                f"{dx} ({official.description}) descends from {header}, which "
+                severity="info",
+                kind="dx-under-paired-header",
+                subject=subject,
+                message=f"{dx} ({official.description}) descends from {header}, which "
                 f"{_srcs(paired[header].sources)} pairs with {rec.code}",
-                rec.code,
-                paired[header].sources,
-                rec.origin,
-                codeset.authority,
+                code=rec.code,
+                sources=paired[header].sources,
+                file=rec.origin,
+                authority=codeset.authority,
             )
         elif row is None:
             msg = (
@@ -661,20 +673,29 @@ def diagnoses_on_line(case: Case) -> Iterable[Finding]:
                 if paired
                 else f"the knowledge base lists no diagnoses for {rec.code}, so {dx} is not verified against any"
             )
-            yield Finding("warning", "dx-not-paired", subject, msg, rec.code, (), rec.origin, unverified=True)
+            yield Finding(
+                severity="warning",
+                kind="dx-not-paired",
+                subject=subject,
+                message=msg,
+                code=rec.code,
+                sources=(),
+                file=rec.origin,
+                unverified=True,
+            )
         elif row.description and compare_names(row.description, official.description) != "same":
             yield Finding(
-                "info",
-                "dx-source-description",
-                subject,
-                f"{_srcs(row.sources)} pairs {dx} with {rec.code} but describes it as "
+                severity="info",
+                kind="dx-source-description",
+                subject=subject,
+                message=f"{_srcs(row.sources)} pairs {dx} with {rec.code} but describes it as "
                 f"{row.description!r}; officially it is {official.description!r}",
-                rec.code,
-                row.sources,
-                rec.origin,
-                codeset.authority,
-                row.description,
-                official.description,
+                code=rec.code,
+                sources=row.sources,
+                file=rec.origin,
+                authority=codeset.authority,
+                stated=row.description,
+                official=official.description,
             )
 
 
@@ -789,78 +810,3 @@ def settle(findings: list[Finding], not_add_on: bool = False) -> list[Finding]:
         else f
         for f in findings
     ]
-
-
-# -- reverse look-ups ----------------------------------------------------------
-
-
-def icd_lookup(kb: Knowledge, codeset, code: str) -> IcdResult:
-    from cptcli.errors import NotFoundError
-
-    official = codeset.get(code)
-    if official is None:
-        near = _ancestor(codeset, code)
-        hint = f"; the nearest code above it is {near} ({codeset.get(near).description})" if near else ""
-        raise NotFoundError(f"{code} is not an ICD-10-CM code in the {codeset.authority}{hint}")
-
-    def child(c: str) -> IcdChild:
-        got = codeset.get(c)
-        return IcdChild(c, got.description if got else "", bool(got and got.billable))
-
-    children = tuple(child(c) for c in official.children)
-    billable = (
-        () if official.billable else tuple(IcdChild(c.code, c.description, True) for c in codeset.billable_under(code))
-    )
-    parent_code = _ancestor(codeset, code)
-    parent = child(parent_code) if parent_code else None
-    listings = []
-    for rec, row in kb.rows_listing("diagnoses", code):
-        same = compare_names(row.description, official.description) == "same" if row.description else None
-        listings.append(
-            IcdListing(
-                rec.code,
-                rec.display_code,
-                rec.title.text,
-                row.description,
-                row.relevance,
-                row.sources,
-                same,
-                rec.notes_about(f"diagnoses/{code}"),
-            )
-        )
-    return IcdResult(
-        code, official.description, official.billable, children, billable, parent, tuple(listings), codeset.authority
-    )
-
-
-def _ancestor(codeset, code: str) -> str | None:
-    """The nearest code above `code` in the release (S32.9XXA -> S32.9)."""
-    for i in range(len(code) - 1, 2, -1):
-        prefix = code[:i].rstrip(".")
-        if prefix != code and codeset.exists(prefix):
-            return prefix
-    return None
-
-
-def modifier_lookup(kb: Knowledge, modifier: str) -> ModifierResult:
-    from cptcli.errors import NotFoundError
-
-    entry = kb.modifiers.get(modifier)
-    listings = []
-    for rec, row in kb.rows_listing("modifiers", modifier):
-        verdict = name_verdict(row.description, entry) if entry and row.description else None
-        listings.append(
-            ModifierListing(
-                rec.code,
-                rec.display_code,
-                row.description,
-                row.when_to_use,
-                row.sources,
-                verdict,
-                rec.notes_about(f"modifiers/{modifier}"),
-            )
-        )
-    if entry is None and not listings:
-        raise NotFoundError(f"modifier {modifier} is not in the registry and no document lists it")
-    check = compare_names(entry.name, entry.official) if entry and entry.official else None
-    return ModifierResult(modifier, entry, tuple(listings), check)

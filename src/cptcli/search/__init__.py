@@ -61,20 +61,36 @@ class Hit(
         }
 
 
+class SearchNote(namedtuple("SearchNote", "kind subject correction text authority")):
+    """One data note of a record as search reads it: its kind ("correction",
+    "conflict", ...), the subject it is about ("title", "diagnoses/M54.16"), the
+    official correction if any, its text and the authority of the correction."""
+
+    __slots__ = ()
+
+
 class SearchDoc(namedtuple("SearchDoc", "code title completeness add_on fields diagnoses modifiers notes")):
     """What search reads of one record: its searchable texts as (field, text,
     contested subject) triples, its diagnosis and modifier rows as (code,
-    description) pairs, and its notes as (kind, subject, correction, text, authority).
-    Written by the index build (cptcli.engine.build.search_document)."""
+    description) pairs, and its notes (SearchNote). Written by the index build
+    (cptcli.engine.build.search_document)."""
 
     __slots__ = ()
 
     @classmethod
-    def from_json(cls, text: str) -> SearchDoc:
-        import json
-
-        code, title, completeness, add_on, *rows = json.loads(text)
-        return cls(code, title, completeness, add_on, *(tuple(map(tuple, r)) for r in rows))
+    def from_list(cls, value: list) -> SearchDoc:
+        """The document from its stored JSON list (cptcli.engine.search_doc checks its shape)."""
+        code, title, completeness, add_on, fields, diagnoses, modifiers, notes = value
+        return cls(
+            code,
+            title,
+            completeness,
+            add_on,
+            tuple(map(tuple, fields)),
+            tuple(map(tuple, diagnoses)),
+            tuple(map(tuple, modifiers)),
+            tuple(SearchNote(*n) for n in notes),
+        )
 
     @property
     def display_code(self) -> str:

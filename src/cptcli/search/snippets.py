@@ -52,17 +52,17 @@ def snippet(texts: list[str], stems: set, typed: frozenset | set = frozenset(), 
 
 def conflict(doc, name: str) -> str | None:
     """A source conflict about the matched field, or about what the code is at all."""
-    for kind, subject, *_ in doc.notes:
-        if kind == "conflict" and subject in (name, "descriptor"):
-            return f"sources conflict on {subject}: see cptcli show {doc.code}"
+    for n in doc.notes:
+        if n.kind == "conflict" and n.subject in (name, "descriptor"):
+            return f"sources conflict on {n.subject}: see cptcli show {doc.code}"
     return None
 
 
 def row_note(doc, subject: str) -> str | None:
     """The correction or conflict recorded on one table row ('diagnoses/M54.16')."""
-    for kind, about, correction, note, _ in doc.notes:
-        if about == subject and kind in ("correction", "conflict"):
-            return f"{kind}: {correction}" if correction else f"{kind}: {note}"
+    for n in doc.notes:
+        if n.subject == subject and n.kind in ("correction", "conflict"):
+            return f"{n.kind}: {n.correction}" if n.correction else f"{n.kind}: {n.text}"
     return None
 
 
@@ -70,16 +70,16 @@ def caution(doc) -> str:
     """Why a hit found only through contested text or synonyms is not a
     confident answer: what the official descriptor covers, and who says so."""
     contested = {subject for _, _, subject in doc.fields if subject}
-    notes = [n for n in doc.notes if n[0] in ("conflict", "correction") and n[2] and n[1] in contested]
-    notes = notes or [n for n in doc.notes if n[0] == "conflict" and n[2]]
+    notes = [n for n in doc.notes if n.kind in ("conflict", "correction") and n.correction and n.subject in contested]
+    notes = notes or [n for n in doc.notes if n.kind == "conflict" and n.correction]
     if not notes:
         return (
             "matched only through a source's reading that the official descriptor contradicts: see cptcli show "
             + doc.code
         )
-    _, _, correction, _, authority = notes[0]
-    return f"matched only through a source's reading that the official descriptor contradicts: {correction}" + (
-        f" [{authority}]" if authority else ""
+    note = notes[0]
+    return f"matched only through a source's reading that the official descriptor contradicts: {note.correction}" + (
+        f" [{note.authority}]" if note.authority else ""
     )
 
 
