@@ -36,6 +36,7 @@ import datetime as _dt
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+from ..edits import AOC_MEANINGS as MEANINGS  # noqa: F401  (words kept where the rules read them)
 from ..errors import DataError
 from . import kind
 from .kind import Table
@@ -64,21 +65,6 @@ TABLES = (
 )
 CONTRACTOR_DEFINED = "CCCCC"
 
-# Words for the AOC edit types, from CMS's "Medicare NCCI Add-on Code Edits" page
-# (https://www.cms.gov/ncci-medicare/medicare-ncci-add-code-edits) and the NCCI Policy Manual for Medicare
-# Services, Chapter I, section on add-on codes.
-MEANINGS: dict[str, dict[int, str]] = {
-    "edit_type": {
-        1: "Type 1: the CPT Professional or HCPCS files define all acceptable primary codes; contractors should "
-        "not allow other primary codes. The add-on is paid only if a listed primary code is also eligible for "
-        "payment to the same practitioner for the same patient on the same date of service",
-        2: "Type 2: the CPT Professional and HCPCS files define no primary codes (CCCCC in the file); contractors "
-        "develop their own lists of acceptable primary codes",
-        3: "Type 3: the CPT Professional or HCPCS files define some, but not all, acceptable primary codes; "
-        "contractors should allow the listed primary codes and may develop their own lists of additional "
-        "acceptable primary codes",
-    },
-}
 
 FIELDS = ("edit_type", "addon", "addon_ends", "primary_code", "primary_ends", "effective", "ends", "notes")
 LABELS = {

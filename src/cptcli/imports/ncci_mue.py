@@ -29,6 +29,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
+from ..edits import MUE_MEANINGS as MEANINGS  # noqa: F401  (words kept where the rules read them)
 from ..errors import DataError
 from . import kind
 from .kind import Table
@@ -48,24 +49,6 @@ TABLES = (
 )
 SLOTS = ("practitioner", "outpatient", "dme")
 
-# Words for the MUE Adjudication Indicator, from CMS's "Medicare NCCI Medically Unlikely Edits" page
-# (https://www.cms.gov/medicare/coding-billing/national-correct-coding-initiative-ncci-edits/
-# medicare-ncci-medically-unlikely-edits) and the MLN booklet "How to Use the Medicare National Correct Coding
-# Initiative (NCCI) Tools" (MLN901346): a claim line MUE compares each line's units to the value; a date of
-# service MUE sums the code's units over every line of the same date of service.
-MEANINGS: dict[str, dict[int, str]] = {
-    "mai": {
-        1: "Line edit: the units on each claim line are compared to the MUE value, and all units on a line over "
-        "it are denied; the same code reported on separate lines with appropriate modifiers (59 or XE, XP, XS, "
-        "XU; 76, 77, 91; anatomic) is judged line by line",
-        2: "Date of service edit, policy: the code's units on all lines for the same date of service are summed "
-        "and compared to the MUE value; an absolute limit (more would be contrary to statute, regulation or "
-        "subregulatory guidance), not paid on appeal",
-        3: "Date of service edit, clinical: the code's units on all lines for the same date of service are summed "
-        "and compared to the MUE value; based on clinical benchmarks, units over it may be paid on appeal with "
-        "documentation of medical necessity",
-    },
-}
 # The words CMS writes after each indicator's digit in the files.
 MAI_WORDS = {1: "line edit", 2: "date of service edit: policy", 3: "date of service edit: clinical"}
 SETTING_NAMES = {

@@ -51,6 +51,8 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
+from ..edits import BYPASS_MODIFIERS  # noqa: F401  (the PTP rule's; words kept with the others)
+from ..edits import PTP_MEANINGS as MEANINGS  # noqa: F401
 from ..errors import DataError
 from . import kind
 from .kind import Table
@@ -77,30 +79,6 @@ TABLES = (
     ),
 )
 
-# The modifier indicator in words: CMS's file header ("0=not allowed 1=allowed 9=not applicable") as the Medicare
-# NCCI Policy Manual, chapter I, section E ("Modifiers and Modifier Indicators") and CMS's PTP edits page explain it.
-MEANINGS: dict[str, dict[int, str]] = {
-    "modifier": {
-        0: "not allowed: no modifier bypasses this edit; the column 2 code is not paid with the column 1 code",
-        1: "allowed: an NCCI-associated modifier on the column 2 code may bypass this edit where the clinical "
-        "circumstances justify it",
-        9: "not applicable: the edit was deleted back to its effective date and never applied",
-    },
-}
-
-# The NCCI-associated modifiers that may bypass an edit whose indicator is 1, as the Medicare NCCI Policy Manual,
-# chapter I, section E ("Modifiers and Modifier Indicators") lists them: anatomic, global surgery, and others.
-BYPASS_MODIFIERS: tuple[str, ...] = (
-    # anatomic
-    "E1", "E2", "E3", "E4",
-    "FA", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9",
-    "TA", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9",
-    "LT", "RT", "LC", "LD", "RC", "LM", "RI",
-    # global surgery
-    "24", "25", "57", "58", "78", "79",
-    # other
-    "27", "59", "91", "XE", "XP", "XS", "XU",
-)  # fmt: skip
 
 SETTINGS = {"ccipra": "practitioner", "ccioph": "outpatient"}
 # CMS's names: ccipra-v322r0-f1.TXT (setting, version 32.2, revision 0, part 1), the same with .xlsx or .zip.

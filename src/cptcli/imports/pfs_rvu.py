@@ -41,6 +41,10 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
+from ..edits import PFS_MEANINGS as MEANINGS
+from ..edits import PFS_NOT_PAYABLE as NOT_PAYABLE  # noqa: F401  (words kept where the rules read them)
+from ..edits import PFS_PAYABLE as PAYABLE  # noqa: F401
+from ..edits import PFS_SOURCES as SOURCES  # noqa: F401
 from ..errors import DataError
 from . import kind
 from .kind import Table
@@ -69,127 +73,6 @@ TABLES = (
     ),
 )
 
-_DOC = "RVUPUF26 (National Physician Fee Schedule Relative Value File, CY 2026), RVU26A.zip"
-SOURCES = {
-    "status": f"{_DOC}: STATUS CODE; Medicare Claims Processing Manual, Pub. 100-04, ch. 23, §30.2.2",
-    "pctc": f"{_DOC}: PCTC IND; Pub. 100-04, ch. 12, §20.4.2-§20.4.3",
-    "global_days": f"{_DOC}: GLOB DAYS; Pub. 100-04, ch. 12, §40.1",
-    "mult_proc": f"{_DOC}: MULT PROC (modifier 51); Pub. 100-04, ch. 12, §40.6",
-    "bilateral": f"{_DOC}: BILAT SURG (modifier 50); Pub. 100-04, ch. 12, §40.7",
-    "assistant": f"{_DOC}: ASST SURG (modifiers 80, 81, 82, AS); Pub. 100-04, ch. 12, §20.4.3",
-    "co_surgeons": f"{_DOC}: CO-SURG (modifier 62); Pub. 100-04, ch. 12, §40.8",
-    "team": f"{_DOC}: TEAM SURG (modifier 66); Pub. 100-04, ch. 12, §40.8",
-}
-
-MEANINGS: dict[str, dict[str, str]] = {
-    "status": {
-        "A": "Active code: separately paid under the physician fee schedule if covered (RVUs and payment amounts "
-        "are shown; A is not a national coverage determination)",
-        "B": "Bundled code: payment is always bundled into payment for other services; no RVUs, no separate "
-        "payment is ever made",
-        "C": "Contractor-priced code: the Medicare contractor establishes RVUs and payment, generally case by case "
-        "after reviewing documentation such as an operative report",
-        "D": "Deleted code: deleted effective the beginning of the year (no longer on the file since 2006: the "
-        "grace period for deleted codes no longer applies)",
-        "E": "Excluded from the physician fee schedule by regulation: no RVUs or payment under the fee schedule; "
-        "when covered, paid under reasonable charge procedures",
-        "F": "Deleted/discontinued code, not subject to a 90-day grace period (no longer on the file since 2006)",
-        "G": "Not valid for Medicare purposes: Medicare uses another code for it; subject to a 90-day grace period "
-        "(no longer on the file since 2006)",
-        "H": "Deleted modifier: the code's TC or 26 component was deleted this year (no longer on the file since 2006)",
-        "I": "Not valid for Medicare purposes: Medicare uses another code for reporting and payment; not subject "
-        "to a 90-day grace period",
-        "J": "Anesthesia service: no RVUs or payment amounts on the file; the value identifies anesthesia services",
-        "M": "Measurement code: used for reporting purposes only",
-        "N": "Non-covered service: not covered by Medicare",
-        "P": "Bundled/excluded code: no RVUs and no separate fee schedule payment; paid with the physician "
-        "service it is incident to, or outside the fee schedule when covered otherwise",
-        "R": "Restricted coverage: special coverage instructions apply; if covered, the service is contractor priced",
-        "T": "Paid only if no other service payable under the fee schedule is billed on the same date by the same "
-        "provider; otherwise bundled into those services",
-        "X": "Statutory exclusion: not in the statutory definition of physician services; no RVUs and no payment "
-        "under the fee schedule (e.g. ambulance, clinical laboratory services)",
-    },
-    "pctc": {
-        "0": "Physician service: the PC/TC split does not apply; modifiers 26 and TC cannot be used",
-        "1": "Diagnostic test with professional and technical components: modifiers 26 and TC can be used",
-        "2": "Professional component only: the code itself is the physician's part; modifiers 26 and TC cannot be used",
-        "3": "Technical component only: modifiers 26 and TC cannot be used",
-        "4": "Global test only: separate codes describe the professional and technical components; modifiers 26 "
-        "and TC cannot be used",
-        "5": "Incident-to code: services provided by personnel working under a physician's supervision; "
-        "modifiers 26 and TC cannot be used",
-        "6": "Laboratory physician interpretation: the clinical lab service is paid under the lab fee schedule; "
-        "modifier TC cannot be used",
-        "7": "Physical therapy service for which payment may not be made to a physician's office when provided "
-        "by an independent therapist (no RVUs)",
-        "8": "Physician interpretation code: only the professional component is paid under the fee schedule; "
-        "modifier TC cannot be used",
-        "9": "Not applicable: the PC/TC concept does not apply",
-    },
-    "global_days": {
-        "000": "Endoscopic or minor procedure: related pre- and postoperative work on the day of the procedure "
-        "only; evaluation and management on that day generally not payable",
-        "010": "Minor procedure: preoperative work on the day and a 10-day postoperative period included; "
-        "evaluation and management in that period generally not payable",
-        "090": "Major surgery: a 1-day preoperative period and a 90-day postoperative period included",
-        "MMM": "Maternity code: the usual global period does not apply",
-        "XXX": "The global concept does not apply",
-        "YYY": "The contractor decides whether the global concept applies and sets the postoperative period",
-        "ZZZ": "Related to another service and always included in that service's global period",
-    },
-    "mult_proc": {
-        "0": "No payment adjustment for multiple procedures applies",
-        "1": "Standard payment adjustment rules in effect before 1 January 1996 apply (codes with status D only)",
-        "2": "Standard multiple procedure rules apply: 100% for the highest valued procedure, 50% for the next "
-        "four, the rest by documentation",
-        "3": "Special rules for multiple endoscopic procedures apply (related endoscopies by family)",
-        "4": "Multiple procedure reduction of diagnostic imaging applies (technical and professional components)",
-        "5": "Multiple procedure reduction of the practice expense of 'always therapy' services applies",
-        "6": "Multiple procedure reduction of the technical component of diagnostic cardiovascular services applies",
-        "7": "Multiple procedure reduction of the technical component of diagnostic ophthalmology services applies",
-        "9": "The multiple procedure concept does not apply",
-    },
-    "bilateral": {
-        "0": "150% bilateral adjustment does not apply: with modifier 50 or RT and LT, both sides are paid as "
-        "one (the lower of the total charge or 100% of the fee schedule amount)",
-        "1": "150% bilateral adjustment applies: with modifier 50, RT and LT, or 2 units, payment is the lower "
-        "of the total charge or 150% of the single-code amount",
-        "2": "150% bilateral adjustment does not apply: the RVUs already describe a bilateral procedure; with "
-        "modifier 50 both sides are paid at 100% of one",
-        "3": "The usual bilateral adjustment does not apply: each side is paid at 100% (radiology and other "
-        "diagnostic tests)",
-        "9": "The bilateral concept does not apply",
-    },
-    "assistant": {
-        "0": "Payment restriction for an assistant at surgery applies unless supporting documentation "
-        "establishes medical necessity",
-        "1": "Statutory payment restriction: an assistant at surgery may not be paid",
-        "2": "No payment restriction: an assistant at surgery may be paid",
-        "9": "The assistant at surgery concept does not apply",
-    },
-    "co_surgeons": {
-        "0": "Co-surgeons not permitted for this procedure",
-        "1": "Co-surgeons could be paid; supporting documentation must establish medical necessity",
-        "2": "Co-surgeons permitted; no documentation required if the two-specialty requirement is met",
-        "9": "The co-surgeon concept does not apply",
-    },
-    "team": {
-        "0": "Team surgeons not permitted for this procedure",
-        "1": "Team surgeons could be paid; supporting documentation must establish medical necessity; paid by report",
-        "2": "Team surgeons permitted; paid by report",
-        "9": "The team surgeon concept does not apply",
-    },
-}
-
-# Status codes whose services are paid under the fee schedule (on its RVUs, or priced by the contractor). NOT_PAYABLE:
-# never paid under it: B (bundled), E (excluded by regulation), I (not valid for Medicare), M (measurement only),
-# N (non-covered), P (bundled/excluded), X (statutory exclusion), and the deleted codes D, F, G, H. Neither set: J,
-# anesthesia, paid on base units and time with the anesthesia conversion factor, not on this file's RVUs (a rule
-# names it, it does not fail it). T is payable only alone (no other payable service that day by the same provider):
-# a rule must say so, not pass it silently.
-PAYABLE = frozenset({"A", "C", "R", "T"})
-NOT_PAYABLE = frozenset({"B", "D", "E", "F", "G", "H", "I", "M", "N", "P", "X"})
 
 # The joined header names (letters and digits only) of the columns read, by table column.
 _COLUMNS = {
