@@ -153,7 +153,7 @@ _OUTPUT_PARAMETERS = [
             metavar="NAME",
             autocompletion=_complete_section,
             help="Only this part of the output (repeatable). show: facts, modifiers, taxonomy, diagnoses, related, "
-            "cross_references, official, notes, sources.",
+            "cross_references, official, notes, sources, payer, ptp.",
         ),
     ),
 ]
