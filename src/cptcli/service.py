@@ -154,10 +154,11 @@ def check(engine, line):
     return rules.check(engine, releases.for_date, line)
 
 
-def check_claims(engine, data: bytes, name: str, setting: str | None = None):
+def check_claims(engine, data: bytes, name: str, setting: str | None = None, piece: int = 0):
     """`check --claims`: every line of a claims file judged as `check` judges one, each claim's lines of one date
     together (cptcli.claims); rows that cannot be read are reported and skipped. One payer-edit reader and one
-    ICD-10-CM release serve every line."""
+    ICD-10-CM release serve every line. Yields the report in pieces of `piece` lines (0: whole), the last one with
+    the malformed rows and the counts, so that a long file is written as it is judged."""
     from cptcli import claims, codes, rules
     from cptcli.codesets import releases
     from cptcli.edits import Edits
@@ -175,9 +176,11 @@ def check_claims(engine, data: bytes, name: str, setting: str | None = None):
                 report.add(row, rules.check(kb, releases.for_date, line, edits))
             except NotFoundError as exc:
                 report.add_unknown(row, exc.message)
+            if piece and report.lines % piece == 0:
+                yield report.piece()
     finally:
         edits.close()
-    return report
+    yield report
 
 
 class _Remembering:
