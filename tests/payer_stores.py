@@ -1,66 +1,10 @@
 """Payer-edit sets written straight into the store, in the table shapes the kinds declare, so the check rules are
 tested on exact rows apart from the parsers of CMS's files (each kind's own tests read those)."""
 
-from cptcli.imports import store
-from cptcli.imports.kind import Table
+from cptcli.imports import parser, store
 
-# The shapes the ncci-ptp, ncci-mue, ncci-aoc, pfs-rvu and icd10cm kinds declare (imports/<kind>.py TABLES).
-PTP = Table(
-    "ptp",
-    (
-        "column1 TEXT NOT NULL",
-        "column2 TEXT NOT NULL",
-        "prior_1996 INTEGER NOT NULL",
-        "effective TEXT NOT NULL",
-        "ends TEXT",
-        "modifier INTEGER NOT NULL",
-        "rationale TEXT NOT NULL",
-        "part INTEGER NOT NULL",
-    ),
-    (("column1", "column2"), ("column2",)),
-)
-MUE = Table(
-    "mue",
-    ("code TEXT NOT NULL", "value INTEGER NOT NULL", "mai INTEGER NOT NULL", "rationale TEXT NOT NULL"),
-    (("code",),),
-)
-AOC = Table(
-    "aoc",
-    (
-        "addon TEXT NOT NULL",
-        "addon_ends TEXT",
-        "primary_code TEXT NOT NULL",
-        "primary_ends TEXT",
-        "effective TEXT NOT NULL",
-        "ends TEXT",
-        "edit_type INTEGER NOT NULL",
-        "notes TEXT NOT NULL",
-    ),
-    (("addon",), ("primary_code",)),
-)
-PFS = Table(
-    "pfs",
-    (
-        "code TEXT NOT NULL",
-        "modifier TEXT NOT NULL",
-        "status TEXT NOT NULL",
-        "pctc TEXT",
-        "global_days TEXT",
-        "mult_proc TEXT",
-        "bilateral TEXT",
-        "assistant TEXT",
-        "co_surgeons TEXT",
-        "team TEXT",
-    ),
-    (("code",),),
-)
-ICD = Table(
-    "icd",
-    ("code TEXT NOT NULL", "billable INTEGER NOT NULL", "short TEXT NOT NULL", "long TEXT NOT NULL"),
-    (("code",),),
-)
-
-TABLES = {"ncci-ptp": PTP, "ncci-mue": MUE, "ncci-aoc": AOC, "pfs-rvu": PFS, "icd10cm": ICD}
+# The tables each payer kind declares (imports/<kind>.py TABLES), as the store writes them.
+TABLES = {k: parser(k).TABLES[0] for k in ("ncci-ptp", "ncci-mue", "ncci-aoc", "pfs-rvu", "icd10cm")}
 QUARTER = ("2026-10-01", "2026-12-31")
 
 

@@ -184,27 +184,25 @@ def _source(meta: dict[str, Any], path: Path) -> ImportedSource:
     )
 
 
-def active_identity(kind: str, slot: str = "") -> tuple[list[str], int] | None:
-    """The active set's sorted file digests and the reader version that parsed them, or None."""
+def _read_meta(kind: str, slot: str) -> dict[str, Any] | None:
     con = open_kind(kind, slot)
     if con is None:
         return None
     try:
-        meta = _meta(con)
+        return _meta(con)
     finally:
         con.close()
+
+
+def active_identity(kind: str, slot: str = "") -> tuple[list[str], int] | None:
+    """The active set's sorted file digests and the reader version that parsed them, or None."""
+    meta = _read_meta(kind, slot)
     return None if meta is None else (list(json.loads(meta["sha256s"])), int(meta["reader"]))
 
 
 def active(kind: str, slot: str = "") -> ImportedSource | None:
     """The active set of ``kind`` in ``slot``, or None."""
-    con = open_kind(kind, slot)
-    if con is None:
-        return None
-    try:
-        meta = _meta(con)
-    finally:
-        con.close()
+    meta = _read_meta(kind, slot)
     return None if meta is None else _source(meta, kind_path(kind, slot))
 
 
