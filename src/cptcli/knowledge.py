@@ -134,15 +134,19 @@ class KnowledgeBase:
     layers: dict[str, tuple[CodeRecord, ...]] = field(default_factory=dict)
 
     # -- building -------------------------------------------------------
-    def add_document(self, doc: dict, path) -> None:
+    def add_document(self, doc: dict, path, codes: Iterable[dict] | None = None) -> None:
         """Layer one file over those already loaded. A later file adds codes,
         rows, list facts and notes; where it gives a different title,
         descriptor, add-on status or completeness for a code already loaded,
         the earlier value stays and an "override" note naming the file records
         the disagreement. Only a value the earlier files leave empty (no
-        descriptor, add-on status not stated) is filled in, with its sources."""
+        descriptor, add-on status not stated) is filled in, with its sources.
+
+        `codes`, when given, are the file's records as a stream (a big file
+        parsed a record at a time, load): `doc` then holds the rest of the
+        file once the stream has ended."""
         seen: set[str] = set()
-        for i, raw in enumerate(doc["codes"]):
+        for i, raw in enumerate(doc["codes"] if codes is None else codes):
             code = raw["code"]
             if code in seen:
                 raise DataError(f"{path}: record {code}, field code: duplicate code (record #{i + 1})")
@@ -276,26 +280,201 @@ def load(paths: list) -> KnowledgeBase:
             progress.phase("reading and checking data files")
             from cptcli import datafiles
 
-            blobs = [datafiles.read_bytes(path) for path in paths]
-            documents = [(path, datafiles.parse_document(raw, path)) for path, raw in zip(paths, blobs, strict=True)]
+            blobs: list = [datafiles.read_bytes(path) for path in paths]
             digest = datafiles.bytes_digest(blobs)
-            del blobs
-            try:
-                verdict = _validation(documents)
+            kb = None
+            if sum(map(len, blobs)) >= STREAM_BYTES:
                 try:
-                    kb = _assemble(documents)
-                except Exception:
-                    verdict()  # an invalid document explains any failure to assemble it
-                    raise
-                verdict()
-            except DataError as exc:
-                exc.of_content = True  # the files' own fault, not the reading's: the engine remembers it
-                raise
+                    kb = _streamed(paths, blobs)
+                except _Unstreamable:
+                    # Invalid somewhere: read again the ordinary way, which words the error as it always has.
+                    blobs = [datafiles.read_bytes(path) for path in paths]
+                    digest = datafiles.bytes_digest(blobs)
+            if kb is None:
+                kb = _parsed_whole(paths, blobs)
         kb.digest = digest
         return kb
     finally:
         if enabled:
             gc.enable()
+
+
+def _parsed_whole(paths, blobs: list) -> KnowledgeBase:
+    """Every document parsed whole, validated (beside the assembling, for big
+    ones) and assembled; an invalid document raises its DataError."""
+    from cptcli import datafiles
+
+    documents = [(path, datafiles.parse_document(raw, path)) for path, raw in zip(paths, blobs, strict=True)]
+    blobs.clear()
+    try:
+        verdict = _validation(documents)
+        try:
+            kb = _assemble(documents)
+        except Exception:
+            verdict()  # an invalid document explains any failure to assemble it
+            raise
+        verdict()
+    except DataError as exc:
+        exc.of_content = True  # the files' own fault, not the reading's: the engine remembers it
+        raise
+    return kb
+
+
+# Files of at least this many bytes in all are parsed a record at a time (_streamed): parsed whole,
+# a document's objects take several times its size, beside the records made from them.
+STREAM_BYTES = 8 << 20
+
+
+class _Unstreamable(Exception):
+    """Something a record-at-a-time parse does not word: the whole parse says what."""
+
+
+def _streamed(paths, blobs: list) -> KnowledgeBase:
+    """The knowledge base of valid files, each decoded a piece at a time and
+    parsed and checked one record at a time, the record made at once: neither
+    a file's whole text nor its parsed objects are ever held (its bytes are
+    until its records end; `blobs` is emptied as they are). Raises
+    _Unstreamable at anything invalid (UTF-8, JSON, schema, references, a lone
+    surrogate): the caller then parses whole, which words the error."""
+    import fastjsonschema
+
+    from cptcli.datafiles import _Duplicate
+
+    schema = load_schema()
+    record_valid = fastjsonschema.compile(
+        {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/code"}
+    )
+    kb = KnowledgeBase()
+    try:
+        for i, path in enumerate(paths):
+            window, blobs[i] = _Window(blobs[i]), None
+            top: dict = {}
+            kb.add_document(top, path, _records(window, top, record_valid))
+            del window
+            validate_document({**top, "codes": []}, path)
+        kb.check_references()
+    except (
+        DataError,
+        ValueError,
+        IndexError,
+        RecursionError,
+        MemoryError,
+        _Duplicate,
+        fastjsonschema.JsonSchemaException,
+    ):
+        raise _Unstreamable from None
+    return kb
+
+
+class _Window:
+    """A file's text decoded a piece at a time: `text` holds what is being
+    parsed, from a little before the parse's place to some way past it."""
+
+    PIECE = 1 << 20
+
+    def __init__(self, raw: bytes):
+        import codecs
+
+        self.raw = memoryview(raw)
+        self.pos = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        # A lone surrogate can only come from a "\\u" escape: values are walked for one only then.
+        self.escapes = b"\\u" in raw
+
+    def more(self) -> bool:
+        """Decode the next piece onto the text; False at the end of the bytes (UnicodeDecodeError if not UTF-8)."""
+        if self.pos >= len(self.raw):
+            return False
+        piece = self.raw[self.pos : self.pos + self.PIECE]
+        self.pos += len(piece)
+        self.text += self.decoder.decode(piece, final=self.pos >= len(self.raw))
+        return True
+
+    def ahead(self, at: int) -> int:
+        """`at`, with the text reaching a piece past it (or to the end), and
+        what is before it forgotten once that is a piece long (the new `at`)."""
+        if at > self.PIECE:
+            self.text, at = self.text[at:], 0
+        while len(self.text) < at + self.PIECE and self.more():
+            pass
+        return at
+
+    def read(self, parse, at: int):
+        """parse(text, at), with more text decoded while it fails for want of it (a value longer than a piece)."""
+        while True:
+            try:
+                return parse(self.text, at)
+            except ValueError:
+                if not self.more():
+                    raise
+
+
+def _records(window: _Window, top: dict, valid: Callable):
+    """The records of the "codes" array of the JSON object in `window`, one at
+    a time, each checked by `valid`; every other top-level value is put in
+    `top` as it is met, so `top` is whole when the records end. Raises
+    ValueError (json's, or _Duplicate's) or IndexError where the text is not
+    such JSON."""
+    import json.decoder
+
+    from cptcli.datafiles import _check_strings, _constant, _unique_pairs
+
+    # Undeclared in typeshed, present in every CPython json since 2.6.
+    ws = getattr(json.decoder, "WHITESPACE").match  # noqa: B009
+    scanstring = getattr(json.decoder, "scanstring")  # noqa: B009
+    json_decode = json.JSONDecoder(object_pairs_hook=_unique_pairs, parse_constant=_constant).raw_decode
+
+    def decode(at: int):
+        value, at = window.read(json_decode, at)
+        if window.escapes:
+            _check_strings(value, "")
+        return value, skip(at)
+
+    def skip(at: int) -> int:
+        """Past the whitespace at `at` (the text reaching a piece past it)."""
+        at = window.ahead(at)
+        return window.ahead(ws(window.text, at).end())
+
+    def char(at: int) -> str:
+        return window.text[at]
+
+    at = skip(0)
+    if char(at) != "{":
+        raise ValueError("not an object")
+    at = skip(at + 1)
+    while char(at) != "}":
+        if char(at) != '"':
+            raise ValueError("a key expected")
+        key, at = window.read(lambda text, at: scanstring(text, at + 1), at)
+        if key in top:
+            raise ValueError("a duplicate key")
+        at = skip(at)
+        if char(at) != ":":
+            raise ValueError("':' expected")
+        at = skip(at + 1)
+        if key == "codes" and char(at) == "[":
+            top[key] = []  # the records are the stream's, not the document's
+            at = skip(at + 1)
+            while char(at) != "]":
+                record, at = decode(at)
+                valid(record)
+                yield record
+                if char(at) == ",":
+                    at = skip(at + 1)
+                elif char(at) != "]":
+                    raise ValueError("',' or ']' expected")
+            at = skip(at + 1)
+        else:
+            top[key], at = decode(at)
+        if char(at) == ",":
+            at = skip(at + 1)
+            if char(at) == "}":
+                raise ValueError("a key expected")
+        elif char(at) != "}":
+            raise ValueError("',' or '}' expected")
+    if skip(at + 1) != len(window.text) or window.more():
+        raise ValueError("extra data")
 
 
 # Documents with at least this many records are validated in a child process.
