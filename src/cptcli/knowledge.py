@@ -286,10 +286,12 @@ def load(paths: list) -> KnowledgeBase:
             if sum(map(len, blobs)) >= STREAM_BYTES:
                 try:
                     kb = _streamed(paths, blobs)
-                except _Unstreamable:
+                except _Unstreamable as exc:
                     # Invalid somewhere: read again the ordinary way, which words the error as it always has.
                     blobs = [datafiles.read_bytes(path) for path in paths]
                     digest = datafiles.bytes_digest(blobs)
+                    if exc.schema:  # a record the schema refuses: its error, without assembling the rest
+                        kb = _parsed_whole(paths, blobs, validate_only=True)
             if kb is None:
                 kb = _parsed_whole(paths, blobs)
         kb.digest = digest
@@ -299,14 +301,20 @@ def load(paths: list) -> KnowledgeBase:
             gc.enable()
 
 
-def _parsed_whole(paths, blobs: list) -> KnowledgeBase:
+def _parsed_whole(paths, blobs: list, validate_only: bool = False):
     """Every document parsed whole, validated (beside the assembling, for big
-    ones) and assembled; an invalid document raises its DataError."""
+    ones) and assembled; an invalid document raises its DataError.
+    `validate_only`: the documents are only validated, in order (None when
+    they are valid)."""
     from cptcli import datafiles
 
     documents = [(path, datafiles.parse_document(raw, path)) for path, raw in zip(paths, blobs, strict=True)]
     blobs.clear()
     try:
+        if validate_only:
+            for path, doc in documents:
+                validate_document(doc, path)
+            return None
         verdict = _validation(documents)
         try:
             kb = _assemble(documents)
@@ -326,7 +334,12 @@ STREAM_BYTES = 8 << 20
 
 
 class _Unstreamable(Exception):
-    """Something a record-at-a-time parse does not word: the whole parse says what."""
+    """Something a record-at-a-time parse does not word: the whole parse says
+    what. `schema`: a record or the top level failed the schema."""
+
+    def __init__(self, schema: bool = False):
+        super().__init__()
+        self.schema = schema
 
 
 def _streamed(paths, blobs: list) -> KnowledgeBase:
@@ -360,9 +373,10 @@ def _streamed(paths, blobs: list) -> KnowledgeBase:
         RecursionError,
         MemoryError,
         _Duplicate,
-        fastjsonschema.JsonSchemaException,
     ):
         raise _Unstreamable from None
+    except fastjsonschema.JsonSchemaException:
+        raise _Unstreamable(schema=True) from None
     return kb
 
 
