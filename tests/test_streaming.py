@@ -13,14 +13,17 @@ from cptcli.knowledge import bundled_path
 EXAMPLE = bundled_path().parent.parent / "tests" / "fixtures" / "example_user_kb.json"
 
 
-@pytest.fixture
-def streamed(monkeypatch):
-    """Every file streamed, in pieces of 61 characters: every boundary falls inside something."""
+@pytest.fixture(params=["checked-here", "checked-beside"])
+def streamed(monkeypatch, request):
+    """Every file streamed, in pieces of 61 characters (every boundary falls inside something), its
+    schema checked in this process or in the forked child beside the build."""
     monkeypatch.setattr(knowledge, "STREAM_BYTES", 0)
+    monkeypatch.setattr(knowledge, "PARALLEL_BYTES", 0 if request.param == "checked-beside" else 1 << 60)
     monkeypatch.setattr(knowledge._Window, "PIECE", 61)
     calls = []
-    real = knowledge._streamed
-    monkeypatch.setattr(knowledge, "_streamed", lambda *a: calls.append(1) or real(*a))
+    real, whole = knowledge._streamed, knowledge._parsed_whole
+    monkeypatch.setattr(knowledge, "_streamed", lambda *a: calls.append("streamed") or real(*a))
+    monkeypatch.setattr(knowledge, "_parsed_whole", lambda *a, **k: calls.append("whole") or whole(*a, **k))
     return calls
 
 
@@ -33,8 +36,9 @@ def test_a_streamed_base_is_the_whole_parse(streamed, tmp_path):
     doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     spaced.write_bytes(b"\xef\xbb\xbf" + json.dumps(dict(reversed(doc.items())), indent=3).encode("utf-8"))
     for paths in ([str(bundled_path())], [str(bundled_path()), str(EXAMPLE)], [str(bundled_path()), str(spaced)]):
-        kb, whole = knowledge.load(paths), _whole(paths)
-        assert streamed and kb.digest
+        kb = knowledge.load(paths)
+        assert streamed == ["streamed"] and kb.digest  # valid: never parsed whole
+        whole = _whole(paths)
         for name in ("records", "layers", "sources", "modifiers", "taxonomy_codes", "synonyms", "extra"):
             assert getattr(kb, name) == getattr(whole, name), name
         streamed.clear()

@@ -357,15 +357,21 @@ def _streamed(paths, blobs: list) -> KnowledgeBase:
     record_valid = fastjsonschema.compile(
         {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/code"}
     )
+    checker = _Checker.start(blobs, paths, record_valid)
     kb = KnowledgeBase()
     try:
         for i, path in enumerate(paths):
             window, blobs[i] = _Window(blobs[i]), None
             top: dict = {}
-            kb.add_document(top, path, _records(window, top, record_valid))
+            if checker is None:
+                kb.add_document(top, path, _records(window, top, record_valid))
+            else:
+                kb.add_document(top, path, checker.watching(_records(window, top, _unchecked)))
             del window
             validate_document({**top, "codes": []}, path)
         kb.check_references()
+        if checker is not None:
+            checker.verdict()
     except (
         DataError,
         ValueError,
@@ -377,7 +383,99 @@ def _streamed(paths, blobs: list) -> KnowledgeBase:
         raise _Unstreamable from None
     except fastjsonschema.JsonSchemaException:
         raise _Unstreamable(schema=True) from None
+    finally:
+        if checker is not None:
+            checker.stop()
     return kb
+
+
+def _unchecked(record) -> None:
+    """Records the checker's child validates are not validated again here."""
+
+
+# Files of at least this many bytes in all are validated beside the build, in a forked child.
+PARALLEL_BYTES = 32 << 20
+
+
+class _Checker:
+    """The schema check of streamed files in a forked child, on a second CPU:
+    it parses the same bytes (shared with the parent until either writes
+    them) a record at a time and only validates, so it finishes, and finds an
+    invalid record, well before the build that makes the records does."""
+
+    def __init__(self, pid: int, pipe: int):
+        self.pid, self.pipe = pid, pipe
+        self.report: bytes | None = None
+
+    @classmethod
+    def start(cls, blobs: list, paths, valid: Callable) -> _Checker | None:
+        """The checker of `blobs`, or None where there is no fork, one CPU, or the files are small."""
+        if sum(map(len, blobs)) < PARALLEL_BYTES or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+            return None
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: check, report, and leave without running the parent's exit code
+            try:
+                _die_with_parent()
+                os.close(read_end)
+                report = b"valid"
+                try:
+                    for raw, path in zip(blobs, paths, strict=True):
+                        top: dict = {}
+                        for _ in _records(_Window(raw), top, valid):
+                            pass
+                        validate_document({**top, "codes": []}, path)
+                except BaseException as exc:  # noqa: BLE001 - the parent words every failure
+                    report = b"schema" if type(exc).__name__ == "JsonSchemaValueException" else b"other"
+                os.write(write_end, report)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def _read(self, block: bool) -> bytes | None:
+        if self.report is None:
+            if not block:
+                import select
+
+                if not select.select([self.pipe], [], [], 0)[0]:
+                    return None
+            self.report = os.read(self.pipe, 16)
+            os.close(self.pipe)
+            os.waitpid(self.pid, 0)
+        return self.report
+
+    def _judge(self, report: bytes | None) -> None:
+        if report == b"schema":
+            import fastjsonschema
+
+            raise fastjsonschema.JsonSchemaValueException("a record the schema refuses")
+        if report not in (None, b"valid"):  # invalid otherwise, or the child died: the whole parse decides
+            raise ValueError("the check did not pass")
+
+    def watching(self, records):
+        """`records`, stopping at the child's first verdict against them."""
+        for n, record in enumerate(records):
+            if n % 1000 == 0 and self.report is None:
+                self._judge(self._read(block=False))
+            yield record
+
+    def verdict(self) -> None:
+        """Return when the child found the files valid; raise as it says otherwise."""
+        self._judge(self._read(block=True))
+
+    def stop(self) -> None:
+        """End the child if it has not reported (the build failed or was interrupted before its verdict)."""
+        if self.report is None:
+            import signal
+
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            os.close(self.pipe)
+            self.report = b"stopped"
 
 
 class _Window:
