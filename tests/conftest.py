@@ -101,6 +101,31 @@ def data_dir(tmp_path, monkeypatch):
     return d
 
 
+def kill_import_half_way(paths, data_dir) -> list[str]:
+    """Import ``paths`` in a child that sleeps after each row, kill it once it writes, and return the temporary
+    files it left in ``data_dir`` (the store's slow-import hook makes the moment reachable)."""
+    import signal
+    import time
+
+    from cptcli.imports import store
+
+    env = {**os.environ, "CPTCLI_DATA_DIR": str(data_dir), store.SLOW_ENV: "0.5"}
+    code = f"from cptcli.imports import import_files; import_files({[str(p) for p in paths]!r})"
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(n.endswith(".tmp") for n in os.listdir(data_dir)):
+            assert time.monotonic() < deadline, "the import never started writing"
+            assert proc.poll() is None, "the import finished before it could be killed"
+            time.sleep(0.02)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    return [n for n in os.listdir(data_dir) if n.endswith(".tmp")]
+
+
 @pytest.fixture
 def kb_file(tmp_path):
     """A copy of the bundled knowledge base, free to edit."""

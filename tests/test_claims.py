@@ -145,3 +145,17 @@ def test_the_table_ends_with_the_summary(main, tmp_path):
         "Verdict: NOT VERIFIED",
     ]
     assert code == 4
+
+
+def test_a_long_file_is_written_in_pieces_under_one_header(main, tmp_path):
+    text = "claim,line,code,date\n" + "".join(f"C{n // 3},{n % 3 + 1},63650,2026-06-01\n" for n in range(4500))
+    code, out, err = claims(main, tmp_path, text, "--format", "csv")
+    lines = out.splitlines()
+    assert code == 4 and lines[0].startswith("claim,line,row,code,verdict") and out.count("claim,line,row") == 1
+    assert len({r.split(",")[2] for r in lines[1:]}) == 4500  # every row's findings, once
+    _, summary, _ = claims(main, tmp_path, text, "--format", "csv", "--section", "summary")
+    assert summary == "claims,lines,passing,failing,not_verified,malformed\n1500,4500,0,0,4500,0\n"
+    _, jsonl, _ = claims(main, tmp_path, text, "--format", "jsonl")
+    assert json.loads(jsonl.splitlines()[-1])["summary"]["lines"] == 4500
+    _, whole, _ = claims(main, tmp_path, text, "--json")
+    assert json.loads(whole)["summary"]["lines"] == 4500

@@ -72,6 +72,8 @@ def test_the_registry_is_where_sections_titles_weights_and_json_keys_come_from()
         "official",
         "notes",
         "sources",
+        "payer",
+        "ptp",
     )
     assert {s.name for s in FIELDS if s.kind == "table"} == {
         "modifiers",

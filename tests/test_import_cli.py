@@ -95,7 +95,8 @@ def test_a_curated_code_and_its_imported_descriptor_stand_side_by_side(main, tmp
         (
             ["import", str(HCPCS), "--kind", "bogus"],
             2,
-            "cptcli: error: unknown kind 'bogus': choose from hcpcs, cpt, nucc\n",
+            "cptcli: error: unknown kind 'bogus': choose from hcpcs, cpt, nucc, ncci-ptp, ncci-mue, ncci-aoc, pfs-rvu, "
+            "icd10cm\n",
         ),
         (
             ["import", str(CPT[0]), "--kind", "hcpcs"],
@@ -149,3 +150,19 @@ def test_an_unchanged_file_is_said_below_the_table(main):
     assert code == 0
     assert f"{HCPCS.name}: unchanged, already the active hcpcs release" in out
     assert f"  hcpcs   2026 January   {HCPCS.name}   5 " in out  # the file name on one line
+
+
+def test_a_release_under_half_the_active_one_is_refused_unless_forced(main, data_dir, cache, tmp_path):
+    cms = Path(__file__).parent / "fixtures" / "imports" / "cms" / "HCPC2020_ANWEB_w_disclaimer.txt"
+    assert main("import", str(cms))[0] == 0
+    # A download cut off a third of the way through: whole records, but far fewer of them.
+    lines = cms.read_bytes().split(b"\n")
+    short = tmp_path / "HCPC2020_ANWEB_w_disclaimer.txt"
+    short.write_bytes(b"\n".join(lines[: len(lines) // 3]) + b"\n")
+    code, out, err = main("import", str(short))
+    assert (code, out) == (3, "")
+    assert "fewer than half of the active HCPCS release's 6,710 (2020): a file cut short?" in err
+    assert "The active release stays; --force imports it anyway" in err
+    assert json.loads(main("sources", "--json")[1])[1]["records"] == 6710
+    code, out, err = main("import", str(short), "--force", "--json")
+    assert code == 0 and json.loads(out)[0]["records"] < 3355

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import kill_import_half_way
 from cptcli.errors import DataError, UsageError
 from cptcli.imports import KINDS, detect, import_files, parser, remove, sources, store, verdict
 from cptcli.imports.kind import CONTENT, NAME_ONLY
@@ -420,7 +420,10 @@ def test_forced_kind_refuses_a_file_of_another_kind_by_name(tmp_path, xlsx):
 
 
 def test_unknown_kind_and_unrecognised_file(tmp_path):
-    with pytest.raises(UsageError, match="unknown kind 'icd': choose from hcpcs, cpt, nucc"):
+    with pytest.raises(
+        UsageError,
+        match="unknown kind 'icd': choose from hcpcs, cpt, nucc, ncci-ptp, ncci-mue, ncci-aoc, pfs-rvu, icd10cm",
+    ):
         import_files([HCPCS_TXT], kind="icd")
     with pytest.raises(UsageError, match="unknown kind"):
         remove("icd")
@@ -430,7 +433,7 @@ def test_unknown_kind_and_unrecognised_file(tmp_path):
         import_files([p])
     with pytest.raises(UsageError, match="no such file"):
         import_files([tmp_path / "missing.txt"])
-    assert set(KINDS) == {"hcpcs", "cpt", "nucc"}
+    assert set(KINDS) == {"hcpcs", "cpt", "nucc", "ncci-ptp", "ncci-mue", "ncci-aoc", "pfs-rvu", "icd10cm"}
 
 
 def _corrupt(tmp_path, lineno: int, col: int, ch: str, name: str = "HCPC2026_JAN_ANWEB.txt") -> Path:
@@ -529,21 +532,7 @@ def test_import_killed_half_way_leaves_previous_release(tmp_path, data_dir):
     before = store.stamp()
     april = tmp_path / "HCPC2026_APR_ANWEB.txt"
     april.write_bytes(HCPCS_TXT.read_bytes().replace(b"Crutches, underarm", b"CRUTCHES, UNDERARM"))
-    env = {**os.environ, "CPTCLI_DATA_DIR": str(data_dir), store.SLOW_ENV: "0.5"}
-    code = f"from cptcli.imports import import_files; import_files([{str(april)!r}])"
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while not any(n.endswith(".tmp") for n in os.listdir(data_dir)):
-            assert time.monotonic() < deadline, "the import never started writing"
-            assert proc.poll() is None, "the import finished before it could be killed"
-            time.sleep(0.02)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    tmps = [n for n in os.listdir(data_dir) if n.endswith(".tmp")]
+    tmps = kill_import_half_way([april], data_dir)
     assert len(tmps) == 1 and tmps[0].startswith(".hcpcs.sqlite.")
     # The previous release still answers; the half-written file is never read.
     assert store.stamp() == before

@@ -48,7 +48,8 @@ def test_an_official_aoc_list_without_the_code_settles_that_it_is_no_add_on(main
     assert not [i for i in doc["issues"] if i["subject"] == "add_on" and i["unverified"]]
     assert ("mue-within", "mue/20705") in kinds(doc, "info")
     assert messages(doc, "pfs-global-days") == [
-        "PFS RVU26D: global days 090 (90-day postoperative period (major procedure))"
+        "PFS RVU26D: global days 090 (Major surgery: a 1-day preoperative period and a 90-day postoperative period "
+        "included)"
     ]
 
 
@@ -110,9 +111,7 @@ def test_indicator_9_is_no_edit_and_each_setting_reads_its_own_edits(main):
     assert not [k for k, _ in kinds(dme) if k.startswith("ptp") or k == "edit-not-imported" and "PTP" in k]
 
 
-@pytest.mark.parametrize(
-    "mai,words", [(1, "a line edit"), (2, "absolute (not paid on appeal)"), (3, "may be paid on appeal")]
-)
+@pytest.mark.parametrize("mai,words", [(1, "Line edit"), (2, "an absolute limit"), (3, "may be paid on appeal")])
 def test_units_over_the_mue_are_an_error_whatever_the_indicator_saying_what_follows(main, mai, words):
     put("ncci-mue", [("20702", 1, mai, "Anatomic consideration")], "practitioner")
     put("ncci-mue", [("20702", 4, mai, "Anatomic consideration")], "outpatient")
@@ -235,10 +234,8 @@ def test_show_gives_the_payer_facts_of_a_code_and_section_ptp_lists_its_edits(ma
     )
     payer = json.loads(show("--json"))["payer"]
     assert payer["fee_schedule"]["status"] == "A" and payer["fee_schedule"]["payable"] is True
-    assert payer["fee_schedule"]["indicators"]["bilateral"] == {
-        "value": "1",
-        "meaning": "the 150% bilateral adjustment applies",
-    }
+    bilateral = payer["fee_schedule"]["indicators"]["bilateral"]
+    assert bilateral["value"] == "1" and bilateral["meaning"].startswith("150% bilateral adjustment applies")
     assert [(m["setting"], m["value"], m["mai"]) for m in payer["mue"]] == [
         ("practitioner", 2, 3),
         ("outpatient", 2, 3),
@@ -258,4 +255,31 @@ def test_show_gives_the_payer_facts_of_a_code_and_section_ptp_lists_its_edits(ma
         ["20705", "20704", "2009-01-01", ""],
     ]
     table = show("--section", "payer")
-    assert "Payer edits (imported CMS files)" in table and "active code, paid" in table
+    assert "Payer edits (imported CMS files)" in table and "Active code:" in table
+
+
+def test_of_a_pairs_rows_in_force_the_latest_decides_and_a_code_no_descriptor_set_holds_is_still_judged(main):
+    from pathlib import Path
+
+    ptp = sorted((Path(__file__).parent / "fixtures" / "imports" / "ncci-ptp").glob("ccipra-v322r0-f*.txt"))
+    assert main("import", *map(str, ptp))[0] == 0
+    # The fixture holds 29881/29877 twice: indicator 0 from 2012, and indicator 1 from 2026-07-01.
+    code, doc, _ = check(main, "29881", "--with", "29877-59", "--date", "2026-08-01")
+    assert ("ptp-bypassed", "ptp/29881+29877") in kinds(doc, "info") and not kinds(doc, "error")
+    assert ("code-not-in-descriptor-sets", "code") in kinds(doc, "info") and code == 4
+    _, before, _ = check(main, "29881", "--with", "29877-59", "--date", "2026-06-30")
+    assert [m for m in messages(before, "ptp-edit") if "modifier indicator 0" in m]
+    # A code no imported set mentions is still unknown.
+    assert main("check", "29999")[0] == 1
+
+
+def test_anesthesia_status_is_named_not_failed_and_status_t_with_other_codes_is_a_warning(main):
+    put("pfs-rvu", [("20705", "", "J", "0", "XXX", "0", "0", "0", "0", "0")], release="RVU26D")
+    _, j, _ = check(main, "20705", "--date", ON)
+    assert ("pfs-anesthesia", "info") in [(i["kind"], i["severity"]) for i in j["issues"]]
+    assert not [i for i in j["issues"] if i["kind"] == "pfs-not-payable"]
+    put("pfs-rvu", [("20705", "", "T", "0", "XXX", "0", "0", "0", "0", "0")], release="RVU26D")
+    _, alone, _ = check(main, "20705", "--date", ON)
+    _, paired, _ = check(main, "20705", "--with", "99999", "--date", ON)
+    assert not messages(alone, "pfs-paid-alone")
+    assert messages(paired, "pfs-paid-alone")[0].endswith("the claim has 99999 on the same date")

@@ -153,7 +153,7 @@ _OUTPUT_PARAMETERS = [
             metavar="NAME",
             autocompletion=_complete_section,
             help="Only this part of the output (repeatable). show: facts, modifiers, taxonomy, diagnoses, related, "
-            "cross_references, official, notes, sources.",
+            "cross_references, official, notes, sources, payer, ptp.",
         ),
     ),
 ]
@@ -421,12 +421,37 @@ def check(
             raise UsageError(
                 "--claims takes its lines from the file: give no CODE, --with, --modifier, --dx, --units or --date"
             )
-        report = service.check_claims(_engine(), _claims_bytes(claims_file), claims_file, setting)
+        from cptcli.render import in_pieces
+
+        whole = not in_pieces(out)
+        pieces = service.check_claims(
+            _engine(), _claims_bytes(claims_file), claims_file, setting, piece=0 if whole else 2000
+        )
+        if whole:
+            report = next(iter(pieces))
+        else:
+            # Written as judged, a piece at a time, framed as the format frames a stream (rows under one header).
+            last: list = []
+
+            def answers():
+                for piece in pieces:
+                    if piece.last:
+                        last.append(piece)
+                    yield piece, render(piece, out, env())
+
+            for text in frame(answers(), out):
+                env().write(text)
+            report = last[0]
         for bad in report.malformed[:5]:
             warn(f"warning: row {bad.row}: {bad.reason} (skipped)")
         if len(report.malformed) > 5:
             warn(f"warning: {len(report.malformed) - 5:,} more rows malformed (skipped; listed in the output)")
-        emit(report, out)
+        if whole:
+            emit(report, out)
+        else:
+            left_out = others(report, out)
+            if left_out:
+                warn(f"note: {out.format} holds one table; the others: {', '.join(left_out)} (--section NAME)")
         status = {"pass": ExitStatus.OK, "fail": ExitStatus.NOT_FOUND, "unverified": ExitStatus.UNVERIFIED}
         raise typer.Exit(status[report.verdict])
     if code is None:

@@ -94,6 +94,11 @@ def parse_date(raw: str) -> str:
     import datetime
 
     text = clean(raw)
+    if len(text) == 10 and text[4] == "-":  # the ISO form: no strptime, which a claims file would call per row
+        try:
+            return datetime.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d"):
         try:
             return datetime.datetime.strptime(text, fmt).date().isoformat()

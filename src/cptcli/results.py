@@ -123,7 +123,7 @@ class ClaimsReport:
     to the input, the rows that could not be read, and the counts. verdict: "fail" when a line fails, else
     "unverified" when a line is not verified, else "pass"."""
 
-    __slots__ = ("file", "rows", "malformed", "claims", "lines", "passing", "failing", "unverified")
+    __slots__ = ("file", "rows", "malformed", "claims", "lines", "passing", "failing", "unverified", "last")
     COLUMNS = ("claim", "line", "row", "code", "verdict", "severity", "kind", "subject", "message", "authority")
 
     def __init__(self, file: str) -> None:
@@ -131,6 +131,23 @@ class ClaimsReport:
         self.rows: list[tuple] = []
         self.malformed: list = []
         self.claims = self.lines = self.passing = self.failing = self.unverified = 0
+        # A report written in pieces (ClaimsReport.piece): only the last carries the malformed rows and the summary.
+        self.last = True
+
+    def piece(self) -> ClaimsReport:
+        """The rows so far as a piece of the report to write now (not its last); this report keeps its counts and
+        starts its rows anew."""
+        part = ClaimsReport(self.file)
+        part.rows, part.last = self.rows, False
+        part.claims, part.lines, part.passing, part.failing, part.unverified = (
+            self.claims,
+            self.lines,
+            self.passing,
+            self.failing,
+            self.unverified,
+        )
+        self.rows = []
+        return part
 
     def add(self, row, report) -> None:
         """One line's CheckReport (row: cptcli.claims.Row)."""
@@ -181,6 +198,8 @@ class ClaimsReport:
 
     def to_lines(self) -> list[dict]:
         """JSON Lines: one finding a line, then one line for each malformed row, then the summary."""
+        if not self.last:
+            return self.findings()
         return [
             *self.findings(),
             *({"malformed": m._asdict()} for m in self.malformed),

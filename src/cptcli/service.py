@@ -154,10 +154,11 @@ def check(engine, line):
     return rules.check(engine, releases.for_date, line)
 
 
-def check_claims(engine, data: bytes, name: str, setting: str | None = None):
+def check_claims(engine, data: bytes, name: str, setting: str | None = None, piece: int = 0):
     """`check --claims`: every line of a claims file judged as `check` judges one, each claim's lines of one date
     together (cptcli.claims); rows that cannot be read are reported and skipped. One payer-edit reader and one
-    ICD-10-CM release serve every line."""
+    ICD-10-CM release serve every line. Yields the report in pieces of `piece` lines (0: whole), the last one with
+    the malformed rows and the counts, so that a long file is written as it is judged."""
     from cptcli import claims, codes, rules
     from cptcli.codesets import releases
     from cptcli.edits import Edits
@@ -168,15 +169,47 @@ def check_claims(engine, data: bytes, name: str, setting: str | None = None):
     report.malformed = bad
     report.claims = len({r.claim or f"row {r.row}" for r in rows})
     edits = Edits()
+    kb = _Remembering(engine)
     try:
         for row, line in claims.lines_of(rows):
             try:
-                report.add(row, rules.check(engine, releases.for_date, line, edits))
+                report.add(row, rules.check(kb, releases.for_date, line, edits))
             except NotFoundError as exc:
                 report.add_unknown(row, exc.message)
+            if piece and report.lines % piece == 0:
+                yield report.piece()
     finally:
         edits.close()
-    return report
+    yield report
+
+
+class _Remembering:
+    """The engine as the rules read it, remembering each record and registry asked for: a claims file asks for the
+    same few codes and the same registries on every line."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+        self._found: dict[str, object] = {}
+        self._registry: dict[str, list] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+    def find(self, code: str):
+        if code not in self._found:
+            self._found[code] = self._engine.find(code)
+        return self._found[code]
+
+    def get(self, code: str):
+        found = self.find(code)
+        if found is None:
+            raise self._engine.not_found(code)
+        return found
+
+    def registry(self, name: str) -> list:
+        if name not in self._registry:
+            self._registry[name] = self._engine.registry(name)
+        return self._registry[name]
 
 
 def audit(engine):

@@ -78,9 +78,10 @@ def for_date(date: str, lookup=None):
     from cptcli.codesets import icd10
 
     if lookup is not None:
-        for source in lookup.sets("icd10cm"):
-            if source.covers is not None and source.covers[0] <= date <= source.covers[1]:
-                return OrderFileSet(lookup, source)
+        # An April update applies from 1 April within its fiscal year: the release that starts latest decides.
+        covering = [s for s in lookup.sets("icd10cm") if s.covers is not None and s.covers[0] <= date <= s.covers[1]]
+        if covering:
+            return OrderFileSet(lookup, max(covering, key=lambda s: s.covers[0]))
     bundled = icd10.codeset()
     if not hasattr(bundled, "covers"):
         bundled.covers = bundled_covers(bundled.authority)  # type: ignore[attr-defined]

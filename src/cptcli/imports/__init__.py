@@ -28,6 +28,11 @@ KINDS: dict[str, str] = {
     "hcpcs": "cptcli.imports.hcpcs",
     "cpt": "cptcli.imports.cpt",
     "nucc": "cptcli.imports.nucc",
+    "ncci-ptp": "cptcli.imports.ncci_ptp",
+    "ncci-mue": "cptcli.imports.ncci_mue",
+    "ncci-aoc": "cptcli.imports.ncci_aoc",
+    "pfs-rvu": "cptcli.imports.pfs_rvu",
+    "icd10cm": "cptcli.imports.icd10cm",
 }
 HEAD_BYTES = 65536
 

@@ -41,6 +41,7 @@ _ROLE_NAMES = (
 )
 _TAB_LINE = re.compile(r"^([0-9A-Z]{5})\t(.*)$")
 _FIXED_LINE = re.compile(r"^([0-9A-Z]{5}) (\S.*)$")
+_ORDER = re.compile(r"\d{5} [0-9A-Z]{3}[0-9A-Z ]{4} [01] ")
 _CPT_YEAR = re.compile(r"\bCPT\W{0,3}((?:19|20)\d{2})\b", re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 
@@ -75,7 +76,13 @@ def sniff_content(name: str, head: bytes) -> bool:
         cols = _header_cols(line)
         if "concept id" in cols and "cpt code" in cols:
             return True
-    codes = [m.group(1) for ln in lines if (m := _TAB_LINE.match(ln) or _FIXED_LINE.match(ln))]
+    # A row of another kind's table is no descriptor line: an NCCI PTP edit (seven tab-separated fields), an
+    # ICD-10-CM or -PCS order file's line ("00001 A00     0 Cholera ...": five digits and a space too).
+    codes = [
+        m.group(1)
+        for ln in lines
+        if (m := _TAB_LINE.match(ln) or _FIXED_LINE.match(ln)) and "\t" not in m[2] and not _ORDER.match(ln)
+    ]
     cpt = sum(1 for c in codes if CPT_CODE.fullmatch(c))
     # A few stray lines (a code of another set, a typo) must not hide a CPT file.
     return cpt >= 3 and cpt >= 0.8 * len(codes)

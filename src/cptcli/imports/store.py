@@ -279,13 +279,17 @@ class Lookup:
 
     def __init__(self) -> None:
         self._cons: dict[tuple[str, str], sqlite3.Connection | None] = {}
-        self._sets: list[tuple[str, str]] | None = None
+        self._sets: dict[str, list[ImportedSource]] | None = None
 
     def sets(self, kind: str) -> list[ImportedSource]:
-        """The active sets of ``kind``, one a slot."""
+        """The active sets of ``kind``, one a slot (read once a Lookup: a claims file asks for every line)."""
         if self._sets is None:
-            self._sets = active_sets()
-        return [s for s in (active(k, slot) for k, slot in self._sets if k == kind) if s is not None]
+            self._sets = {}
+            for k, slot in active_sets():
+                found = active(k, slot)
+                if found is not None:
+                    self._sets.setdefault(k, []).append(found)
+        return self._sets.get(kind, [])
 
     def rows(self, kind: str, slot: str, sql: str, args: tuple = ()) -> list[tuple]:
         """The rows of one query (``sql`` names the kind's own table) in the active set of ``kind`` in ``slot``."""

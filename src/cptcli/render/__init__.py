@@ -50,25 +50,34 @@ def _markdown():
 
 
 # collections.namedtuple, not typing.NamedTuple: typing costs a share of `show --json`'s budget.
-class Format(namedtuple("Format", "load one_table by_line")):
+class Format(namedtuple("Format", "load one_table by_line in_pieces")):
     """One output format, declared: `load` imports its module when it is first
     used (a format costs nothing until asked for); `one_table`: it holds one
     table (the main one, or the one --section names), so the CLI says on stderr
     which others there are; `by_line`: a result that is lines of text
     (validate's findings) is written one a line, undrawn, as a script or an
-    editor's error list reads them."""
+    editor's error list reads them; `in_pieces`: a long report (check --claims)
+    may be written a piece at a time, its pieces framed as the format frames a
+    stream (rows under one header), where a JSON document or Markdown's
+    headed blocks must be written whole."""
 
     __slots__ = ()
 
 
 FORMATS = {
-    "table": Format(_table, one_table=False, by_line=True),
-    "json": Format(_json, one_table=False, by_line=False),
-    "jsonl": Format(_jsonl, one_table=False, by_line=False),
-    "csv": Format(_csv, one_table=True, by_line=False),
-    "tsv": Format(_tsv, one_table=True, by_line=False),
-    "markdown": Format(_markdown, one_table=False, by_line=False),
+    "table": Format(_table, one_table=False, by_line=True, in_pieces=True),
+    "json": Format(_json, one_table=False, by_line=False, in_pieces=False),
+    "jsonl": Format(_jsonl, one_table=False, by_line=False, in_pieces=True),
+    "csv": Format(_csv, one_table=True, by_line=False, in_pieces=True),
+    "tsv": Format(_tsv, one_table=True, by_line=False, in_pieces=True),
+    "markdown": Format(_markdown, one_table=False, by_line=False, in_pieces=False),
 }
+
+
+def in_pieces(options: Options) -> bool:
+    return FORMATS[options.format].in_pieces
+
+
 DEFAULT = "table"
 
 

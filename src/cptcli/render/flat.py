@@ -431,8 +431,9 @@ def _(result: Sources) -> list[Table]:
 
 @tables.register
 def _(result: ClaimsReport) -> list[Table]:
+    # A piece before the last (a report written as judged) has rows only: the counts and the malformed rows follow.
     return [
         Table("findings", "Claim line findings", result.COLUMNS, list(result.rows)),
         Table("malformed", "Rows not read", ("row", "claim", "line", "reason"), [tuple(m) for m in result.malformed]),
-        Table("summary", "Summary", tuple(result.summary), [tuple(result.summary.values())]),
+        Table("summary", "Summary", tuple(result.summary), [tuple(result.summary.values())] if result.last else []),
     ]

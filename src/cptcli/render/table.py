@@ -589,6 +589,8 @@ def claims_report(result: ClaimsReport, sections=()) -> list:
             claim, line, code, verdict, severity.upper() if severity == "error" else severity, f"{subject}: {message}"
         )
     out: list = [t] if result.rows else []
+    if not result.last:
+        return out
     if result.malformed:
         m = _table("Rows not read (skipped)", ["Row", "Claim", "Line", "Why"])
         for bad in result.malformed:

@@ -567,7 +567,6 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
                 file=rec.origin,
                 authority=combo.get("authority"),
             )
-    names = {m: e.name for m, e in kb.modifiers.items()}
     for m in dict.fromkeys(line.modifiers):
         entry = kb.modifiers.get(m)
         if entry is None:
@@ -580,12 +579,17 @@ def modifier_combinations(case: Case) -> Iterable[Finding]:
                     severity="error",
                     kind="modifier-conflict",
                     subject=f"modifiers/{m}+{other}",
-                    message=f"{m} ({entry.name}) and {other} ({names.get(other, other)}) are not reported together",
+                    message=f"{m} ({entry.name}) and {other} ({_name_of(kb, other)}) are not reported together",
                     code=rec.code,
                     sources=(),
                     file=rec.origin,
                     authority=entry.source,
                 )
+
+
+def _name_of(kb: Knowledge, modifier: str) -> str:
+    entry = kb.modifiers.get(modifier)
+    return entry.name if entry is not None else modifier
 
 
 def diagnoses_on_line(case: Case) -> Iterable[Finding]:
@@ -735,12 +739,12 @@ def audit(kb: Knowledge, icd: Callable) -> AuditReport:
 def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: Edits | None = None) -> CheckReport:
     """Judge one claim line (all codes normalised) on its date of service, against the imported payer edits
     (`edits`: a reader shared by the lines of a claims file; one of its own otherwise)."""
-    rec = kb.get(line.code)
+    own = edits is None
+    reader = Edits() if edits is None else edits
+    rec, unknown = _record_or_edits(kb, reader, line.code)
     authorities = {"modifiers": REGISTRY}
     if not line.date:
         line = replace(line, date=codes.today())
-    own = edits is None
-    reader = Edits() if edits is None else edits
 
     def codeset():
         found = icd(line.date, reader.lookup)
@@ -748,11 +752,11 @@ def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: Edits | None = N
         return found
 
     try:
-        found = judge(Case(rec, kb, codeset, line, reader))
+        found = unknown + judge(Case(rec, kb, codeset, line, reader))
     finally:
         if own:
             reader.close()
-    issues = sorted(settle(found), key=lambda f: SEVERITY_ORDER[f.severity])
+    issues = sorted(settle(found, rec.is_add_on is False), key=lambda f: SEVERITY_ORDER[f.severity])
     return CheckReport(
         rec.code,
         rec.display_code,
@@ -768,10 +772,38 @@ def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: Edits | None = N
     )
 
 
-def settle(findings: list[Finding]) -> list[Finding]:
+def _record_or_edits(kb: Knowledge, edits: Edits, code: str) -> tuple[CodeRecord, list[Finding]]:
+    """The code's record; for a code no descriptor set holds but an imported payer set edits (a CPT code without the
+    AMA's files), a bare record and a finding that the code itself is not verified, so that its edits are judged."""
+    from cptcli.errors import NotFoundError
+    from cptcli.model import Fact
+
+    try:
+        return kb.get(code), []
+    except NotFoundError as exc:
+        release = edits.mentions(code)
+        if release is None:
+            raise
+        note = Finding(
+            severity="info",
+            kind="code-not-in-descriptor-sets",
+            subject="code",
+            message=f"{exc.message.split(';')[0].split(',')[0]}: the code itself is not verified (import the CMS "
+            f"HCPCS or the AMA CPT files); the payer edits below were checked ({release.cite()} has it)",
+            code=code,
+            authority=release.cite(),
+            unverified=True,
+        )
+        return CodeRecord(code=code, completeness="official", add_on=None, title=Fact(code, ())), [note]
+
+
+def settle(findings: list[Finding], not_add_on: bool = False) -> list[Finding]:
     """An official edit that verifies a subject (an add-on's listed primary) settles it: a source's contested or
-    missing pairing of that subject is kept, as information, but no longer leaves the line unverified."""
+    missing pairing of that subject is kept, as information, but no longer leaves the line unverified. A code the
+    sources or CMS's add-on edits say is no add-on has no primaries: its other codes need no pairing."""
     settled = {f.subject for f in findings if f.kind in payer.SETTLES}
+    if not_add_on or any(f.kind == payer.NOT_AN_ADD_ON for f in findings):
+        settled |= {f.subject for f in findings if f.kind in payer.PRIMARY_UNVERIFIED}
     return [
         replace(f, unverified=False, severity="info" if f.severity == "warning" else f.severity)
         if f.subject in settled and f.unverified

@@ -12,22 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import combinations
 
+from cptcli import edits
 from cptcli.edits import GLOBAL_DAYS, MAI, PFS_INDICATORS, PFS_PAYABLE, PFS_STATUS, Release, in_force
 from cptcli.model import Finding
 
-# The NCCI-associated modifiers that may bypass a PTP edit whose modifier indicator is 1, when the documentation
-# supports them (NCCI Policy Manual for Medicare Services, Chapter I, General Correct Coding Policies, section
-# "Modifiers and Modifier Indicators"): the anatomic modifiers, the global surgery modifiers, 59 and its X{EPSU}
-# subsets, and 91 (repeat clinical diagnostic laboratory test).
-BYPASS_MODIFIERS = frozenset(
-    "E1 E2 E3 E4 FA F1 F2 F3 F4 F5 F6 F7 F8 F9 TA T1 T2 T3 T4 T5 T6 T7 T8 T9 LT RT LC LD RC LM RI "
-    "24 25 27 57 58 59 78 79 91 XE XP XS XU".split()
-)
-SETTINGS = ("practitioner", "outpatient", "dme")
+# The NCCI-associated modifiers that may bypass a PTP edit whose modifier indicator is 1 (edits.py cites the list).
+BYPASS_MODIFIERS = frozenset(edits.BYPASS_MODIFIERS)
+SETTINGS = edits.SETTINGS
 # What each edit is called in findings, and in the list of checks that ran.
 PTP, MUE, AOC, PFS = "NCCI PTP", "NCCI MUE", "NCCI AOC", "PFS"
-
-MAI, PFS_PAYABLE, PFS_STATUS, _GLOBAL, _PFS_WORDS = MAI, PFS_PAYABLE, PFS_STATUS, GLOBAL_DAYS, PFS_INDICATORS
 
 
 def _span(effective: str | None, ends: str | None) -> str:
@@ -111,7 +104,7 @@ def ptp_pairs(case) -> Iterable[Finding]:
             "WHERE (column1 = ? AND column2 = ?) OR (column1 = ? AND column2 = ?) ORDER BY effective",
             (a, b, b, a),
         )
-        live = [r for r in rows if in_force(r[2], r[3], line.date)]
+        live = _deciding([r for r in rows if in_force(r[2], r[3], line.date)])
         for col1, col2, effective, ends, indicator, rationale, part in live:
             yield from _ptp_finding(case, found, col1, col2, effective, ends, indicator, rationale, part)
         if rows and not live:
@@ -124,6 +117,16 @@ def ptp_pairs(case) -> Iterable[Finding]:
                 f"{PTP} edit {col1} / {col2} ({line.setting}) is {_span(effective, ends)}: not applied on {line.date}",
                 found.cite(rows[-1][6]),
             )
+
+
+def _deciding(live: list[tuple]) -> list[tuple]:
+    """Of the rows of one pair in force on a date, the one that took effect last decides (a release that changes an
+    edit's indicator adds a row dated from the change and may leave the old one open)."""
+    latest: dict[tuple[str, str], tuple] = {}
+    for r in live:
+        if (r[0], r[1]) not in latest or r[2] > latest[(r[0], r[1])][2]:
+            latest[(r[0], r[1])] = r
+    return list(latest.values())
 
 
 def _ptp_finding(case, found: Release, col1, col2, effective, ends, indicator, rationale, part) -> Iterator[Finding]:
@@ -326,6 +329,9 @@ def aoc_primaries(case) -> Iterable[Finding]:
 # An official finding of these kinds settles its subject: a source's contested or missing pairing no longer leaves
 # the line unverified there.
 SETTLES = frozenset({"aoc-primary-listed", "aoc-not-add-on"})
+# A code that is no add-on has no primaries to verify: its other codes are pairs for the PTP edits, nothing more.
+NOT_AN_ADD_ON = "aoc-not-add-on"
+PRIMARY_UNVERIFIED = frozenset({"primary-not-in-knowledge-base", "primary-pairing-unverified"})
 
 
 # -- Physician Fee Schedule indicators --------------------------------------------------------------------------
@@ -372,14 +378,34 @@ def pfs_indicators(case) -> Iterable[Finding]:
         )
         return
     status = row["status"]
-    if status not in PFS_PAYABLE:
+    words = PFS_STATUS.get(status, "a status the file's documentation does not define")
+    if status == "J":
+        # Anesthesia: paid on base units and time, not on the file's RVUs; neither payable here nor excluded.
+        yield _finding(
+            case,
+            "info",
+            "pfs-anesthesia",
+            f"pfs/{line.code}",
+            f"{PFS} {found.release}: {line.code} has status J ({words}): paid on anesthesia base units and time",
+            found.cite(),
+        )
+    elif status == "T" and line.with_codes:
+        yield _finding(
+            case,
+            "warning",
+            "pfs-paid-alone",
+            f"pfs/{line.code}",
+            f"{PFS} {found.release}: {line.code} has status T ({words}); the claim has "
+            f"{', '.join(line.with_codes)} on the same date",
+            found.cite(),
+        )
+    elif status not in PFS_PAYABLE:
         yield _finding(
             case,
             "error",
             "pfs-not-payable",
             f"pfs/{line.code}",
-            f"{PFS} {found.release}: {line.code} has status {status} ({PFS_STATUS.get(status, 'not payable')}): not "
-            "paid under the fee schedule",
+            f"{PFS} {found.release}: {line.code} has status {status} ({words}): not paid under the fee schedule",
             found.cite(),
         )
     days = row["global_days"]
