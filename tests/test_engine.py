@@ -218,3 +218,13 @@ def test_a_bug_while_answering_is_an_internal_error_not_damage(cache, kb_file, m
     monkeypatch.setenv("CPTCLI_DEBUG", "1")
     with pytest.raises(TypeError, match="injected"):
         run(["--data", str(kb_file), "list"])
+
+
+def test_the_pre_typer_path_answers_show_over_data_files_as_the_cli_does(cache, kb_file, capsys):
+    argv = ["--data", str(kb_file), "--data", str(bundled_path()), "show", "20700", "--json"]
+    assert entry.fast(list(argv)) == 0
+    fast_out = capsys.readouterr()
+    assert run(list(argv)) == 0
+    full_out = capsys.readouterr()
+    assert fast_out.out == full_out.out and json.loads(fast_out.out)["code"] == "20700"
+    assert fast_out.err == full_out.err == ""

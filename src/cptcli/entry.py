@@ -1,5 +1,5 @@
 """The console entry point. The plainest, most frequent calls, `--version` and
-`show CODE... [--json]` with no option at all, are answered here before Typer
+`[--data PATH]... show CODE... [--json]` with no other option, are answered here before Typer
 is imported (it costs more to import than such a call spends in all), through
 the same service, renderer and writer as the CLI. Anything else, every error
 included, goes to the Typer app (cptcli.cli), the one grammar of options; a
@@ -34,6 +34,10 @@ def fast(argv):
         from cptcli.output import Env
 
         return _write(Env(), f"cptcli {__version__}\n")
+    extra = []
+    while argv[:1] == ["--data"] and len(argv) > 1 and not argv[1].startswith("-"):
+        extra.append(argv[1])
+        argv = argv[2:]
     json_ = argv[-1:] == ["--json"]
     codes = argv[1:-1] if json_ else argv[1:]
     if argv[:1] != ["show"] or not codes or any(c.startswith("-") for c in codes):
@@ -47,7 +51,7 @@ def fast(argv):
     env = Env()
     try:
         wanted = [parse_code(c).code for c in codes]
-        results, missing = service.show(service.open_engine(service.data_files()), wanted)
+        results, missing = service.show(service.open_engine(service.data_files(extra)), wanted)
         if missing:
             return None  # the CLI words each unknown code
         text = render(results, Options("json" if json_ else "table"), env)

@@ -134,15 +134,19 @@ class KnowledgeBase:
     layers: dict[str, tuple[CodeRecord, ...]] = field(default_factory=dict)
 
     # -- building -------------------------------------------------------
-    def add_document(self, doc: dict, path) -> None:
+    def add_document(self, doc: dict, path, codes: Iterable[dict] | None = None) -> None:
         """Layer one file over those already loaded. A later file adds codes,
         rows, list facts and notes; where it gives a different title,
         descriptor, add-on status or completeness for a code already loaded,
         the earlier value stays and an "override" note naming the file records
         the disagreement. Only a value the earlier files leave empty (no
-        descriptor, add-on status not stated) is filled in, with its sources."""
+        descriptor, add-on status not stated) is filled in, with its sources.
+
+        `codes`, when given, are the file's records as a stream (a big file
+        parsed a record at a time, load): `doc` then holds the rest of the
+        file once the stream has ended."""
         seen: set[str] = set()
-        for i, raw in enumerate(doc["codes"]):
+        for i, raw in enumerate(doc["codes"] if codes is None else codes):
             code = raw["code"]
             if code in seen:
                 raise DataError(f"{path}: record {code}, field code: duplicate code (record #{i + 1})")
@@ -276,26 +280,313 @@ def load(paths: list) -> KnowledgeBase:
             progress.phase("reading and checking data files")
             from cptcli import datafiles
 
-            blobs = [datafiles.read_bytes(path) for path in paths]
-            documents = [(path, datafiles.parse_document(raw, path)) for path, raw in zip(paths, blobs, strict=True)]
+            blobs: list = [datafiles.read_bytes(path) for path in paths]
             digest = datafiles.bytes_digest(blobs)
-            del blobs
-            try:
-                verdict = _validation(documents)
+            kb = None
+            if sum(map(len, blobs)) >= STREAM_BYTES:
                 try:
-                    kb = _assemble(documents)
-                except Exception:
-                    verdict()  # an invalid document explains any failure to assemble it
-                    raise
-                verdict()
-            except DataError as exc:
-                exc.of_content = True  # the files' own fault, not the reading's: the engine remembers it
-                raise
+                    kb = _streamed(paths, blobs)
+                except _Unstreamable as exc:
+                    # Invalid somewhere: read again the ordinary way, which words the error as it always has.
+                    blobs = [datafiles.read_bytes(path) for path in paths]
+                    digest = datafiles.bytes_digest(blobs)
+                    if exc.schema:  # a record the schema refuses: its error, without assembling the rest
+                        kb = _parsed_whole(paths, blobs, validate_only=True)
+            if kb is None:
+                kb = _parsed_whole(paths, blobs)
         kb.digest = digest
         return kb
     finally:
         if enabled:
             gc.enable()
+
+
+def _parsed_whole(paths, blobs: list, validate_only: bool = False):
+    """Every document parsed whole, validated (beside the assembling, for big
+    ones) and assembled; an invalid document raises its DataError.
+    `validate_only`: the documents are only validated, in order (None when
+    they are valid)."""
+    from cptcli import datafiles
+
+    documents = [(path, datafiles.parse_document(raw, path)) for path, raw in zip(paths, blobs, strict=True)]
+    blobs.clear()
+    try:
+        if validate_only:
+            for path, doc in documents:
+                validate_document(doc, path)
+            return None
+        verdict = _validation(documents)
+        try:
+            kb = _assemble(documents)
+        except Exception:
+            verdict()  # an invalid document explains any failure to assemble it
+            raise
+        verdict()
+    except DataError as exc:
+        exc.of_content = True  # the files' own fault, not the reading's: the engine remembers it
+        raise
+    return kb
+
+
+# Files of at least this many bytes in all are parsed a record at a time (_streamed): parsed whole,
+# a document's objects take several times its size, beside the records made from them.
+STREAM_BYTES = 8 << 20
+
+
+class _Unstreamable(Exception):
+    """Something a record-at-a-time parse does not word: the whole parse says
+    what. `schema`: a record or the top level failed the schema."""
+
+    def __init__(self, schema: bool = False):
+        super().__init__()
+        self.schema = schema
+
+
+def _streamed(paths, blobs: list) -> KnowledgeBase:
+    """The knowledge base of valid files, each decoded a piece at a time and
+    parsed and checked one record at a time, the record made at once: neither
+    a file's whole text nor its parsed objects are ever held (its bytes are
+    until its records end; `blobs` is emptied as they are). Raises
+    _Unstreamable at anything invalid (UTF-8, JSON, schema, references, a lone
+    surrogate): the caller then parses whole, which words the error."""
+    import fastjsonschema
+
+    from cptcli.datafiles import _Duplicate
+
+    schema = load_schema()
+    record_valid = fastjsonschema.compile(
+        {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/code"}
+    )
+    checker = _Checker.start(blobs, paths, record_valid)
+    kb = KnowledgeBase()
+    try:
+        for i, path in enumerate(paths):
+            window, blobs[i] = _Window(blobs[i]), None
+            top: dict = {}
+            if checker is None:
+                kb.add_document(top, path, _records(window, top, record_valid))
+            else:
+                kb.add_document(top, path, checker.watching(_records(window, top, _unchecked)))
+            del window
+            validate_document({**top, "codes": []}, path)
+        kb.check_references()
+        if checker is not None:
+            checker.verdict()
+    except (
+        DataError,
+        ValueError,
+        IndexError,
+        RecursionError,
+        MemoryError,
+        _Duplicate,
+    ):
+        raise _Unstreamable from None
+    except fastjsonschema.JsonSchemaException:
+        raise _Unstreamable(schema=True) from None
+    finally:
+        if checker is not None:
+            checker.stop()
+    return kb
+
+
+def _unchecked(record) -> None:
+    """Records the checker's child validates are not validated again here."""
+
+
+# Files of at least this many bytes in all are validated beside the build, in a forked child.
+PARALLEL_BYTES = 32 << 20
+
+
+class _Checker:
+    """The schema check of streamed files in a forked child, on a second CPU:
+    it parses the same bytes (shared with the parent until either writes
+    them) a record at a time and only validates, so it finishes, and finds an
+    invalid record, well before the build that makes the records does."""
+
+    def __init__(self, pid: int, pipe: int):
+        self.pid, self.pipe = pid, pipe
+        self.report: bytes | None = None
+
+    @classmethod
+    def start(cls, blobs: list, paths, valid: Callable) -> _Checker | None:
+        """The checker of `blobs`, or None where there is no fork, one CPU, or the files are small."""
+        if sum(map(len, blobs)) < PARALLEL_BYTES or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+            return None
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: check, report, and leave without running the parent's exit code
+            try:
+                _die_with_parent()
+                os.close(read_end)
+                report = b"valid"
+                try:
+                    for raw, path in zip(blobs, paths, strict=True):
+                        top: dict = {}
+                        for _ in _records(_Window(raw), top, valid):
+                            pass
+                        validate_document({**top, "codes": []}, path)
+                except BaseException as exc:  # noqa: BLE001 - the parent words every failure
+                    report = b"schema" if type(exc).__name__ == "JsonSchemaValueException" else b"other"
+                os.write(write_end, report)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def _read(self, block: bool) -> bytes | None:
+        if self.report is None:
+            if not block:
+                import select
+
+                if not select.select([self.pipe], [], [], 0)[0]:
+                    return None
+            self.report = os.read(self.pipe, 16)
+            os.close(self.pipe)
+            os.waitpid(self.pid, 0)
+        return self.report
+
+    def _judge(self, report: bytes | None) -> None:
+        if report == b"schema":
+            import fastjsonschema
+
+            raise fastjsonschema.JsonSchemaValueException("a record the schema refuses")
+        if report not in (None, b"valid"):  # invalid otherwise, or the child died: the whole parse decides
+            raise ValueError("the check did not pass")
+
+    def watching(self, records):
+        """`records`, stopping at the child's first verdict against them."""
+        for n, record in enumerate(records):
+            if n % 1000 == 0 and self.report is None:
+                self._judge(self._read(block=False))
+            yield record
+
+    def verdict(self) -> None:
+        """Return when the child found the files valid; raise as it says otherwise."""
+        self._judge(self._read(block=True))
+
+    def stop(self) -> None:
+        """End the child if it has not reported (the build failed or was interrupted before its verdict)."""
+        if self.report is None:
+            import signal
+
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            os.close(self.pipe)
+            self.report = b"stopped"
+
+
+class _Window:
+    """A file's text decoded a piece at a time: `text` holds what is being
+    parsed, from a little before the parse's place to some way past it."""
+
+    PIECE = 1 << 20
+
+    def __init__(self, raw: bytes):
+        import codecs
+
+        self.raw = memoryview(raw)
+        self.pos = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        # A lone surrogate can only come from a "\\u" escape: values are walked for one only then.
+        self.escapes = b"\\u" in raw
+
+    def more(self) -> bool:
+        """Decode the next piece onto the text; False at the end of the bytes (UnicodeDecodeError if not UTF-8)."""
+        if self.pos >= len(self.raw):
+            return False
+        piece = self.raw[self.pos : self.pos + self.PIECE]
+        self.pos += len(piece)
+        self.text += self.decoder.decode(piece, final=self.pos >= len(self.raw))
+        return True
+
+    def ahead(self, at: int) -> int:
+        """`at`, with the text reaching a piece past it (or to the end), and
+        what is before it forgotten once that is a piece long (the new `at`)."""
+        if at > self.PIECE:
+            self.text, at = self.text[at:], 0
+        while len(self.text) < at + self.PIECE and self.more():
+            pass
+        return at
+
+    def read(self, parse, at: int):
+        """parse(text, at), with more text decoded while it fails for want of it (a value longer than a piece)."""
+        while True:
+            try:
+                return parse(self.text, at)
+            except ValueError:
+                if not self.more():
+                    raise
+
+
+def _records(window: _Window, top: dict, valid: Callable):
+    """The records of the "codes" array of the JSON object in `window`, one at
+    a time, each checked by `valid`; every other top-level value is put in
+    `top` as it is met, so `top` is whole when the records end. Raises
+    ValueError (json's, or _Duplicate's) or IndexError where the text is not
+    such JSON."""
+    import json.decoder
+
+    from cptcli.datafiles import _check_strings, _constant, _unique_pairs
+
+    # Undeclared in typeshed, present in every CPython json since 2.6.
+    ws = getattr(json.decoder, "WHITESPACE").match  # noqa: B009
+    scanstring = getattr(json.decoder, "scanstring")  # noqa: B009
+    json_decode = json.JSONDecoder(object_pairs_hook=_unique_pairs, parse_constant=_constant).raw_decode
+
+    def decode(at: int):
+        value, at = window.read(json_decode, at)
+        if window.escapes:
+            _check_strings(value, "")
+        return value, skip(at)
+
+    def skip(at: int) -> int:
+        """Past the whitespace at `at` (the text reaching a piece past it)."""
+        at = window.ahead(at)
+        return window.ahead(ws(window.text, at).end())
+
+    def char(at: int) -> str:
+        return window.text[at]
+
+    at = skip(0)
+    if char(at) != "{":
+        raise ValueError("not an object")
+    at = skip(at + 1)
+    while char(at) != "}":
+        if char(at) != '"':
+            raise ValueError("a key expected")
+        key, at = window.read(lambda text, at: scanstring(text, at + 1), at)
+        if key in top:
+            raise ValueError("a duplicate key")
+        at = skip(at)
+        if char(at) != ":":
+            raise ValueError("':' expected")
+        at = skip(at + 1)
+        if key == "codes" and char(at) == "[":
+            top[key] = []  # the records are the stream's, not the document's
+            at = skip(at + 1)
+            while char(at) != "]":
+                record, at = decode(at)
+                valid(record)
+                yield record
+                if char(at) == ",":
+                    at = skip(at + 1)
+                elif char(at) != "]":
+                    raise ValueError("',' or ']' expected")
+            at = skip(at + 1)
+        else:
+            top[key], at = decode(at)
+        if char(at) == ",":
+            at = skip(at + 1)
+            if char(at) == "}":
+                raise ValueError("a key expected")
+        elif char(at) != "}":
+            raise ValueError("',' or '}' expected")
+    if skip(at + 1) != len(window.text) or window.more():
+        raise ValueError("extra data")
 
 
 # Documents with at least this many records are validated in a child process.

@@ -1,0 +1,68 @@
+"""The record-at-a-time parse of big knowledge-base files (knowledge._streamed):
+the same knowledge base as the whole parse, decoded in pieces however the
+pieces fall, and every invalid file worded as the whole parse words it."""
+
+import json
+
+import pytest
+
+from cptcli import knowledge
+from cptcli.errors import DataError
+from cptcli.knowledge import bundled_path
+
+EXAMPLE = bundled_path().parent.parent / "tests" / "fixtures" / "example_user_kb.json"
+
+
+@pytest.fixture(params=["checked-here", "checked-beside"])
+def streamed(monkeypatch, request):
+    """Every file streamed, in pieces of 61 characters (every boundary falls inside something), its
+    schema checked in this process or in the forked child beside the build."""
+    monkeypatch.setattr(knowledge, "STREAM_BYTES", 0)
+    monkeypatch.setattr(knowledge, "PARALLEL_BYTES", 0 if request.param == "checked-beside" else 1 << 60)
+    monkeypatch.setattr(knowledge._Window, "PIECE", 61)
+    calls = []
+    real, whole = knowledge._streamed, knowledge._parsed_whole
+    monkeypatch.setattr(knowledge, "_streamed", lambda *a: calls.append("streamed") or real(*a))
+    monkeypatch.setattr(knowledge, "_parsed_whole", lambda *a, **k: calls.append("whole") or whole(*a, **k))
+    return calls
+
+
+def _whole(paths):
+    return knowledge._parsed_whole(paths, [open(p, "rb").read() for p in paths])
+
+
+def test_a_streamed_base_is_the_whole_parse(streamed, tmp_path):
+    spaced = tmp_path / "spaced.json"  # another layout: keys in another order, indentation, a BOM
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    spaced.write_bytes(b"\xef\xbb\xbf" + json.dumps(dict(reversed(doc.items())), indent=3).encode("utf-8"))
+    for paths in ([str(bundled_path())], [str(bundled_path()), str(EXAMPLE)], [str(bundled_path()), str(spaced)]):
+        kb = knowledge.load(paths)
+        assert streamed == ["streamed"] and kb.digest  # valid: never parsed whole
+        whole = _whole(paths)
+        for name in ("records", "layers", "sources", "modifiers", "taxonomy_codes", "synonyms", "extra"):
+            assert getattr(kb, name) == getattr(whole, name), name
+        streamed.clear()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t[:-30],  # truncated
+        lambda t: t.replace('"completeness": "full"', '"completeness": "sort of"', 1),  # schema
+        lambda t: t.replace('{"code": "20701"', '{"code": "20701", "code": "20701"', 1),  # duplicate key
+        lambda t: t.replace('"format_version": 1', '"format_version": 1, "format_version": 1', 1),
+        lambda t: t.rstrip() + " []",  # extra data
+        lambda t: t.replace('"text": "', '"text": "\\ud800', 1),  # a lone surrogate
+        lambda t: t.replace('"format_version": 1', '"format_version": NaN', 1),
+    ],
+    ids=["truncated", "schema", "duplicate-key", "duplicate-top-key", "extra-data", "surrogate", "nan"],
+)
+def test_an_invalid_streamed_file_is_worded_as_the_whole_parse_words_it(streamed, tmp_path, edit):
+    path = tmp_path / "kb.json"
+    text = json.dumps(json.loads(bundled_path().read_text(encoding="utf-8")), ensure_ascii=False)
+    path.write_text(edit(text), encoding="utf-8")
+    with pytest.raises(DataError) as whole:
+        _whole([str(path)])
+    with pytest.raises(DataError) as got:
+        knowledge.load([str(path)])
+    assert streamed and (got.value.message, got.value.of_content) == (whole.value.message, whole.value.of_content)
