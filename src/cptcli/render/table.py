@@ -23,7 +23,9 @@ from cptcli.model import (
     IcdResult,
     ModifierResult,
     Note,
+    Spec,
     Validation,
+    registry,
     source_label,
     source_labels,
     spec,
@@ -169,61 +171,72 @@ def header(rec: CodeRecord) -> Panel:
     return Panel(body, title=f"{system} {rec.display_code}", title_align="left", box=box.ROUNDED)
 
 
-def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
-    """One record's parts, each with the section (cptcli.render.flat.SECTIONS) --section picks it by."""
+# -- show: one drawing a record field, found through the field registry ------------------
+#
+# Each field of cptcli.model.CodeRecord is drawn by the function DRAWINGS names for it (several fields may share
+# one drawing: the header draws the code, title and descriptor). A field the map does not name is drawn by its
+# registry kind (a list of facts as a facts block, a table of rows as a row table), and a field no drawing fits
+# raises, so a new field never vanishes from the table view unnoticed (tests/test_fields.py).
+
+
+def _facts_of(s: Spec):
+    def draw(result: ShowResult, sources: dict) -> list:
+        block = _facts_block(s.title or s.name, getattr(result.record, s.name))
+        return [block] if block is not None else []
+
+    return draw
+
+
+def _service(result: ShowResult, sources: dict) -> list:
     rec = result.record
-    parts: list[tuple[str, object]] = [("facts", header(rec))]
-    for name in ("summary", "clinical_context", "examples"):
-        block = _facts_block(_title(name), getattr(rec, name))
-        if block is not None:
-            parts.append(("facts", block))
-
-    facts = _table("Service", ["Item", "Value", "Source"])
-    for name in ("service_type", "sites_of_service", "specialties", "payers"):
+    t = _table("Service", ["Item", "Value", "Source"])
+    for name in SERVICE_FIELDS:
         for f in getattr(rec, name):
-            facts.add_row(_title(name), f.text, source_labels(f.sources))
-    if facts.row_count:
-        parts.append(("facts", facts))
+            t.add_row(_title(name), f.text, source_labels(f.sources))
+    return [t] if t.row_count else []
 
-    if rec.modifiers:
-        notes = _notes_for(rec.notes, "modifiers")
-        t = _table(_title("modifiers"), ["Modifier", "Description", "When to use", "Data note", "Source"])
-        for r in rec.modifiers:
+
+# The fields of the Service table: short facts, one row each, under one title.
+SERVICE_FIELDS = ("service_type", "sites_of_service", "specialties", "payers")
+
+# Column heads of the row tables, after the key: the registry names the fields, these say whose words they are.
+_ROW_COLUMNS = {
+    "modifiers": ["Modifier", "Description", "When to use"],
+    "taxonomy": ["Code", "Specialty (as the source says)", "Notes"],
+    "diagnoses": ["Code", "Description (as the source says)", "Clinical relevance"],
+}
+
+
+def _rows_of(s: Spec):
+    """A table of rows (model._Row): the key, its two cells, the data notes on the row, its sources."""
+
+    def draw(result: ShowResult, sources: dict) -> list:
+        rec = result.record
+        rows = getattr(rec, s.name)
+        if not rows:
+            return []
+        notes = _notes_for(rec.notes, s.name)
+        heads = _ROW_COLUMNS.get(s.name) or [n.replace("_", " ").capitalize() for n in _field_names(s.item)[:3]]
+        t = _table(s.title or s.name, [*heads, "Data note", "Source"])
+        for r in rows:
+            first, second = r.cells()
             t.add_row(
-                r.modifier,
-                r.description or "—",
-                r.when_to_use or "—",
-                _check_cell(notes.get(r.modifier, []), rec, r),
-                source_labels(r.sources),
+                r.key, first or "—", second or "—", _check_cell(notes.get(r.key, []), rec, r), source_labels(r.sources)
             )
-        parts.append(("modifiers", t))
-    if rec.taxonomy:
-        notes = _notes_for(rec.notes, "taxonomy")
-        t = _table(_title("taxonomy"), ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
-        for tx in rec.taxonomy:
-            t.add_row(
-                tx.code,
-                tx.specialty or "—",
-                tx.notes or "—",
-                _check_cell(notes.get(tx.code, []), rec, tx),
-                source_labels(tx.sources),
-            )
-        parts.append(("taxonomy", t))
-    if rec.diagnoses:
-        notes = _notes_for(rec.notes, "diagnoses")
-        t = _table(
-            _title("diagnoses"),
-            ["Code", "Description (as the source says)", "Clinical relevance", "Data note", "Source"],
-        )
-        for dx in rec.diagnoses:
-            t.add_row(
-                dx.code,
-                dx.description or "—",
-                dx.relevance or "—",
-                _check_cell(notes.get(dx.code, []), rec, dx),
-                source_labels(dx.sources),
-            )
-        parts.append(("diagnoses", t))
+        return [t]
+
+    return draw
+
+
+def _field_names(cls) -> list[str]:
+    from dataclasses import fields
+
+    return [f.name for f in fields(cls)]
+
+
+def _related(result: ShowResult, sources: dict) -> list:
+    rec = result.record
+    out: list = []
     if rec.related:
         t = _table(_title("related"), ["Code", "Description", "Relationship", "In knowledge base", "Source"])
         status = result.related_status
@@ -232,64 +245,139 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
             t.add_row(
                 rel.code, rel.description or "—", relationship, status.get(rel.code) or "no", source_labels(rel.sources)
             )
-        parts.append(("related", t))
-    if rec.official_descriptors or rec.official:
-        rows = [(f"Descriptor ({d.kind})", d.text, "—", d.sources) for d in rec.official_descriptors]
-        rows += [(a.label, a.value or "—", a.meaning or "—", a.sources) for a in rec.official]
-        # One file answers for every row when one set is imported: named once in the title, the columns keep
-        # their width for the values.
-        one = {r[3] for r in rows}
-        if len(one) == 1:
-            t = _table(f"{_title('official')}: {source_labels(rows[0][3])}", ["Field", "Value", "Meaning"])
-            for label, value, meaning, _ in rows:
-                t.add_row(label, value, meaning)
-        else:
-            t = _table(_title("official"), ["Field", "Value", "Meaning", "Source"])
-            for label, value, meaning, srcs in rows:
-                t.add_row(label, value, meaning, source_labels(srcs))
-        parts.append(("official", t))
-    block = _facts_block("Documentation requirements", rec.documentation)
-    parts.append(
-        (
-            "facts",
-            block if block is not None else Text("Documentation requirements: none in the sources.", style="italic"),
-        )
-    )
-    if rec.cross_references:
-        t = _table(_title("cross_references"), ["Text", "Codes", "Source"])
-        for x in rec.cross_references:
-            t.add_row(x.text, ", ".join(x.codes), source_labels(x.sources))
-        parts.append(("cross_references", t))
+        out.append(t)
     if result.named_by:
-        parts.append(("related", Text(f"Named by: {', '.join(result.named_by)}")))
-    if rec.notes:
-        t = _table(_title("notes"), ["Kind", "About", "Note", "Authority", "Source"])
-        for n in rec.notes:
-            t.add_row(
-                n.kind,
-                n.subject,
-                n.text + (f"\nCorrection: {n.correction}" if n.correction else ""),
-                n.authority or "—",
-                source_labels(n.sources),
-            )
-        parts.append(("notes", t))
+        out.append(Text(f"Named by: {', '.join(result.named_by)}"))
+    return out
+
+
+def _official(result: ShowResult, sources: dict) -> list:
+    """The imported code sets' descriptors and fields in one table: they come from the same files."""
+    rec = result.record
+    rows = [(f"Descriptor ({d.kind})", d.text, "—", d.sources) for d in rec.official_descriptors]
+    rows += [(a.label, a.value or "—", a.meaning or "—", a.sources) for a in rec.official]
+    if not rows:
+        return []
+    # One file answers for every row when one set is imported: named once in the title, the columns keep
+    # their width for the values.
+    if len({r[3] for r in rows}) == 1:
+        t = _table(f"{_title('official')}: {source_labels(rows[0][3])}", ["Field", "Value", "Meaning"])
+        for label, value, meaning, _ in rows:
+            t.add_row(label, value, meaning)
+    else:
+        t = _table(_title("official"), ["Field", "Value", "Meaning", "Source"])
+        for label, value, meaning, srcs in rows:
+            t.add_row(label, value, meaning, source_labels(srcs))
+    return [t]
+
+
+def _documentation(result: ShowResult, sources: dict) -> list:
+    block = _facts_block(_title("documentation"), result.record.documentation)
+    return [block if block is not None else Text("Documentation requirements: none in the sources.", style="italic")]
+
+
+def _cross_references(result: ShowResult, sources: dict) -> list:
+    rec = result.record
+    if not rec.cross_references:
+        return []
+    t = _table(_title("cross_references"), ["Text", "Codes", "Source"])
+    for x in rec.cross_references:
+        t.add_row(x.text, ", ".join(x.codes), source_labels(x.sources))
+    return [t]
+
+
+def _notes(result: ShowResult, sources: dict) -> list:
+    rec = result.record
+    if not rec.notes:
+        return []
+    t = _table(_title("notes"), ["Kind", "About", "Note", "Authority", "Source"])
+    for n in rec.notes:
+        t.add_row(
+            n.kind,
+            n.subject,
+            n.text + (f"\nCorrection: {n.correction}" if n.correction else ""),
+            n.authority or "—",
+            source_labels(n.sources),
+        )
+    return [t]
+
+
+def _sources(result: ShowResult, sources: dict) -> list:
+    rec = result.record
     t = _table("Sources", ["Id", "File", "Title"])
     for s in rec.all_sources():
         src = sources.get(s)
         t.add_row(source_label(s), s, src.title if src else "—")
-    parts.append(("sources", t))
+    out: list = [t]
     if len(result.contributors) > 1:
-        parts.append(
-            (
-                "sources",
-                Text(
-                    "Knowledge-base files: "
-                    + ", ".join(result.contributors)
-                    + " (rows cite their own sources; 'override' notes list values an earlier "
-                    "file kept)"
-                ),
+        out.append(
+            Text(
+                "Knowledge-base files: "
+                + ", ".join(result.contributors)
+                + " (rows cite their own sources; 'override' notes list values an earlier file kept)"
             )
         )
+    return out
+
+
+def _header(result: ShowResult, sources: dict) -> list:
+    return [header(result.record)]
+
+
+def _scalar_fact(s: Spec):
+    def draw(result: ShowResult, sources: dict) -> list:
+        f = getattr(result.record, s.name)
+        if f is None:
+            return []
+        t = _table(s.title or s.name, ["Text", "Source"])
+        t.add_row(f.text, source_labels(f.sources))
+        return [t]
+
+    return draw
+
+
+# field -> its drawing; the header draws what identifies the code.
+DRAWINGS = {
+    "code": _header,
+    "completeness": _header,
+    "add_on": _header,
+    "title": _header,
+    "descriptor": _header,
+    **dict.fromkeys(SERVICE_FIELDS, _service),
+    "documentation": _documentation,
+    "related": _related,
+    "cross_references": _cross_references,
+    "official_descriptors": _official,
+    "official": _official,
+    "notes": _notes,
+}
+
+
+def drawing(s: Spec):
+    """The drawing of one registry field: its own, else the one its kind and item have."""
+    if s.name in DRAWINGS:
+        return DRAWINGS[s.name]
+    if s.kind == "list" and s.item is Fact:
+        return _facts_of(s)
+    if s.kind == "scalar" and s.item is Fact:
+        return _scalar_fact(s)
+    if s.kind == "table" and hasattr(s.item, "cells"):
+        return _rows_of(s)
+    raise LookupError(f"no table drawing for the record field {s.name!r} ({s.kind} of {s.item!r}): add one to DRAWINGS")
+
+
+def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
+    """One record's parts in the registry's order, each with the section (cptcli.render.flat.SECTIONS) --section
+    picks it by."""
+    parts: list[tuple[str, object]] = []
+    done = set()
+    for s in registry(type(result.record)):
+        draw = drawing(s)
+        if draw in done:
+            continue
+        done.add(draw)
+        parts += [(s.section, p) for p in draw(result, sources)]
+    parts += [("sources", p) for p in _sources(result, sources)]
     return parts
 
 
