@@ -241,6 +241,12 @@ def show(
         help="CPT or HCPCS codes: 20700, +20700, '20700-50', J1100.",
         autocompletion=_complete_code,
     ),
+    brief: bool | None = typer.Option(
+        None,
+        "--brief/--full",
+        help="--brief: the essentials of each code on one screen (at most 25 lines); --full: everything. "
+        "Default: --brief on a terminal, --full otherwise (a pipe, a file, any --format or --section).",
+    ),
     out: Options = Options(),
 ) -> None:
     """Show everything the knowledge base holds on one or more codes.
@@ -250,6 +256,11 @@ def show(
     Unknown codes are reported on stderr and the rest still print (exit 1)."""
     from cptcli import codes, service
 
+    if brief and (out.format != "table" or out.sections):
+        raise UsageError("--brief is a table view: it takes no --format or --section (they pick from the full view)")
+    if brief is None:
+        brief = env().is_tty and out.format == "table" and not out.sections
+    out = out._replace(brief=brief)
     if code == ["-"]:
         raise typer.Exit(_show_batch(out))
     wanted = [codes.parse_code(c).code for c in code]  # malformed input fails before any output

@@ -20,9 +20,9 @@ FORMATS = {
 
 
 # collections.namedtuple, not typing.NamedTuple: typing costs a share of `show --json`'s budget.
-class Options(namedtuple("Options", "format sections", defaults=("table", ()))):
+class Options(namedtuple("Options", "format sections brief", defaults=("table", (), False))):
     """What every printing command takes (cli's shared output options): the
-    format and the sections asked for."""
+    format and the sections asked for; `brief`: show's one-screen table view."""
 
     __slots__ = ()
 

@@ -77,6 +77,8 @@ def draw(renderables: Iterable, env) -> str:
 
 
 def render(result, options, env) -> str:
+    if getattr(options, "brief", False) and isinstance(result, ShowResults):
+        return "".join(_brief(r, env) for r in result)
     return draw(parts(result, options.sections), env)
 
 
@@ -139,8 +141,8 @@ def header(rec: CodeRecord) -> Panel:
     flags = []
     if rec.is_add_on:
         flags.append("add-on (+): report with a primary procedure code")
-    elif rec.is_add_on is None:
-        flags.append("add-on status: not stated by the sources")
+    elif rec.is_add_on is False:
+        flags.append("not an add-on code")
     flags.append(f"{rec.completeness} record")
     body = Text()
     body.append(rec.title.text, style="bold")
@@ -164,8 +166,6 @@ def header(rec: CodeRecord) -> Panel:
         body.append(f"{rec.descriptor.text}  [{source_labels(rec.descriptor.sources)}]")
         if rec.descriptor.copyright:
             body.append(f"\n{rec.descriptor.copyright}")
-    else:
-        body.append("\nNo descriptor in the sources.")
     body.rstrip()
     system = "HCPCS" if rec.code[0].isalpha() else "CPT"
     return Panel(body, title=f"{system} {rec.display_code}", title_align="left", box=box.ROUNDED)
@@ -271,9 +271,28 @@ def _official(result: ShowResult, sources: dict) -> list:
     return [t]
 
 
+def silent(rec: CodeRecord) -> list[str]:
+    """What the sources say nothing about, among what a coder looks for first."""
+    out = []
+    if rec.is_add_on is None:
+        out.append("add-on status")
+    if rec.descriptor is None:
+        out.append("descriptor")
+    if not rec.documentation:
+        out.append("documentation requirements")
+    return out
+
+
 def _documentation(result: ShowResult, sources: dict) -> list:
-    block = _facts_block(_title("documentation"), result.record.documentation)
-    return [block if block is not None else Text("Documentation requirements: none in the sources.", style="italic")]
+    """The documentation block, and the one line that names what the sources are silent on (only the full view
+    says that: it is no caution)."""
+    rec = result.record
+    block = _facts_block(_title("documentation"), rec.documentation)
+    out: list = [block] if block is not None else []
+    quiet = silent(rec)
+    if quiet:
+        out.append(Text(f"Not stated by the sources: {', '.join(quiet)}.", style="italic"))
+    return out
 
 
 def _cross_references(result: ShowResult, sources: dict) -> list:
@@ -379,6 +398,83 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
         parts += [(s.section, p) for p in draw(result, sources)]
     parts += [("sources", p) for p in _sources(result, sources)]
     return parts
+
+
+# -- show --brief: the essentials of a code on one screen -------------------------------------
+
+# At most this many lines a code: what a terminal shows without scrolling.
+BRIEF_LINES = 25
+# The kinds of data note a coder must see before using the code; the rest (clarifications, unverified wording)
+# stay in the full view.
+_CAUTIONS = ("correction", "conflict", "override")
+
+
+def _line(text: str, width: int) -> Text:
+    """One line: cut with "…" at the terminal's width, never wrapped."""
+    line = Text(" ".join(text.split()), no_wrap=True, overflow="ellipsis")
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def _cautions(rec: CodeRecord, width: int) -> list[Text]:
+    """A line a data note that matters and is about the code itself (a row's corrections are counted on its
+    table's line; the title's correction is in the header)."""
+    out = []
+    for n in rec.notes:
+        if n.kind in _CAUTIONS and "/" not in n.subject and n.subject != "title":
+            out.append(_line(f"⚠ {n.kind} ({n.subject}): {n.text}", width))
+    return out
+
+
+def _table_lines(rec: CodeRecord, width: int) -> list[Text]:
+    """A line a table of the full view (its section) with its row count, and how many rows a data note corrects
+    or a contested reading carries."""
+    from cptcli.render.flat import TITLES
+
+    counts: dict[str, list[int]] = {}
+    facts: list[str] = []
+    for s in registry(type(rec)):
+        value = getattr(rec, s.name)
+        if s.kind not in ("list", "table") or not value:
+            continue
+        if s.section == "facts":
+            facts.append(f"{(s.title or s.name).split(' / ')[0].lower()} {len(value)}")
+            continue
+        n = counts.setdefault(s.section, [0, 0, 0])
+        n[0] += len(value)
+        if s.kind == "table":
+            n[1] += sum(1 for r in value if _corrected(rec, f"{s.name}/{r.key}"))
+        n[2] += sum(1 for r in value if getattr(r, "contested", None))
+    out = []
+    for section, (rows, corrected, contested) in counts.items():
+        said = [f"{corrected} corrected"] if corrected else []
+        said += [f"{contested} on a contested reading"] if contested else []
+        more = f" ({', '.join(said)})" if said else ""
+        out.append(_line(f"{TITLES.get(section, section)}: {rows} row{'s' if rows != 1 else ''}{more}", width))
+    if facts:
+        out.append(_line(f"Facts: {', '.join(facts)}", width))
+    return out
+
+
+def _corrected(rec: CodeRecord, subject: str) -> bool:
+    return any(n.kind == "correction" for n in rec.notes_about(subject))
+
+
+def _brief(result: ShowResult, env) -> str:
+    """One code in at most BRIEF_LINES lines: the header, the cautions that fit, a line a table."""
+    rec = result.record
+    head = draw([header(rec)], env)
+    width = env.width
+    tail = [
+        *_table_lines(rec, width),
+        _line(f"Everything: cptcli show {rec.code} --full; one part: --section NAME", width),
+    ]
+    cautions = _cautions(rec, width)
+    room = BRIEF_LINES - head.count("\n") - len(tail)
+    if len(cautions) > room:
+        left = len(cautions) - room + 1
+        cautions = cautions[: room - 1] + [_line(f"⚠ {left} more: cptcli show {rec.code} --section notes", width)]
+    return head + draw([*cautions, *tail], env)
 
 
 @parts.register
