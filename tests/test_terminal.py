@@ -83,3 +83,72 @@ def test_brief_is_a_table_view(main):
 def test_piped_show_is_the_full_view(cli):
     out = cli("show", "20700").stdout
     assert "Provider taxonomy" in out and "Everything: cptcli show" not in out
+
+
+WIDTH_COMMANDS = [
+    ["show", "20700", "--full"],
+    ["audit"],
+    ["check", "20700", "--dx", "M54.5"],
+    ["icd", "M54.16"],
+    ["modifier", "AS"],
+    ["search", "beads removal"],
+]
+
+
+@pytest.mark.parametrize("columns", [80, 100, 200])
+@pytest.mark.parametrize("args", WIDTH_COMMANDS, ids=lambda a: " ".join(a))
+def test_table_lines_end_without_padding_and_fit_the_width(cli, monkeypatch, columns, args):
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    out = cli(*args).stdout
+    lines = out.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []
+    assert max(cell_len(line) for line in lines) <= columns
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_no_column_disappears_at_80_and_100(cli, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    heads = {
+        ("show", "20700", "--section", "modifiers"): ["Modifier", "Description", "When to use", "Data note", "Source"],
+        ("audit",): ["Severity", "Code", "About", "Finding", "Auth.", "Source"],
+        ("icd", "M54.16"): ["CPT", "Official", "Clinical", "Data note", "Source"],
+        ("search", "beads removal"): ["Code", "Title", "Score", "Matched", "Snippet"],
+    }
+    for args, names in heads.items():
+        lines = cli(*args).stdout.splitlines()
+        rule = next(i for i, line in enumerate(lines) if line.startswith(" ─"))
+        head = " ".join(lines[max(0, rule - 3) : rule])
+        assert all(n in head for n in names), (args, head)
+        # Every row keeps its source: no cell of the Source column is dropped.
+        if args[0] == "show":
+            assert sum(1 for line in lines if line.rstrip().endswith(" 000")) == 13
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_a_cell_too_narrow_for_a_word_ends_in_an_ellipsis_never_mid_word(cli, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    out = cli("show", "20700", "--section", "taxonomy").stdout
+    # The codes stay whole at every width (they are the rows' keys)...
+    for code in ("2084P0805X", "207L00000X", "207RH0000X", "2085R0202X", "208D00000X"):
+        assert code in out
+    out = cli("audit").stdout
+    assert "207L0000\n" not in out and "207L0000 " not in out
+    # ...and a word no column can hold is cut with "…", not folded onto the next line without a mark.
+    lines = cli("icd", "M54.16").stdout.splitlines()
+    if columns == 80:
+        assert any(cell.endswith("…") for line in lines for cell in line.split("   ") if cell)
+        assert not any(line.split()[0:1] == ["y,"] for line in lines)
+
+
+def test_long_findings_go_below_the_table_as_a_list(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = cli("check", "20700", "--dx", "M54.5").stdout.splitlines()
+    table_end = lines.index("In full:")
+    cells = " ".join(" ".join(line.split()) for line in lines[:table_end])
+    assert "see (1) below" in cells and "see (2) below" in cells
+    assert lines[table_end + 1].startswith("(1) add_on: +20700 is an add-on code")
+    assert any(line.startswith("(2) diagnoses/M54.5: 000 pairs M54.5 with 20700") for line in lines)
+    # No finding cell runs past a few lines any more.
+    assert table_end < 20

@@ -4,6 +4,7 @@ importing Rich costs more than a `--json` call spends in all."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from functools import singledispatch
 
@@ -47,11 +48,58 @@ class Text(_RichText):
         return super().append(visible(text, keep="\n") if isinstance(text, str) else text, style)
 
 
+# A word longer than this may be cut in a narrow table rather than widen its column further.
+WORD_MAX = 24
+
+
 class Table(_RichTable):
-    """Rich's Table whose string cells are made visible, as Text's are."""
+    """Rich's Table whose string cells are made visible, as Text's are. A word wider than its column is cut
+    with "…" rather than folded mid-word without a mark (Rich's default)."""
 
     def add_row(self, *cells, **kwargs) -> None:
         super().add_row(*(visible(c, keep="\n") if isinstance(c, str) else c for c in cells), **kwargs)
+
+    def add_column(self, *args, **kwargs) -> None:
+        kwargs.setdefault("overflow", "ellipsis")
+        super().add_column(*args, **kwargs)
+
+    def __rich_console__(self, console, options):
+        self._fit(options.max_width)
+        yield from super().__rich_console__(console, options)
+
+    def _fit(self, max_width: int) -> None:
+        """Widths that keep every column's longest word whole when the words fit side by side: Rich's own
+        squeeze narrows the widest columns first, below their words, and folds a code or a path mid-word.
+        Each column gets its longest word (at most WORD_MAX), and the room left goes to the columns in
+        proportion to how much more their text wants."""
+        from rich.cells import cell_len
+
+        columns = self.columns
+        room = max_width - self._extra_width - sum(self._get_padding_width(c._index) for c in columns)
+        wants, words = [], []
+        for c in columns:
+            texts = [str(c.header)] + [x.plain if isinstance(x, _RichText) else str(x) for x in c.cells]
+            lines = [line for t in texts for line in t.split("\n")]
+            wants.append(max((cell_len(line) for line in lines), default=1))
+            longest = max((cell_len(w) for line in lines for w in line.split()), default=1)
+            words.append(min(longest, WORD_MAX) if not c.no_wrap else wants[-1])
+        if sum(wants) <= room:
+            return
+        cap = WORD_MAX
+        while sum(words) > room and cap > 4:
+            # Not even the words fit: the longest are cut (with "…") to a common length, the short stay whole.
+            cap -= 1
+            words = [m if c.no_wrap else min(m, cap) for c, m in zip(columns, words, strict=True)]
+        if sum(words) > room:
+            return  # too narrow for any layout of ours: Rich's squeeze
+        spare, extra = room - sum(words), [w - m for w, m in zip(wants, words, strict=True)]
+        total = sum(extra) or 1
+        widths = [m + spare * e // total for m, e in zip(words, extra, strict=True)]
+        # What the rounding down left goes to the columns that want the most, one character each.
+        for i in sorted(range(len(columns)), key=lambda i: -extra[i])[: room - sum(widths)]:
+            widths[i] += 1
+        for c, w in zip(columns, widths, strict=True):
+            c.width = w
 
 
 def draw(renderables: Iterable, env) -> str:
@@ -73,7 +121,12 @@ def draw(renderables: Iterable, env) -> str:
     )
     for r in renderables:
         console.print(r)
-    return buffer.getvalue()
+    return _TRAILING.sub(r"\1", buffer.getvalue())
+
+
+# The padding Rich puts at the end of a table's lines (before any closing style codes): a terminal shows
+# nothing there, a copied line carries it, and `diff` and editors flag it.
+_TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$", re.M)
 
 
 def render(result, options, env) -> str:
@@ -94,7 +147,7 @@ def _table(title: str, columns: list[str]) -> Table:
     )
     for i, c in enumerate(columns):
         # The first column holds codes: never folded, so a narrow terminal still shows every code whole.
-        t.add_column(c, overflow="fold", no_wrap=i == 0, min_width=5 if i == 0 else None)
+        t.add_column(c, no_wrap=i == 0, min_width=5 if i == 0 else None)
     return t
 
 
@@ -544,18 +597,36 @@ def _authority_legend(findings) -> tuple[dict, Table | None]:
     return numbers, t
 
 
+# A finding longer than this is listed in full below its table: in a cell it would run to dozens of lines.
+LONG_FINDING = 200
+
+
 def _findings_table(title: str, findings, with_code: bool) -> list:
     numbers, legend = _authority_legend(findings)
     columns = ["Severity"] + (["Code"] if with_code else []) + ["About", "Finding", "Auth.", "Source"]
     t = _table(title, columns)
+    below: list[Text] = []
     for f in findings:
         row = [_SEVERITY.get(f.severity, f.severity)] + ([f.code or "—"] if with_code else [])
         text = f.message
         if f.stated and f.official and f.stated not in f.message:
             text += f"\n  row says: {f.stated}\n  official: {f.official}"
+        if len(text) > LONG_FINDING:
+            below.append(Text(f"({len(below) + 1}) {f.subject}: {text}"))
+            text = f"{_cut_words(f.message, 60)} see ({len(below)}) below"
         row += [f.subject, text, f"[{numbers[f.authority]}]" if f.authority else "—", source_labels(f.sources) or "—"]
         t.add_row(*row)
-    return [t] + ([legend] if legend is not None else [])
+    if below:
+        below.insert(0, Text("In full:", style="bold"))
+    return [t, *below] + ([legend] if legend is not None else [])
+
+
+def _cut_words(text: str, limit: int) -> str:
+    """The words of `text` that fit in `limit` characters, and "…" when some were left out."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _counts_line(findings) -> Text:
