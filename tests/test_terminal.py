@@ -152,3 +152,80 @@ def test_long_findings_go_below_the_table_as_a_list(cli, monkeypatch):
     assert any(line.startswith("(2) diagnoses/M54.5: 000 pairs M54.5 with 20700") for line in lines)
     # No finding cell runs past a few lines any more.
     assert table_end < 20
+
+
+# -- the pager, through a real pseudo-terminal ------------------------------------------------
+
+
+def _on_a_terminal(args, tmp_path, env=None, rows=24):
+    """Run cptcli with stdout on a pseudo-terminal of `rows` lines; its output, and what the fake pager got."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    from tests.conftest import TEST_ENV, cptcli_exe
+
+    fake = tmp_path / "pager.sh"
+    got = tmp_path / "paged.txt"
+    fake.write_text('#!/bin/sh\n{ echo "PAGER $LESS"; cat; } > "$FAKE_OUT"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 100, 0, 0))
+    full = {**os.environ, **TEST_ENV, "CPTCLI_PAGER": str(fake), "FAKE_OUT": str(got), **(env or {})}
+    full = {k: v for k, v in full.items() if v is not None and k != "CPTCLI_DATA"}
+    proc = subprocess.Popen([cptcli_exe(), *args], stdout=slave, stderr=subprocess.PIPE, env=full)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(master)
+    shown = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return proc.returncode, shown, got.read_text(encoding="utf-8") if got.exists() else None
+
+
+def test_long_output_on_a_terminal_goes_through_the_pager(tmp_path):
+    code, shown, paged = _on_a_terminal(["show", "20700", "--full"], tmp_path)
+    assert code == 0 and shown == ""
+    assert paged.startswith("PAGER FRX\n╭─ CPT +20700 ─")
+    assert "Provider taxonomy" in paged
+
+
+def test_the_brief_view_fits_the_screen_and_is_not_paged(tmp_path):
+    code, shown, paged = _on_a_terminal(["show", "20700"], tmp_path)
+    assert code == 0 and paged is None
+    assert "Everything: cptcli show 20700 --full" in shown and "Provider taxonomy:" in shown
+
+
+def test_no_pager_and_an_empty_pager_write_straight_to_the_terminal(tmp_path):
+    _, shown, paged = _on_a_terminal(["--no-pager", "show", "20700", "--full"], tmp_path)
+    assert paged is None and "Provider taxonomy" in shown
+    _, shown, paged = _on_a_terminal(["show", "20700", "--full"], tmp_path, env={"CPTCLI_PAGER": ""})
+    assert paged is None and "Provider taxonomy" in shown
+
+
+def test_pager_is_chosen_as_git_does():
+    from cptcli import pager
+
+    assert pager.command({}) == ["less", "-FRX"]
+    assert pager.command({"PAGER": "most -s"}) == ["most", "-s"]
+    assert pager.command({"PAGER": "most", "CPTCLI_PAGER": "less -R"}) == ["less", "-R"]
+    assert pager.command({"PAGER": "cat"}) is None
+    assert pager.command({"CPTCLI_PAGER": ""}) is None
+
+
+def test_piped_output_is_never_paged(tmp_path):
+    from tests.conftest import subprocess_cli
+
+    got = tmp_path / "paged.txt"
+    p = subprocess_cli("show", "20700", env={"CPTCLI_PAGER": "/bin/false", "FAKE_OUT": str(got)})
+    assert p.returncode == 0 and b"Provider taxonomy" in p.stdout and not got.exists()

@@ -53,6 +53,7 @@ class State:
 
     data: list[Path] = []
     no_bundled: bool = False
+    no_pager: bool = False
     env: Env | None = None
 
 
@@ -81,9 +82,13 @@ def _root(
         help="Extra knowledge-base file layered over the bundled one (repeatable; also CPTCLI_DATA, separated by ':').",
     ),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Use only the --data / CPTCLI_DATA files."),
+    no_pager: bool = typer.Option(
+        False, "--no-pager", help="Never page long output (default on a terminal: CPTCLI_PAGER, PAGER, less -FRX)."
+    ),
 ) -> None:
     State.data = list(data)
     State.no_bundled = no_bundled
+    State.no_pager = no_pager
 
 
 def _paths() -> list:
@@ -180,13 +185,24 @@ def printing(fn):
 def emit(result, out: Options) -> None:
     """Render `result` in the asked format and write it; for a one-table
     format, say on stderr which other tables there are."""
-    env().write(render(result, out, env()))
+    text = render(result, out, env())
+    if not _paged(text):
+        env().write(text)
     if out.format in ("csv", "tsv") and not out.sections:
         from cptcli.render.flat import tables
 
         others = [t.name for t in tables(result)[1:] if t.rows]
         if others:
             warn(f"note: {out.format} holds one table; the others: {', '.join(others)} (--section NAME)")
+
+
+def _paged(text: str) -> bool:
+    """Whether the pager took `text` (only on a terminal, and not with --no-pager)."""
+    if State.no_pager or not env().is_tty:
+        return False
+    from cptcli import pager
+
+    return pager.page(text, env())
 
 
 def command(*args, **kwargs):
