@@ -72,7 +72,7 @@ def test_show_table_has_every_section_and_row(cli):
         "Provider taxonomy",
         "ICD-10-CM diagnoses",
         "Related codes",
-        "Documentation requirements",
+        "Not stated by the sources: documentation requirements.",
         "Data notes",
         "Sources",
     ):

@@ -129,3 +129,37 @@ def test_a_field_declared_or_a_reader_bumped_changes_the_index_format_by_itself(
     reader.write_text(reader.read_text(encoding="utf-8").replace("READER = ", "READER = 1 + "), encoding="utf-8")
     datafiles._stamps.clear()
     assert datafiles.format_stamp(str(copy)) not in (stamp, with_field)
+
+
+def test_the_table_view_draws_a_field_declared_once():
+    """A new field reaches the terminal through the registry: no drawing of its own is needed for a known kind."""
+    from cptcli.output import Env
+    from cptcli.render import Options, table
+    from cptcli.results import ShowResults
+
+    rec = WithGlobalPeriod.from_dict(_doc("090 days", "a.pdf"), origin="a.json")
+    doc = {**rec.to_dict(), "display_code": "20700", "origin": "a.json", "named_by": [], "contributors": ["a.json"]}
+    result = ShowResult({**doc, "related": []})
+    result._record = rec
+    sections = [name for name, _ in table.show(result, {})]
+    assert sections.count("facts") == 3  # the header, the new field's block, the documentation line
+    text = table.render(ShowResults([result], single=True, sources={}), Options(), Env(width=100, colour=False))
+    lines = [line.rstrip() for line in text.splitlines()]
+    at = lines.index("Global period")
+    assert lines[at + 2 : at + 5] == ["  Text       Source", " ───────────────────", "  090 days   a.pdf"]
+
+
+def test_every_registry_field_has_a_table_drawing():
+    from cptcli.render import table
+
+    assert all(callable(table.drawing(s)) for s in FIELDS)
+
+
+def test_a_field_no_drawing_fits_fails_loudly():
+    import pytest
+
+    from cptcli.render import table
+
+    odd = Spec(kind="scalar", item=dict, name="odd")
+    with pytest.raises(LookupError, match="no table drawing for the record field 'odd'"):
+        table.drawing(odd)

@@ -20,7 +20,7 @@ def test_misdescribed_modifier_shows_the_rows_description_and_the_correction(mai
     code, out, _ = main("modifier", "as")
     assert code == 0
     assert "Physician assistant, nurse practitioner" in out
-    assert "Ambulatory surgery" in out and "NO" in out and "HCPCS" in out
+    assert "Ambulatory" in out and "surgery center" in out and "NO" in out and "HCPCS" in out
 
 
 def test_modifier_listed_by_a_source_but_not_in_the_registry(main):

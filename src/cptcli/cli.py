@@ -53,6 +53,7 @@ class State:
 
     data: list[Path] = []
     no_bundled: bool = False
+    no_pager: bool = False
     env: Env | None = None
 
 
@@ -81,9 +82,13 @@ def _root(
         help="Extra knowledge-base file layered over the bundled one (repeatable; also CPTCLI_DATA, separated by ':').",
     ),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Use only the --data / CPTCLI_DATA files."),
+    no_pager: bool = typer.Option(
+        False, "--no-pager", help="Never page long output (default on a terminal: CPTCLI_PAGER, PAGER, less -FRX)."
+    ),
 ) -> None:
     State.data = list(data)
     State.no_bundled = no_bundled
+    State.no_pager = no_pager
 
 
 def _paths() -> list:
@@ -180,10 +185,21 @@ def printing(fn):
 def emit(result, out: Options) -> None:
     """Render `result` in the asked format and write it; for a one-table
     format, say on stderr which other tables there are."""
-    env().write(render(result, out, env()))
+    text = render(result, out, env())
+    if not _paged(text):
+        env().write(text)
     left_out = others(result, out)
     if left_out:
         warn(f"note: {out.format} holds one table; the others: {', '.join(left_out)} (--section NAME)")
+
+
+def _paged(text: str) -> bool:
+    """Whether the pager took `text` (only on a terminal, and not with --no-pager)."""
+    if State.no_pager or not env().is_tty:
+        return False
+    from cptcli import pager
+
+    return pager.page(text, env())
 
 
 def command(*args, **kwargs):
@@ -238,6 +254,12 @@ def show(
         help="CPT or HCPCS codes: 20700, +20700, '20700-50', J1100.",
         autocompletion=_complete_code,
     ),
+    brief: bool | None = typer.Option(
+        None,
+        "--brief/--full",
+        help="--brief: the essentials of each code on one screen (at most 25 lines); --full: everything. "
+        "Default: --brief on a terminal, --full otherwise (a pipe, a file, any --format or --section).",
+    ),
     out: Options = Options(),
 ) -> None:
     """Show everything the knowledge base holds on one or more codes.
@@ -248,6 +270,11 @@ def show(
     Unknown codes are reported on stderr and the rest still print (exit 1)."""
     from cptcli import codes, service
 
+    if brief and (out.format != "table" or out.sections):
+        raise UsageError("--brief is a table view: it takes no --format or --section (they pick from the full view)")
+    if brief is None:
+        brief = env().is_tty and out.format == "table" and not out.sections
+    out = out._replace(brief=brief)
     if code == ["-"]:
         raise typer.Exit(_show_batch(out))
     wanted = [codes.parse_code(c).code for c in code]  # malformed input fails before any output

@@ -49,6 +49,8 @@ def fast(argv):
     from cptcli.render import Options, render
 
     env = Env()
+    if env.is_tty and not json_:
+        return None  # a terminal gets the brief view and the pager (cptcli.cli): a person does not time Typer
     try:
         wanted = [parse_code(c).code for c in codes]
         results, missing = service.show(service.open_engine(service.data_files(extra)), wanted)

@@ -5,7 +5,7 @@ carries a `Spec` (its kind, how layering treats it, its section, its search
 weight, its table title and, for tables, the flat columns). Reading a record
 (`from_dict`), layering files, JSON, `--section`, CSV/Markdown flattening,
 search texts and table titles all read the registry (`FIELDS`), so adding a
-field is one declaration here plus its drawing in render/table.py.
+field is one declaration here (render/table.py draws it by its kind).
 
 Built from data the schema has already validated, so constructors trust their
 input's shape and do no I/O.

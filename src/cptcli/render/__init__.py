@@ -81,9 +81,9 @@ def in_pieces(options: Options) -> bool:
 DEFAULT = "table"
 
 
-class Options(namedtuple("Options", "format sections", defaults=(DEFAULT, ()))):
+class Options(namedtuple("Options", "format sections brief", defaults=(DEFAULT, (), False))):
     """What every printing command takes (cli's shared output options): the
-    format and the sections asked for."""
+    format and the sections asked for; `brief`: show's one-screen table view."""
 
     __slots__ = ()
 

@@ -4,6 +4,7 @@ importing Rich costs more than a `--json` call spends in all."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from functools import singledispatch
 
@@ -23,7 +24,9 @@ from cptcli.model import (
     IcdResult,
     ModifierResult,
     Note,
+    Spec,
     Validation,
+    registry,
     source_label,
     source_labels,
     spec,
@@ -45,11 +48,58 @@ class Text(_RichText):
         return super().append(visible(text, keep="\n") if isinstance(text, str) else text, style)
 
 
+# A word longer than this may be cut in a narrow table rather than widen its column further.
+WORD_MAX = 24
+
+
 class Table(_RichTable):
-    """Rich's Table whose string cells are made visible, as Text's are."""
+    """Rich's Table whose string cells are made visible, as Text's are. A word wider than its column is cut
+    with "…" rather than folded mid-word without a mark (Rich's default)."""
 
     def add_row(self, *cells, **kwargs) -> None:
         super().add_row(*(visible(c, keep="\n") if isinstance(c, str) else c for c in cells), **kwargs)
+
+    def add_column(self, *args, **kwargs) -> None:
+        kwargs.setdefault("overflow", "ellipsis")
+        super().add_column(*args, **kwargs)
+
+    def __rich_console__(self, console, options):
+        self._fit(options.max_width)
+        yield from super().__rich_console__(console, options)
+
+    def _fit(self, max_width: int) -> None:
+        """Widths that keep every column's longest word whole when the words fit side by side: Rich's own
+        squeeze narrows the widest columns first, below their words, and folds a code or a path mid-word.
+        Each column gets its longest word (at most WORD_MAX), and the room left goes to the columns in
+        proportion to how much more their text wants."""
+        from rich.cells import cell_len
+
+        columns = self.columns
+        room = max_width - self._extra_width - sum(self._get_padding_width(c._index) for c in columns)
+        wants, words = [], []
+        for c in columns:
+            texts = [str(c.header)] + [x.plain if isinstance(x, _RichText) else str(x) for x in c.cells]
+            lines = [line for t in texts for line in t.split("\n")]
+            wants.append(max((cell_len(line) for line in lines), default=1))
+            longest = max((cell_len(w) for line in lines for w in line.split()), default=1)
+            words.append(min(longest, WORD_MAX) if not c.no_wrap else wants[-1])
+        if sum(wants) <= room:
+            return
+        cap = WORD_MAX
+        while sum(words) > room and cap > 4:
+            # Not even the words fit: the longest are cut (with "…") to a common length, the short stay whole.
+            cap -= 1
+            words = [m if c.no_wrap else min(m, cap) for c, m in zip(columns, words, strict=True)]
+        if sum(words) > room:
+            return  # too narrow for any layout of ours: Rich's squeeze
+        spare, extra = room - sum(words), [w - m for w, m in zip(wants, words, strict=True)]
+        total = sum(extra) or 1
+        widths = [m + spare * e // total for m, e in zip(words, extra, strict=True)]
+        # What the rounding down left goes to the columns that want the most, one character each.
+        for i in sorted(range(len(columns)), key=lambda i: -extra[i])[: room - sum(widths)]:
+            widths[i] += 1
+        for c, w in zip(columns, widths, strict=True):
+            c.width = w
 
 
 def draw(renderables: Iterable, env) -> str:
@@ -71,10 +121,17 @@ def draw(renderables: Iterable, env) -> str:
     )
     for r in renderables:
         console.print(r)
-    return buffer.getvalue()
+    return _TRAILING.sub(r"\1", buffer.getvalue())
+
+
+# The padding Rich puts at the end of a table's lines (before any closing style codes): a terminal shows
+# nothing there, a copied line carries it, and `diff` and editors flag it.
+_TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$", re.M)
 
 
 def render(result, options, env) -> str:
+    if getattr(options, "brief", False) and isinstance(result, ShowResults):
+        return "".join(_brief(r, env) for r in result)
     return draw(parts(result, options.sections), env)
 
 
@@ -90,7 +147,7 @@ def _table(title: str, columns: list[str]) -> Table:
     )
     for i, c in enumerate(columns):
         # The first column holds codes: never folded, so a narrow terminal still shows every code whole.
-        t.add_column(c, overflow="fold", no_wrap=i == 0, min_width=5 if i == 0 else None)
+        t.add_column(c, no_wrap=i == 0, min_width=5 if i == 0 else None)
     return t
 
 
@@ -137,8 +194,8 @@ def header(rec: CodeRecord) -> Panel:
     flags = []
     if rec.is_add_on:
         flags.append("add-on (+): report with a primary procedure code")
-    elif rec.is_add_on is None:
-        flags.append("add-on status: not stated by the sources")
+    elif rec.is_add_on is False:
+        flags.append("not an add-on code")
     flags.append(f"{rec.completeness} record")
     body = Text()
     body.append(rec.title.text, style="bold")
@@ -162,68 +219,77 @@ def header(rec: CodeRecord) -> Panel:
         body.append(f"{rec.descriptor.text}  [{source_labels(rec.descriptor.sources)}]")
         if rec.descriptor.copyright:
             body.append(f"\n{rec.descriptor.copyright}")
-    else:
-        body.append("\nNo descriptor in the sources.")
     body.rstrip()
     system = "HCPCS" if rec.code[0].isalpha() else "CPT"
     return Panel(body, title=f"{system} {rec.display_code}", title_align="left", box=box.ROUNDED)
 
 
-def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
-    """One record's parts, each with the section (cptcli.render.flat.SECTIONS) --section picks it by."""
+# -- show: one drawing a record field, found through the field registry ------------------
+#
+# Each field of cptcli.model.CodeRecord is drawn by the function DRAWINGS names for it (several fields may share
+# one drawing: the header draws the code, title and descriptor). A field the map does not name is drawn by its
+# registry kind (a list of facts as a facts block, a table of rows as a row table), and a field no drawing fits
+# raises, so a new field never vanishes from the table view unnoticed (tests/test_fields.py).
+
+
+def _facts_of(s: Spec):
+    def draw(result: ShowResult, sources: dict) -> list:
+        block = _facts_block(s.title or s.name, getattr(result.record, s.name))
+        return [block] if block is not None else []
+
+    return draw
+
+
+def _service(result: ShowResult, sources: dict) -> list:
     rec = result.record
-    parts: list[tuple[str, object]] = [("facts", header(rec))]
-    for name in ("summary", "clinical_context", "examples"):
-        block = _facts_block(_title(name), getattr(rec, name))
-        if block is not None:
-            parts.append(("facts", block))
-
-    facts = _table("Service", ["Item", "Value", "Source"])
-    for name in ("service_type", "sites_of_service", "specialties", "payers"):
+    t = _table("Service", ["Item", "Value", "Source"])
+    for name in SERVICE_FIELDS:
         for f in getattr(rec, name):
-            facts.add_row(_title(name), f.text, source_labels(f.sources))
-    if facts.row_count:
-        parts.append(("facts", facts))
+            t.add_row(_title(name), f.text, source_labels(f.sources))
+    return [t] if t.row_count else []
 
-    if rec.modifiers:
-        notes = _notes_for(rec.notes, "modifiers")
-        t = _table(_title("modifiers"), ["Modifier", "Description", "When to use", "Data note", "Source"])
-        for r in rec.modifiers:
+
+# The fields of the Service table: short facts, one row each, under one title.
+SERVICE_FIELDS = ("service_type", "sites_of_service", "specialties", "payers")
+
+# Column heads of the row tables, after the key: the registry names the fields, these say whose words they are.
+_ROW_COLUMNS = {
+    "modifiers": ["Modifier", "Description", "When to use"],
+    "taxonomy": ["Code", "Specialty (as the source says)", "Notes"],
+    "diagnoses": ["Code", "Description (as the source says)", "Clinical relevance"],
+}
+
+
+def _rows_of(s: Spec):
+    """A table of rows (model._Row): the key, its two cells, the data notes on the row, its sources."""
+
+    def draw(result: ShowResult, sources: dict) -> list:
+        rec = result.record
+        rows = getattr(rec, s.name)
+        if not rows:
+            return []
+        notes = _notes_for(rec.notes, s.name)
+        heads = _ROW_COLUMNS.get(s.name) or [n.replace("_", " ").capitalize() for n in _field_names(s.item)[:3]]
+        t = _table(s.title or s.name, [*heads, "Data note", "Source"])
+        for r in rows:
+            first, second = r.cells()
             t.add_row(
-                r.modifier,
-                r.description or "—",
-                r.when_to_use or "—",
-                _check_cell(notes.get(r.modifier, []), rec, r),
-                source_labels(r.sources),
+                r.key, first or "—", second or "—", _check_cell(notes.get(r.key, []), rec, r), source_labels(r.sources)
             )
-        parts.append(("modifiers", t))
-    if rec.taxonomy:
-        notes = _notes_for(rec.notes, "taxonomy")
-        t = _table(_title("taxonomy"), ["Code", "Specialty (as the source says)", "Notes", "Data note", "Source"])
-        for tx in rec.taxonomy:
-            t.add_row(
-                tx.code,
-                tx.specialty or "—",
-                tx.notes or "—",
-                _check_cell(notes.get(tx.code, []), rec, tx),
-                source_labels(tx.sources),
-            )
-        parts.append(("taxonomy", t))
-    if rec.diagnoses:
-        notes = _notes_for(rec.notes, "diagnoses")
-        t = _table(
-            _title("diagnoses"),
-            ["Code", "Description (as the source says)", "Clinical relevance", "Data note", "Source"],
-        )
-        for dx in rec.diagnoses:
-            t.add_row(
-                dx.code,
-                dx.description or "—",
-                dx.relevance or "—",
-                _check_cell(notes.get(dx.code, []), rec, dx),
-                source_labels(dx.sources),
-            )
-        parts.append(("diagnoses", t))
+        return [t]
+
+    return draw
+
+
+def _field_names(cls) -> list[str]:
+    from dataclasses import fields
+
+    return [f.name for f in fields(cls)]
+
+
+def _related(result: ShowResult, sources: dict) -> list:
+    rec = result.record
+    out: list = []
     if rec.related:
         t = _table(_title("related"), ["Code", "Description", "Relationship", "In knowledge base", "Source"])
         status = result.related_status
@@ -232,65 +298,236 @@ def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
             t.add_row(
                 rel.code, rel.description or "—", relationship, status.get(rel.code) or "no", source_labels(rel.sources)
             )
-        parts.append(("related", t))
-    if rec.official_descriptors or rec.official:
-        rows = [(f"Descriptor ({d.kind})", d.text, "—", d.sources) for d in rec.official_descriptors]
-        rows += [(a.label, a.value or "—", a.meaning or "—", a.sources) for a in rec.official]
-        # One file answers for every row when one set is imported: named once in the title, the columns keep
-        # their width for the values.
-        one = {r[3] for r in rows}
-        if len(one) == 1:
-            t = _table(f"{_title('official')}: {source_labels(rows[0][3])}", ["Field", "Value", "Meaning"])
-            for label, value, meaning, _ in rows:
-                t.add_row(label, value, meaning)
-        else:
-            t = _table(_title("official"), ["Field", "Value", "Meaning", "Source"])
-            for label, value, meaning, srcs in rows:
-                t.add_row(label, value, meaning, source_labels(srcs))
-        parts.append(("official", t))
-    block = _facts_block("Documentation requirements", rec.documentation)
-    parts.append(
-        (
-            "facts",
-            block if block is not None else Text("Documentation requirements: none in the sources.", style="italic"),
-        )
-    )
-    if rec.cross_references:
-        t = _table(_title("cross_references"), ["Text", "Codes", "Source"])
-        for x in rec.cross_references:
-            t.add_row(x.text, ", ".join(x.codes), source_labels(x.sources))
-        parts.append(("cross_references", t))
+        out.append(t)
     if result.named_by:
-        parts.append(("related", Text(f"Named by: {', '.join(result.named_by)}")))
-    if rec.notes:
-        t = _table(_title("notes"), ["Kind", "About", "Note", "Authority", "Source"])
-        for n in rec.notes:
-            t.add_row(
-                n.kind,
-                n.subject,
-                n.text + (f"\nCorrection: {n.correction}" if n.correction else ""),
-                n.authority or "—",
-                source_labels(n.sources),
-            )
-        parts.append(("notes", t))
+        out.append(Text(f"Named by: {', '.join(result.named_by)}"))
+    return out
+
+
+def _official(result: ShowResult, sources: dict) -> list:
+    """The imported code sets' descriptors and fields in one table: they come from the same files."""
+    rec = result.record
+    rows = [(f"Descriptor ({d.kind})", d.text, "—", d.sources) for d in rec.official_descriptors]
+    rows += [(a.label, a.value or "—", a.meaning or "—", a.sources) for a in rec.official]
+    if not rows:
+        return []
+    # One file answers for every row when one set is imported: named once in the title, the columns keep
+    # their width for the values.
+    if len({r[3] for r in rows}) == 1:
+        t = _table(f"{_title('official')}: {source_labels(rows[0][3])}", ["Field", "Value", "Meaning"])
+        for label, value, meaning, _ in rows:
+            t.add_row(label, value, meaning)
+    else:
+        t = _table(_title("official"), ["Field", "Value", "Meaning", "Source"])
+        for label, value, meaning, srcs in rows:
+            t.add_row(label, value, meaning, source_labels(srcs))
+    return [t]
+
+
+def silent(rec: CodeRecord) -> list[str]:
+    """What the sources say nothing about, among what a coder looks for first."""
+    out = []
+    if rec.is_add_on is None:
+        out.append("add-on status")
+    if rec.descriptor is None:
+        out.append("descriptor")
+    if not rec.documentation:
+        out.append("documentation requirements")
+    return out
+
+
+def _documentation(result: ShowResult, sources: dict) -> list:
+    """The documentation block, and the one line that names what the sources are silent on (only the full view
+    says that: it is no caution)."""
+    rec = result.record
+    block = _facts_block(_title("documentation"), rec.documentation)
+    out: list = [block] if block is not None else []
+    quiet = silent(rec)
+    if quiet:
+        out.append(Text(f"Not stated by the sources: {', '.join(quiet)}.", style="italic"))
+    return out
+
+
+def _cross_references(result: ShowResult, sources: dict) -> list:
+    rec = result.record
+    if not rec.cross_references:
+        return []
+    t = _table(_title("cross_references"), ["Text", "Codes", "Source"])
+    for x in rec.cross_references:
+        t.add_row(x.text, ", ".join(x.codes), source_labels(x.sources))
+    return [t]
+
+
+def _notes(result: ShowResult, sources: dict) -> list:
+    rec = result.record
+    if not rec.notes:
+        return []
+    t = _table(_title("notes"), ["Kind", "About", "Note", "Authority", "Source"])
+    for n in rec.notes:
+        t.add_row(
+            n.kind,
+            n.subject,
+            n.text + (f"\nCorrection: {n.correction}" if n.correction else ""),
+            n.authority or "—",
+            source_labels(n.sources),
+        )
+    return [t]
+
+
+def _sources(result: ShowResult, sources: dict) -> list:
+    rec = result.record
     t = _table("Sources", ["Id", "File", "Title"])
     for s in rec.all_sources():
         src = sources.get(s)
         t.add_row(source_label(s), s, src.title if src else "—")
-    parts.append(("sources", t))
+    out: list = [t]
     if len(result.contributors) > 1:
-        parts.append(
-            (
-                "sources",
-                Text(
-                    "Knowledge-base files: "
-                    + ", ".join(result.contributors)
-                    + " (rows cite their own sources; 'override' notes list values an earlier "
-                    "file kept)"
-                ),
+        out.append(
+            Text(
+                "Knowledge-base files: "
+                + ", ".join(result.contributors)
+                + " (rows cite their own sources; 'override' notes list values an earlier file kept)"
             )
         )
+    return out
+
+
+def _header(result: ShowResult, sources: dict) -> list:
+    return [header(result.record)]
+
+
+def _scalar_fact(s: Spec):
+    def draw(result: ShowResult, sources: dict) -> list:
+        f = getattr(result.record, s.name)
+        if f is None:
+            return []
+        t = _table(s.title or s.name, ["Text", "Source"])
+        t.add_row(f.text, source_labels(f.sources))
+        return [t]
+
+    return draw
+
+
+# field -> its drawing; the header draws what identifies the code.
+DRAWINGS = {
+    "code": _header,
+    "completeness": _header,
+    "add_on": _header,
+    "title": _header,
+    "descriptor": _header,
+    **dict.fromkeys(SERVICE_FIELDS, _service),
+    "documentation": _documentation,
+    "related": _related,
+    "cross_references": _cross_references,
+    "official_descriptors": _official,
+    "official": _official,
+    "notes": _notes,
+}
+
+
+def drawing(s: Spec):
+    """The drawing of one registry field: its own, else the one its kind and item have."""
+    if s.name in DRAWINGS:
+        return DRAWINGS[s.name]
+    if s.kind == "list" and s.item is Fact:
+        return _facts_of(s)
+    if s.kind == "scalar" and s.item is Fact:
+        return _scalar_fact(s)
+    if s.kind == "table" and hasattr(s.item, "cells"):
+        return _rows_of(s)
+    raise LookupError(f"no table drawing for the record field {s.name!r} ({s.kind} of {s.item!r}): add one to DRAWINGS")
+
+
+def show(result: ShowResult, sources: dict) -> list[tuple[str, object]]:
+    """One record's parts in the registry's order, each with the section (cptcli.render.flat.SECTIONS) --section
+    picks it by."""
+    parts: list[tuple[str, object]] = []
+    done = set()
+    for s in registry(type(result.record)):
+        draw = drawing(s)
+        if draw in done:
+            continue
+        done.add(draw)
+        parts += [(s.section, p) for p in draw(result, sources)]
+    parts += [("sources", p) for p in _sources(result, sources)]
     return parts
+
+
+# -- show --brief: the essentials of a code on one screen -------------------------------------
+
+# At most this many lines a code: what a terminal shows without scrolling.
+BRIEF_LINES = 25
+# The kinds of data note a coder must see before using the code; the rest (clarifications, unverified wording)
+# stay in the full view.
+_CAUTIONS = ("correction", "conflict", "override")
+
+
+def _line(text: str, width: int) -> Text:
+    """One line: cut with "…" at the terminal's width, never wrapped."""
+    line = Text(" ".join(text.split()), no_wrap=True, overflow="ellipsis")
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def _cautions(rec: CodeRecord, width: int) -> list[Text]:
+    """A line a data note that matters and is about the code itself (a row's corrections are counted on its
+    table's line; the title's correction is in the header)."""
+    out = []
+    for n in rec.notes:
+        if n.kind in _CAUTIONS and "/" not in n.subject and n.subject != "title":
+            out.append(_line(f"⚠ {n.kind} ({n.subject}): {n.text}", width))
+    return out
+
+
+def _table_lines(rec: CodeRecord, width: int) -> list[Text]:
+    """A line a table of the full view (its section) with its row count, and how many rows a data note corrects
+    or a contested reading carries."""
+    from cptcli.render.flat import TITLES
+
+    counts: dict[str, list[int]] = {}
+    facts: list[str] = []
+    for s in registry(type(rec)):
+        value = getattr(rec, s.name)
+        if s.kind not in ("list", "table") or not value:
+            continue
+        if s.section == "facts":
+            facts.append(f"{(s.title or s.name).split(' / ')[0].lower()} {len(value)}")
+            continue
+        n = counts.setdefault(s.section, [0, 0, 0])
+        n[0] += len(value)
+        if s.kind == "table":
+            n[1] += sum(1 for r in value if _corrected(rec, f"{s.name}/{r.key}"))
+        n[2] += sum(1 for r in value if getattr(r, "contested", None))
+    out = []
+    for section, (rows, corrected, contested) in counts.items():
+        said = [f"{corrected} corrected"] if corrected else []
+        said += [f"{contested} on a contested reading"] if contested else []
+        more = f" ({', '.join(said)})" if said else ""
+        out.append(_line(f"{TITLES.get(section, section)}: {rows} row{'s' if rows != 1 else ''}{more}", width))
+    if facts:
+        out.append(_line(f"Facts: {', '.join(facts)}", width))
+    return out
+
+
+def _corrected(rec: CodeRecord, subject: str) -> bool:
+    return any(n.kind == "correction" for n in rec.notes_about(subject))
+
+
+def _brief(result: ShowResult, env) -> str:
+    """One code in at most BRIEF_LINES lines: the header, the cautions that fit, a line a table."""
+    rec = result.record
+    head = draw([header(rec)], env)
+    width = env.width
+    tail = [
+        *_table_lines(rec, width),
+        _line(f"Everything: cptcli show {rec.code} --full; one part: --section NAME", width),
+    ]
+    cautions = _cautions(rec, width)
+    room = BRIEF_LINES - head.count("\n") - len(tail)
+    if len(cautions) > room:
+        left = len(cautions) - room + 1
+        cautions = cautions[: room - 1] + [_line(f"⚠ {left} more: cptcli show {rec.code} --section notes", width)]
+    return head + draw([*cautions, *tail], env)
 
 
 @parts.register
@@ -379,18 +616,36 @@ def _authority_legend(findings) -> tuple[dict, Table | None]:
     return numbers, t
 
 
+# A finding longer than this is listed in full below its table: in a cell it would run to dozens of lines.
+LONG_FINDING = 200
+
+
 def _findings_table(title: str, findings, with_code: bool) -> list:
     numbers, legend = _authority_legend(findings)
     columns = ["Severity"] + (["Code"] if with_code else []) + ["About", "Finding", "Auth.", "Source"]
     t = _table(title, columns)
+    below: list[Text] = []
     for f in findings:
         row = [_SEVERITY.get(f.severity, f.severity)] + ([f.code or "—"] if with_code else [])
         text = f.message
         if f.stated and f.official and f.stated not in f.message:
             text += f"\n  row says: {f.stated}\n  official: {f.official}"
+        if len(text) > LONG_FINDING:
+            below.append(Text(f"({len(below) + 1}) {f.subject}: {text}"))
+            text = f"{_cut_words(f.message, 60)} see ({len(below)}) below"
         row += [f.subject, text, f"[{numbers[f.authority]}]" if f.authority else "—", source_labels(f.sources) or "—"]
         t.add_row(*row)
-    return [t] + ([legend] if legend is not None else [])
+    if below:
+        below.insert(0, Text("In full:", style="bold"))
+    return [t, *below] + ([legend] if legend is not None else [])
+
+
+def _cut_words(text: str, limit: int) -> str:
+    """The words of `text` that fit in `limit` characters, and "…" when some were left out."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _counts_line(findings) -> Text:
