@@ -267,3 +267,23 @@ def test_a_notes_narrative_and_dose_weigh_little():
     hits = searcher_of(kb).search("administered ketorolac 30 mg", min_score=0)
     assert codes_of(hits) == ["J1885", "Q2035"]
     assert hits[0].score > 70 and hits[1].score < 20  # "administered" alone is not an answer
+
+
+def test_a_mistyped_word_is_one_typo_not_two_run_together_words():
+    from cptcli.search.analysis import Analyzer
+    from cptcli.search.candidates import Vocabulary
+
+    class Corpus:
+        def has_stem(self, s):
+            return s in {"oxygen", "gen", "concentr", "baclofen", "pump"}
+
+        def alpha_stems(self):
+            return ["baclofen", "concentr", "gen", "oxygen", "pump"]
+
+        def stems_from(self, prefix, limit):
+            return [w for w in self.alpha_stems() if w.startswith(prefix)][:limit]
+
+    analyzer = Analyzer(Vocabulary(Corpus(), frozenset()), {})
+    assert [c.typed for c in analyzer.concepts("oxigen concentrator")] == ["oxigen", "concentr"]
+    assert ("oxygen",) in analyzer.concepts("oxigen")[0].alternatives
+    assert [c.typed for c in analyzer.concepts("baclofenpump")] == ["baclofen", "pump"]

@@ -156,8 +156,20 @@ class Analyzer:
                 out[w] = max(out.get(w, 0.0), PREFIX_SIM)
         return out
 
-    def _split(self, tok: str) -> list[tuple[str, dict[str, float]]] | None:
-        """Two run-together words ("baclofenpump"): one half exact, the other resolved."""
+    @staticmethod
+    def _edits(tok: str, cands: dict[str, float]) -> float:
+        """The fewest edits that read `tok` as one of the words it resolved to (a prefix costs none)."""
+        from rapidfuzz.distance import Levenshtein
+
+        if not cands:
+            return float("inf")
+        return min(0 if w.startswith(tok) else Levenshtein.distance(tok, w) for w in cands)
+
+    def _split(self, tok: str) -> tuple[list[tuple[str, dict[str, float]]], int] | None:
+        """Two run-together words ("baclofenpump"): one half exact, the other resolved; with the edits the
+        reading costs (the missing space is one)."""
+        from rapidfuzz.distance import Levenshtein
+
         best, best_sim = None, 0.0
         for i in range(3, len(tok) - 2):
             left, right = stem(tok[:i]), stem(tok[i:])
@@ -168,7 +180,10 @@ class Analyzer:
                 sim = min(max(rl.values()), max(rr.values()))
                 if sim > best_sim:
                     best, best_sim = [(left, rl), (right, rr)], sim
-        return best if best_sim >= 0.8 else None
+        if best is None or best_sim < 0.8:
+            return None
+        cost = 1 + sum(min(Levenshtein.distance(t, w) for w in found) for t, found in best)
+        return best, cost
 
     def _query_tokens(self, text: str) -> list[tuple[str, dict[str, float], tuple[str, ...] | None]]:
         """(typed stem, what it resolves to, the two words it was typed as when joined)."""
@@ -188,9 +203,10 @@ class Analyzer:
                     continue
             cands = self.resolve(tok)
             if tok.isalpha() and len(tok) >= 6 and (not cands or max(cands.values()) < 0.9):
-                parts = self._split(tok)
-                if parts:
-                    out.extend((t, c, None) for t, c in parts)
+                split = self._split(tok)
+                # "oxigen" is one mistyped "oxygen" (one edit), not "oxi" + "gen" (a space and an edit).
+                if split and split[1] < self._edits(tok, cands):
+                    out.extend((t, c, None) for t, c in split[0])
                     i += 1
                     continue
             out.append((tok, cands, None))
