@@ -266,7 +266,8 @@ def test_a_notes_narrative_and_dose_weigh_little():
     )
     hits = searcher_of(kb).search("administered ketorolac 30 mg", min_score=0)
     assert codes_of(hits) == ["J1885", "Q2035"]
-    assert hits[0].score > 70 and hits[1].score < 20  # "administered" alone is not an answer
+    # Ketorolac is a little of its title ("Injection, ketorolac tromethamine"), and "administered" alone no answer.
+    assert hits[0].score > 60 and hits[1].score < 20
 
 
 def test_a_mistyped_word_is_one_typo_not_two_run_together_words():

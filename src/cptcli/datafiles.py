@@ -44,7 +44,7 @@ from cptcli.textsafe import visible
 
 # The format of what is derived from the files (index tables, show documents,
 # pages): bump it when that changes, and every derived file is rebuilt.
-FORMAT = 8
+FORMAT = 9
 
 # Two seconds: FAT keeps even seconds; one-second filesystems are inside it.
 RACY_WINDOW_NS = 2_000_000_000

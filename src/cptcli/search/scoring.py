@@ -51,6 +51,10 @@ NARRATIVE = frozenset(
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 SCORE_DECIMALS = 1
+# Of two codes the query matches equally, the one whose title it covers more is what was asked for: "flu shot"
+# is all of "Administration of influenza virus vaccine" but a little of a quality measure's sentence about an
+# influenza immunization not given. Up to this share of a score is the share of the title's words matched.
+FOCUS_SHARE = 0.2
 # A code typed among words names the record asked about more surely than any word.
 CODE_CONCEPT_WEIGHT = 3.0
 
@@ -175,6 +179,10 @@ class Scorer:
         # field mask -> (holds the lead, holds uncontested text, (field, weight) pairs): a query meets a few
         # dozen masks over tens of thousands of codes, so each is read once.
         masks: dict[int, tuple[bool, bool, tuple[tuple[str, float], ...]]] = {}
+        title_bit = self.cand.bit.get("title", 0)
+        # code -> how many words of its title, and of the title's leading name, the query matched
+        in_title: dict[str, int] = {}
+        in_lead: dict[str, int] = {}
 
         def mask_spec(mask: int):
             names = self.cand.names(mask)
@@ -192,10 +200,16 @@ class Scorer:
             per_code: dict[str, dict[str, float]] = {}
             plain: set[str] = set()  # codes this concept finds through uncontested evidence
             leading: dict[str, float] = {}
+            titled: dict[str, int] = {}
+            leads: dict[str, int] = {}
             for alt, sure, found in found_sets[ci]:
                 contested_alt = alt in c.contested
                 for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
                     lead, uncontested, named = masks.get(mask) or mask_spec(mask)
+                    if mask & title_bit and len(alt) > titled.get(code, 0):
+                        titled[code] = len(alt)
+                    if lead and len(alt) > leads.get(code, 0):
+                        leads[code] = len(alt)
                     if lead and sure > leading.get(code, 0.0):
                         leading[code] = sure
                     if uncontested and not contested_alt:
@@ -218,6 +232,10 @@ class Scorer:
                 for alt in c.alternatives:
                     if len(alt) == 1:
                         contrary.update(k for k in self.cand.lookup((alt[0] + "ed",)) if not per_code.get(k))
+            for code, k in titled.items():
+                in_title[code] = in_title.get(code, 0) + k
+            for code, k in leads.items():
+                in_lead[code] = in_lead.get(code, 0) + k
             literal = self._literal(c, per_code, weights)
             found_by[id(c)] = (w, {code for code, fields in per_code.items() if fields})
             for code, sure in leading.items():
@@ -266,11 +284,29 @@ class Scorer:
             caution = snippets.caution(doc) if code in cautioned else None
             return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), self._ended(code, caution))
 
+        lengths = self.corpus.title_lengths()
+
         def final(code: str, total: float) -> float:
-            score = round(100 * total / total_weight, SCORE_DECIMALS)
+            # A code typed among the words is the record asked about, whatever its title says.
+            if code in named:
+                focus = 1.0
+            else:
+                focus = self._focus(lengths.get(code), in_title.get(code, 0), in_lead.get(code, 0))
+            score = round(100 * total / total_weight * (1 - FOCUS_SHARE * (1 - focus)), SCORE_DECIMALS)
             return min(score, CAUTION_CAP) if code in cautioned or code in self.ended else score
 
         return Ranked({code: final(code, total) for code, total in scores.items()}, make, ties=ties)
+
+    @staticmethod
+    def _focus(lengths, in_title: int, in_lead: int) -> float:
+        """0-1: how much of a code's title, and of the name it leads with ("Crutches, forearm, ..."), the query
+        covers; 1 where the index does not say (a title that is a source's paraphrase, not official words)."""
+        if not lengths or not lengths[0]:
+            return 1.0
+        title, lead = lengths
+        covered = min(1.0, in_title / title)
+        # A name that covers the lead lifts a title it covers little; a generic lead ("Injection, ...") lowers none.
+        return max(covered, (covered + (min(1.0, in_lead / lead) if lead else 0.0)) / 2)
 
     def _ended(self, code: str, caution: str | None) -> str | None:
         """The caution of a hit its official file has ended, before any other it carries."""
