@@ -288,3 +288,17 @@ def test_a_mistyped_word_is_one_typo_not_two_run_together_words():
     assert [c.typed for c in analyzer.concepts("oxigen concentrator")] == ["oxigen", "concentr"]
     assert ("oxygen",) in analyzer.concepts("oxigen")[0].alternatives
     assert [c.typed for c in analyzer.concepts("baclofenpump")] == ["baclofen", "pump"]
+
+
+def test_a_british_spelling_is_the_same_word():
+    from cptcli.search.analysis import american, stem
+
+    pairs = {"sulphate": "sulfate", "nebuliser": "nebulizer", "haemodialysis": "hemodialysis"}
+    pairs |= {"orthopaedic": "orthopedic", "aluminium": "aluminum", "catheterisation": "catheterization"}
+    pairs |= {"centre": "center", "oedema": "edema", "paediatric": "pediatric"}
+    for british, us in pairs.items():
+        assert american(stem(british)) == stem(us), british
+    kb = _kb([("J3475", "Injection, magnesium sulfate, per 500 mg", None), ("E1590", "Hemodialysis machine", None)])
+    assert codes_of(searcher_of(kb).search("magnesium sulphate")) == ["J3475"]
+    hit = searcher_of(kb).search("haemodialysis machine")[0]
+    assert hit.code == "E1590" and hit.score > 95

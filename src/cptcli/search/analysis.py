@@ -21,6 +21,20 @@ CONTESTED_FACTOR = 0.4
 PREFIX_SIM = 0.9
 PAST_SIM = 0.9
 FUZZY_CUTOFF = 75.0
+# A British spelling is the same word, not a typo: "sulphate", "nebuliser", "haemodialysis", "orthopaedic",
+# "aluminium", "oedema", "catheterisation", "centre", "tumour", "analyse" (the American forms are the code sets').
+BRITISH_SIM = 0.98
+_BRITISH = (
+    (re.compile(r"aluminium"), "aluminum"),
+    (re.compile(r"sulph"), "sulf"),
+    (re.compile(r"ae"), "e"),
+    (re.compile(r"oe(?=[dst])"), "e"),
+    (re.compile(r"(?<=[a-z]{3})(?<!s)is(?=er|ed|e|ing|$)"), "iz"),  # not "dialysis"
+    (re.compile(r"(?<=[a-z]{3})ys(?=er|ed|e|ing|$)"), "yz"),
+    (re.compile(r"(?<=[a-z]{2})our(?=$|s$|ed$)"), "or"),
+    (re.compile(r"(?<=[a-z]{2})tr$"), "ter"),
+    (re.compile(r"ogu$"), "og"),
+)
 
 # A word; "M54.16" is one token (its dot dropped by the stem table), as the
 # diagnosis rows are indexed. Matched on lowered text: one pass, no IGNORECASE.
@@ -33,6 +47,13 @@ STOP = frozenset(
 # at least four letters so that "canal" does not become "can". "-ed" is kept:
 # "previously inserted" describes a removal code's device, not an insertion.
 _SUFFIXES = ("ations", "ation", "ators", "ator", "ions", "ion", "ments", "ment", "ings", "ing", "es", "al", "s", "e")
+
+
+def american(tok: str) -> str:
+    """A stem written the American way, as the code sets write it ("sulphat" -> "sulfat")."""
+    for pattern, repl in _BRITISH:
+        tok = pattern.sub(repl, tok)
+    return tok
 
 
 def stem(word: str) -> str:
@@ -138,6 +159,9 @@ class Analyzer:
         # Codes, numbers and abbreviations of two letters match exactly or not at all.
         if not tok.isalpha() or len(tok) <= 2:
             return {}
+        us = american(tok)
+        if us != tok and self.vocab.known(us):
+            return {us: BRITISH_SIM}
         # Imported here: a query whose every word is known never needs it.
         from rapidfuzz import fuzz, process
         from rapidfuzz.distance import Levenshtein
