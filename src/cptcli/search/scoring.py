@@ -150,7 +150,11 @@ class Scorer:
         found_sets = [[(alt, sure, self.cand.lookup(alt)) for alt, sure in c.alternatives.items()] for c in concepts]
         concept_weight = []
         for c, alts in zip(concepts, found_sets, strict=True):
-            n_found = len(set().union(*(f for _, _, f in alts))) if alts else 0
+            # How rare the words typed are, where they are found as typed: a synonym widens what a concept finds
+            # ("gentamicin" is an antibiotic), never how much the word typed decides.
+            as_typed = tuple(c.typed.split())
+            own = next((f for alt, sure, f in alts if alt == as_typed and sure == 1.0 and f), None)
+            n_found = len(own) if own else len(set().union(*(f for _, _, f in alts))) if alts else 0
             if codes.is_code(c.typed.upper()):
                 concept_weight.append(CODE_CONCEPT_WEIGHT)
             elif n_found and c.typed not in NARRATIVE and not c.typed.isdigit():
