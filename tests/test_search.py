@@ -340,3 +340,27 @@ def test_a_drug_is_an_antibiotic_but_never_another_antibiotic():
     s = searcher_of(_with_bundled_synonyms(kb))
     assert codes_of(s.search("gentamicin", min_score=0)) == ["J1580"]
     assert codes_of(s.search("gentamicin sulphate"))[0] == "J1580"
+
+
+def test_a_dotted_diagnosis_is_never_the_hcpcs_code_its_letters_spell():
+    kb = _kb([("E1140", "Wheelchair, detachable arms, desk or full length", None)])
+    s = searcher_of(kb)
+    assert s.search("E11.40") == [] and s.search("e11.40.") == []
+    assert codes_of(s.search("E1140")) == ["E1140"]  # undotted, a code
+
+
+def test_a_letter_prefix_lists_its_family_nearest_first():
+    kb = _kb([(c, f"Injection, drug {c}", None) for c in ("J1000", "J1020", "J1030", "J1040", "J1100", "J9999")])
+    hits = searcher_of(kb).search("J103")
+    assert codes_of(hits) == ["J1030", "J1020", "J1040", "J1000"]
+    assert hits[0].score > hits[1].score
+
+
+def test_list_prefix_and_an_icd_query_in_search(main):
+    code, out, _ = main("list", "--prefix", "2070", "--json")
+    assert code == 0 and [r["code"] for r in json.loads(out)] == [f"2070{i}" for i in range(6)]
+    assert main("list", "--prefix", "x!")[0] == 2
+    code, _, err = main("list", "--prefix", "99")
+    assert code == 1 and "no code in the knowledge base starts with 99" in err
+    code, out, err = main("search", "E11.40")
+    assert (code, out) == (1, "") and "is an ICD-10-CM code and no record lists it: see cptcli icd E11.40" in err

@@ -58,8 +58,16 @@ FOCUS_SHARE = 0.2
 # A code typed among words names the record asked about more surely than any word.
 CODE_CONCEPT_WEIGHT = 3.0
 
-_CODE_PREFIX = re.compile(r"\+?\s*([0-9]{1,4})")
+# A code prefix: CPT digits ("2070") or an HCPCS letter and digits ("J103" lists J1030, J1040 ...).
+_CODE_PREFIX = re.compile(r"\+?\s*([0-9]{1,4}|[A-V][0-9]{1,3})")
+# Shaped like an ICD-10-CM code with its dot ("E11.40"): a diagnosis, never the HCPCS code its letters spell (E1140).
+_DOTTED_ICD = re.compile(r"[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}\.?")
 _MODIFIER_QUERY = re.compile(r"(?:MODIFIER|MOD)\s*-?\s*([0-9A-Z]{2})|-\s*([0-9A-Z]{2})|([0-9A-Z]{2})\s*MODIFIER")
+
+
+def is_dotted_icd(query: str) -> bool:
+    """Whether a query is shaped like an ICD-10-CM code with its dot ("E11.40")."""
+    return _DOTTED_ICD.fullmatch(codes.clean(query).upper()) is not None
 
 
 class Ranked:
@@ -327,6 +335,8 @@ class Scorer:
             spans = ((0, len(doc.display_code)),)
             return self.hit(doc, score, "code", doc.display_code, spans, None, None, self._ended(code, None))
 
+        if _DOTTED_ICD.fullmatch(text):
+            return NOTHING
         try:
             full = codes.parse_code(text).code
         except UsageError:
@@ -358,16 +368,27 @@ class Scorer:
         if not m:
             return NOTHING
         q = m.group(1)
-        # A longer prefix says more; an exact code (above) always wins.
-        return Ranked(
-            {code: round(60 + 30 * len(q) / 5, SCORE_DECIMALS) for code in self.corpus.codes_from(q)}, code_hit
-        )
+        # A longer prefix says more; an exact code (above) always wins. A prefix of four is also a place in its
+        # family of a hundred: "J103" lists J1030, then its neighbours J1020 and J1040, nearest first.
+        scores = {code: round(60 + 30 * len(q) / 5, SCORE_DECIMALS) for code in self.corpus.codes_from(q)}
+        ties: dict[str, float] = {}
+        if len(q) == 4 and scores:
+            wider = round(60 + 30 * 3 / 5, SCORE_DECIMALS)
+            skip = 1 if q[0].isalpha() else 0
+            target = int(q[skip:].ljust(5 - skip, "0"))
+            for code in self.corpus.codes_from(q[:3]):
+                if code not in scores and code[skip:].isdigit():
+                    scores[code] = wider
+                    ties[code] = -abs(int(code[skip:]) - target)
+        return Ranked(scores, code_hit, ties=ties)
 
     def icd_hits(self, text: str) -> Ranked:
         try:
             icd = codes.parse_icd10(text)
         except UsageError:
             return NOTHING
+        # A dotted diagnosis is answered by the records that list it, or by none: never by its words.
+        final = _DOTTED_ICD.fullmatch(text) is not None
 
         def score_of(row_code: str) -> float:
             if row_code == icd:
@@ -388,7 +409,7 @@ class Scorer:
             row_code, description = next(r for r in doc.diagnoses if score_of(r[0]) == score)
             return self._row_hit(doc, score, "diagnoses", row_code, f"{row_code} {description or ''}".strip())
 
-        return Ranked(scores, make)
+        return Ranked(scores, make, final=final)
 
     def _row_hit(self, doc, score: float, name: str, key: str, text: str):
         """The hit of a table row (an ICD-10-CM code, a modifier): its key highlighted, its data
