@@ -135,9 +135,11 @@ def is_bare_official(rec: CodeRecord) -> bool:
     return rec.completeness == "official"
 
 
-# Words that say how an item is counted or sold, not what it is ("per 15 mg", "each", "any type"): a query need
-# not cover them.
-_UNCOUNTED = frozenset("per each any all type other than only use used includ mg ml cc iu mcg unit".split())
+# Words that say how an item is counted, sold or given, not what it is ("per 15 mg", "each", "any type", the
+# "Injection, ..." every drug code starts with): a query need not cover them.
+_UNCOUNTED = frozenset(
+    "per each any all type other than only use used includ mg ml cc iu mcg unit inject infus".split()
+)
 
 
 def title_length(title: str) -> tuple[int, int]:
