@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import json
 import os
 import re
@@ -151,9 +152,12 @@ def hcpcs_documents(path: Path):
 
 class Fts5:
     """Plain FTS5 with bm25 over one text column: the query's words OR-ed, each quoted so that punctuation and
-    FTS5 operators in user input stay words."""
+    FTS5 operators in user input stay words. With `prefix`, the NLM Clinical Table Search Service's semantics
+    (clinicaltables.nlm.nih.gov/apidoc: "more than one partial word can be present in terms, in which case there
+    is an implicit AND between them"): every word a prefix, all of them required, still ranked by bm25."""
 
-    def __init__(self, docs, tokenizer="unicode61"):
+    def __init__(self, docs, tokenizer="unicode61", prefix=False):
+        self.prefix = prefix
         self.db = sqlite3.connect(":memory:")
         self.db.execute(f"CREATE VIRTUAL TABLE doc USING fts5(code UNINDEXED, body, tokenize='{tokenizer}')")
         self.db.executemany("INSERT INTO doc VALUES (?, ?)", docs.items())
@@ -162,7 +166,10 @@ class Fts5:
         words = re.findall(r"\w+", query)
         if not words:
             return []
-        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        if self.prefix:
+            match = " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
+        else:
+            match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
         rows = self.db.execute("SELECT code FROM doc WHERE doc MATCH ? ORDER BY bm25(doc) LIMIT ?", (match, limit))
         return [(code, False) for (code,) in rows]
 
@@ -282,7 +289,8 @@ def report(gold_path, target, results, classes, notes):
         "and mean reciprocal rank. Caution/none: share answered safely (no hit, or every hit carrying a "
         "`caution`), with the empty answers and the all-cautioned answers apart. FTS5 is plain SQLite FTS5, "
         "the query's words OR-ed, ranked by bm25, over each record's text (knowledge base: title, descriptor, "
-        "prose and rows; HCPCS file: long and short descriptions).",
+        "prose and rows; HCPCS file: long and short descriptions). FTS5-prefix is the NLM Clinical Table Search "
+        "Service's semantics on the same table: every word a prefix, all words required, ranked by bm25.",
         "",
     ]
     lines += [f"- {n}" for n in notes] + ([""] if notes else [])
@@ -358,7 +366,7 @@ def main(argv=None):
             docs = kb_documents([ROOT / "data" / "codes.json", *args.data])
             target = f"the bundled knowledge base{' + ' + ', '.join(p.name for p in args.data) if args.data else ''}"
             target += f" ({len(docs)} codes)"
-        searchers = {"FTS5": Fts5(docs, args.tokenizer)}
+        searchers = {"FTS5": Fts5(docs, args.tokenizer), "FTS5-prefix": Fts5(docs, args.tokenizer, prefix=True)}
         tool = Cptcli(args.python, args.data, args.codeset, tmp)
         if tool.available:
             searchers = {"cptcli": tool, **searchers}
@@ -371,6 +379,8 @@ def main(argv=None):
             f"cptcli: {version or 'unknown version'} ({args.python}); FTS5 tokenizer: {args.tokenizer}; "
             f"{len(gold)} queries; limit {LIMIT}, cptcli's default score cut"
         )
+        release = args.codeset.name if args.codeset else "the bundled knowledge base (data/codes.json)"
+        notes.append(f"measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d} (UTC) on {release}")
         if args.data:
             notes.append(SCALE_NOTE)
         results = {name: score(gold, s) for name, s in searchers.items()}

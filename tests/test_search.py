@@ -111,7 +111,7 @@ def test_synonym_counts_a_little_less_than_the_typed_word():
         synonyms=[("removal", "explantation")],
     )
     hits = searcher_of(kb).search("pump removal")
-    assert codes_of(hits) == ["1000Z", "2000Z"] and hits[1].score == 95.0
+    assert codes_of(hits) == ["1000Z", "2000Z"] and 90 < hits[1].score < 100
 
 
 def test_unknown_words_find_nothing(s):
@@ -266,4 +266,101 @@ def test_a_notes_narrative_and_dose_weigh_little():
     )
     hits = searcher_of(kb).search("administered ketorolac 30 mg", min_score=0)
     assert codes_of(hits) == ["J1885", "Q2035"]
-    assert hits[0].score > 70 and hits[1].score < 20  # "administered" alone is not an answer
+    # Ketorolac is a little of its title ("Injection, ketorolac tromethamine"), and "administered" alone no answer.
+    assert hits[0].score > 60 and hits[1].score < 20
+
+
+def test_a_mistyped_word_is_one_typo_not_two_run_together_words():
+    from cptcli.search.analysis import Analyzer
+    from cptcli.search.candidates import Vocabulary
+
+    class Corpus:
+        def has_stem(self, s):
+            return s in {"oxygen", "gen", "concentr", "baclofen", "pump"}
+
+        def alpha_stems(self):
+            return ["baclofen", "concentr", "gen", "oxygen", "pump"]
+
+        def stems_from(self, prefix, limit):
+            return [w for w in self.alpha_stems() if w.startswith(prefix)][:limit]
+
+    analyzer = Analyzer(Vocabulary(Corpus(), frozenset()), {})
+    assert [c.typed for c in analyzer.concepts("oxigen concentrator")] == ["oxigen", "concentr"]
+    assert ("oxygen",) in analyzer.concepts("oxigen")[0].alternatives
+    assert [c.typed for c in analyzer.concepts("baclofenpump")] == ["baclofen", "pump"]
+
+
+def test_a_british_spelling_is_the_same_word():
+    from cptcli.search.analysis import american, stem
+
+    pairs = {"sulphate": "sulfate", "nebuliser": "nebulizer", "haemodialysis": "hemodialysis"}
+    pairs |= {"orthopaedic": "orthopedic", "aluminium": "aluminum", "catheterisation": "catheterization"}
+    pairs |= {"centre": "center", "oedema": "edema", "paediatric": "pediatric"}
+    for british, us in pairs.items():
+        assert american(stem(british)) == stem(us), british
+    kb = _kb([("J3475", "Injection, magnesium sulfate, per 500 mg", None), ("E1590", "Hemodialysis machine", None)])
+    assert codes_of(searcher_of(kb).search("magnesium sulphate")) == ["J3475"]
+    hit = searcher_of(kb).search("haemodialysis machine")[0]
+    assert hit.code == "E1590" and hit.score > 95
+
+
+def _bundled_synonyms():
+    import json
+
+    from cptcli.knowledge import bundled_path
+
+    return json.loads(bundled_path().read_text(encoding="utf-8"))["synonyms"]
+
+
+def _with_bundled_synonyms(kb):
+    kb.synonyms = tuple(Synonym.from_dict(g) for g in _bundled_synonyms())
+    return kb
+
+
+def test_a_brand_name_finds_the_established_name_and_its_source_is_kept():
+    brands = [g for g in _bundled_synonyms() if "FDA" in g.get("source", "") or "DailyMed" in g.get("source", "")]
+    assert len(brands) >= 80 and all(len(g["terms"]) >= 2 for g in brands)
+    humira = next(g for g in brands if g["terms"][0] == "Humira")
+    assert humira["terms"][1] == "adalimumab" and "DailyMed" in humira["source"]
+    records = [("J0135", "Injection, adalimumab, 20 mg", None), ("C9290", "Injection, bupivacaine liposome", None)]
+    kb = _kb(records)
+    s = searcher_of(_with_bundled_synonyms(kb))
+    assert codes_of(s.search("Humira")) == ["J0135"]
+    # Marcaine is plain bupivacaine hydrochloride: never the liposomal product (Exparel) that shares a word.
+    assert s.search("Marcaine", min_score=0) == []
+
+
+def test_a_drug_is_an_antibiotic_but_never_another_antibiotic():
+    kb = _kb(
+        [
+            ("J1580", "Injection, garamycin, gentamicin, up to 80 mg", None),
+            ("J3260", "Injection, tobramycin sulfate, up to 80 mg", None),
+        ]
+    )
+    s = searcher_of(_with_bundled_synonyms(kb))
+    assert codes_of(s.search("gentamicin", min_score=0)) == ["J1580"]
+    assert codes_of(s.search("gentamicin sulphate"))[0] == "J1580"
+
+
+def test_a_dotted_diagnosis_is_never_the_hcpcs_code_its_letters_spell():
+    kb = _kb([("E1140", "Wheelchair, detachable arms, desk or full length", None)])
+    s = searcher_of(kb)
+    assert s.search("E11.40") == [] and s.search("e11.40.") == []
+    assert codes_of(s.search("E1140")) == ["E1140"]  # undotted, a code
+
+
+def test_a_letter_prefix_lists_its_family_nearest_first():
+    kb = _kb([(c, f"Injection, drug {c}", None) for c in ("J1000", "J1020", "J1030", "J1040", "J1100", "J9999")])
+    hits = searcher_of(kb).search("J103")
+    assert codes_of(hits) == ["J1030", "J1020", "J1040", "J1000"]
+    assert hits[0].score > hits[1].score
+
+
+def test_list_prefix_and_an_icd_query_in_search(main):
+    code, out, _ = main("list", "--prefix", "2070", "--json")
+    assert code == 0 and [r["code"] for r in json.loads(out)] == [f"2070{i}" for i in range(6)]
+    assert main("list", "--prefix", "x!")[0] == 2
+    code, _, err = main("list", "--prefix", "99")
+    assert code == 1 and "no code in the knowledge base starts with 99" in err
+    code, out, err = main("search", "E11.40")
+    assert (code, out) == (1, "") and "is an ICD-10-CM code and no record lists it: see cptcli icd E11.40" in err

@@ -352,16 +352,20 @@ def search(
     epilog="""\b
 Examples:
   cptcli list
+  cptcli list --prefix 2070
   cptcli list --json | jq -r '.[] | select(.completeness == "full") | .code'
 """
     + EXIT_CODES_HELP,
 )
 @printing
-def list_codes(out: Options = Options()) -> None:
+def list_codes(
+    prefix: str | None = typer.Option(None, "--prefix", help="Only codes starting so (2070, J10, E014)."),
+    out: Options = Options(),
+) -> None:
     """List every code in the knowledge base with its title, add-on flag and completeness."""
     from cptcli import service
 
-    emit(service.list_codes(_engine()), out)
+    emit(service.list_codes(_engine(), prefix), out)
 
 
 @command(

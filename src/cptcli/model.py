@@ -483,11 +483,15 @@ class Synonym:
     reason: str
     # The readings the group stands on where an official descriptor contradicts them.
     contested: tuple[Contested, ...] = ()
+    source: str | None = None  # where the equivalence is stated (a brand's FDA label)
 
     @classmethod
     def from_dict(cls, d: dict) -> Synonym:
         return cls(
-            tuple(d["terms"]), d["reason"], tuple(Contested(c["code"], c["subject"]) for c in d.get("contested", ()))
+            tuple(d["terms"]),
+            d["reason"],
+            tuple(Contested(c["code"], c["subject"]) for c in d.get("contested", ())),
+            d.get("source"),
         )
 
 

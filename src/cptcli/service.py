@@ -102,14 +102,34 @@ def search(engine, query: str, limit: int, min_score: float):
 
     hits = Searcher(engine.corpus()).search(query, limit=limit, min_score=min_score)
     if not hits:
+        from cptcli.search.scoring import is_dotted_icd
+
+        if is_dotted_icd(query):
+            raise NotFoundError(
+                f"{printable(query)!r} is an ICD-10-CM code and no record lists it: see cptcli icd {printable(query)}"
+            )
         raise NotFoundError(f"no code matches {printable(query)!r} with a score of at least {min_score:g}")
     return hits
 
 
-def list_codes(engine):
+def list_codes(engine, prefix: str | None = None):
+    """Every code's summary, or those starting with `prefix` (digits, or an HCPCS letter and digits); raises
+    UsageError on a malformed prefix and NotFoundError when no code starts so."""
+    import re
+
+    from cptcli.codes import clean, printable
     from cptcli.model import CodeList
 
-    return CodeList(tuple(engine.summaries()))
+    summaries = tuple(engine.summaries())
+    if prefix is None:
+        return CodeList(summaries)
+    wanted = clean(prefix).lstrip("+")
+    if not re.fullmatch(r"[0-9]{1,5}|[A-V][0-9]{0,4}", wanted):
+        raise UsageError(f"malformed code prefix {printable(prefix)!r}: expected digits or a letter and digits (J10)")
+    found = tuple(s for s in summaries if s.code.startswith(wanted))
+    if not found:
+        raise NotFoundError(f"no code in the knowledge base starts with {wanted}")
+    return CodeList(found)
 
 
 # -- checks ----------------------------------------------------------------------------

@@ -222,6 +222,32 @@ def search_document(rec: CodeRecord, texts: list) -> list:
     ]
 
 
+def is_bare_official(rec: CodeRecord) -> bool:
+    """Whether a record is an official file's descriptor and nothing more (an imported code set's row): only
+    such a title says by its length how much of the item a query covers. A curated record says more of itself
+    than its title (the words a query matched may be in its summary or rows), and a source's paraphrased title
+    is as long as its author wrote it."""
+    return rec.completeness == "official"
+
+
+# Words that say how an item is counted, sold or given, not what it is ("per 15 mg", "each", "any type", the
+# "Injection, ..." every drug code starts with): a query need not cover them.
+_UNCOUNTED = frozenset(
+    "per each any all type other than only use used includ mg ml cc iu mcg unit inject infus".split()
+)
+
+
+def title_length(title: str) -> tuple[int, int]:
+    """How many distinct words (stems, stop words, numbers and counting words aside) a title and its leading
+    name have."""
+    from cptcli.search.analysis import stems
+
+    def words(text: str) -> int:
+        return sum(1 for s in stems(text) if s.isalpha() and s not in _UNCOUNTED)
+
+    return words(title), words(_LEAD_END.split(title, 1)[0])
+
+
 # The name a descriptor starts with ends at its first qualifier: "Tubing | for breast pump", "Breast pump | , manual".
 _LEAD_END = re.compile(r"[,;:]| \(| - | (?:for|with|without|of|or|and|used|to|in|on|per|by|includ\w*|each)\b", re.I)
 # What a descriptor says an item is not: "Walker, heavy duty, without wheels", "Crutches underarm, other than wood",
@@ -287,6 +313,9 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
     never trusted (cptcli.engine)."""
     postings = Postings()
     naming = kb.naming()
+    # code -> how many distinct words its title and the title's leading name have: search weighs how much of
+    # them a query covers.
+    title_lengths: dict[str, tuple[int, int]] = {}
 
     def documents():
         if progress is not None:
@@ -295,6 +324,8 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
             rec = kb.records[code]
             texts = list(field_texts(rec))
             postings.add(rec, texts)
+            if is_bare_official(rec):
+                title_lengths[rec.code] = title_length(official_title(rec) or rec.title.text)
             yield (
                 rec.code,
                 json.dumps(show_document(kb, rec, naming), ensure_ascii=False),
@@ -333,6 +364,7 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
             ensure_ascii=False,
         ),
         "registry": json.dumps(registry, ensure_ascii=False),
+        "title_lengths": json.dumps(title_lengths, separators=(",", ":")),
         "search": json.dumps(search, ensure_ascii=False),
         # When the build began reading, and the digest of the bytes it read (datafiles' racy-timestamp rule).
         **(stamps or {}),

@@ -29,6 +29,7 @@ class IndexCorpus:
         self.modifier_names = frozenset(meta["modifiers"])
         self.ended: dict[str, str] = meta.get("ended", {})
         self._bits = {1 << i: name for i, name in enumerate(self.fields)}
+        self._title_lengths: dict[str, list[int]] | None = None
 
     def has_stem(self, s: str) -> bool:
         return self.ask("SELECT 1 FROM terms WHERE stem = ? LIMIT 1", (s,)) != []
@@ -83,6 +84,15 @@ class IndexCorpus:
             c
             for (c,) in self.ask("SELECT code FROM rows WHERE kind = 'modifier' AND key = ? ORDER BY code", (modifier,))
         ]
+
+    def title_lengths(self) -> dict[str, list[int]]:
+        """code -> [distinct words of its title, of its leading name]; read once, only by a words query."""
+        if self._title_lengths is None:
+            import json
+
+            rows = self.ask("SELECT value FROM meta WHERE name = 'title_lengths'")
+            self._title_lengths = json.loads(rows[0][0]) if rows else {}
+        return self._title_lengths
 
     def doc(self, code: str):
         from cptcli.engine import Damaged, search_doc

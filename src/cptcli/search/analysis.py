@@ -21,6 +21,20 @@ CONTESTED_FACTOR = 0.4
 PREFIX_SIM = 0.9
 PAST_SIM = 0.9
 FUZZY_CUTOFF = 75.0
+# A British spelling is the same word, not a typo: "sulphate", "nebuliser", "haemodialysis", "orthopaedic",
+# "aluminium", "oedema", "catheterisation", "centre", "tumour", "analyse" (the American forms are the code sets').
+BRITISH_SIM = 0.98
+_BRITISH = (
+    (re.compile(r"aluminium"), "aluminum"),
+    (re.compile(r"sulph"), "sulf"),
+    (re.compile(r"ae"), "e"),
+    (re.compile(r"oe(?=[dst])"), "e"),
+    (re.compile(r"(?<=[a-z]{3})(?<!s)is(?=er|ed|e|ing|$)"), "iz"),  # not "dialysis"
+    (re.compile(r"(?<=[a-z]{3})ys(?=er|ed|e|ing|$)"), "yz"),
+    (re.compile(r"(?<=[a-z]{2})our(?=$|s$|ed$)"), "or"),
+    (re.compile(r"(?<=[a-z]{2})tr$"), "ter"),
+    (re.compile(r"ogu$"), "og"),
+)
 
 # A word; "M54.16" is one token (its dot dropped by the stem table), as the
 # diagnosis rows are indexed. Matched on lowered text: one pass, no IGNORECASE.
@@ -33,6 +47,13 @@ STOP = frozenset(
 # at least four letters so that "canal" does not become "can". "-ed" is kept:
 # "previously inserted" describes a removal code's device, not an insertion.
 _SUFFIXES = ("ations", "ation", "ators", "ator", "ions", "ion", "ments", "ment", "ings", "ing", "es", "al", "s", "e")
+
+
+def american(tok: str) -> str:
+    """A stem written the American way, as the code sets write it ("sulphat" -> "sulfat")."""
+    for pattern, repl in _BRITISH:
+        tok = pattern.sub(repl, tok)
+    return tok
 
 
 def stem(word: str) -> str:
@@ -138,6 +159,9 @@ class Analyzer:
         # Codes, numbers and abbreviations of two letters match exactly or not at all.
         if not tok.isalpha() or len(tok) <= 2:
             return {}
+        us = american(tok)
+        if us != tok and self.vocab.known(us):
+            return {us: BRITISH_SIM}
         # Imported here: a query whose every word is known never needs it.
         from rapidfuzz import fuzz, process
         from rapidfuzz.distance import Levenshtein
@@ -156,8 +180,20 @@ class Analyzer:
                 out[w] = max(out.get(w, 0.0), PREFIX_SIM)
         return out
 
-    def _split(self, tok: str) -> list[tuple[str, dict[str, float]]] | None:
-        """Two run-together words ("baclofenpump"): one half exact, the other resolved."""
+    @staticmethod
+    def _edits(tok: str, cands: dict[str, float]) -> float:
+        """The fewest edits that read `tok` as one of the words it resolved to (a prefix costs none)."""
+        from rapidfuzz.distance import Levenshtein
+
+        if not cands:
+            return float("inf")
+        return min(0 if w.startswith(tok) else Levenshtein.distance(tok, w) for w in cands)
+
+    def _split(self, tok: str) -> tuple[list[tuple[str, dict[str, float]]], int] | None:
+        """Two run-together words ("baclofenpump"): one half exact, the other resolved; with the edits the
+        reading costs (the missing space is one)."""
+        from rapidfuzz.distance import Levenshtein
+
         best, best_sim = None, 0.0
         for i in range(3, len(tok) - 2):
             left, right = stem(tok[:i]), stem(tok[i:])
@@ -168,7 +204,10 @@ class Analyzer:
                 sim = min(max(rl.values()), max(rr.values()))
                 if sim > best_sim:
                     best, best_sim = [(left, rl), (right, rr)], sim
-        return best if best_sim >= 0.8 else None
+        if best is None or best_sim < 0.8:
+            return None
+        cost = 1 + sum(min(Levenshtein.distance(t, w) for w in found) for t, found in best)
+        return best, cost
 
     def _query_tokens(self, text: str) -> list[tuple[str, dict[str, float], tuple[str, ...] | None]]:
         """(typed stem, what it resolves to, the two words it was typed as when joined)."""
@@ -188,9 +227,10 @@ class Analyzer:
                     continue
             cands = self.resolve(tok)
             if tok.isalpha() and len(tok) >= 6 and (not cands or max(cands.values()) < 0.9):
-                parts = self._split(tok)
-                if parts:
-                    out.extend((t, c, None) for t, c in parts)
+                split = self._split(tok)
+                # "oxigen" is one mistyped "oxygen" (one edit), not "oxi" + "gen" (a space and an edit).
+                if split and split[1] < self._edits(tok, cands):
+                    out.extend((t, c, None) for t, c in split[0])
                     i += 1
                     continue
             out.append((tok, cands, None))

@@ -51,11 +51,23 @@ NARRATIVE = frozenset(
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 SCORE_DECIMALS = 1
+# Of two codes the query matches equally, the one whose title it covers more is what was asked for: "flu shot"
+# is all of "Administration of influenza virus vaccine" but a little of a quality measure's sentence about an
+# influenza immunization not given. Up to this share of a score is the share of the title's words matched.
+FOCUS_SHARE = 0.2
 # A code typed among words names the record asked about more surely than any word.
 CODE_CONCEPT_WEIGHT = 3.0
 
-_CODE_PREFIX = re.compile(r"\+?\s*([0-9]{1,4})")
+# A code prefix: CPT digits ("2070") or an HCPCS letter and digits ("J103" lists J1030, J1040 ...).
+_CODE_PREFIX = re.compile(r"\+?\s*([0-9]{1,4}|[A-V][0-9]{1,3})")
+# Shaped like an ICD-10-CM code with its dot ("E11.40"): a diagnosis, never the HCPCS code its letters spell (E1140).
+_DOTTED_ICD = re.compile(r"[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}\.?")
 _MODIFIER_QUERY = re.compile(r"(?:MODIFIER|MOD)\s*-?\s*([0-9A-Z]{2})|-\s*([0-9A-Z]{2})|([0-9A-Z]{2})\s*MODIFIER")
+
+
+def is_dotted_icd(query: str) -> bool:
+    """Whether a query is shaped like an ICD-10-CM code with its dot ("E11.40")."""
+    return _DOTTED_ICD.fullmatch(codes.clean(query).upper()) is not None
 
 
 class Ranked:
@@ -146,7 +158,11 @@ class Scorer:
         found_sets = [[(alt, sure, self.cand.lookup(alt)) for alt, sure in c.alternatives.items()] for c in concepts]
         concept_weight = []
         for c, alts in zip(concepts, found_sets, strict=True):
-            n_found = len(set().union(*(f for _, _, f in alts))) if alts else 0
+            # How rare the words typed are, where they are found as typed: a synonym widens what a concept finds
+            # ("gentamicin" is an antibiotic), never how much the word typed decides.
+            as_typed = tuple(c.typed.split())
+            own = next((f for alt, sure, f in alts if alt == as_typed and sure == 1.0 and f), None)
+            n_found = len(own) if own else len(set().union(*(f for _, _, f in alts))) if alts else 0
             if codes.is_code(c.typed.upper()):
                 concept_weight.append(CODE_CONCEPT_WEIGHT)
             elif n_found and c.typed not in NARRATIVE and not c.typed.isdigit():
@@ -175,6 +191,10 @@ class Scorer:
         # field mask -> (holds the lead, holds uncontested text, (field, weight) pairs): a query meets a few
         # dozen masks over tens of thousands of codes, so each is read once.
         masks: dict[int, tuple[bool, bool, tuple[tuple[str, float], ...]]] = {}
+        title_bit = self.cand.bit.get("title", 0)
+        # code -> how many words of its title, and of the title's leading name, the query matched
+        in_title: dict[str, int] = {}
+        in_lead: dict[str, int] = {}
 
         def mask_spec(mask: int):
             names = self.cand.names(mask)
@@ -192,10 +212,16 @@ class Scorer:
             per_code: dict[str, dict[str, float]] = {}
             plain: set[str] = set()  # codes this concept finds through uncontested evidence
             leading: dict[str, float] = {}
+            titled: dict[str, int] = {}
+            leads: dict[str, int] = {}
             for alt, sure, found in found_sets[ci]:
                 contested_alt = alt in c.contested
                 for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
                     lead, uncontested, named = masks.get(mask) or mask_spec(mask)
+                    if mask & title_bit and len(alt) > titled.get(code, 0):
+                        titled[code] = len(alt)
+                    if lead and len(alt) > leads.get(code, 0):
+                        leads[code] = len(alt)
                     if lead and sure > leading.get(code, 0.0):
                         leading[code] = sure
                     if uncontested and not contested_alt:
@@ -218,6 +244,10 @@ class Scorer:
                 for alt in c.alternatives:
                     if len(alt) == 1:
                         contrary.update(k for k in self.cand.lookup((alt[0] + "ed",)) if not per_code.get(k))
+            for code, k in titled.items():
+                in_title[code] = in_title.get(code, 0) + k
+            for code, k in leads.items():
+                in_lead[code] = in_lead.get(code, 0) + k
             literal = self._literal(c, per_code, weights)
             found_by[id(c)] = (w, {code for code, fields in per_code.items() if fields})
             for code, sure in leading.items():
@@ -266,11 +296,29 @@ class Scorer:
             caution = snippets.caution(doc) if code in cautioned else None
             return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), self._ended(code, caution))
 
+        lengths = self.corpus.title_lengths()
+
         def final(code: str, total: float) -> float:
-            score = round(100 * total / total_weight, SCORE_DECIMALS)
+            # A code typed among the words is the record asked about, whatever its title says.
+            if code in named:
+                focus = 1.0
+            else:
+                focus = self._focus(lengths.get(code), in_title.get(code, 0), in_lead.get(code, 0))
+            score = round(100 * total / total_weight * (1 - FOCUS_SHARE * (1 - focus)), SCORE_DECIMALS)
             return min(score, CAUTION_CAP) if code in cautioned or code in self.ended else score
 
         return Ranked({code: final(code, total) for code, total in scores.items()}, make, ties=ties)
+
+    @staticmethod
+    def _focus(lengths, in_title: int, in_lead: int) -> float:
+        """0-1: how much of a code's title, and of the name it leads with ("Crutches, forearm, ..."), the query
+        covers; 1 where the index does not say (a title that is a source's paraphrase, not official words)."""
+        if not lengths or not lengths[0]:
+            return 1.0
+        title, lead = lengths
+        covered = min(1.0, in_title / title)
+        # A name that covers the lead lifts a title it covers little; a generic lead ("Injection, ...") lowers none.
+        return max(covered, (covered + (min(1.0, in_lead / lead) if lead else 0.0)) / 2)
 
     def _ended(self, code: str, caution: str | None) -> str | None:
         """The caution of a hit its official file has ended, before any other it carries."""
@@ -287,6 +335,8 @@ class Scorer:
             spans = ((0, len(doc.display_code)),)
             return self.hit(doc, score, "code", doc.display_code, spans, None, None, self._ended(code, None))
 
+        if _DOTTED_ICD.fullmatch(text):
+            return NOTHING
         try:
             full = codes.parse_code(text).code
         except UsageError:
@@ -318,16 +368,27 @@ class Scorer:
         if not m:
             return NOTHING
         q = m.group(1)
-        # A longer prefix says more; an exact code (above) always wins.
-        return Ranked(
-            {code: round(60 + 30 * len(q) / 5, SCORE_DECIMALS) for code in self.corpus.codes_from(q)}, code_hit
-        )
+        # A longer prefix says more; an exact code (above) always wins. A prefix of four is also a place in its
+        # family of a hundred: "J103" lists J1030, then its neighbours J1020 and J1040, nearest first.
+        scores = {code: round(60 + 30 * len(q) / 5, SCORE_DECIMALS) for code in self.corpus.codes_from(q)}
+        ties: dict[str, float] = {}
+        if len(q) == 4 and scores:
+            wider = round(60 + 30 * 3 / 5, SCORE_DECIMALS)
+            skip = 1 if q[0].isalpha() else 0
+            target = int(q[skip:].ljust(5 - skip, "0"))
+            for code in self.corpus.codes_from(q[:3]):
+                if code not in scores and code[skip:].isdigit():
+                    scores[code] = wider
+                    ties[code] = -abs(int(code[skip:]) - target)
+        return Ranked(scores, code_hit, ties=ties)
 
     def icd_hits(self, text: str) -> Ranked:
         try:
             icd = codes.parse_icd10(text)
         except UsageError:
             return NOTHING
+        # A dotted diagnosis is answered by the records that list it, or by none: never by its words.
+        final = _DOTTED_ICD.fullmatch(text) is not None
 
         def score_of(row_code: str) -> float:
             if row_code == icd:
@@ -348,7 +409,7 @@ class Scorer:
             row_code, description = next(r for r in doc.diagnoses if score_of(r[0]) == score)
             return self._row_hit(doc, score, "diagnoses", row_code, f"{row_code} {description or ''}".strip())
 
-        return Ranked(scores, make)
+        return Ranked(scores, make, final=final)
 
     def _row_hit(self, doc, score: float, name: str, key: str, text: str):
         """The hit of a table row (an ICD-10-CM code, a modifier): its key highlighted, its data
