@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..datafiles import shown
 from ..errors import CptcliError, DataError, UsageError
 from . import store
 from .records import Member, SkippedLine
@@ -122,15 +123,35 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]
         else:
             raise UsageError(f"{p}: no such file or directory")
         for f in files:
-            try:
-                data = f.read_bytes()
-            except OSError as e:
-                raise DataError(f"{f}: cannot be read ({e.strerror})") from None
+            data = _read_whole(f)
             if f.suffix.lower() == ".zip":
                 out.extend((m, f.name) for m in _zip_members(f.name, data))
             else:
                 out.append((_member(f.name, data), origin))
     return out
+
+
+def _read(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _read_whole(path: Path) -> bytes:
+    """The file's bytes, refused unless it held still while read: a download in progress or a file still being
+    written shows as a size, time or inode that moved, or as fewer bytes than its size."""
+    try:
+        before = os.stat(path)
+        data = _read(path)
+        after = os.stat(path)
+    except OSError as e:
+        raise DataError(f"{shown(path)}: cannot be read ({e.strerror})") from None
+    if (before.st_size, before.st_mtime_ns, before.st_ino) != (after.st_size, after.st_mtime_ns, after.st_ino) or len(
+        data
+    ) != after.st_size:
+        raise DataError(
+            f"{shown(path)}: changed while it was read (is it still being downloaded or written?); "
+            "import it once it is complete"
+        )
+    return data
 
 
 def _zip_members(name: str, data: bytes) -> list[Member]:
