@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from cptcli.errors import DataError, UsageError
-from cptcli.imports import KINDS, detect, import_files, parser, remove, sources, store
+from cptcli.imports import KINDS, detect, import_files, parser, remove, sources, store, verdict
+from cptcli.imports.kind import CONTENT, NAME_ONLY
 from cptcli.imports.records import Attribute, ImportedCode, Member
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "imports"
@@ -194,8 +195,33 @@ def test_detect_by_content_first_then_by_name(xlsx, tmp_path):
     # An .xlsx is a zip: its head says nothing, its name does.
     assert detect(xlsx.name, xlsx.read_bytes()[:65536]) == "hcpcs"
     assert detect("HCPC2026_JAN_Transreport_ANWEB.xlsx", b"PK\x03\x04") is None
-    assert detect("nucc_taxonomy_251.csv", b"") == "nucc"
+    # A name alone suggests a kind but does not decide it: the refusal names the candidate.
+    assert detect("nucc_taxonomy_251.csv", b"") is None
+    assert verdict("nucc_taxonomy_251.csv", b"").candidates == (("nucc", NAME_ONLY),)
     assert detect("notes.pdf", b"%PDF-1.7") is None
+
+
+def test_a_file_no_kind_is_sure_of_is_refused_naming_the_candidate(main, tmp_path):
+    f = tmp_path / "nucc_taxonomy_251.csv"
+    f.write_text("nothing here\n")
+    code, out, err = main("import", str(f))
+    assert (code, out) == (2, "")
+    assert err == (
+        "cptcli: error: nucc_taxonomy_251.csv: looks like a NUCC taxonomy file (nucc) by its name only, "
+        "not its content; --kind nucc forces it\n"
+    )
+
+
+def test_a_tie_between_kinds_is_refused_naming_both(monkeypatch):
+    from cptcli import imports
+
+    monkeypatch.setattr(imports.parser("cpt"), "sniff", lambda name, head: CONTENT)
+    found = imports.verdict("x.txt", HCPCS_TXT.read_bytes())
+    assert found.kind is None and {k for k, _ in found.candidates} == {"hcpcs", "cpt"}
+    assert (
+        imports._undecided("x.txt", found)
+        == "x.txt: could be an HCPCS file (hcpcs) or a CPT file (cpt): --kind says which"
+    )
 
 
 def test_import_reports_and_sources_with_sha256(data_dir):
@@ -259,7 +285,7 @@ def test_store_reads(data_dir):
         "2026 January",
         5,
         2,
-        2,
+        3,
         parser("hcpcs").READER,
     )
     con.close()

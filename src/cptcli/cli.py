@@ -552,20 +552,28 @@ Examples:
 \b
 Kinds: hcpcs (CMS HCPCS Level II, the ANWEB text or .xlsx, or the zip as CMS
 ships it), cpt (the AMA CPT data files a licensed user has), nucc (the NUCC
-taxonomy CSV). Each file's kind is read from its content; --kind forces one.
-Imported sets live in the user data directory (CPTCLI_DATA_DIR overrides it);
-one release a kind is active, and importing another replaces it whole.
+taxonomy CSV). Each file's kind is read from its content; a file no kind is
+sure of, or two kinds are equally sure of, is refused naming them: --kind
+forces one. Imported sets live in the user data directory (CPTCLI_DATA_DIR
+overrides it); one release a set is active, and importing another replaces it
+whole. A release with fewer than half the records of the active one (a file
+cut short) is refused unless --force.
 """
     + EXIT_CODES_HELP,
 )
 @printing
 def import_(
     files: list[Path] = typer.Argument(None, metavar="FILE...", help="Files, directories or .zip files to import."),
-    kind: str = typer.Option(None, "--kind", "-k", metavar="KIND", help="Force the kind: hcpcs, cpt or nucc."),
-    remove: str = typer.Option(None, "--remove", metavar="KIND", help="Remove the imported set of KIND."),
+    kind: str = typer.Option(None, "--kind", "-k", metavar="KIND", help="Force the kind (see the kinds below)."),
+    remove: str = typer.Option(
+        None, "--remove", metavar="KIND", help="Remove the imported sets of KIND (KIND.SLOT: one set)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Import a release even if it is much smaller than the active one."
+    ),
     out: Options = Options(),
 ) -> None:
-    """Import official code sets: CMS HCPCS, AMA CPT data files, the NUCC taxonomy."""
+    """Import official code sets and payer edits: CMS HCPCS, AMA CPT data files, the NUCC taxonomy."""
     from cptcli import service
 
     if remove:
@@ -577,7 +585,9 @@ def import_(
     if not files:
         raise UsageError("give at least one FILE to import, or --remove KIND")
     with _import_progress() as progress:
-        reports = service.import_files([str(f) for f in files], kind.strip().lower() if kind else None, progress)
+        reports = service.import_files(
+            [str(f) for f in files], kind.strip().lower() if kind else None, progress, force=force
+        )
     if any(not r.unchanged for r in reports):
         # The index is built here, where the import is already waited for, not on the first look-up after it.
         from cptcli.errors import CptcliError

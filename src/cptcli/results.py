@@ -88,11 +88,13 @@ class Imports(list):
 class SourceRow:
     """One line of `sources`: the bundled knowledge base, a --data file, or an imported set."""
 
-    __slots__ = ("kind", "release", "files", "records", "imported_at", "sha256")
+    __slots__ = ("kind", "release", "files", "records", "imported_at", "sha256", "modifiers")
 
-    def __init__(self, kind: str, release: str, files: tuple, records: int, imported_at, sha256: dict):
+    def __init__(
+        self, kind: str, release: str, files: tuple, records: int, imported_at, sha256: dict, modifiers: int = 0
+    ):
         self.kind, self.release, self.files, self.records = kind, release, files, records
-        self.imported_at, self.sha256 = imported_at, sha256
+        self.imported_at, self.sha256, self.modifiers = imported_at, sha256, modifiers
 
     def to_dict(self) -> dict:
         return {
@@ -101,6 +103,7 @@ class SourceRow:
             "release": self.release,
             "files": list(self.files),
             "records": self.records,
+            "modifiers": self.modifiers,
             "imported_at": self.imported_at,
             "sha256": self.sha256,
         }

@@ -195,23 +195,25 @@ def source_text(name: str) -> str:
 # -- official code sets ----------------------------------------------------------------------
 
 
-def import_files(paths, kind: str | None = None, progress=None):
-    """`import`: each file's kind recognised (or `kind`), parsed and stored as the active release."""
+def import_files(paths, kind: str | None = None, progress=None, force: bool = False):
+    """`import`: each file's kind recognised (or `kind`), parsed and stored as the active release of its set."""
     from cptcli import imports
     from cptcli.results import Imports
 
     if kind is not None and kind not in imports.KINDS:
         raise UsageError(f"unknown kind {kind!r}: choose from {', '.join(imports.KINDS)}")
-    return Imports(imports.import_files(paths, kind=kind, progress=progress))
+    return Imports(imports.import_files(paths, kind=kind, progress=progress, force=force))
 
 
-def remove_import(kind: str) -> bool:
+def remove_import(name: str) -> bool:
+    """`import --remove KIND` (every set of the kind) or `--remove KIND.SLOT` (one set: ncci-ptp.outpatient)."""
     from cptcli import imports
 
+    kind, _, slot = name.partition(".")
     if kind not in imports.KINDS:
         raise UsageError(f"unknown kind {kind!r}: choose from {', '.join(imports.KINDS)}")
-    if not imports.remove(kind):
-        raise NotFoundError(f"no {kind} set is imported")
+    if not imports.remove(kind, slot or None):
+        raise NotFoundError(f"no {name} set is imported")
     return True
 
 
@@ -236,5 +238,6 @@ def sources(engine):
         )
         rows.append(SourceRow(kind, "curated", (path,), counts.get(path, 0), None, {os.path.basename(path): digest}))
     for s in imports.sources():
-        rows.append(SourceRow(s.kind, s.release, s.files, s.records + s.modifiers, s.imported_at, dict(s.sha256)))
+        # The records the import reported: codes (or rows), with the modifiers counted apart, as import counts them.
+        rows.append(SourceRow(s.name, s.release, s.files, s.records, s.imported_at, dict(s.sha256), s.modifiers))
     return Sources(rows)

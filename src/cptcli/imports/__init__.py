@@ -1,11 +1,9 @@
-"""Whole code sets from the files users download: CMS HCPCS Level II, the AMA CPT data files, the NUCC taxonomy.
+"""Whole code sets from the files users download: CMS HCPCS Level II, the AMA CPT data files, the NUCC taxonomy,
+and the payer edits CMS publishes beside them.
 
-Each kind is one parser module named in ``KINDS``; a module provides ``KIND``, ``LABEL``, ``A_LABEL``,
-``READER`` (bumped whenever the same file would now be read differently, so importing it again re-reads it rather
-than reporting it unchanged), ``MULTI_FILE``, ``sniff_content(name, head) -> bool``, ``sniff_name(name) -> bool``,
-``choose(members)`` (which of several files of the kind to read, and why the rest are skipped) and
-``parse(members, hint, progress) -> Parsed``.
-Modules are imported only when a file of their kind is read, so the engine's read path (``store``) stays cheap.
+Each kind is one module implementing ``cptcli.imports.kind.Kind``, listed once in ``KINDS``; this host knows the
+protocol, never a kind by name. Modules are imported only when a file is read, so the engine's read path
+(``store``) stays cheap.
 """
 
 from __future__ import annotations
@@ -17,16 +15,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from ..datafiles import shown
 from ..errors import CptcliError, DataError, UsageError
 from . import store
+from .kind import Kind, Verdict, decide
 from .records import Member, SkippedLine
 from .store import ImportedSource
 
-# One line per kind; later kinds (ncci-ptp, ncci-aoc, ncci-mue, pfs-rvu) add a module and a line here.
+# The one list of kinds: adding a kind is a module and a line here.
 KINDS: dict[str, str] = {
     "hcpcs": "cptcli.imports.hcpcs",
     "cpt": "cptcli.imports.cpt",
@@ -37,21 +35,30 @@ HEAD_BYTES = 65536
 Progress = Callable[[str, int, "int | None"], None]
 
 
-def parser(kind: str) -> ModuleType:
+def parser(kind: str) -> Kind:
     if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}: choose from {', '.join(KINDS)}")
-    return importlib.import_module(KINDS[kind])
+    return cast(Kind, importlib.import_module(KINDS[kind]))
+
+
+def verdict(name: str, head: bytes) -> Verdict:
+    """How every kind scores a file, and which one (if any) it is."""
+    return decide(name, head, ((k, parser(k)) for k in KINDS))
 
 
 def detect(name: str, head: bytes) -> str | None:
-    """The kind of a file from its first bytes, else from its name; None if neither tells."""
-    for kind in KINDS:
-        if parser(kind).sniff_content(name, head):
-            return kind
-    for kind in KINDS:
-        if parser(kind).sniff_name(name):
-            return kind
-    return None
+    """The kind of a file when one kind claims it with confidence and more surely than any other; else None."""
+    return verdict(name, head).kind
+
+
+def _undecided(name: str, found: Verdict) -> str:
+    """Why a file's kind is not decided, naming the candidates, for a refusal or a skipped line."""
+    if not found.candidates:
+        return f"{name}: not a file cptcli can import (kinds: {', '.join(KINDS)}); --kind forces one"
+    named = " or ".join(f"{parser(k).A_LABEL} file ({k})" for k, _ in found.candidates[:3])
+    if len(found.candidates) > 1 and found.candidates[0][1] == found.candidates[1][1]:
+        return f"{name}: could be {named}: --kind says which"
+    return f"{name}: looks like {named} by its name only, not its content; --kind {found.candidates[0][0]} forces it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,8 @@ class ImportReport:
     seconds: float
     unchanged: bool
     skipped_files: tuple[SkippedFile, ...] = field(default=())
+    slot: str = ""
+    covers: tuple[str, str] | None = None
 
     @property
     def file(self) -> str:
@@ -85,7 +94,9 @@ class ImportReport:
         return {
             "schema_version": 1,
             "kind": self.kind,
+            "slot": self.slot or None,
             "release": self.release,
+            "covers": list(self.covers) if self.covers else None,
             "file": self.file,
             "files": list(self.files),
             "sha256": dict(self.sha256),
@@ -180,34 +191,39 @@ def _what(name: str) -> str:
 
 
 def import_files(
-    paths: Iterable[str | os.PathLike[str]], kind: str | None = None, progress: Progress | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    kind: str | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
 ) -> list[ImportReport]:
-    """Import every recognised file (or zip member) in ``paths``; one report per kind imported."""
+    """Import every recognised file (or zip member) in ``paths``; one report per set imported.
+
+    A file given directly whose kind is not decided (no kind sure of it, or two equally sure) is refused naming
+    the candidates; inside a zip or a directory it is skipped with the same words. ``--kind`` forces a kind."""
     if kind is not None:
         parser(kind)
     inputs = _expand(paths)
     groups: dict[str, list[tuple[Member, str]]] = {}
     skipped: dict[str, list[SkippedFile]] = {}  # by origin (zip name, or "" for direct files)
     for m, origin in inputs:
-        found = detect(m.name, m.data[:HEAD_BYTES])
-        if kind is not None and found is not None and found != kind:
-            msg = f"{m.name} is {parser(found).A_LABEL} file, not {parser(kind).A_LABEL} file"
+        found = verdict(m.name, m.data[:HEAD_BYTES])
+        chosen = found.kind
+        if kind is not None and chosen is not None and chosen != kind:
+            msg = f"{m.name} is {parser(chosen).A_LABEL} file, not {parser(kind).A_LABEL} file"
             if not origin:
                 raise UsageError(msg)
             skipped.setdefault(origin, []).append(SkippedFile(m.name, msg))
             continue
-        if found is None:
+        if chosen is None:
             if kind is not None and not origin:
-                found = kind  # forced: its parser says precisely what is wrong
+                chosen = kind  # forced: its parser says precisely what is wrong
             elif not origin:
-                raise UsageError(
-                    f"{m.name}: not a file cptcli can import (HCPCS ANWEB .txt or .xlsx, CPT data files, "
-                    "NUCC taxonomy .csv); --kind forces one"
-                )
+                raise UsageError(_undecided(m.name, found))
             else:
-                skipped.setdefault(origin, []).append(SkippedFile(m.name, _what(m.name)))
+                why = _what(m.name) if not found.candidates else _undecided(m.name, found).split(": ", 1)[1]
+                skipped.setdefault(origin, []).append(SkippedFile(m.name, why))
                 continue
-        groups.setdefault(found, []).append((m, origin))
+        groups.setdefault(chosen, []).append((m, origin))
     if not groups:
         detail = "; ".join(f"{s.name}: {s.reason}" for v in skipped.values() for s in v)
         raise DataError(f"nothing to import: {detail}" if detail else "nothing to import")
@@ -215,39 +231,72 @@ def import_files(
     attached: set[str] = set()
     for k, items in groups.items():
         mod = parser(k)
-        members = [m for m, _ in items]
-        origins = [o for _, o in items if o]
-        keep, rest = mod.choose(members)
+        origin_of = {id(m): o for m, o in items}
+        sets, rest = mod.sets([m for m, _ in items])
         extra = [SkippedFile(m.name, why) for m, why in rest]
-        for o in dict.fromkeys(origins):
+        for o in dict.fromkeys(o for _, o in items if o):
             if o not in attached:
                 extra[:0] = skipped.get(o, [])
                 attached.add(o)
-        reports.append(_import_kind(mod, keep, origins[0] if origins else "", tuple(extra), progress))
+        for i, members in enumerate(sets):
+            hint = next((origin_of[id(m)] for m in members if origin_of[id(m)]), "")
+            reports.append(_import_set(mod, members, hint, tuple(extra) if i == 0 else (), progress, force))
     return reports
 
 
-def _import_kind(
-    mod: ModuleType, members: list[Member], hint: str, skipped_files: tuple[SkippedFile, ...], progress
+def _unchanged(mod: Kind, members: list[Member], skipped_files: tuple[SkippedFile, ...], t0: float):
+    """The report of a set whose files and reader are those of an active set of the kind, or None."""
+    shas = sorted(m.sha256 for m in members)
+    for cur in store.sources():
+        if cur.kind == mod.KIND and store.active_identity(cur.kind, cur.slot) == (shas, mod.READER):
+            return ImportReport(
+                kind=cur.kind,
+                release=cur.release,
+                files=cur.files,
+                sha256=cur.sha256,
+                records=cur.records,
+                modifiers=cur.modifiers,
+                skipped=(),
+                skipped_count=0,
+                seconds=time.perf_counter() - t0,
+                unchanged=True,
+                skipped_files=skipped_files,
+                slot=cur.slot,
+                covers=cur.covers,
+            )
+    return None
+
+
+def _plausible(mod: Kind, slot: str, names: str, force: bool) -> Callable[[int], None]:
+    """A check that a new release is whole: one with fewer than half the records of the active release of its
+    set is more likely a file cut short (a download in progress) than a release, and is refused unless forced."""
+    cur = store.active(mod.KIND, slot)
+
+    def accept(records: int) -> None:
+        if force or cur is None or records * 2 >= cur.records:
+            return
+        raise DataError(
+            f"{names}: {records:,} records, fewer than half of the active {mod.LABEL} release's {cur.records:,} "
+            f"({cur.release}): a file cut short? The active release stays; --force imports it anyway"
+        )
+
+    return accept
+
+
+def _import_set(
+    mod: Kind,
+    members: list[Member],
+    hint: str,
+    skipped_files: tuple[SkippedFile, ...],
+    progress: Progress | None,
+    force: bool = False,
 ) -> ImportReport:
     t0 = time.perf_counter()
+    same = _unchanged(mod, members, skipped_files, t0)
+    if same is not None:
+        return same
     kind = mod.KIND
     shas = tuple((m.name, m.sha256) for m in members)
-    if store.active_identity(kind) == (sorted(s for _, s in shas), mod.READER):
-        cur = next(s for s in store.sources() if s.kind == kind)
-        return ImportReport(
-            kind=kind,
-            release=cur.release,
-            files=cur.files,
-            sha256=cur.sha256,
-            records=cur.records,
-            modifiers=cur.modifiers,
-            skipped=(),
-            skipped_count=0,
-            seconds=time.perf_counter() - t0,
-            unchanged=True,
-            skipped_files=skipped_files,
-        )
     names = ", ".join(m.name for m in members)
     try:
         parsed = mod.parse(members, hint=hint, progress=progress)
@@ -255,7 +304,7 @@ def _import_kind(
         raise
     except Exception as e:  # a damaged file can fail deep inside a library (zip, XML, csv): one line, no traceback
         raise DataError(f"{names}: cannot be read as {mod.A_LABEL} file ({type(e).__name__}: {e})") from None
-    total = len(parsed.codes) + len(parsed.modifiers) + len(parsed.taxonomy)
+    total = len(parsed.codes) + len(parsed.modifiers) + len(parsed.taxonomy) or None
     try:
         written = store.write(
             kind,
@@ -267,9 +316,20 @@ def _import_kind(
             total=total,
             progress=progress,
             reader=mod.READER,
+            slot=parsed.slot,
+            covers=parsed.covers,
+            tables=mod.TABLES,
+            rows=parsed.rows,
+            accept=_plausible(mod, parsed.slot, names, force),
         )
+    except CptcliError:
+        raise
     except (OSError, sqlite3.Error) as e:
-        raise DataError(f"{store.kind_path(kind)}: cannot write the imported {mod.LABEL} set ({e})") from None
+        raise DataError(
+            f"{store.kind_path(kind, parsed.slot)}: cannot write the imported {mod.LABEL} set ({e})"
+        ) from None
+    except Exception as e:  # rows are read while they are written: a parser's failure surfaces here
+        raise DataError(f"{names}: cannot be read as {mod.A_LABEL} file ({type(e).__name__}: {e})") from None
     return ImportReport(
         kind=kind,
         release=parsed.release,
@@ -282,13 +342,15 @@ def _import_kind(
         seconds=time.perf_counter() - t0,
         unchanged=False,
         skipped_files=skipped_files,
+        slot=parsed.slot,
+        covers=parsed.covers,
     )
 
 
-def remove(kind: str) -> bool:
-    """Remove the imported set of ``kind``; False if none was imported."""
+def remove(kind: str, slot: str | None = None) -> bool:
+    """Remove the imported sets of ``kind`` (only ``slot``'s, if given); False if none was imported."""
     parser(kind)
-    return store.remove(kind)
+    return store.remove(kind, slot)
 
 
 def sources() -> list[ImportedSource]:
@@ -302,6 +364,7 @@ __all__ = [
     "SkippedFile",
     "detect",
     "import_files",
+    "verdict",
     "parser",
     "remove",
     "sources",

@@ -22,13 +22,14 @@ import re
 from collections.abc import Iterable
 
 from ..errors import DataError
+from . import kind
 from .records import CPT_CODE, Attribute, ImportedCode, Member, Parsed
 
 KIND = "cpt"
 LABEL = "CPT"
 A_LABEL = "a CPT"
 READER = 1
-MULTI_FILE = True
+TABLES: tuple = ()  # codes and registry entries only
 
 ROLES = ("long", "medium", "short", "consumer", "clinician")
 _ROLE_NAMES = (
@@ -85,8 +86,17 @@ def sniff_name(name: str) -> bool:
     return bool(re.fullmatch(r"(LONGULT|LONGUL|MEDU|SHORTU|ConsumerDescriptor|ClinicianDescriptor)\.txt", base, re.I))
 
 
+def sniff(name: str, head: bytes) -> float:
+    if sniff_content(name, head):
+        return kind.CONTENT
+    return kind.NAME_ONLY if sniff_name(name) else 0.0
+
+
 def choose(members: list[Member]) -> tuple[list[Member], list[tuple[Member, str]]]:
     return members, []
+
+
+sets = kind.one_set(choose)
 
 
 class _Merge:

@@ -35,13 +35,14 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import DataError
 from ..model import CROSS_REFERENCE, TERMINATION_DATE
+from . import kind
 from .records import HCPCS_CODE, Attribute, ImportedCode, ImportedModifier, Member, Parsed
 
 KIND = "hcpcs"
 LABEL = "HCPCS"
 A_LABEL = "an HCPCS"
 READER = 3  # 2: modifiers right-justified in HCPC, as CMS writes them, are read; 3: SEQNUM no longer stored
-MULTI_FILE = False  # the .txt and .xlsx of a release are two forms of one set: one is imported
+TABLES: tuple = ()  # codes and registry entries only
 RECORD_LEN = 320
 
 # (name, first column, width), in record order.
@@ -423,6 +424,15 @@ def sniff_name(name: str) -> bool:
 _EXCEL_EPOCH = _dt.date(1899, 12, 30)
 
 
+def sniff(name: str, head: bytes) -> float:
+    """ANWEB records decide; an .xlsx (a zip: its head shows no sheet) is known by the name CMS gives it."""
+    if sniff_content(name, head):
+        return kind.CONTENT
+    if sniff_name(name):
+        return kind.NAME_OF_CONTAINER if head[:2] == b"PK" else kind.NAME_ONLY
+    return 0.0
+
+
 def _date(file: str, where: str, field: str, raw: str) -> str:
     if not raw:
         return ""
@@ -681,6 +691,9 @@ def choose(members: list[Member]) -> tuple[list[Member], list[tuple[Member, str]
     ordered = sorted(members, key=_preferred)
     keep = ordered[0]
     return [keep], [(m, f"another form of the same set; {keep.name} was imported") for m in ordered[1:]]
+
+
+sets = kind.one_set(choose)
 
 
 def parse(members: Iterable[Member], hint: str = "", progress=None) -> Parsed:

@@ -15,13 +15,14 @@ import re
 from collections.abc import Iterable
 
 from ..errors import DataError
+from . import kind
 from .records import Member, Parsed, TaxonomyEntry
 
 KIND = "nucc"
 LABEL = "NUCC taxonomy"
 A_LABEL = "a NUCC taxonomy"
 READER = 1
-MULTI_FILE = False
+TABLES: tuple = ()  # codes and registry entries only
 
 TAXONOMY_CODE = re.compile(r"[0-9A-Z]{9}X")
 _COLUMNS = {
@@ -59,8 +60,17 @@ def sniff_name(name: str) -> bool:
     return bool(re.search(r"nucc_taxonomy.*\.csv$", name.rsplit("/", 1)[-1], re.I))
 
 
+def sniff(name: str, head: bytes) -> float:
+    if sniff_content(name, head):
+        return kind.CONTENT
+    return kind.NAME_ONLY if sniff_name(name) else 0.0
+
+
 def choose(members: list[Member]) -> tuple[list[Member], list[tuple[Member, str]]]:
     return members[:1], [(m, f"one taxonomy per import; {members[0].name} was imported") for m in members[1:]]
+
+
+sets = kind.one_set(choose)
 
 
 def release_of(name: str) -> str:

@@ -7,6 +7,7 @@ every dict ``to_dict`` ever wrote under ``schema_version`` 1.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,7 +182,14 @@ class SkippedLine:
 
 @dataclass(slots=True)
 class Parsed:
-    """What one kind's parser returns for one release (one or several files)."""
+    """What one kind's parser returns for one release (one or several files).
+
+    ``slot``: which of a kind's side-by-side sets this release is ("" for kinds with one: HCPCS, CPT, NUCC;
+    "practitioner" or "outpatient" for NCCI edits; "FY2026" for ICD-10-CM). ``covers``: the first and last dates
+    of service (YYYY-MM-DD) the release's rules apply to, where the publisher says (a quarter, a fiscal year);
+    a check on a date outside them is not verified by this release. ``rows``: table name -> rows (tuples in the
+    table's column order) of the kind's own tables; an iterable, so a big release is written as it is read
+    (its parser may record skipped lines while it is consumed)."""
 
     release: str
     codes: list[ImportedCode] = field(default_factory=list)
@@ -189,6 +197,9 @@ class Parsed:
     taxonomy: list[TaxonomyEntry] = field(default_factory=list)
     skipped: list[SkippedLine] = field(default_factory=list)
     skipped_count: int = 0
+    slot: str = ""
+    covers: tuple[str, str] | None = None
+    rows: dict[str, Iterable[tuple]] = field(default_factory=dict)
 
     def skip(self, file: str, line: int, reason: str, keep: int = 20) -> None:
         self.skipped_count += 1
