@@ -115,9 +115,11 @@ def _base(name: str) -> str:
 
 
 def _member(name: str, data: bytes) -> Member:
+    """A file or zip member; its name made visible once, here, as data is (datafiles.shown): the name reaches
+    errors, tables, `show`'s source labels and the store, and an escape sequence in it must act nowhere."""
     import hashlib
 
-    return Member(name=name, data=data, sha256=hashlib.sha256(data).hexdigest())
+    return Member(name=shown(name), data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
 def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]:
@@ -128,15 +130,15 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]
         origin = ""  # files inside a directory are skipped, not refused, when unrecognised, as in a zip
         if p.is_dir():
             files = sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
-            origin = f"{p.name}/"
+            origin = f"{shown(p.name)}/"
         elif p.is_file():
             files = [p]
         else:
-            raise UsageError(f"{p}: no such file or directory")
+            raise UsageError(f"{shown(p)}: no such file or directory")
         for f in files:
             data = _read_whole(f)
             if f.suffix.lower() == ".zip":
-                out.extend((m, f.name) for m in _zip_members(f.name, data))
+                out.extend((m, shown(f.name)) for m in _zip_members(shown(f.name), data))
             else:
                 out.append((_member(f.name, data), origin))
     return out
