@@ -776,7 +776,10 @@ def run(argv: list[str] | None = None) -> int:
             warn("interrupted")
         return int(result) if isinstance(result, int) else ExitStatus.OK
     except CptcliError as exc:
-        warn(f"error: {exc.message}")
+        # Made visible here too: a message may quote a name or a value that no caller escaped.
+        from cptcli.textsafe import visible
+
+        warn(f"error: {visible(exc.message)}")
         return exc.status
     except typer.Abort:
         warn("interrupted")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ..datafiles import shown
 from ..errors import CptcliError, DataError, UsageError
 from . import store
 from .kind import Kind, Verdict, decide
@@ -119,9 +120,11 @@ def _base(name: str) -> str:
 
 
 def _member(name: str, data: bytes) -> Member:
+    """A file or zip member; its name made visible once, here, as data is (datafiles.shown): the name reaches
+    errors, tables, `show`'s source labels and the store, and an escape sequence in it must act nowhere."""
     import hashlib
 
-    return Member(name=name, data=data, sha256=hashlib.sha256(data).hexdigest())
+    return Member(name=shown(name), data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
 def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]:
@@ -132,21 +135,41 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]
         origin = ""  # files inside a directory are skipped, not refused, when unrecognised, as in a zip
         if p.is_dir():
             files = sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
-            origin = f"{p.name}/"
+            origin = f"{shown(p.name)}/"
         elif p.is_file():
             files = [p]
         else:
-            raise UsageError(f"{p}: no such file or directory")
+            raise UsageError(f"{shown(p)}: no such file or directory")
         for f in files:
-            try:
-                data = f.read_bytes()
-            except OSError as e:
-                raise DataError(f"{f}: cannot be read ({e.strerror})") from None
+            data = _read_whole(f)
             if f.suffix.lower() == ".zip":
-                out.extend((m, f.name) for m in _zip_members(f.name, data))
+                out.extend((m, shown(f.name)) for m in _zip_members(shown(f.name), data))
             else:
                 out.append((_member(f.name, data), origin))
     return out
+
+
+def _read(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _read_whole(path: Path) -> bytes:
+    """The file's bytes, refused unless it held still while read: a download in progress or a file still being
+    written shows as a size, time or inode that moved, or as fewer bytes than its size."""
+    try:
+        before = os.stat(path)
+        data = _read(path)
+        after = os.stat(path)
+    except OSError as e:
+        raise DataError(f"{shown(path)}: cannot be read ({e.strerror})") from None
+    if (before.st_size, before.st_mtime_ns, before.st_ino) != (after.st_size, after.st_mtime_ns, after.st_ino) or len(
+        data
+    ) != after.st_size:
+        raise DataError(
+            f"{shown(path)}: changed while it was read (is it still being downloaded or written?); "
+            "import it once it is complete"
+        )
+    return data
 
 
 def _zip_members(name: str, data: bytes) -> list[Member]:

@@ -153,8 +153,21 @@ def _code_ok(m: Member, i: int, code: str, parsed: Parsed) -> bool:
     return False
 
 
+def _check_whole(m: Member, text: str) -> None:
+    """Every line of the AMA's files ends with a line end, the last one too: a file that stops inside a line was
+    cut short (a download in progress, a copy still being written), and its last descriptor may stop mid-word."""
+    tail = text.rstrip(" \t\x1a")
+    if tail and not tail.endswith("\n"):
+        line = tail.count("\n") + 1
+        raise DataError(
+            f"{m.name}: line {line}: the file is cut short: its last line has no line end; "
+            "import the whole file (is it still being downloaded or written?)"
+        )
+
+
 def _read(m: Member, role: str, merge: _Merge, parsed: Parsed) -> list[str]:
     text = m.text()
+    _check_whole(m, text)
     header: list[str] = []
     if role == "consumer":
         names = ("Concept Id", "CPT Code", "Consumer Friendly Descriptor")

@@ -556,12 +556,41 @@ def _txt_records(m: Member) -> Iterator[tuple[int, str]]:
         yield i, line
 
 
+# A first record (RECID 3 or 7) is complete once it reaches its last field, the action code (positions 294-320 are
+# filler); a continuation (RECID 4 or 8) carries positions 1-91 only, which CMS writes as a 91-byte line.
+_LAST_FIELD_END = LAYOUT[-1][1] + LAYOUT[-1][2] - 1
+_CONTINUATION_END = 91
+
+
+def _cut_short(m: Member, lineno: int, line: str) -> DataError:
+    """The refusal of a record that stops before its layout ends: a file still being downloaded or written."""
+    end = len(line)
+    inside = next((f"inside {name} (positions {a}-{a + w - 1})" for name, a, w in LAYOUT if a + w - 1 > end), "")
+    return DataError(
+        f"{m.name}: line {lineno}: the file is cut short: the record ends at position {end} {inside}".rstrip()
+        + "; import the whole file (is it still being downloaded or written?)"
+    )
+
+
+def _check_whole(m: Member, lineno: int, line: str, last: bool) -> None:
+    if _looks_like_record(line):
+        need = _LAST_FIELD_END if line[10] in "37" else _CONTINUATION_END if line[10] in "48" else 0
+        if len(line) < need:
+            raise _cut_short(m, lineno, line)
+    elif last:  # a fragment after the last line end: too short to be a record at all
+        raise _cut_short(m, lineno, line)
+
+
 def _parse_txt(m: Member, release: str, parsed: Parsed, progress=None) -> None:
     b = _Builder(m.name, release, parsed)
     n = 0
+    data = m.data.rstrip(b" \t\x1a")
+    # The line after the last line end, if the file does not end with one: where a cut file stops.
+    last = data.count(b"\n") + 1 if data and not data.endswith(b"\n") else 0
     for lineno, line in _txt_records(m):
         if not line.strip(" \t\x1a"):  # blank lines and a DOS end-of-file mark after the last record
             continue
+        _check_whole(m, lineno, line, lineno == last)
         if len(line) > RECORD_LEN:
             raise DataError(
                 f"{m.name}: line {lineno}, field record length: expected {RECORD_LEN} characters, found {len(line)}"

@@ -143,7 +143,12 @@ def parts(result, sections=()) -> list:
 
 def _table(title: str, columns: list[str]) -> Table:
     t = Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False, title_style="bold"
+        title=visible(title),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_lines=False,
+        expand=False,
+        title_style="bold",
     )
     for i, c in enumerate(columns):
         # The first column holds codes: never folded, so a narrow terminal still shows every code whole.
