@@ -101,7 +101,8 @@ def main() -> None:
                 f"import sys; sys.path.insert(0, {str(HERE)!r}); import payer_{kind} as m; "
                 f"print('\\n'.join(map(str, m.write({str(out)!r}{setting}))))"
             )
-            written = subprocess.run([py, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+            out_text = subprocess.run([py, "-c", code], capture_output=True, text=True, check=True).stdout
+            written = [p for p in out_text.splitlines() if p and Path(p).is_file()]
             files[kind] = [Path(p) for p in written if not p.lower().endswith(".zip")]
         wall, peak, status = run([exe, "import", str(HCPCS)], imported)
         rows.append(("`import` of the CMS 2020 HCPCS release", "(issue 18: ≤5 s)", f"{wall:.1f} s", f"{peak:.0f}"))

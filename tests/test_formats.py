@@ -297,7 +297,9 @@ def test_hostile_text_is_inert_in_every_format(main, hostile, data_dir, cache, r
     code, out, err = main("--no-bundled", "--data", hostile["kb"], *[a.format(**hostile) for a in argv], "-f", fmt)
     assert code in (0, 1, 4) and out, err
     assert not [c for c in RAW if c in out]  # no escape a terminal acts on, no reordering
-    assert ("RED" in out) is (reaches is True or (reaches == "rows" and not FORMATS[fmt].one_table))
+    shown = reaches is True or (reaches == "rows" and not FORMATS[fmt].one_table)
+    # A table may cut a long cell, visibly ("…", issue 27): the escape is then inert by not being there at all.
+    assert ("RED" in out) is shown or (fmt == "table" and shown and "…" in out)
     if fmt in ("json", "jsonl"):
         docs = [json.loads(line) for line in out.splitlines()] if fmt == "jsonl" else [json.loads(out)]
         assert docs
