@@ -32,12 +32,13 @@ def messages(doc, kind):
 def test_without_payer_sets_the_line_is_not_verified_naming_each_check_that_could_not_run(main):
     code, doc, _ = check(main, "20700", "--with", "99999", "--date", ON)
     assert code == 4 and doc["verdict"] == "unverified"
+    # One finding names every edit that could not run, not a row each.
     assert messages(doc, "edit-not-imported") == [
-        "NCCI PTP (practitioner): none imported, so this edit was not checked (cptcli import the CMS file)",
-        "NCCI MUE (practitioner): none imported, so this edit was not checked (cptcli import the CMS file)",
-        "NCCI AOC: none imported, so this edit was not checked (cptcli import the CMS file)",
-        "PFS: none imported, so this edit was not checked (cptcli import the CMS file)",
+        "NCCI PTP (practitioner), NCCI MUE (practitioner), NCCI AOC, PFS: none imported, so these edits were not "
+        "checked (cptcli import the CMS files)"
     ]
+    assert [i["subject"] for i in doc["issues"] if i["kind"] == "edit-not-imported"] == ["edits"]
+    assert all(i["unverified"] for i in doc["issues"] if i["kind"] == "edit-not-imported")
     assert (doc["date_of_service"], doc["setting"], doc["units"]) == (ON, "practitioner", 1)
 
 
@@ -108,7 +109,9 @@ def test_indicator_9_is_no_edit_and_each_setting_reads_its_own_edits(main):
     assert not [k for k, _ in kinds(prac) if k.startswith("ptp")]
     assert ("ptp-edit", "ptp/20702+20703") in kinds(hosp, "error")
     _, dme, _ = check(main, "20702", "--with", "20703", "--date", ON, "--setting", "dme")
-    assert not [k for k, _ in kinds(dme) if k.startswith("ptp") or k == "edit-not-imported" and "PTP" in k]
+    assert not [k for k, _ in kinds(dme) if k.startswith("ptp")]
+    assert not [m for m in messages(dme, "edit-not-imported") if "PTP" in m]
+    assert [m for m in messages(dme, "edit-not-imported") if "NCCI MUE (dme)" in m]
 
 
 @pytest.mark.parametrize("mai,words", [(1, "Line edit"), (2, "an absolute limit"), (3, "may be paid on appeal")])

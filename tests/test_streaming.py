@@ -3,6 +3,7 @@ the same knowledge base as the whole parse, decoded in pieces however the
 pieces fall, and every invalid file worded as the whole parse words it."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from cptcli import knowledge
 from cptcli.errors import DataError
 from cptcli.knowledge import bundled_path
 
-EXAMPLE = bundled_path().parent.parent / "tests" / "fixtures" / "example_user_kb.json"
+EXAMPLE = Path(__file__).parent / "fixtures" / "example_user_kb.json"
 
 
 @pytest.fixture(params=["checked-here", "checked-beside"])

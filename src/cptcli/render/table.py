@@ -70,8 +70,8 @@ class Table(_RichTable):
     def _fit(self, max_width: int) -> None:
         """Widths that keep every column's longest word whole when the words fit side by side: Rich's own
         squeeze narrows the widest columns first, below their words, and folds a code or a path mid-word.
-        Each column gets its longest word (at most WORD_MAX), and the room left goes to the columns in
-        proportion to how much more their text wants."""
+        Each column gets its longest word (at most WORD_MAX), and the room left is shared out evenly, a column
+        that wants less than its share drawn whole."""
         from rich.cells import cell_len
 
         columns = self.columns
@@ -93,11 +93,15 @@ class Table(_RichTable):
         if sum(words) > room:
             return  # too narrow for any layout of ours: Rich's squeeze
         spare, extra = room - sum(words), [w - m for w, m in zip(wants, words, strict=True)]
-        total = sum(extra) or 1
-        widths = [m + spare * e // total for m, e in zip(words, extra, strict=True)]
-        # What the rounding down left goes to the columns that want the most, one character each.
-        for i in sorted(range(len(columns)), key=lambda i: -extra[i])[: room - sum(widths)]:
-            widths[i] += 1
+        widths = list(words)
+        # An even share of the room left to each column, the columns that want least first: a column that wants
+        # less than its share is drawn whole (a title is not folded to give a long snippet a little more) and
+        # what it leaves goes to the others.
+        order = sorted(range(len(columns)), key=lambda i: extra[i])
+        for n, i in enumerate(order):
+            share = min(extra[i], spare // (len(order) - n))
+            widths[i] += share
+            spare -= share
         for c, w in zip(columns, widths, strict=True):
             c.width = w
 

@@ -756,7 +756,9 @@ def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: Edits | None = N
     finally:
         if own:
             reader.close()
-    issues = sorted(settle(found, rec.is_add_on is False), key=lambda f: SEVERITY_ORDER[f.severity])
+    issues = sorted(
+        payer.one_not_imported(settle(found, rec.is_add_on is False)), key=lambda f: SEVERITY_ORDER[f.severity]
+    )
     return CheckReport(
         rec.code,
         rec.display_code,

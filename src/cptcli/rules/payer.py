@@ -10,6 +10,7 @@ verified: today's rules are never applied to another day silently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from itertools import combinations
 
 from cptcli import edits
@@ -53,7 +54,7 @@ def _release(case, name: str, kind: str, slot: str) -> tuple[Release | None, lis
             _finding(
                 case,
                 "info",
-                "edit-not-imported",
+                NOT_IMPORTED,
                 f"edits/{kind}",
                 f"{name}{where}: none imported, so this edit was not checked (cptcli import the CMS file)",
                 None,
@@ -74,6 +75,24 @@ def _release(case, name: str, kind: str, slot: str) -> tuple[Release | None, lis
             )
         ]
     return found, []
+
+
+NOT_IMPORTED = "edit-not-imported"
+
+
+def one_not_imported(findings: list[Finding]) -> list[Finding]:
+    """The edits that could not run for want of an imported set, said once (in the place of the first) rather than
+    a row each: what to import is the same for all of them."""
+    missing = [f for f in findings if f.kind == NOT_IMPORTED]
+    if len(missing) < 2:
+        return findings
+    names = [f.message.split(": none imported")[0] for f in missing]
+    merged = replace(
+        missing[0],
+        subject="edits",
+        message=f"{', '.join(names)}: none imported, so these edits were not checked (cptcli import the CMS files)",
+    )
+    return [merged if f is missing[0] else f for f in findings if f.kind != NOT_IMPORTED or f is missing[0]]
 
 
 def _modifiers_on(line, code: str) -> tuple[str, ...]:
