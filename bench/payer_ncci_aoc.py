@@ -2,7 +2,7 @@
 
     python bench/payer_ncci_aoc.py OUT_DIR [--measure]
 
-4,000 edits as ``AOC_V2026Q4-MCR.txt``, the fixed-width text ``cptcli.imports.ncci_aoc`` documents: a notice line
+4,000 edits as ``AOC_V2026Q2-MCR.txt``, the fixed-width text ``cptcli.imports.ncci_aoc`` documents: a notice line
 and a header line, then records of edit type, add-on code, Julian dates (blank where none), primary code
 (``CCCCC`` for type 2), notes; latin-1, CRLF; some edits and codes deleted, as the quarterly file keeps them.
 Codes and dates are GENERATED, FABRICATED: not CMS's edits.
@@ -64,7 +64,7 @@ def write(directory: str | Path, seed: int = 0) -> list[Path]:
             n += 1
             if n == ROWS:
                 break
-    p = out / "AOC_V2026Q4-MCR.txt"
+    p = out / "AOC_V2026Q2-MCR.txt"
     p.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
     return [p]
 

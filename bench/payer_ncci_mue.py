@@ -3,7 +3,7 @@
     python bench/payer_ncci_mue.py OUT_DIR [--measure]
 
 15,000 rows a setting (practitioner, outpatient hospital, DME supplier), each as
-``MCR_MUE_<Setting>Services_Eff_10-01-2026.csv``: the notice as one quoted multi-line cell padded with empty
+``MCR_MUE_<Setting>Services_Eff_04-01-2026.csv``: the notice as one quoted multi-line cell padded with empty
 cells, the header with a line break inside its first cell, latin-1, CRLF (``cptcli.imports.ncci_mue`` documents
 the layout). Codes are GENERATED (five-digit numbers and HCPCS-shaped letters and digits), values and indicators
 FABRICATED: not CMS's edits.
@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 ROWS = 15_000
-EFFECTIVE = "10-01-2026"
+EFFECTIVE = "04-01-2026"
 SETTINGS = (
     ("PractitionerServices", "Practitioner Services MUE Values"),
     ("OutpatientHospitalServices", "Outpatient Hospital Services MUE Values"),

@@ -2,7 +2,7 @@
 
     python bench/payer_ncci_ptp.py OUT_DIR [--measure] [--settings practitioner,outpatient]
 
-Each setting: 2.5 million edits over four parts (``ccipra-v322r0-f1.txt`` to ``-f4``, some 45 MB each), as CMS
+Each setting: 2.5 million edits over four parts (``ccipra-v321r0-f1.txt`` to ``-f4``, some 45 MB each), as CMS
 ships them: the AMA notice, ``Column1/Column2 Edits``, the header wrapped over four lines, then tab-delimited
 edits, latin-1, CRLF; ``*`` markers, YYYYMMDD dates, deleted edits beside active ones, and pairs that come back
 with other dates. The codes are GENERATED five-character numbers and the pairs FABRICATED: not a CMS release.
@@ -41,7 +41,8 @@ RATIONALES = (
     "Anesthesia service included in surgical procedure",
     "Laboratory panel",
 )
-QUARTERS = tuple(f"{y}{m:02d}01" for y in range(1996, 2027) for m in (1, 4, 7, 10))
+# Effective and deletion dates up to the release's own quarter (2026 Q2, v321r0): a file names no later date.
+QUARTERS = tuple(d for d in (f"{y}{m:02d}01" for y in range(1996, 2027) for m in (1, 4, 7, 10)) if d <= "20260401")
 
 
 def _codes(rng: random.Random, n: int) -> list[str]:
@@ -62,7 +63,7 @@ def write(directory: Path | str, seed: int = 0, settings: tuple[str, ...] = tupl
     for setting in settings:
         per_part = rows // PARTS
         for part in range(1, PARTS + 1):
-            p = directory / f"{PREFIX[setting]}-v322r0-f{part}.txt"
+            p = directory / f"{PREFIX[setting]}-v321r0-f{part}.txt"
             n = per_part if part < PARTS else rows - per_part * (PARTS - 1)
             with p.open("wb") as f:
                 f.write(("\r\n".join(NOTICE) + "\r\n").encode("latin-1"))
@@ -81,7 +82,7 @@ def _lines(rng: random.Random, col1: list[str], col2: list[str], n: int):
         old = eff < "19960102"
         why = choices(RATIONALES, (40, 25, 12, 8, 6, 4, 3, 1, 1))[0]
         if rand() < 0.3 and eff < "20260101":  # deleted, and now and then added again with other dates
-            dele = choice([q for q in QUARTERS[-40:] if q > eff] or ["20260701"])
+            dele = choice([q for q in QUARTERS[-40:] if q > eff] or ["20260401"])
             chunk.append(f"{c1}\t{c2}\t{'*' if old else ''}\t{eff}\t{dele}\t{choice('01')}\t{why}\r\n")
             done += 1
             if rand() < 0.1 and done < n:

@@ -2,10 +2,10 @@
 
     python bench/payer_pfs_rvu.py OUT_DIR [--seed N]
 
-The layout of PPRRVU26_JAN.csv as it ships in RVU26A.zip: a preamble of eight rows (the release title, the AMA and
+The layout of PPRRVU26_APR.csv as it ships in RVU26B.zip: a preamble of eight rows (the release title, the AMA and
 ADA notices), the header split over two rows, 31 columns, CRLF. Codes are CPT- and HCPCS-shaped numbers drawn at
 random, and every DESCRIPTION and value is GENERATED, FABRICATED DATA: not CMS or AMA content. Codes whose PC/TC
-indicator is 1 get their 26 and TC rows, as the real file gives them. ``write`` also zips the CSV as RVU26A.zip.
+indicator is 1 get their 26 and TC rows, as the real file gives them. ``write`` also zips the CSV as RVU26B.zip.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ HEADER = (
     "PROC,SURG,SURG,SURG,SURG,BASE,FACTOR,PROCEDURES,FLAG,INDICATOR,AMOUNT,AMOUNT,AMOUNT",
 )
 PREAMBLE = (
-    "2026 National Physician Fee Schedule Relative Value File January Release",
+    "2026 National Physician Fee Schedule Relative Value File April Release",
     "CPT codes and descriptions only are copyright 2025 American Medical Association. All Rights Reserved.",
     "Applicable FARS/DFARS Apply.",
     "Dental codes (D codes) are copyright 2025/26 American Dental Association. All Rights Reserved.",
@@ -91,10 +91,10 @@ def _rows(rng: random.Random) -> list[list[str]]:
 
 
 def write(directory: Path, seed: int = 0) -> list[Path]:
-    """The CSV (PPRRVU26_JAN.csv) and the zip CMS ships it in (RVU26A.zip), in ``directory``."""
+    """The CSV (PPRRVU26_APR.csv) and the zip CMS ships it in (RVU26B.zip), in ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "PPRRVU26_JAN.csv"
+    path = directory / "PPRRVU26_APR.csv"
     width = len(HEADER[1].split(","))
     with path.open("w", newline="", encoding="cp1252") as f:
         w = csv.writer(f, lineterminator="\r\n")
@@ -103,7 +103,7 @@ def write(directory: Path, seed: int = 0) -> list[Path]:
         for line in HEADER:
             w.writerow(line.split(","))
         w.writerows(_rows(random.Random(seed)))
-    z = directory / "RVU26A.zip"
+    z = directory / "RVU26B.zip"
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as f:
         f.write(path, path.name)
     return [path, z]

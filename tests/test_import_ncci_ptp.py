@@ -354,11 +354,11 @@ def test_the_bench_generator_writes_what_the_parser_reads(tmp_path):
     import payer_ncci_ptp
 
     paths = payer_ncci_ptp.write(tmp_path / "ptp", seed=1, rows=2000)
-    assert [p.name for p in paths] == [f"{s}-v322r0-f{i}.txt" for s in ("ccipra", "ccioph") for i in range(1, 5)]
+    assert [p.name for p in paths] == [f"{s}-v321r0-f{i}.txt" for s in ("ccipra", "ccioph") for i in range(1, 5)]
     reports = import_files(paths)
     assert sorted((r.slot, r.records, r.release) for r in reports) == [
-        ("outpatient", 2000, "2026 Q3 (July 1, 2026)"),
-        ("practitioner", 2000, "2026 Q3 (July 1, 2026)"),
+        ("outpatient", 2000, "2026 Q2 (April 1, 2026)"),
+        ("practitioner", 2000, "2026 Q2 (April 1, 2026)"),
     ]
     rows = _rows("practitioner")
     assert {r[5] for r in rows} == {0, 1, 9} and any(r[2] for r in rows) and any(r[4] for r in rows)
