@@ -242,6 +242,10 @@ def in_force(effective: str | None, ends: str | None, date: str) -> bool:
     return (not effective or effective <= date) and (not ends or date <= ends)
 
 
+# How many answers an Edits reader keeps (a bound on a claims file's memory, whatever its size).
+ANSWERS_KEPT = 200_000
+
+
 class Edits:
     """The imported payer sets one call reads (cptcli.imports.store.Lookup underneath)."""
 
@@ -249,6 +253,9 @@ class Edits:
         from cptcli.imports import store
 
         self.lookup = store.Lookup()
+        # The answers already given: the sets do not change during a call, and a claims file asks the same
+        # questions of its codes line after line.
+        self._asked: dict[tuple, list[tuple]] = {}
 
     def release(self, kind: str, slot: str = "") -> Release | None:
         for s in self.lookup.sets(kind):
@@ -257,7 +264,14 @@ class Edits:
         return None
 
     def rows(self, release: Release, sql: str, args: tuple = ()) -> list[tuple]:
-        return self.lookup.rows(release.kind, release.slot, sql, args)
+        """The rows of one query in `release`'s set; the list may be an earlier answer's: read it, never change it."""
+        key = (release.kind, release.slot, sql, args)
+        found = self._asked.get(key)
+        if found is None:
+            found = self.lookup.rows(release.kind, release.slot, sql, args)
+            if len(self._asked) < ANSWERS_KEPT:
+                self._asked[key] = found
+        return found
 
     def close(self) -> None:
         self.lookup.close()

@@ -190,10 +190,18 @@ def check_claims(engine, data: bytes, name: str, setting: str | None = None, pie
     report.claims = len({r.claim or f"row {r.row}" for r in rows})
     edits = Edits()
     kb = _Remembering(engine)
+    by_date: dict[str, object] = {}
+
+    def icd(date: str, lookup):
+        # One release object a date of service, so that what it has looked up serves the file's later lines.
+        if date not in by_date:
+            by_date[date] = releases.for_date(date, lookup)
+        return by_date[date]
+
     try:
         for row, line in claims.lines_of(rows):
             try:
-                report.add(row, rules.check(kb, releases.for_date, line, edits))
+                report.add(row, rules.check(kb, icd, line, edits))
             except NotFoundError as exc:
                 report.add_unknown(row, exc.message)
             if piece and report.lines % piece == 0:

@@ -55,6 +55,8 @@ def visible(text: str, keep: str = "") -> str:
     to see where. A backslash already in the text is left as it is, so a
     literal "\\x1b" and an escaped ESC look alike; that is harmless, since
     neither reaches the terminal as a control."""
+    if text.isascii() and text.isprintable():
+        return text  # no control character at all: the common case, answered without the pattern
     pattern = _pattern(keep)
     if pattern.search(text) is None:
         return text
@@ -83,6 +85,10 @@ def csv_cell(text: str) -> str:
     return text
 
 
+# How many distinct cells a writer remembers having made safe.
+CELL_MEMORY = 50_000
+
+
 class CsvWriter:
     """A csv.writer-like object (writerow, writerows) whose every str cell goes
     through `csv_cell`, and that quotes any cell holding a carriage return,
@@ -99,11 +105,21 @@ class CsvWriter:
         self._writer = csv.writer(
             self._line, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL, doublequote=True
         )
+        # A claims report repeats its codes, kinds and messages on thousands of rows: each is made safe once.
+        self._cells: dict[str, str] = {}
+
+    def _cell(self, text: str) -> str:
+        safe = self._cells.get(text)
+        if safe is None:
+            safe = csv_cell(text)
+            if len(self._cells) < CELL_MEMORY:
+                self._cells[text] = safe
+        return safe
 
     def writerow(self, row) -> None:
         self._line.seek(0)
         self._line.truncate()
-        self._writer.writerow([csv_cell(c) if isinstance(c, str) else c for c in row])
+        self._writer.writerow([self._cell(c) if isinstance(c, str) else c for c in row])
         self._out.write(self._line.getvalue()[:-2] + "\n")
 
     def writerows(self, rows) -> None:

@@ -777,26 +777,25 @@ def check(kb: Knowledge, icd: Callable, line: ClaimLine, edits: Edits | None = N
 def _record_or_edits(kb: Knowledge, edits: Edits, code: str) -> tuple[CodeRecord, list[Finding]]:
     """The code's record; for a code no descriptor set holds but an imported payer set edits (a CPT code without the
     AMA's files), a bare record and a finding that the code itself is not verified, so that its edits are judged."""
-    from cptcli.errors import NotFoundError
     from cptcli.model import Fact
 
-    try:
-        return kb.get(code), []
-    except NotFoundError as exc:
-        release = edits.mentions(code)
-        if release is None:
-            raise
-        note = Finding(
-            severity="info",
-            kind="code-not-in-descriptor-sets",
-            subject="code",
-            message=f"{exc.message.split(';')[0].split(',')[0]}: the code itself is not verified (import the CMS "
-            f"HCPCS or the AMA CPT files); the payer edits below were checked ({release.cite()} has it)",
-            code=code,
-            authority=release.cite(),
-            unverified=True,
-        )
-        return CodeRecord(code=code, completeness="official", add_on=None, title=Fact(code, ())), [note]
+    found = kb.find(code)
+    if found is not None:
+        return found, []
+    release = edits.mentions(code)
+    if release is None:
+        return kb.get(code), []  # raises the error that names the nearest codes
+    note = Finding(
+        severity="info",
+        kind="code-not-in-descriptor-sets",
+        subject="code",
+        message=f"code {code} is not in the knowledge base: the code itself is not verified (import the CMS "
+        f"HCPCS or the AMA CPT files); the payer edits below were checked ({release.cite()} has it)",
+        code=code,
+        authority=release.cite(),
+        unverified=True,
+    )
+    return CodeRecord(code=code, completeness="official", add_on=None, title=Fact(code, ())), [note]
 
 
 def settle(findings: list[Finding], not_add_on: bool = False) -> list[Finding]:
