@@ -147,167 +147,24 @@ class Scorer:
         return {code for t in terms for code, mask in self.cand.lookup(t).items() if mask & title}
 
     def text_hits(self, text: str, floor: float = 0.0) -> Ranked:
-        concepts = self.analyzer.concepts(text)
-        weights = self.weights
-        if NEGATED in weights and any(c.typed in NEGATIONS for c in concepts):
-            weights = {**weights, NEGATED: weights["title"]}
-        order = {f: i for i, f in enumerate(weights)}
-        # Each concept's weight comes from how many codes it finds, known before any is scored. The rarest are
-        # scored first; once the concepts left cannot lift a code not yet found to the floor, they only add to
-        # codes already found (a common word like "removal" holds thousands of codes no query shows).
-        found_sets = [[(alt, sure, self.cand.lookup(alt)) for alt, sure in c.alternatives.items()] for c in concepts]
-        concept_weight = []
-        for c, alts in zip(concepts, found_sets, strict=True):
-            # How rare the words typed are, where they are found as typed: a synonym widens what a concept finds
-            # ("gentamicin" is an antibiotic), never how much the word typed decides.
-            as_typed = tuple(c.typed.split())
-            own = next((f for alt, sure, f in alts if alt == as_typed and sure == 1.0 and f), None)
-            n_found = len(own) if own else len(set().union(*(f for _, _, f in alts))) if alts else 0
-            if codes.is_code(c.typed.upper()):
-                concept_weight.append(CODE_CONCEPT_WEIGHT)
-            elif n_found and c.typed not in NARRATIVE and not c.typed.isdigit():
-                concept_weight.append(self._weight(n_found))
-            else:
-                concept_weight.append(UNKNOWN_WEIGHT)  # lowers every score a little; erases no match the others make
-        total_weight = sum(concept_weight)
-        left = total_weight
-        scores: dict[str, float] = {}
-        gains: dict[str, dict[str, float]] = {}  # code -> field -> weighted score won there
-        # Per code, the weight of the concepts it matches, and of those it matches only through
-        # contested text or synonyms (whose discounted scores would hide how much they decide).
-        matched: dict[str, float] = {}
-        contested_weight: dict[str, float] = {}
-        ties: dict[str, float] = {}  # code -> weight of the concepts its title's first clause holds
-        # The concept typed right after a negation ("walker without wheels"): a descriptor that says it has it
-        # is the opposite of what was asked, one that says it is without it is the answer.
-        # A descriptor silent about it may well be the answer (a pickup walker has no wheels): it earns
-        # SILENT of the pair's weight.
-        pairs = [(c, concepts[i + 1]) for i, c in enumerate(concepts[:-1]) if c.typed in NEGATIONS]
-        negated = {id(t) for _, t in pairs}
-        contrary: set[str] = set()
-        found_by: dict[int, tuple[float, set[str]]] = {}  # id(concept) -> (its weight, the codes it counts for)
-        prune = floor > 0 and not pairs  # a "without" pair adds to codes that never matched its words
-        ranked_concepts = sorted(range(len(concepts)), key=lambda i: -concept_weight[i] if prune else 0)
-        # field mask -> (holds the lead, holds uncontested text, (field, weight) pairs): a query meets a few
-        # dozen masks over tens of thousands of codes, so each is read once.
-        masks: dict[int, tuple[bool, bool, tuple[tuple[str, float], ...]]] = {}
-        title_bit = self.cand.bit.get("title", 0)
-        # code -> how many words of its title, and of the title's leading name, the query matched
-        in_title: dict[str, int] = {}
-        in_lead: dict[str, int] = {}
+        """Every code the words find, scored concept by concept (_WordQuery), the rarest concepts first."""
+        query = _WordQuery(self, self.analyzer.concepts(text), floor)
+        for ci in query.in_scoring_order():
+            query.score_concept(ci)
+        query.credit_without_pairs()
+        return query.ranked()
 
-        def mask_spec(mask: int):
-            names = self.cand.names(mask)
-            found = masks[mask] = (
-                LEAD in names,
-                any(n not in (LEAD, CONTESTED) for n in names),
-                tuple((n, weights[n]) for n in names if n != LEAD),
-            )
-            return found
-
-        for ci in ranked_concepts:
-            c, w = concepts[ci], concept_weight[ci]
-            only = scores.keys() if prune and 100 * left / total_weight < floor else None
-            left -= w
-            per_code: dict[str, dict[str, float]] = {}
-            plain: set[str] = set()  # codes this concept finds through uncontested evidence
-            leading: dict[str, float] = {}
-            titled: dict[str, int] = {}
-            leads: dict[str, int] = {}
-            for alt, sure, found in found_sets[ci]:
-                contested_alt = alt in c.contested
-                for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
-                    lead, uncontested, named = masks.get(mask) or mask_spec(mask)
-                    if mask & title_bit and len(alt) > titled.get(code, 0):
-                        titled[code] = len(alt)
-                    if lead and len(alt) > leads.get(code, 0):
-                        leads[code] = len(alt)
-                    if lead and sure > leading.get(code, 0.0):
-                        leading[code] = sure
-                    if uncontested and not contested_alt:
-                        plain.add(code)
-                    fields = per_code.get(code)
-                    if fields is None:
-                        per_code[code] = {n: sure * fw for n, fw in named}
-                        continue
-                    for n, fw in named:
-                        s = sure * fw
-                        if s > fields.get(n, 0.0):
-                            fields[n] = s
-            if id(c) in negated:
-                for code, fields in per_code.items():
-                    if fields and NEGATED not in fields:
-                        contrary.add(code)
-                        fields.clear()
-                        leading.pop(code, None)
-                # "wheeled" says it has wheels, whether or not the query reaches that form.
-                for alt in c.alternatives:
-                    if len(alt) == 1:
-                        contrary.update(k for k in self.cand.lookup((alt[0] + "ed",)) if not per_code.get(k))
-            for code, k in titled.items():
-                in_title[code] = in_title.get(code, 0) + k
-            for code, k in leads.items():
-                in_lead[code] = in_lead.get(code, 0) + k
-            literal = self._literal(c, per_code, weights)
-            found_by[id(c)] = (w, {code for code, fields in per_code.items() if fields})
-            for code, sure in leading.items():
-                ties[code] = ties.get(code, 0.0) + w * sure
-            for code, fields in per_code.items():
-                if not fields:
-                    continue  # found in a lead clause alone: an index whose lead is not its title's start
-                best_field, best = min(fields.items(), key=lambda kv: (-kv[1], order[kv[0]]))
-                # A synonym in the title plus the typed words in a narrative beats the synonym alone.
-                lit = literal.get(code)
-                second = max((v for f, v in lit.items() if f != best_field), default=0.0) if lit else 0.0
-                s = best + (1 - best) * SECOND_FIELD * second
-                scores[code] = scores.get(code, 0.0) + w * s
-                matched[code] = matched.get(code, 0.0) + w
-                if code not in plain:
-                    contested_weight[code] = contested_weight.get(code, 0.0) + w
-                g = gains.get(code)
-                if g is None:
-                    g = gains[code] = {}
-                g[best_field] = g.get(best_field, 0.0) + w * s
-        for word, target in pairs:
-            (wn, by_word), (wt, by_target) = found_by[id(word)], found_by[id(target)]
-            for code in scores.keys() - contrary - by_target:
-                if matched[code] > (wn if code in by_word else 0.0):  # it answers something besides "without"
-                    scores[code] += SILENT * (wt + (0.0 if code in by_word else wn))
-        # A hit that owes a quarter of its matched concepts or more to contested evidence is not a confident answer.
-        cautioned = {code for code, cw in contested_weight.items() if cw >= CAUTION_SHARE * matched[code]}
-        _, twins = self._intent_titles(concepts)
-        named = {c.typed.upper() for c in concepts}  # a code typed among the words is the code asked for
-        for code in (twins | contrary).intersection(scores) - named:
-            scores[code] *= OPPOSITE_INTENT
-        typed = {w for c in concepts for cands in c.words for w in cands}
-
-        def make(code: str, score: float):
-            doc = self.corpus.doc(code)
-            top = max(gains[code], key=lambda f: (gains[code][f], self.weights[f]))
-            if top == NEGATED:
-                top = "title"  # negated words are indexed apart, shown where they stand
-            # The stems of every reading of every concept found in that field.
-            bit, found = self.cand.bit[top], set[str]()
-            for c in concepts:
-                for alt in c.alternatives:
-                    if self.cand.lookup(alt).get(code, 0) & bit:
-                        found.update(alt)
-            text, spans = snippets.snippet(doc.texts(top), found, typed)
-            caution = snippets.caution(doc) if code in cautioned else None
-            return self.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), self._ended(code, caution))
-
-        lengths = self.corpus.title_lengths()
-
-        def final(code: str, total: float) -> float:
-            # A code typed among the words is the record asked about, whatever its title says.
-            if code in named:
-                focus = 1.0
-            else:
-                focus = self._focus(lengths.get(code), in_title.get(code, 0), in_lead.get(code, 0))
-            score = round(100 * total / total_weight * (1 - FOCUS_SHARE * (1 - focus)), SCORE_DECIMALS)
-            return min(score, CAUTION_CAP) if code in cautioned or code in self.ended else score
-
-        return Ranked({code: final(code, total) for code, total in scores.items()}, make, ties=ties)
+    def _concept_weight(self, c: Concept, alts: list) -> float:
+        """How much a concept decides: how rare the words typed are, where they are found as typed. A synonym
+        widens what a concept finds ("gentamicin" is an antibiotic), never how much the word typed decides."""
+        as_typed = tuple(c.typed.split())
+        own = next((f for alt, sure, f in alts if alt == as_typed and sure == 1.0 and f), None)
+        n_found = len(own) if own else len(set().union(*(f for _, _, f in alts))) if alts else 0
+        if codes.is_code(c.typed.upper()):
+            return CODE_CONCEPT_WEIGHT
+        if n_found and c.typed not in NARRATIVE and not c.typed.isdigit():
+            return self._weight(n_found)
+        return UNKNOWN_WEIGHT  # lowers every score a little; erases no match the others make
 
     @staticmethod
     def _focus(lengths, in_title: int, in_lead: int) -> float:
@@ -434,3 +291,203 @@ class Scorer:
             )
 
         return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make, final=True)
+
+
+class _Found:
+    """What one concept finds, code by code: the fields and how surely (per_code), the codes it finds through
+    uncontested evidence (plain), how surely each code's lead clause holds it (leading), and the words of each
+    code's title (titled) and of its lead (leads) it matched."""
+
+    __slots__ = ("per_code", "plain", "leading", "titled", "leads")
+
+    def __init__(self) -> None:
+        self.per_code: dict[str, dict[str, float]] = {}
+        self.plain: set[str] = set()
+        self.leading: dict[str, float] = {}
+        self.titled: dict[str, int] = {}
+        self.leads: dict[str, int] = {}
+
+
+class _WordQuery:
+    """One query of words being scored: the state the concepts add to, in the order Scorer.text_hits runs them."""
+
+    def __init__(self, scorer: Scorer, concepts: list[Concept], floor: float) -> None:
+        self.scorer, self.concepts, self.cand = scorer, concepts, scorer.cand
+        weights = scorer.weights
+        if NEGATED in weights and any(c.typed in NEGATIONS for c in concepts):
+            weights = {**weights, NEGATED: weights["title"]}
+        self.weights = weights
+        self.order = {f: i for i, f in enumerate(weights)}
+        # Each concept's weight comes from how many codes it finds, known before any is scored. The rarest are
+        # scored first; once the concepts left cannot lift a code not yet found to the floor, they only add to
+        # codes already found (a common word like "removal" holds thousands of codes no query shows).
+        self.found_sets = [
+            [(alt, sure, self.cand.lookup(alt)) for alt, sure in c.alternatives.items()] for c in concepts
+        ]
+        self.concept_weight = [
+            scorer._concept_weight(c, alts) for c, alts in zip(concepts, self.found_sets, strict=True)
+        ]
+        self.total_weight = sum(self.concept_weight)
+        self.left = self.total_weight
+        self.floor = floor
+        self.scores: dict[str, float] = {}
+        self.gains: dict[str, dict[str, float]] = {}  # code -> field -> weighted score won there
+        # Per code, the weight of the concepts it matches, and of those it matches only through
+        # contested text or synonyms (whose discounted scores would hide how much they decide).
+        self.matched: dict[str, float] = {}
+        self.contested_weight: dict[str, float] = {}
+        self.ties: dict[str, float] = {}  # code -> weight of the concepts its title's first clause holds
+        # The concept typed right after a negation ("walker without wheels"): a descriptor that says it has it
+        # is the opposite of what was asked, one that says it is without it is the answer.
+        # A descriptor silent about it may well be the answer (a pickup walker has no wheels): it earns
+        # SILENT of the pair's weight.
+        self.pairs = [(c, concepts[i + 1]) for i, c in enumerate(concepts[:-1]) if c.typed in NEGATIONS]
+        self.negated = {id(t) for _, t in self.pairs}
+        self.contrary: set[str] = set()
+        self.found_by: dict[int, tuple[float, set[str]]] = {}  # id(concept) -> (its weight, the codes it counts for)
+        self.prune = floor > 0 and not self.pairs  # a "without" pair adds to codes that never matched its words
+        # field mask -> (holds the lead, holds uncontested text, (field, weight) pairs): a query meets a few
+        # dozen masks over tens of thousands of codes, so each is read once.
+        self.masks: dict[int, tuple[bool, bool, tuple[tuple[str, float], ...]]] = {}
+        self.title_bit = self.cand.bit.get("title", 0)
+        # code -> how many words of its title, and of the title's leading name, the query matched
+        self.in_title: dict[str, int] = {}
+        self.in_lead: dict[str, int] = {}
+
+    def in_scoring_order(self) -> list[int]:
+        weights = self.concept_weight
+        return sorted(range(len(self.concepts)), key=lambda i: -weights[i] if self.prune else 0)
+
+    def _mask_spec(self, mask: int) -> tuple[bool, bool, tuple[tuple[str, float], ...]]:
+        names = self.cand.names(mask)
+        found = self.masks[mask] = (
+            LEAD in names,
+            any(n not in (LEAD, CONTESTED) for n in names),
+            tuple((n, self.weights[n]) for n in names if n != LEAD),
+        )
+        return found
+
+    def _find(self, ci: int, only) -> _Found:
+        """What concept `ci` finds, among the codes `only` names (None: every code)."""
+        c, out = self.concepts[ci], _Found()
+        per_code, titled, leads, leading = out.per_code, out.titled, out.leads, out.leading
+        masks, title_bit = self.masks, self.title_bit
+        for alt, sure, found in self.found_sets[ci]:
+            contested_alt = alt in c.contested
+            for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
+                lead, uncontested, named = masks.get(mask) or self._mask_spec(mask)
+                if mask & title_bit and len(alt) > titled.get(code, 0):
+                    titled[code] = len(alt)
+                if lead and len(alt) > leads.get(code, 0):
+                    leads[code] = len(alt)
+                if lead and sure > leading.get(code, 0.0):
+                    leading[code] = sure
+                if uncontested and not contested_alt:
+                    out.plain.add(code)
+                fields = per_code.get(code)
+                if fields is None:
+                    per_code[code] = {n: sure * fw for n, fw in named}
+                    continue
+                for n, fw in named:
+                    s = sure * fw
+                    if s > fields.get(n, 0.0):
+                        fields[n] = s
+        return out
+
+    def _negate(self, c: Concept, found: _Found) -> None:
+        """The concept after "without": a code whose words hold it is the contrary of what was asked."""
+        for code, fields in found.per_code.items():
+            if fields and NEGATED not in fields:
+                self.contrary.add(code)
+                fields.clear()
+                found.leading.pop(code, None)
+        # "wheeled" says it has wheels, whether or not the query reaches that form.
+        for alt in c.alternatives:
+            if len(alt) == 1:
+                self.contrary.update(k for k in self.cand.lookup((alt[0] + "ed",)) if not found.per_code.get(k))
+
+    def score_concept(self, ci: int) -> None:
+        c, w = self.concepts[ci], self.concept_weight[ci]
+        prune_now = self.prune and 100 * self.left / self.total_weight < self.floor
+        only = self.scores.keys() if prune_now else None
+        self.left -= w
+        found = self._find(ci, only)
+        if id(c) in self.negated:
+            self._negate(c, found)
+        for code, k in found.titled.items():
+            self.in_title[code] = self.in_title.get(code, 0) + k
+        for code, k in found.leads.items():
+            self.in_lead[code] = self.in_lead.get(code, 0) + k
+        literal = self.scorer._literal(c, found.per_code, self.weights)
+        self.found_by[id(c)] = (w, {code for code, fields in found.per_code.items() if fields})
+        for code, sure in found.leading.items():
+            self.ties[code] = self.ties.get(code, 0.0) + w * sure
+        for code, fields in found.per_code.items():
+            if fields:  # else found in a lead clause alone: an index whose lead is not its title's start
+                self._add(code, w, fields, literal.get(code), code in found.plain)
+
+    def _add(self, code: str, w: float, fields: dict[str, float], lit: dict | None, plain: bool) -> None:
+        """A concept of weight `w` found in `fields` of `code`: its best field scores, and the typed words found
+        in a second field add a little (a synonym in the title plus the typed words in a narrative beats the
+        synonym alone)."""
+        order = self.order
+        best_field, best = min(fields.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+        second = max((v for f, v in lit.items() if f != best_field), default=0.0) if lit else 0.0
+        s = best + (1 - best) * SECOND_FIELD * second
+        self.scores[code] = self.scores.get(code, 0.0) + w * s
+        self.matched[code] = self.matched.get(code, 0.0) + w
+        if not plain:
+            self.contested_weight[code] = self.contested_weight.get(code, 0.0) + w
+        g = self.gains.get(code)
+        if g is None:
+            g = self.gains[code] = {}
+        g[best_field] = g.get(best_field, 0.0) + w * s
+
+    def credit_without_pairs(self) -> None:
+        """A code silent about what "without" excludes earns SILENT of the pair's weight, if it answers something
+        besides "without"."""
+        for word, target in self.pairs:
+            (wn, by_word), (wt, by_target) = self.found_by[id(word)], self.found_by[id(target)]
+            for code in self.scores.keys() - self.contrary - by_target:
+                if self.matched[code] > (wn if code in by_word else 0.0):
+                    self.scores[code] += SILENT * (wt + (0.0 if code in by_word else wn))
+
+    def ranked(self) -> Ranked:
+        scorer, scores = self.scorer, self.scores
+        # A hit that owes a quarter of its matched concepts or more to contested evidence is not a confident answer.
+        self.cautioned = {
+            code for code, cw in self.contested_weight.items() if cw >= CAUTION_SHARE * self.matched[code]
+        }
+        _, twins = scorer._intent_titles(self.concepts)
+        self.named = {c.typed.upper() for c in self.concepts}  # a code typed among the words is the code asked for
+        for code in (twins | self.contrary).intersection(scores) - self.named:
+            scores[code] *= OPPOSITE_INTENT
+        self.typed = {w for c in self.concepts for cands in c.words for w in cands}
+        self.lengths = scorer.corpus.title_lengths()
+        return Ranked({code: self._final(code, total) for code, total in scores.items()}, self._make, ties=self.ties)
+
+    def _make(self, code: str, score: float):
+        scorer = self.scorer
+        doc = scorer.corpus.doc(code)
+        gains = self.gains[code]
+        top = max(gains, key=lambda f: (gains[f], scorer.weights[f]))
+        if top == NEGATED:
+            top = "title"  # negated words are indexed apart, shown where they stand
+        # The stems of every reading of every concept found in that field.
+        bit, found = self.cand.bit[top], set[str]()
+        for c in self.concepts:
+            for alt in c.alternatives:
+                if self.cand.lookup(alt).get(code, 0) & bit:
+                    found.update(alt)
+        text, spans = snippets.snippet(doc.texts(top), found, self.typed)
+        caution = snippets.caution(doc) if code in self.cautioned else None
+        return scorer.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), scorer._ended(code, caution))
+
+    def _final(self, code: str, total: float) -> float:
+        # A code typed among the words is the record asked about, whatever its title says.
+        if code in self.named:
+            focus = 1.0
+        else:
+            focus = Scorer._focus(self.lengths.get(code), self.in_title.get(code, 0), self.in_lead.get(code, 0))
+        score = round(100 * total / self.total_weight * (1 - FOCUS_SHARE * (1 - focus)), SCORE_DECIMALS)
+        return min(score, CAUTION_CAP) if code in self.cautioned or code in self.scorer.ended else score
