@@ -96,7 +96,7 @@ def test_a_curated_code_and_its_imported_descriptor_stand_side_by_side(main, tmp
             ["import", str(HCPCS), "--kind", "bogus"],
             2,
             "cptcli: error: unknown kind 'bogus': choose from hcpcs, cpt, nucc, ncci-ptp, ncci-mue, ncci-aoc, pfs-rvu, "
-            "icd10cm\n",
+            "icd10cm, asp-ndc\n",
         ),
         (
             ["import", str(CPT[0]), "--kind", "hcpcs"],

@@ -422,7 +422,8 @@ def test_forced_kind_refuses_a_file_of_another_kind_by_name(tmp_path, xlsx):
 def test_unknown_kind_and_unrecognised_file(tmp_path):
     with pytest.raises(
         UsageError,
-        match="unknown kind 'icd': choose from hcpcs, cpt, nucc, ncci-ptp, ncci-mue, ncci-aoc, pfs-rvu, icd10cm",
+        match="unknown kind 'icd': choose from hcpcs, cpt, nucc, ncci-ptp, ncci-mue, ncci-aoc, pfs-rvu, icd10cm, "
+        "asp-ndc",
     ):
         import_files([HCPCS_TXT], kind="icd")
     with pytest.raises(UsageError, match="unknown kind"):
@@ -433,7 +434,7 @@ def test_unknown_kind_and_unrecognised_file(tmp_path):
         import_files([p])
     with pytest.raises(UsageError, match="no such file"):
         import_files([tmp_path / "missing.txt"])
-    assert set(KINDS) == {"hcpcs", "cpt", "nucc", "ncci-ptp", "ncci-mue", "ncci-aoc", "pfs-rvu", "icd10cm"}
+    assert set(KINDS) == {"hcpcs", "cpt", "nucc", "ncci-ptp", "ncci-mue", "ncci-aoc", "pfs-rvu", "icd10cm", "asp-ndc"}
 
 
 def _corrupt(tmp_path, lineno: int, col: int, ch: str, name: str = "HCPC2026_JAN_ANWEB.txt") -> Path:

@@ -251,7 +251,8 @@ def show(
     code: list[str] = typer.Argument(
         ...,
         metavar="CODE...",
-        help="CPT or HCPCS codes: 20700, +20700, '20700-50', J1100.",
+        help="CPT or HCPCS codes: 20700, +20700, '20700-50', J1100; or an NDC (00006-3026-02, 10 or 11 digits), "
+        "with the ASP NDC-HCPCS crosswalk imported.",
         autocompletion=_complete_code,
     ),
     brief: bool | None = typer.Option(
@@ -277,7 +278,8 @@ def show(
     out = out._replace(brief=brief)
     if code == ["-"]:
         raise typer.Exit(_show_batch(out))
-    wanted = [codes.parse_code(c).code for c in code]  # malformed input fails before any output
+    # Malformed input fails before any output; an NDC is looked up in the imported ASP crosswalk (service.show).
+    wanted = [c.strip() if codes.ndc_digits(c) else codes.parse_code(c).code for c in code]
     results, missing = service.show(_engine(), wanted, ptp_edits="ptp" in out.sections)
     for exc in missing:
         warn(f"error: {exc.message}")

@@ -122,3 +122,29 @@ def ended(end: str, successors=(), otherwise: str = "look for the code that repl
     return (
         f"{'terminated' if end < (on or today()) else 'ends'} on {end}: not valid for services after that date; {then}"
     )
+
+
+# An NDC as labels print it: 10 digits in three hyphenated segments (4-4-2, 5-3-2 or 5-4-1), or the 11-digit
+# 5-4-2 form CMS bills with (hyphenated or not).
+_NDC_HYPHENATED = re.compile(r"([0-9]{4,5})-([0-9]{3,4})-([0-9]{1,2})")
+
+
+def ndc_digits(raw: str) -> tuple[str, ...] | None:
+    """The 11-digit forms an NDC as typed can stand for: one for a hyphenated NDC (a zero leads the short segment)
+    or 11 digits; three for 10 digits without hyphens, whose segments cannot be told apart; None for anything that
+    is not shaped like an NDC."""
+    text = raw.strip()
+    m = _NDC_HYPHENATED.fullmatch(text)
+    if m:
+        a, b, c = m.groups()
+        if len(a) + len(b) + len(c) == 11 and (len(a), len(b), len(c)) == (5, 4, 2):
+            return (a + b + c,)
+        if len(a) + len(b) + len(c) != 10:
+            return None
+        return (a.zfill(5) + b.zfill(4) + c.zfill(2),)
+    if text.isdigit() and text.isascii():
+        if len(text) == 11:
+            return (text,)
+        if len(text) == 10:
+            return ("0" + text, text[:5] + "0" + text[5:], text[:9] + "0" + text[9:])
+    return None

@@ -293,6 +293,17 @@ class Edits:
 
     # -- what `show` gives of a code -----------------------------------------------------------------
 
+    def ndc(self, forms: tuple[str, ...], date: str) -> tuple[Release | None, list[dict]]:
+        """The imported ASP crosswalk and its rows for an NDC (its possible 11-digit `forms`, codes.ndc_digits),
+        each saying whether the crosswalk's quarter covers `date`."""
+        r = self.release("asp-ndc")
+        if r is None:
+            return None, []
+        marks = ", ".join("?" * len(forms))
+        rows = self.rows(r, f"SELECT {', '.join(NDC_COLUMNS)} FROM ndc WHERE ndc IN ({marks}) ORDER BY code", forms)
+        extra = {"source": r.cite(), "in_force_on_date": r.applies(date)}
+        return r, [{**dict(zip(NDC_COLUMNS, row, strict=True)), **extra} for row in rows]
+
     def pfs(self, release: Release, code: str) -> dict[str, dict]:
         """The code's PFS rows by modifier ('' for the global row)."""
         rows = self.rows(release, f"SELECT {', '.join(PFS_COLUMNS)} FROM pfs WHERE code = ?", (code,))
@@ -423,4 +434,17 @@ def imported() -> bool:
     return any(n.startswith(PAYER_KINDS) and n.endswith(SUFFIX) for n in names)
 
 
-PAYER_KINDS = ("ncci-ptp.", "ncci-mue.", "ncci-aoc.", "pfs-rvu.")
+PAYER_KINDS = ("ncci-ptp.", "ncci-mue.", "ncci-aoc.", "pfs-rvu.", "asp-ndc.")
+# The columns of the ASP NDC-HCPCS crosswalk's table (cptcli.imports.asp_ndc) a look-up of an NDC answers with.
+NDC_COLUMNS = (
+    "ndc",
+    "ndc_as_filed",
+    "code",
+    "labeler",
+    "drug",
+    "dosage",
+    "pkg_size",
+    "pkg_qty",
+    "bill_units",
+    "bill_units_pkg",
+)

@@ -38,15 +38,62 @@ def show(engine, codes: Iterable[str], ptp_edits: bool = False):
     from cptcli.results import ShowResults
 
     wanted = list(dict.fromkeys(codes))
-    found, missing = [], []
-    for code in wanted:
+    found: list = []
+    missing: list[NotFoundError] = []
+    asked, codes_of_ndcs = _ndcs(wanted, missing)
+    for code in dict.fromkeys(c for w in wanted for c in codes_of_ndcs.get(w, (w,))):
         result = engine.show(code)
         if result is None:
             missing.append(engine.not_found(code))
         else:
             found.append(result)
     with_payer_facts(found, ptp_edits)
+    for r in found:
+        if r.code in asked:
+            r.doc = {**r.doc, "payer": {"date": _today(), **(r.doc.get("payer") or {}), "ndc": asked[r.code]}}
     return ShowResults(found, single=len(wanted) == 1, sources=lambda: engine.sources), missing
+
+
+def _today() -> str:
+    from cptcli.codes import today
+
+    return today()
+
+
+def _ndcs(wanted: list[str], missing: list) -> tuple[dict[str, list[dict]], dict[str, tuple[str, ...]]]:
+    """The NDCs among the codes asked (codes.ndc_digits), looked up in the imported ASP crosswalk: each code's
+    crosswalk rows for the NDCs asked, and the codes each NDC asked stands for. An NDC it does not list, or asked
+    with no crosswalk imported, is a NotFoundError in `missing`."""
+    from cptcli.codes import ndc_digits
+
+    typed = {w: forms for w in wanted if (forms := ndc_digits(w)) is not None}
+    if not typed:
+        return {}, {}
+    from cptcli import edits
+
+    reader = edits.Edits()
+    asked: dict[str, list[dict]] = {}
+    codes_of: dict[str, tuple[str, ...]] = {}
+    try:
+        for w, forms in typed.items():
+            release, rows = reader.ndc(forms, _today())
+            codes_of[w] = tuple(dict.fromkeys(r["code"] for r in rows))
+            for r in rows:
+                asked.setdefault(r["code"], []).append(r)
+            if release is None:
+                missing.append(
+                    NotFoundError(
+                        f"{w} is an NDC, and no ASP NDC-HCPCS crosswalk is imported (cptcli "
+                        "import the CMS file) to say which code it is billed under"
+                    )
+                )
+            elif not rows:
+                missing.append(
+                    NotFoundError(f"NDC {w} is not in the imported ASP NDC-HCPCS crosswalk ({release.cite()})")
+                )
+    finally:
+        reader.close()
+    return asked, codes_of
 
 
 def with_payer_facts(results, ptp_edits: bool = False) -> None:

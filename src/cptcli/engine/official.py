@@ -1,5 +1,6 @@
 """Official code sets the user imported (cptcli.imports: CMS HCPCS, AMA CPT,
-NUCC) joined to the knowledge base before it is indexed, so that every command
+NUCC, and the facts other sets give of their codes, such as an NDC crosswalk's
+drug names) joined to the knowledge base before it is indexed, so that every command
 answers over them through the one index.
 
 An imported code the knowledge base does not curate becomes a record of its
@@ -25,18 +26,15 @@ def join(kb) -> None:
     """Add every imported set to `kb` (a knowledge.KnowledgeBase), in place."""
     from cptcli.imports import store
 
+    supplements = []
     for imported in store.iter_codes():
-        source = f"{imported.file}, {imported.release}"
-        descriptors = tuple(
-            OfficialDescriptor(kind, text, (imported.source(kind),)) for kind, text in imported.descriptors
-        )
-        attributes = tuple(OfficialAttribute(a.label, a.value, a.meaning, (source,)) for a in imported.attributes)
-        curated = kb.records.get(imported.code)
-        if curated is None:
-            kb.records[imported.code] = _record(imported, descriptors, attributes, source)
-            kb.layers[imported.code] = ()
-        else:
-            kb.records[imported.code] = _beside(curated, imported, descriptors, attributes, source)
+        if not any(kind in _TITLE_KINDS for kind, _ in imported.descriptors):
+            supplements.append(imported)  # facts about codes a code set names (an NDC crosswalk's drug names)
+            continue
+        _join_one(kb, imported)
+    for imported in supplements:
+        if imported.code in kb.records:
+            _join_one(kb, imported)
     for m in store.modifiers():
         name = next((t for k, t in m.descriptors if k == "long"), None) or next((t for _, t in m.descriptors), "")
         curated = kb.modifiers.get(m.modifier)
@@ -47,6 +45,18 @@ def join(kb) -> None:
     if store.has_taxonomy():
         kb.taxonomy_codes = _taxonomy(kb.taxonomy_codes)
     kb.records = dict(sorted(kb.records.items()))
+
+
+def _join_one(kb, imported) -> None:
+    source = f"{imported.file}, {imported.release}"
+    descriptors = tuple(OfficialDescriptor(kind, text, (imported.source(kind),)) for kind, text in imported.descriptors)
+    attributes = tuple(OfficialAttribute(a.label, a.value, a.meaning, (source,)) for a in imported.attributes)
+    curated = kb.records.get(imported.code)
+    if curated is None:
+        kb.records[imported.code] = _record(imported, descriptors, attributes, source)
+        kb.layers[imported.code] = ()
+    else:
+        kb.records[imported.code] = _beside(curated, imported, descriptors, attributes, source)
 
 
 def _best(descriptors) -> OfficialDescriptor | None:

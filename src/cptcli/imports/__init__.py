@@ -34,6 +34,7 @@ KINDS: dict[str, str] = {
     "ncci-aoc": "cptcli.imports.ncci_aoc",
     "pfs-rvu": "cptcli.imports.pfs_rvu",
     "icd10cm": "cptcli.imports.icd10cm",
+    "asp-ndc": "cptcli.imports.asp_ndc",
 }
 HEAD_BYTES = 65536
 

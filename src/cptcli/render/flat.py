@@ -134,7 +134,18 @@ def _payer_rows(results: ShowResults) -> list[tuple]:
         for t in p.get("ptp", ()):
             meaning = f"column 1 of {t['as_column1']:,} edits, column 2 of {t['as_column2']:,} in force on {p['date']}"
             rows.append((c, "ptp", t["setting"], t["as_column1"] + t["as_column2"], meaning, t["source"]))
+        for n in p.get("ndc", ()):
+            rows.append((c, "ndc", "", n["ndc_as_filed"], _ndc_words(n), n["source"]))
     return rows
+
+
+def _ndc_words(n: dict) -> str:
+    """An NDC's crosswalk row in words: what it is and how many of the code's billing units a package holds."""
+    what = ", ".join(x for x in (n["drug"], n["labeler"]) if x) or "no drug name given"
+    package = " × ".join(x for x in (n["pkg_size"], n["pkg_qty"]) if x)
+    units = f"{n['bill_units_pkg']} billing units" if n["bill_units_pkg"] else "billing units not given"
+    said = f"{what}: {units} of {n['code']} ({n['dosage'] or 'dosage not given'}) a package ({package or '?'})"
+    return said if n["in_force_on_date"] else f"{said}; the crosswalk's quarter does not cover today"
 
 
 def _ptp_rows(results: ShowResults) -> list[tuple]:
