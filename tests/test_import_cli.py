@@ -62,6 +62,20 @@ def test_sources_lists_the_bundled_base_and_each_imported_set(main):
     assert rows[1]["sha256"][HCPCS.name] == hashlib.sha256(HCPCS.read_bytes()).hexdigest()
 
 
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_the_sources_table_prints_each_file_name_and_its_sha256_whole(main, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)
+    main("import", str(HCPCS))
+    code, out, _ = main("sources")
+    lines = out.splitlines()
+    digest = hashlib.sha256(HCPCS.read_bytes()).hexdigest()
+    at = lines.index(f"  hcpcs: {HCPCS.name}")
+    assert code == 0 and lines[at + 1] == f"      {digest}"
+    (row,) = [line for line in lines if line.startswith("  hcpcs ")]
+    assert row.split()[:3] == ["hcpcs", "2026", "January"] and row.endswith(" UTC")
+    assert "…" not in out and max(len(line) for line in lines) <= int(columns)
+
+
 def test_remove_a_set_and_its_codes_are_gone(main):
     main("import", str(HCPCS))
     assert main("import", "--remove", "hcpcs")[0] == 0

@@ -837,12 +837,17 @@ def imports(result: Imports, sections=()) -> list:
 
 @parts.register
 def sources_list(result: Sources, sections=()) -> list:
-    t = _table("Code sets in use", ["Kind", "Release", "Files", "Records", "Imported at", "SHA-256"])
+    """The sets, then their files: a file name and its SHA-256 are what a user compares with a download, so each
+    is printed whole on a line of its own rather than cut to fit a column."""
+    t = _table("Code sets in use", ["Kind", "Release", "Records", "Imported"])
+    files = [Text("\nFiles and their SHA-256", style="bold")]
     for r in result:
-        t.add_row(
-            r.kind, r.release, "\n".join(r.files), f"{r.records:,}", r.imported_at or "—", "\n".join(r.sha256.values())
-        )
-    return [t]
+        when = (r.imported_at or "").replace("T", " ")[:16]
+        t.add_row(r.kind, r.release, f"{r.records:,}", f"{when} UTC" if when else "—")
+        for name in r.files:
+            digest = r.sha256.get(name.rsplit("/", 1)[-1]) or r.sha256.get(name)
+            files.append(Text(f"  {r.kind}: {name}" + (f"\n      {digest}" if digest else "")))
+    return [t, *files]
 
 
 @parts.register
