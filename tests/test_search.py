@@ -281,6 +281,9 @@ def test_a_mistyped_word_is_one_typo_not_two_run_together_words():
         def alpha_stems(self):
             return ["baclofen", "concentr", "gen", "oxygen", "pump"]
 
+        def postings(self, s):
+            return {"A0001": 1, "A0002": 1} if self.has_stem(s) else {}
+
         def stems_from(self, prefix, limit):
             return [w for w in self.alpha_stems() if w.startswith(prefix)][:limit]
 
@@ -364,3 +367,31 @@ def test_list_prefix_and_an_icd_query_in_search(main):
     assert code == 1 and "no code in the knowledge base starts with 99" in err
     code, out, err = main("search", "E11.40")
     assert (code, out) == (1, "") and "is an ICD-10-CM code and no record lists it: see cptcli icd E11.40" in err
+
+
+def test_a_word_one_code_has_is_also_read_as_a_typo_of_a_common_word_with_its_first_letter():
+    from cptcli.search.analysis import Analyzer, stem
+    from cptcli.search.candidates import Vocabulary
+
+    # "remval" stems to "remv", which one code's short descriptor has ("Intent pot remv time placemt"); "removal"
+    # is in thousands. "hair" (one code: a wig) is no typo of "air" (a first letter dropped), however common.
+    df = {"remv": 1, "remov": 3000, "hair": 1, "air": 400, "wig": 1}
+
+    class Corpus:
+        def has_stem(self, s):
+            return s in df
+
+        def alpha_stems(self):
+            return sorted(df)
+
+        def stems_from(self, prefix, limit):
+            return [w for w in self.alpha_stems() if w.startswith(prefix)][:limit]
+
+        def postings(self, s):
+            return {f"C{i:04d}": 1 for i in range(df.get(s, 0))}
+
+    analyzer = Analyzer(Vocabulary(Corpus(), frozenset()), {})
+    assert stem("remval") == "remv"
+    assert analyzer.resolve("remv") == {"remv": 1.0, "remov": pytest.approx(0.889, abs=0.001)}
+    assert analyzer.resolve("hair") == {"hair": 1.0}
+    assert analyzer.resolve("remov") == {"remov": 1.0}  # a common word is what it is

@@ -155,6 +155,11 @@ class Analyzer:
             past = tok + "ed"
             if tok.isalpha() and len(tok) >= 4 and tok not in self.vocab.synonym_words and self.vocab.known(past):
                 return {tok: 1.0, past: PAST_SIM}
+            if self._rare(tok):
+                # A word one code's short form has ("remv") may be a typo of a word thousands have ("remval" for
+                # "removal" stems so): the common word one edit away, from the same first letter ("hair" is
+                # no typo of "air"), is read too, as a typo is.
+                return {**self._typos(tok, 1, common_only=True), tok: 1.0}
             return {tok: 1.0}
         # Codes, numbers and abbreviations of two letters match exactly or not at all.
         if not tok.isalpha() or len(tok) <= 2:
@@ -162,6 +167,19 @@ class Analyzer:
         us = american(tok)
         if us != tok and self.vocab.known(us):
             return {us: BRITISH_SIM}
+        out = self._typos(tok, self._max_edits(len(tok)))
+        if len(tok) >= 4:
+            for w in self.vocab.stems_from(tok, 20):
+                out[w] = max(out.get(w, 0.0), PREFIX_SIM)
+        return out
+
+    def _rare(self, tok: str) -> bool:
+        return (
+            tok.isalpha() and len(tok) >= 4 and tok not in self.vocab.synonym_words and self.vocab.codes_with(tok) <= 1
+        )
+
+    def _typos(self, tok: str, most: int, common_only: bool = False) -> dict[str, float]:
+        """The vocabulary words `tok` may be a misspelling of, at most `most` edits away, each with its certainty."""
         # Imported here: a query whose every word is known never needs it.
         from rapidfuzz import fuzz, process
         from rapidfuzz.distance import Levenshtein
@@ -172,12 +190,9 @@ class Analyzer:
         ):
             # A misspelling keeps its first letter, or changes nothing else ("neumonia"): "vasectomy" is not a
             # mistyped "mastectomy".
-            edits = self._max_edits(len(tok)) if w[0] == tok[0] else 1
-            if Levenshtein.distance(tok, w) <= edits:
+            edits = most if w[0] == tok[0] else 0 if common_only else 1
+            if w != tok and Levenshtein.distance(tok, w) <= edits and not (common_only and self._rare(w)):
                 out[w] = score / 100
-        if len(tok) >= 4:
-            for w in self.vocab.stems_from(tok, 20):
-                out[w] = max(out.get(w, 0.0), PREFIX_SIM)
         return out
 
     @staticmethod

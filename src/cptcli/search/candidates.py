@@ -49,6 +49,10 @@ class Vocabulary:
     def known(self, s: str) -> bool:
         return s in self.synonym_words or self.corpus.has_stem(s)
 
+    def codes_with(self, s: str) -> int:
+        """How many codes hold the stem, in any field."""
+        return len(self.corpus.postings(s))
+
     def alpha(self) -> list[str]:
         if self._alpha is None:
             self._alpha = sorted(set(self.corpus.alpha_stems()).union(w for w in self.synonym_words if w.isalpha()))
