@@ -1,6 +1,8 @@
 """Output that fits a terminal: show --brief, table lines at 80, 100 and 200
 columns, and the pager (through a real pseudo-terminal)."""
 
+import json
+
 import pytest
 
 from cptcli.render import table
@@ -231,3 +233,14 @@ def test_piped_output_is_never_paged(tmp_path):
     got = tmp_path / "paged.txt"
     p = subprocess_cli("show", "20700", env={"CPTCLI_PAGER": "/bin/false", "FAKE_OUT": str(got)})
     assert p.returncode == 0 and b"Provider taxonomy" in p.stdout and not got.exists()
+
+
+def test_a_long_caution_in_the_search_table_keeps_its_correction_and_points_at_its_authorities(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    out = cli("search", "baclofen pump removal", "--limit", "1").stdout
+    text = " ".join(out.split())
+    assert "its removal is 62365" in text and "[authorities: cptcli show 20701 --section notes]" in text
+    assert "AAPC" not in text
+    # JSON keeps every word of it.
+    doc = json.loads(cli("search", "baclofen pump removal", "--limit", "1", "--json").stdout)
+    assert "AAPC Neurosurgery Coding Alert" in doc[0]["caution"]

@@ -591,9 +591,18 @@ def hits(results: Hits, sections=()) -> list:
         if h.data_note:
             snippet.append(f"\n⚠ {h.data_note}")
         if h.caution:
-            snippet.append(f"\n⚠ caution: {h.caution}", style="bold")
+            snippet.append(f"\n⚠ caution: {_without_authorities(h.caution, h.code)}", style="bold")
         t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, f"{h.score:.1f}", h.matched_field, snippet)
     return [t]
+
+
+def _without_authorities(caution: str, code: str) -> str:
+    """A long caution in a table cell keeps its correction (the code that does cover the service) and points at its
+    authorities, which `show` lists in full; JSON keeps every word."""
+    said, bracket, _ = caution.partition(" [")
+    if not bracket or len(caution) <= LONG_FINDING:
+        return caution
+    return f"{said} [authorities: cptcli show {code} --section notes]"
 
 
 @parts.register
