@@ -61,11 +61,20 @@ def visible(text: str, keep: str = "") -> str:
     return pattern.sub(_escape, text)
 
 
+def cut_name(text: str, limit: int = 160) -> str:
+    """A name (a path, a file name) made visible for a one-line message, and cut in the middle when it is longer
+    than ``limit``: a path of thousands of characters still makes one readable line, its start and its end kept."""
+    shown = visible(text)
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[: limit // 2]}…{shown[-(limit // 2 - 20) :]} ({len(text):,} characters)"
+
+
 # OWASP's list: a spreadsheet reads a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(text: str) -> str:
+def csv_cell(text: str, terminal: bool = False) -> str:
     """A CSV cell that a spreadsheet shows as the text it is (OWASP's CSV
     injection advice): a cell starting with "=", "+", "-", "@", a tab or a
     carriage return gets a leading single quote, so "=HYPERLINK(...)" is not

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 
 from ..errors import DataError
+from ..limits import MiB
 from . import kind
 from .records import CPT_CODE, Attribute, ImportedCode, Member, Parsed
 
@@ -29,6 +30,9 @@ KIND = "cpt"
 LABEL = "CPT"
 A_LABEL = "a CPT"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# the biggest AMA data file, the clinician descriptors, is a few MB.
+MAX_BYTES = 32 * MiB
 TABLES: tuple = ()  # codes and registry entries only
 
 ROLES = ("long", "medium", "short", "consumer", "clinician")

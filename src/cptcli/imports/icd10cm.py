@@ -41,6 +41,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from ..errors import DataError
+from ..limits import MiB
 from . import kind
 from .kind import Table
 from .records import Member, Parsed
@@ -49,6 +50,9 @@ KIND = "icd10cm"
 LABEL = "ICD-10-CM"
 A_LABEL = "an ICD-10-CM"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# a fiscal year's order file is some 30 MB.
+MAX_BYTES = 128 * MiB
 TABLES = (
     Table(
         "icd",

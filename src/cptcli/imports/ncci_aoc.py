@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..edits import AOC_MEANINGS as MEANINGS  # noqa: F401  (words kept where the rules read them)
 from ..errors import DataError
+from ..limits import MiB
 from . import kind
 from .kind import Table
 from .ncci_common import cell, header_key, is_xlsx, julian, newest_text_first, quarter_of, xlsx_rows
@@ -47,6 +48,9 @@ KIND = "ncci-aoc"
 LABEL = "NCCI AOC"
 A_LABEL = "an NCCI AOC"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# the AOC table is under 1 MB.
+MAX_BYTES = 32 * MiB
 TABLES = (
     Table(
         "aoc",

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 
 from ..edits import MUE_MEANINGS as MEANINGS  # noqa: F401  (words kept where the rules read them)
 from ..errors import DataError
+from ..limits import MiB
 from . import kind
 from .kind import Table
 from .ncci_common import cell, header_key, is_xlsx, newest_text_first, quarter_of, xlsx_rows
@@ -40,6 +41,9 @@ KIND = "ncci-mue"
 LABEL = "NCCI MUE"
 A_LABEL = "an NCCI MUE"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# a setting's table is about 1 MB as CSV or .xlsx.
+MAX_BYTES = 32 * MiB
 TABLES = (
     Table(
         "mue",

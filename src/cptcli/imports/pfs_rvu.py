@@ -46,7 +46,8 @@ from ..edits import PFS_NOT_PAYABLE as NOT_PAYABLE  # noqa: F401  (words kept wh
 from ..edits import PFS_PAYABLE as PAYABLE  # noqa: F401
 from ..edits import PFS_SOURCES as SOURCES  # noqa: F401
 from ..errors import DataError
-from . import kind
+from ..limits import SHEET_COLUMNS, MiB
+from . import archive, kind
 from .kind import Table
 from .records import Member, Parsed
 
@@ -54,6 +55,9 @@ KIND = "pfs-rvu"
 LABEL = "PFS relative value"
 A_LABEL = "a PFS relative value"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# PPRRVU as CSV, .xlsx or text is a few MB.
+MAX_BYTES = 64 * MiB
 TABLES = (
     Table(
         "pfs",
@@ -238,14 +242,9 @@ sets = kind.one_set(choose)
 
 
 def _workbook_rows(m: Member) -> Iterator[tuple[int, list[str]]]:
-    import openpyxl
-
+    wb = archive.workbook(m.name, m.data)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(m.data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a damaged workbook
-        raise DataError(f"{m.name}: not a readable .xlsx workbook ({type(e).__name__})") from None
-    try:
-        for n, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1):
+        for n, row in archive.rows(m.name, wb.worksheets[0], SHEET_COLUMNS):
             yield n, ["" if v is None else str(v) for v in row]
     finally:
         wb.close()
