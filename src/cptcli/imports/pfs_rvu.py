@@ -47,7 +47,7 @@ from ..edits import PFS_PAYABLE as PAYABLE  # noqa: F401
 from ..edits import PFS_SOURCES as SOURCES  # noqa: F401
 from ..errors import DataError
 from ..limits import SHEET_COLUMNS, MiB
-from . import archive, kind
+from . import archive, kind, records
 from .kind import Table
 from .records import Member, Parsed
 
@@ -153,7 +153,7 @@ def _find_header(rows: list[list[str]]) -> tuple[int, dict[str, int]] | None:
 
 
 def _csv_rows(text: str, limit: int | None = None) -> list[list[str]]:
-    lines = text.splitlines()
+    lines = records.lines(text)
     if limit is not None:
         lines = lines[:limit]
     return list(csv.reader(lines))
