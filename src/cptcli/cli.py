@@ -214,6 +214,11 @@ def command(*args, **kwargs):
             except CptcliError as exc:
                 warn(f"error: {exc.message}")
                 raise typer.Exit(exc.status) from None
+            except BrokenPipeError:
+                # The reader (head, a closed jq) went away: what it read was whole, and the README promises 0.
+                # Caught here, before Click, which would make it exit 1.
+                closed_stdout()
+                raise typer.Exit(ExitStatus.OK) from None
 
         return app.command(*args, **kwargs)(wrapper)
 
@@ -802,7 +807,14 @@ def run(argv: list[str] | None = None) -> int:
         warn("interrupted")
         return ExitStatus.INTERRUPTED
     except OSError as exc:
-        return output_failed(exc)
+        if exc.filename is None:
+            return output_failed(exc)
+        # A file's error (a data directory that cannot be written, a name too long), not the output's: its name
+        # and its cause, as a damaged or unreadable data file is reported.
+        from cptcli.textsafe import cut_name
+
+        warn(f"error: {cut_name(os.fsdecode(exc.filename))}: {exc.strerror or exc}")
+        return ExitStatus.DATA
     except Exception as exc:  # a bug of ours: one line, not a traceback (CPTCLI_DEBUG=1 shows it)
         if os.environ.get("CPTCLI_DEBUG"):
             raise

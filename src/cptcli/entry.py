@@ -13,6 +13,11 @@ def main() -> None:
     if sys.version_info < (3, 10):  # noqa: UP036  (pip refuses to install there; a copied tree says why)
         sys.stderr.write(f"cptcli: error: needs Python 3.10 or newer, not {sys.version.split()[0]}\n")
         sys.exit(2)
+    from cptcli.output import closed_streams
+
+    status = closed_streams()
+    if status is not None:
+        sys.exit(status)
     try:
         status = fast(sys.argv[1:])
     except KeyboardInterrupt:
@@ -57,7 +62,7 @@ def fast(argv):
         if missing:
             return None  # the CLI words each unknown code
         text = render(results, Options("json" if json_ else "table"), env)
-    except CptcliError:
+    except (CptcliError, OSError):
         return None  # the CLI words it
     return _write(env, text)
 
