@@ -297,6 +297,7 @@ def _show_batch(out: Options) -> int:
     bad line reported and skipped, never fatal."""
     from cptcli import service
     from cptcli.errors import NotFoundError
+    from cptcli.limits import bounded_lines
 
     stdin = env().stdin
     if stdin is None:
@@ -306,7 +307,8 @@ def _show_batch(out: Options) -> int:
     counts = {"missing": 0, "malformed": 0}
 
     def answers():
-        for answer in service.show_lines(engine, stdin.buffer):
+        # Each line read no further than a code list's lines go, and no more lines than a claims year has.
+        for answer in service.show_lines(engine, bounded_lines(stdin.buffer)):
             if isinstance(answer, CptcliError):
                 warn(f"error: {answer.message}")
                 counts["malformed"] += isinstance(answer, UsageError)
