@@ -85,8 +85,11 @@ def csv_cell(text: str, terminal: bool = False) -> str:
 
     The writer must quote a cell holding a bare carriage return, which the csv
     module does not do with QUOTE_MINIMAL and lineterminator "\\n" (a reader
-    would split the row there): write with `csv_writer`, which does."""
-    text = visible(text, keep="\n\t\r")
+    would split the row there): write with `csv_writer`, which does. For a
+    terminal (`terminal`), a carriage return is made visible too: quoted or
+    not, it sends the cursor to the line's start and the rest of the cell
+    overwrites what the row showed before it."""
+    text = visible(text, keep="\n\t" if terminal else "\n\t\r")
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text
@@ -97,10 +100,11 @@ class CsvWriter:
     through `csv_cell`, and that quotes any cell holding a carriage return,
     a newline, the delimiter or a double quote. Lines end with "\\n"."""
 
-    def __init__(self, buffer, delimiter: str = ","):
+    def __init__(self, buffer, delimiter: str = ",", terminal: bool = False):
         import csv
         import io
 
+        self._terminal = terminal
         self._out = buffer
         self._line = io.StringIO()
         # With lineterminator "\r\n" the csv module quotes a cell holding either
@@ -112,7 +116,7 @@ class CsvWriter:
     def writerow(self, row) -> None:
         self._line.seek(0)
         self._line.truncate()
-        self._writer.writerow([csv_cell(c) if isinstance(c, str) else c for c in row])
+        self._writer.writerow([csv_cell(c, self._terminal) if isinstance(c, str) else c for c in row])
         self._out.write(self._line.getvalue()[:-2] + "\n")
 
     def writerows(self, rows) -> None:
@@ -120,9 +124,9 @@ class CsvWriter:
             self.writerow(row)
 
 
-def csv_writer(buffer, delimiter: str = ",") -> CsvWriter:
+def csv_writer(buffer, delimiter: str = ",", terminal: bool = False) -> CsvWriter:
     """The CSV writer every CSV output uses (see CsvWriter and csv_cell)."""
-    return CsvWriter(buffer, delimiter)
+    return CsvWriter(buffer, delimiter, terminal)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
