@@ -275,7 +275,7 @@ def import_files(
 def _within(mod: Kind, m: Member) -> None:
     """Refuse a file beyond its kind's size (``MAX_BYTES``, set from the largest real file of the kind) or with a
     line longer than any layout has, before the kind reads it (a kind's ``sets`` may read it already)."""
-    cap = getattr(mod, "MAX_BYTES", limits.MEMBER_BYTES)
+    cap = mod.MAX_BYTES
     if len(m.data) > cap:
         raise too_big(m.name, size(len(m.data)), f"{size(cap)} {mod.A_LABEL} file")
     if m.data[:2] != b"PK":  # a workbook's limits are its parts' (imports.archive)
