@@ -383,6 +383,8 @@ KIND_FIXTURES = {
     "icd10cm": [ICD],
     "ncci-mue": sorted((FIXTURES / "ncci-mue").glob("*Practitioner*.csv")),
     "ncci-aoc": sorted((FIXTURES / "ncci-aoc").glob("*.txt")),
+    "ncci-ptp": sorted((FIXTURES / "ncci-ptp").glob("*.txt")),  # both settings: two sets, counted each
+    "pfs-rvu": [FIXTURES / "pfs-rvu" / "PPRRVU26_JAN.csv"],
 }
 
 
