@@ -503,21 +503,32 @@ def check(
 
 
 def _claims_bytes(name: str) -> bytes:
-    """The claims file's bytes ('-': standard input); a file that cannot be read is named with why."""
+    """The claims file's bytes ('-': standard input), no more than CLAIMS_BYTES of them (`--claims /dev/zero` was
+    a MemoryError); a file that cannot be read is named with why."""
+    from cptcli.limits import CLAIMS_BYTES, size, too_big
+
     if name == "-":
         stdin = env().stdin
         if stdin is None:
             raise UsageError("'--claims -' reads standard input, but there is none")
-        return stdin.buffer.read()
-    from cptcli.errors import DataError
+        data = stdin.buffer.read(CLAIMS_BYTES + 1)
+    else:
+        from cptcli.errors import DataError
 
-    try:
-        with open(name, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{name}: cannot be read ({exc.strerror})") from None
+        try:
+            with open(name, "rb") as f:
+                data = f.read(CLAIMS_BYTES + 1)
+        except FileNotFoundError:
+            raise UsageError(f"{name}: no such file") from None
+        except OSError as exc:
+            raise DataError(f"{name}: cannot be read ({exc.strerror})") from None
+    if len(data) > CLAIMS_BYTES:
+        raise too_big(
+            name if name != "-" else "standard input",
+            f"more than {size(CLAIMS_BYTES)}",
+            f"{size(CLAIMS_BYTES)} a claims file",
+        )
+    return data
 
 
 @command(

@@ -55,6 +55,9 @@ SHEET_COLUMNS = 64
 # year of claim lines is a few million).
 STDIN_LINE_BYTES = 4 * KiB
 STDIN_LINES = 10_000_000
+# `check --claims FILE`: the claims file, read whole. A claims export of 100,000 service lines is about 10 MB;
+# this allows some ten times the lines a large practice bills in a year.
+CLAIMS_BYTES = 128 * MiB
 
 
 def size(n: int) -> str:

@@ -273,6 +273,14 @@ def test_show_dash_answers_the_lines_before_an_endless_one(home):
     assert "line 2: more than 4 KiB without a line end" in text(p.stderr)
 
 
+@pytest.mark.parametrize("source", ["/dev/zero", "-"])
+def test_check_claims_from_dev_zero_is_refused_under_a_memory_limit(home, source):
+    with open("/dev/zero", "rb") as zero:
+        p = limited(home, "check", "--claims", source, stdin=zero, timeout=60)
+    name = "standard input" if source == "-" else source
+    assert not one_line(p, 2, f"{name}: more than 128 MiB", "128 MiB a claims file"), text(p.stderr)
+
+
 def test_standard_input_stops_at_its_line_limit():
     lines = limits.bounded_lines(io.BytesIO(b"1\n" * 5), lines=3)
     assert [next(lines) for _ in range(3)] == [b"1\n"] * 3
