@@ -62,8 +62,10 @@ def fast(argv):
         if missing:
             return None  # the CLI words each unknown code
         text = render(results, Options("json" if json_ else "table"), env)
-    except (CptcliError, OSError):
+    except CptcliError:
         return None  # the CLI words it
+    except Exception:  # an OSError (a name too long), or a bug: the CLI words it in one line, never a traceback
+        return None
     return _write(env, text)
 
 
