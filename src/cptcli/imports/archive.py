@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import limits
-from ..errors import DataError
+from ..errors import DataError, UsageError
 from ..limits import size, too_big
 
 # What zipfile raises for a damaged or unsupported archive (an encrypted member: RuntimeError; deflate64:
@@ -59,8 +59,9 @@ def check(name: str, z: zipfile.ZipFile, part_limit=None) -> list[zipfile.ZipInf
     for i, nxt in zip(spans, ends, strict=True):
         end = i.header_offset + 30 + _local_name_len(i) + i.compress_size
         if nxt is not None and end > nxt:
-            raise too_big(
-                name, f"entries that overlap ({i.filename!r} runs into the next)", "archives of separate members"
+            raise UsageError(
+                f"{name}: entries that overlap ({i.filename!r} runs into the next): one compressed stream read as "
+                "many members, a zip bomb's layout, not an archive cptcli reads (docs/limits.md)"
             )
     out = []
     for i in infos:
