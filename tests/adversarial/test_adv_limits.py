@@ -251,7 +251,6 @@ def test_a_workbook_declaring_a1_xfd1048576_is_read_in_seconds(home):
     assert took < 60, took  # five minutes before: every row padded to 16,384 cells, a million rows
 
 
-@pytest.mark.slow  # openpyxl yields the million empty rows before it: some seconds
 def test_a_workbook_row_numbered_past_a_sheets_last_is_refused(home):
     xlsx = hcpcs_fixture.write_xlsx(home.tmp / "src.xlsx")
     row = '<row r="2000000"><c r="A2000000" t="inlineStr"><is><t>x</t></is></c></row>'

@@ -150,9 +150,13 @@ def workbook(name: str, data: bytes) -> Any:
         raise DataError(f"{name}: not a readable .xlsx workbook ({type(e).__name__})") from None
 
 
-def rows(name: str, ws: Any, max_col: int, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[int, tuple]]:
+def rows(
+    name: str, ws: Any, max_col: int, min_row: int = 1, max_row: int | None = None, blanks: bool = False
+) -> Iterator[tuple[int, tuple]]:
     """(row number, values) of a read-only sheet, from ``min_row``: the declared dimension ignored (rows end at the
-    last one the sheet holds, each cut to ``max_col`` values), and no row past SHEET_ROWS."""
+    last one the sheet holds, each cut to ``max_col`` values), and no row past SHEET_ROWS. Rows without a value are
+    passed over unless ``blanks`` (a reader that numbers rows itself): a sheet whose second row is numbered two
+    million yields as many empty rows, each costly to the kinds' per-cell checks."""
     ws.reset_dimensions()
     for n, row in enumerate(ws.iter_rows(min_row=min_row, max_row=max_row, max_col=max_col, values_only=True), min_row):
         if n > limits.SHEET_ROWS:
@@ -161,4 +165,5 @@ def rows(name: str, ws: Any, max_col: int, min_row: int = 1, max_row: int | None
                 f"a row numbered beyond {limits.SHEET_ROWS:,}",
                 f"{limits.SHEET_ROWS:,} rows a sheet",
             )
-        yield n, row
+        if blanks or row.count(None) != len(row):
+            yield n, row

@@ -271,7 +271,8 @@ def _xlsx_lines(m: Member) -> Iterator[bytes]:
     """The first sheet's rows as the text layout's lines, so both forms are read by one parser."""
     wb = archive.workbook(m.name, m.data)
     try:
-        for _, row in archive.rows(m.name, wb.worksheets[0], len(FIELDS)):
+        # Every row, the blank ones too: the parser numbers the lines it is given.
+        for _, row in archive.rows(m.name, wb.worksheets[0], len(FIELDS), blanks=True):
             yield "\t".join(_cell(i, v) for i, v in enumerate(row)).encode("utf-8")
     finally:
         wb.close()
