@@ -251,6 +251,14 @@ def test_a_workbook_declaring_a1_xfd1048576_is_read_in_seconds(home):
     assert took < 60, took  # five minutes before: every row padded to 16,384 cells, a million rows
 
 
+def test_a_workbook_declaring_fewer_rows_than_it_holds_is_read_whole(home):
+    # openpyxl stopped at the declared last row: a sheet declaring A1:B2 lost every record after row 2.
+    xlsx = hcpcs_fixture.write_xlsx(home.tmp / "src.xlsx")
+    path = _write(home, "HCPC2026_JAN_ANWEB.xlsx", _with_dimension(xlsx, "A1:B2"))
+    p, doc = imported(home, path)
+    assert p.returncode == 0 and (doc[0]["records"], doc[0]["modifiers"]) == (5, 2), text(p.stderr)
+
+
 def test_a_workbook_row_numbered_past_a_sheets_last_is_refused(home):
     xlsx = hcpcs_fixture.write_xlsx(home.tmp / "src.xlsx")
     row = '<row r="2000000"><c r="A2000000" t="inlineStr"><is><t>x</t></is></c></row>'
