@@ -214,6 +214,11 @@ def command(*args, **kwargs):
             except CptcliError as exc:
                 warn(f"error: {exc.message}")
                 raise typer.Exit(exc.status) from None
+            except BrokenPipeError:
+                # The reader (head, a closed jq) went away: what it read was whole, and the README promises 0.
+                # Caught here, before Click, which would make it exit 1.
+                closed_stdout()
+                raise typer.Exit(ExitStatus.OK) from None
 
         return app.command(*args, **kwargs)(wrapper)
 
@@ -294,6 +299,7 @@ def _show_batch(out: Options) -> int:
     bad line reported and skipped, never fatal."""
     from cptcli import service
     from cptcli.errors import NotFoundError
+    from cptcli.limits import bounded_lines
 
     stdin = env().stdin
     if stdin is None:
@@ -303,7 +309,8 @@ def _show_batch(out: Options) -> int:
     counts = {"missing": 0, "malformed": 0}
 
     def answers():
-        for answer in service.show_lines(engine, stdin.buffer):
+        # Each line read no further than a code list's lines go, and no more lines than a claims year has.
+        for answer in service.show_lines(engine, bounded_lines(stdin.buffer)):
             if isinstance(answer, CptcliError):
                 warn(f"error: {answer.message}")
                 counts["malformed"] += isinstance(answer, UsageError)
@@ -498,21 +505,32 @@ def check(
 
 
 def _claims_bytes(name: str) -> bytes:
-    """The claims file's bytes ('-': standard input); a file that cannot be read is named with why."""
+    """The claims file's bytes ('-': standard input), no more than CLAIMS_BYTES of them (`--claims /dev/zero` was
+    a MemoryError); a file that cannot be read is named with why."""
+    from cptcli.limits import CLAIMS_BYTES, size, too_big
+
     if name == "-":
         stdin = env().stdin
         if stdin is None:
             raise UsageError("'--claims -' reads standard input, but there is none")
-        return stdin.buffer.read()
-    from cptcli.errors import DataError
+        data = stdin.buffer.read(CLAIMS_BYTES + 1)
+    else:
+        from cptcli.errors import DataError
 
-    try:
-        with open(name, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{name}: cannot be read ({exc.strerror})") from None
+        try:
+            with open(name, "rb") as f:
+                data = f.read(CLAIMS_BYTES + 1)
+        except FileNotFoundError:
+            raise UsageError(f"{name}: no such file") from None
+        except OSError as exc:
+            raise DataError(f"{name}: cannot be read ({exc.strerror})") from None
+    if len(data) > CLAIMS_BYTES:
+        raise too_big(
+            name if name != "-" else "standard input",
+            f"more than {size(CLAIMS_BYTES)}",
+            f"{size(CLAIMS_BYTES)} a claims file",
+        )
+    return data
 
 
 @command(
@@ -804,7 +822,14 @@ def run(argv: list[str] | None = None) -> int:
         warn("interrupted")
         return ExitStatus.INTERRUPTED
     except OSError as exc:
-        return output_failed(exc)
+        if exc.filename is None:
+            return output_failed(exc)
+        # A file's error (a data directory that cannot be written, a name too long), not the output's: its name
+        # and its cause, as a damaged or unreadable data file is reported.
+        from cptcli.textsafe import cut_name
+
+        warn(f"error: {cut_name(os.fsdecode(exc.filename))}: {exc.strerror or exc}")
+        return ExitStatus.DATA
     except Exception as exc:  # a bug of ours: one line, not a traceback (CPTCLI_DEBUG=1 shows it)
         if os.environ.get("CPTCLI_DEBUG"):
             raise

@@ -13,6 +13,11 @@ def main() -> None:
     if sys.version_info < (3, 10):  # noqa: UP036  (pip refuses to install there; a copied tree says why)
         sys.stderr.write(f"cptcli: error: needs Python 3.10 or newer, not {sys.version.split()[0]}\n")
         sys.exit(2)
+    from cptcli.output import closed_streams
+
+    status = closed_streams()
+    if status is not None:
+        sys.exit(status)
     try:
         status = fast(sys.argv[1:])
     except KeyboardInterrupt:
@@ -59,6 +64,8 @@ def fast(argv):
         text = render(results, Options("json" if json_ else "table"), env)
     except CptcliError:
         return None  # the CLI words it
+    except Exception:  # an OSError (a name too long), or a bug: the CLI words it in one line, never a traceback
+        return None
     return _write(env, text)
 
 

@@ -124,6 +124,29 @@ def output_failed(exc: OSError) -> int:
     return 5
 
 
+def closed_streams() -> int | None:
+    """Exit status 5 when the call starts with stdout closed (`cptcli list >&-`): nothing it prints could be
+    written, so it does nothing, and says so on stderr. A closed stderr is replaced by /dev/null, so that an
+    error line has somewhere to go. Each closed descriptor is filled with /dev/null first: a file the call opens
+    must not become descriptor 1 or 2 and receive its output."""
+    if sys.stderr is None:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 2:
+            os.dup2(fd, 2)
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115  (the process's stderr, for its whole life)
+    if sys.stdout is not None:
+        return None
+    fd = os.open(os.devnull, os.O_WRONLY)
+    if fd != 1:
+        os.dup2(fd, 1)
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+    try:
+        sys.stderr.write("cptcli: error: cannot write the output: standard output is closed\n")
+    except OSError:
+        pass
+    return 5
+
+
 def finish(status: int) -> None:
     """Leave without freeing every object one by one (after a big build that
     teardown alone takes seconds; the OS reclaims the memory at once). Nothing

@@ -391,7 +391,14 @@ def remove_import(name: str) -> bool:
     kind, _, slot = name.partition(".")
     if kind not in imports.KINDS:
         raise UsageError(f"unknown kind {kind!r}: choose from {', '.join(imports.KINDS)}")
-    if not imports.remove(kind, slot or None):
+    try:
+        removed = imports.remove(kind, slot or None)
+    except OSError as e:
+        from cptcli.textsafe import cut_name
+
+        where = cut_name(os.fsdecode(e.filename)) if e.filename is not None else "the data directory"
+        raise DataError(f"{where}: cannot remove the imported {name} set ({e.strerror or e})") from None
+    if not removed:
         raise NotFoundError(f"no {name} set is imported")
     return True
 

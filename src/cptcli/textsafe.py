@@ -63,11 +63,20 @@ def visible(text: str, keep: str = "") -> str:
     return pattern.sub(_escape, text)
 
 
+def cut_name(text: str, limit: int = 160) -> str:
+    """A name (a path, a file name) made visible for a one-line message, and cut in the middle when it is longer
+    than ``limit``: a path of thousands of characters still makes one readable line, its start and its end kept."""
+    shown = visible(text)
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[: limit // 2]}…{shown[-(limit // 2 - 20) :]} ({len(text):,} characters)"
+
+
 # OWASP's list: a spreadsheet reads a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(text: str) -> str:
+def csv_cell(text: str, terminal: bool = False) -> str:
     """A CSV cell that a spreadsheet shows as the text it is (OWASP's CSV
     injection advice): a cell starting with "=", "+", "-", "@", a tab or a
     carriage return gets a leading single quote, so "=HYPERLINK(...)" is not
@@ -78,8 +87,11 @@ def csv_cell(text: str) -> str:
 
     The writer must quote a cell holding a bare carriage return, which the csv
     module does not do with QUOTE_MINIMAL and lineterminator "\\n" (a reader
-    would split the row there): write with `csv_writer`, which does."""
-    text = visible(text, keep="\n\t\r")
+    would split the row there): write with `csv_writer`, which does. For a
+    terminal (`terminal`), a carriage return is made visible too: quoted or
+    not, it sends the cursor to the line's start and the rest of the cell
+    overwrites what the row showed before it."""
+    text = visible(text, keep="\n\t" if terminal else "\n\t\r")
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text
@@ -94,10 +106,11 @@ class CsvWriter:
     through `csv_cell`, and that quotes any cell holding a carriage return,
     a newline, the delimiter or a double quote. Lines end with "\\n"."""
 
-    def __init__(self, buffer, delimiter: str = ","):
+    def __init__(self, buffer, delimiter: str = ",", terminal: bool = False):
         import csv
         import io
 
+        self._terminal = terminal
         self._out = buffer
         self._line = io.StringIO()
         # With lineterminator "\r\n" the csv module quotes a cell holding either
@@ -111,7 +124,7 @@ class CsvWriter:
     def _cell(self, text: str) -> str:
         safe = self._cells.get(text)
         if safe is None:
-            safe = csv_cell(text)
+            safe = csv_cell(text, self._terminal)
             if len(self._cells) < CELL_MEMORY:
                 self._cells[text] = safe
         return safe
@@ -127,9 +140,9 @@ class CsvWriter:
             self.writerow(row)
 
 
-def csv_writer(buffer, delimiter: str = ",") -> CsvWriter:
+def csv_writer(buffer, delimiter: str = ",", terminal: bool = False) -> CsvWriter:
     """The CSV writer every CSV output uses (see CsvWriter and csv_cell)."""
-    return CsvWriter(buffer, delimiter)
+    return CsvWriter(buffer, delimiter, terminal)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -8,17 +8,22 @@ protocol, never a kind by name. Modules are imported only when a file is read, s
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from .. import limits
 from ..datafiles import shown
 from ..errors import CptcliError, DataError, UsageError
+from ..limits import size, too_big
+from ..textsafe import cut_name
 from . import store
 from .kind import Kind, Verdict, decide
 from .records import Member, SkippedLine
@@ -116,10 +121,6 @@ class ImportReport:
         }
 
 
-def _base(name: str) -> str:
-    return name.replace("\\", "/").rsplit("/", 1)[-1]
-
-
 def _member(name: str, data: bytes) -> Member:
     """A file or zip member; its name made visible once, here, as data is (datafiles.shown): the name reaches
     errors, tables, `show`'s source labels and the store, and an escape sequence in it must act nowhere."""
@@ -129,29 +130,65 @@ def _member(name: str, data: bytes) -> Member:
 
 
 def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]:
-    """Every input file as (member, zip name or ""), directories listed and zips opened."""
+    """Every input file as (member, zip name or ""), directories listed and zips opened, within the limits of
+    cptcli.limits (each file's size, the bytes of the whole call, each zip's structure)."""
+    from . import archive  # zipfile: not on the engine's read path, which imports this package for its store
+
     out: list[tuple[Member, str]] = []
+    budget = archive.Budget()
     for raw in paths:
         p = Path(raw)
         origin = ""  # files inside a directory are skipped, not refused, when unrecognised, as in a zip
-        if p.is_dir():
+        if _given(p) == "directory":
             files = sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
             origin = f"{shown(p.name)}/"
-        elif p.is_file():
-            files = [p]
         else:
-            raise UsageError(f"{shown(p)}: no such file or directory")
+            files = [p]
         for f in files:
             data = _read_whole(f)
+            budget.take(shown(f.name), len(data))
             if f.suffix.lower() == ".zip":
-                out.extend((m, shown(f.name)) for m in _zip_members(shown(f.name), data))
+                out.extend((_member(n, d), shown(f.name)) for n, d in archive.members(shown(f.name), data, budget))
             else:
                 out.append((_member(f.name, data), origin))
     return out
 
 
+def _said(p: Path) -> str:
+    return cut_name(os.fsdecode(p))
+
+
+# What a path that is not a regular file or a directory is, in words: `import` reads files, not streams.
+_NOT_A_FILE = (
+    (stat.S_ISFIFO, "a pipe (FIFO), not a file"),
+    (stat.S_ISCHR, "a character device, not a file"),
+    (stat.S_ISBLK, "a block device, not a file"),
+    (stat.S_ISSOCK, "a socket, not a file"),
+)
+
+
+def _given(p: Path) -> str:
+    """ "file" or "directory" for a path given to import; anything else is refused saying what it is (a pipe such
+    as /dev/stdin, a device such as /dev/zero, a name too long), never as a file that does not exist."""
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            raise UsageError(f"{_said(p)}: no such file or directory") from None
+        if e.errno == errno.ENAMETOOLONG:
+            raise UsageError(f"{_said(p)}: the name is too long for this system ({e.strerror})") from None
+        raise DataError(f"{_said(p)}: cannot be read ({e.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        return "directory"
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    what = next((words for test, words in _NOT_A_FILE if test(st.st_mode)), "not a regular file")
+    raise UsageError(f"{_said(p)}: {what}: import reads files, directories and .zip files (save it to a file first)")
+
+
 def _read(path: Path) -> bytes:
-    return path.read_bytes()
+    with open(path, "rb") as f:
+        return f.read(limits.FILE_BYTES + 1)
 
 
 def _read_whole(path: Path) -> bytes:
@@ -159,10 +196,12 @@ def _read_whole(path: Path) -> bytes:
     written shows as a size, time or inode that moved, or as fewer bytes than its size."""
     try:
         before = os.stat(path)
+        if before.st_size > limits.FILE_BYTES:
+            raise too_big(shown(path), f"{size(before.st_size)}", f"{size(limits.FILE_BYTES)} a file")
         data = _read(path)
         after = os.stat(path)
     except OSError as e:
-        raise DataError(f"{shown(path)}: cannot be read ({e.strerror})") from None
+        raise DataError(f"{_said(path)}: cannot be read ({e.strerror})") from None
     if (before.st_size, before.st_mtime_ns, before.st_ino) != (after.st_size, after.st_mtime_ns, after.st_ino) or len(
         data
     ) != after.st_size:
@@ -171,26 +210,6 @@ def _read_whole(path: Path) -> bytes:
             "import it once it is complete"
         )
     return data
-
-
-def _zip_members(name: str, data: bytes) -> list[Member]:
-    import io
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            out: list[Member] = []
-            for i in z.infolist():
-                if i.is_dir():
-                    continue
-                data = z.read(i)
-                if i.filename.lower().endswith(".zip"):  # a release zip inside a bundle zip
-                    out.extend(_zip_members(_base(i.filename), data))
-                else:
-                    out.append(_member(_base(i.filename), data))
-            return out
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
-        raise DataError(f"{name}: not a readable zip archive ({e})") from None
 
 
 def _what(name: str) -> str:
@@ -239,6 +258,8 @@ def import_files(
     attached: set[str] = set()
     for k, items in groups.items():
         mod = parser(k)
+        for m, _ in items:
+            _within(mod, m)
         origin_of = {id(m): o for m, o in items}
         sets, rest = mod.sets([m for m, _ in items])
         extra = [SkippedFile(m.name, why) for m, why in rest]
@@ -250,6 +271,20 @@ def import_files(
             hint = next((origin_of[id(m)] for m in members if origin_of[id(m)]), "")
             reports.append(_import_set(mod, members, hint, tuple(extra) if i == 0 else (), progress, force))
     return reports
+
+
+def _within(mod: Kind, m: Member) -> None:
+    """Refuse a file beyond its kind's size (``MAX_BYTES``, set from the largest real file of the kind) or with a
+    line longer than any layout has, before the kind reads it (a kind's ``sets`` may read it already)."""
+    cap = mod.MAX_BYTES
+    if len(m.data) > cap:
+        raise too_big(m.name, size(len(m.data)), f"{size(cap)} {mod.A_LABEL} file")
+    if m.data[:2] != b"PK":  # a workbook's limits are its parts' (imports.archive)
+        line = limits.long_line(m.data)
+        if line is not None:
+            raise too_big(
+                f"{m.name}: line {line}", f"longer than {size(limits.LINE_BYTES)}", f"{size(limits.LINE_BYTES)} a line"
+            )
 
 
 def _unchanged(mod: Kind, members: list[Member], skipped_files: tuple[SkippedFile, ...], t0: float):

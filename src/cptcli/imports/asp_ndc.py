@@ -30,7 +30,8 @@ from collections.abc import Iterable, Iterator
 
 from ..codes import ndc_digits
 from ..errors import DataError
-from . import kind
+from ..limits import SHEET_COLUMNS, MiB
+from . import archive, kind
 from .kind import Table
 from .records import Attribute, ImportedCode, Member, Parsed
 
@@ -38,6 +39,8 @@ KIND = "asp-ndc"
 LABEL = "ASP NDC-HCPCS crosswalk"
 A_LABEL = "an ASP NDC-HCPCS crosswalk"
 READER = 1
+# The real crosswalk is some ten thousand rows, a few MiB as CSV (docs/limits.md).
+MAX_BYTES = 16 * MiB
 TABLES = (
     Table(
         "ndc",
@@ -177,23 +180,9 @@ def choose(members: list[Member]) -> tuple[list[Member], list[tuple[Member, str]
 sets = kind.one_set(choose)
 
 
-def _workbook_rows(m: Member) -> Iterator[tuple[int, list[str]]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(m.data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a damaged workbook
-        raise DataError(f"{m.name}: not a readable .xlsx workbook ({type(e).__name__})") from None
-    try:
-        for n, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1):
-            yield n, ["" if v is None else str(v) for v in row]
-    finally:
-        wb.close()
-
-
 def _rows(m: Member) -> Iterator[tuple[int, list[str]]]:
     if m.data[:2] == b"PK":
-        return _workbook_rows(m)
+        return archive.sheet_rows(m.name, m.data, SHEET_COLUMNS)
     return _csv_rows(m.data.decode("latin-1"))
 
 

@@ -22,13 +22,17 @@ import re
 from collections.abc import Iterable
 
 from ..errors import DataError
-from . import kind
+from ..limits import MiB
+from . import kind, records
 from .records import CPT_CODE, Attribute, ImportedCode, Member, Parsed
 
 KIND = "cpt"
 LABEL = "CPT"
 A_LABEL = "a CPT"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# the biggest AMA data file, the clinician descriptors, is a few MB.
+MAX_BYTES = 32 * MiB
 TABLES: tuple = ()  # codes and registry entries only
 
 ROLES = ("long", "medium", "short", "consumer", "clinician")
@@ -55,7 +59,7 @@ def role_of(name: str, text: str) -> str | None:
     for role, pat in _ROLE_NAMES:
         if pat.search(base):
             return role
-    lines = text.splitlines()[:200]
+    lines = records.lines(text)[:200]
     for line in lines:
         cols = _header_cols(line)
         if "concept id" in cols and "cpt code" in cols:
@@ -71,7 +75,7 @@ def role_of(name: str, text: str) -> str | None:
 
 def sniff_content(name: str, head: bytes) -> bool:
     text = head.decode("latin-1")
-    lines = text.splitlines()[:200]
+    lines = records.lines(text)[:200]
     for line in lines:
         cols = _header_cols(line)
         if "concept id" in cols and "cpt code" in cols:
@@ -121,7 +125,7 @@ class _Merge:
 
 def _tabbed_rows(m: Member, text: str, ncols: int, names: tuple[str, ...], parsed: Parsed):
     started = False
-    for i, line in enumerate(text.splitlines(), 1):
+    for i, line in enumerate(records.lines(text), 1):
         if not started:
             cols = _header_cols(line)
             if "concept id" in cols and "cpt code" in cols:
@@ -196,7 +200,7 @@ def _read(m: Member, role: str, merge: _Merge, parsed: Parsed) -> list[str]:
         return header
     pat = _TAB_LINE if role == "long" else _FIXED_LINE
     started = False
-    for i, line in enumerate(text.splitlines(), 1):
+    for i, line in enumerate(records.lines(text), 1):
         mt = pat.match(line)
         if not started:
             if mt is None or not CPT_CODE.fullmatch(mt.group(1)):

@@ -29,19 +29,22 @@ record is preamble.
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import re
 from collections.abc import Iterable, Iterator
 
 from ..errors import DataError
+from ..limits import SHEET_COLUMNS, MiB
 from ..model import ADDED_DATE, CROSS_REFERENCE, TERMINATION_DATE
-from . import kind
+from . import archive, kind
 from .records import HCPCS_CODE, Attribute, ImportedCode, ImportedModifier, Member, Parsed
 
 KIND = "hcpcs"
 LABEL = "HCPCS"
 A_LABEL = "an HCPCS"
 READER = 3  # 2: modifiers right-justified in HCPC, as CMS writes them, are read; 3: SEQNUM no longer stored
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# the ANWEB text of a release is about 3 MB, its .xlsx about 2.5 MB.
+MAX_BYTES = 32 * MiB
 TABLES: tuple = ()  # codes and registry entries only
 RECORD_LEN = 320
 
@@ -623,10 +626,10 @@ def _header_key(v: object) -> str:
     return re.sub(r"[\s_]+", "_", str(v or "").strip().upper())
 
 
-def _data_sheet(wb):
+def _data_sheet(name: str, wb):
     """The sheet whose first rows hold the HCPC/RECID header (the first sheet if none does, to be refused)."""
     for ws in wb.worksheets:
-        for row in ws.iter_rows(max_row=30, values_only=True):
+        for _, row in archive.rows(name, ws, SHEET_COLUMNS, max_row=30):
             keys = [_header_key(v) for v in row]
             if "HCPC" in keys and "RECID" in keys:
                 return ws
@@ -634,19 +637,14 @@ def _data_sheet(wb):
 
 
 def _parse_xlsx(m: Member, release: str, parsed: Parsed, progress=None) -> None:
-    import openpyxl
-
+    wb = archive.workbook(m.name, m.data)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(m.data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a damaged workbook
-        raise DataError(f"{m.name}: not a readable .xlsx workbook ({type(e).__name__})") from None
-    try:
-        ws = _data_sheet(wb)
+        ws = _data_sheet(m.name, wb)
         cols: dict[str, int] | None = None
         pairs: list[tuple[str, int]] = []
         b = _Builder(m.name, release, parsed)
         n = 0
-        for r, row in enumerate(ws.iter_rows(values_only=True), 1):
+        for r, row in archive.rows(m.name, ws, SHEET_COLUMNS):
             if cols is None:
                 keys = [_header_key(v) for v in row]
                 if "HCPC" in keys and "RECID" in keys:

@@ -41,7 +41,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from ..errors import DataError
-from . import kind
+from ..limits import MiB
+from . import kind, records
 from .kind import Table
 from .records import Member, Parsed
 
@@ -49,6 +50,9 @@ KIND = "icd10cm"
 LABEL = "ICD-10-CM"
 A_LABEL = "an ICD-10-CM"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# a fiscal year's order file is some 30 MB.
+MAX_BYTES = 128 * MiB
 TABLES = (
     Table(
         "icd",
@@ -77,7 +81,7 @@ def sniff_content(name: str, head: bytes) -> bool:
     """Most of the head's lines are order-file lines of CM codes (a PCS order file's codes start with a digit)."""
     if b"\0" in head or head[:2] == b"PK":
         return False
-    lines = [ln for ln in head.decode("latin-1").splitlines()[:_HEAD_LINES] if ln.strip()]
+    lines = [ln for ln in records.lines(head.decode("latin-1"))[:_HEAD_LINES] if ln.strip()]
     if len(lines) > 1 and not head.endswith((b"\n", b"\r")):
         lines = lines[:-1]  # the head may end inside a line
     good = sum(1 for ln in lines if len(ln) >= _MIN_LEN and _LINE.match(ln))
@@ -137,7 +141,7 @@ def sets(members: list[Member]) -> tuple[list[list[Member]], list[tuple[Member, 
 def _records(m: Member, progress) -> Iterator[tuple[str, int, str, str]]:
     seen: dict[str, int] = {}
     n = 0
-    for i, raw in enumerate(m.text().splitlines(), 1):
+    for i, raw in enumerate(records.lines(m.text()), 1):
         line = raw.rstrip()
         if not line.strip():
             continue

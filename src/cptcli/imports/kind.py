@@ -58,6 +58,7 @@ class Kind(Protocol):
     A_LABEL: str  # with its article ("an NCCI PTP")
     READER: int  # bumped when the same file would now be read differently: re-importing it then re-reads it
     TABLES: tuple[Table, ...]  # the kind's own tables; () for kinds that bring only codes and registries
+    MAX_BYTES: int  # the largest file of the kind read, well beyond its largest real one (docs/limits.md)
 
     def sniff(self, name: str, head: bytes) -> float:
         """How sure the kind is that a file named ``name`` beginning with ``head`` is its own, 0 to 1

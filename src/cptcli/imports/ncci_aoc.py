@@ -38,7 +38,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..edits import AOC_MEANINGS as MEANINGS  # noqa: F401  (words kept where the rules read them)
 from ..errors import DataError
-from . import kind
+from ..limits import MiB
+from . import kind, records
 from .kind import Table
 from .ncci_common import cell, header_key, is_xlsx, julian, newest_text_first, quarter_of, xlsx_rows
 from .records import Member, Parsed
@@ -47,6 +48,9 @@ KIND = "ncci-aoc"
 LABEL = "NCCI AOC"
 A_LABEL = "an NCCI AOC"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# the AOC table is under 1 MB.
+MAX_BYTES = 32 * MiB
 TABLES = (
     Table(
         "aoc",
@@ -131,7 +135,7 @@ def sniff_content(name: str, head: bytes) -> bool:
     text = head.decode("latin-1")
     if "\0" in text:
         return False
-    lines = text.splitlines()[:200]
+    lines = records.lines(text)[:200]
     return sum(1 for ln in lines if _is_record(ln)) >= 3
 
 
@@ -194,7 +198,7 @@ def _records(m: Member) -> tuple[str, Iterator[tuple[int, dict[str, str] | None]
     """("row" or "line", the records, the preamble's text)."""
     if is_xlsx(m):
         return "row", _by_name(xlsx_rows(m, _is_header, max_col=12)), ""
-    lines = m.text().splitlines()
+    lines = records.lines(m.text())
     first = next((i for i, ln in enumerate(lines) if _is_record(ln)), len(lines))
     return "line", _fixed(lines), " ".join(lines[:first])
 

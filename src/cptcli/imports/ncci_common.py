@@ -8,11 +8,10 @@ a release is then named "2026 Q4 (October 1, 2026)" and applies from its effecti
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import re
 from collections.abc import Callable, Iterator
 
-from ..errors import DataError
+from . import archive
 from .records import Member
 
 _MONTHS = "January February March April May June July August September October November December".split()
@@ -122,22 +121,17 @@ def xlsx_rows(m: Member, is_header: Callable[[list[str]], bool], max_col: int = 
     """The rows (1-based number, cells as text) of the first sheet whose first 30 rows hold a row ``is_header``
     accepts (given header keys), from that row on; openpyxl in read-only mode, only the first ``max_col``
     columns."""
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(m.data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a damaged workbook
-        raise DataError(f"{m.name}: not a readable .xlsx workbook ({type(e).__name__})") from None
+    wb = archive.workbook(m.name, m.data)
     try:
         for ws in wb.worksheets:
             start = None
-            for r, row in enumerate(ws.iter_rows(max_row=30, max_col=max_col, values_only=True), 1):
+            for r, row in archive.rows(m.name, ws, max_col, max_row=30):
                 if is_header([header_key(v) for v in row]):
                     start = r
                     break
             if start is None:
                 continue
-            for r, row in enumerate(ws.iter_rows(min_row=start, max_col=max_col, values_only=True), start):
+            for r, row in archive.rows(m.name, ws, max_col, min_row=start):
                 yield r, [cell(v) for v in row]
             return
     finally:

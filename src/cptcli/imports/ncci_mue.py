@@ -31,7 +31,8 @@ from collections.abc import Iterable, Iterator
 
 from ..edits import MUE_MEANINGS as MEANINGS  # noqa: F401  (words kept where the rules read them)
 from ..errors import DataError
-from . import kind
+from ..limits import MiB
+from . import kind, records
 from .kind import Table
 from .ncci_common import cell, header_key, is_xlsx, newest_text_first, quarter_of, xlsx_rows
 from .records import Member, Parsed
@@ -40,6 +41,9 @@ KIND = "ncci-mue"
 LABEL = "NCCI MUE"
 A_LABEL = "an NCCI MUE"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# a setting's table is about 1 MB as CSV or .xlsx.
+MAX_BYTES = 32 * MiB
 TABLES = (
     Table(
         "mue",
@@ -132,7 +136,7 @@ def _head_rows(name: str, head: bytes) -> list[list[str]]:
         return []
     # A head cut inside a quoted cell is still read: csv treats the rest as the cell.
     try:
-        return list(csv.reader(io.StringIO("\n".join(text.splitlines()[:60]))))
+        return list(csv.reader(io.StringIO("\n".join(records.lines(text)[:60]))))
     except csv.Error:
         return []
 

@@ -54,7 +54,8 @@ from collections.abc import Iterable, Iterator
 from ..edits import BYPASS_MODIFIERS  # noqa: F401  (the PTP rule's; words kept with the others)
 from ..edits import PTP_MEANINGS as MEANINGS  # noqa: F401
 from ..errors import DataError
-from . import kind
+from ..limits import MiB
+from . import archive, kind
 from .kind import Table
 from .records import Member, Parsed
 
@@ -62,6 +63,9 @@ KIND = "ncci-ptp"
 LABEL = "NCCI PTP"
 A_LABEL = "an NCCI PTP"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# each of a release's four text parts is some 45 MB.
+MAX_BYTES = 128 * MiB
 TABLES = (
     Table(
         "ptp",
@@ -265,14 +269,10 @@ def _cell(i: int, v: object) -> str:
 
 def _xlsx_lines(m: Member) -> Iterator[bytes]:
     """The first sheet's rows as the text layout's lines, so both forms are read by one parser."""
-    import openpyxl
-
+    wb = archive.workbook(m.name, m.data)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(m.data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a damaged workbook
-        raise DataError(f"{m.name}: not a readable .xlsx workbook ({type(e).__name__})") from None
-    try:
-        for row in wb.worksheets[0].iter_rows(max_col=len(FIELDS), values_only=True):
+        # Every row, the blank ones too: the parser numbers the lines it is given.
+        for _, row in archive.rows(m.name, wb.worksheets[0], len(FIELDS), blanks=True):
             yield "\t".join(_cell(i, v) for i, v in enumerate(row)).encode("utf-8")
     finally:
         wb.close()

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 
 from ..errors import DataError
+from ..limits import MiB
 from . import kind
 from .records import Member, Parsed, TaxonomyEntry
 
@@ -22,6 +23,9 @@ KIND = "nucc"
 LABEL = "NUCC taxonomy"
 A_LABEL = "a NUCC taxonomy"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# the taxonomy CSV is under 1 MB.
+MAX_BYTES = 16 * MiB
 TABLES: tuple = ()  # codes and registry entries only
 
 TAXONOMY_CODE = re.compile(r"[0-9A-Z]{9}X")

@@ -46,7 +46,8 @@ from ..edits import PFS_NOT_PAYABLE as NOT_PAYABLE  # noqa: F401  (words kept wh
 from ..edits import PFS_PAYABLE as PAYABLE  # noqa: F401
 from ..edits import PFS_SOURCES as SOURCES  # noqa: F401
 from ..errors import DataError
-from . import kind
+from ..limits import SHEET_COLUMNS, MiB
+from . import archive, kind, records
 from .kind import Table
 from .records import Member, Parsed
 
@@ -54,6 +55,9 @@ KIND = "pfs-rvu"
 LABEL = "PFS relative value"
 A_LABEL = "a PFS relative value"
 READER = 1
+# The kind's size limit, well beyond its largest real file (docs/limits.md):
+# PPRRVU as CSV, .xlsx or text is a few MB.
+MAX_BYTES = 64 * MiB
 TABLES = (
     Table(
         "pfs",
@@ -149,7 +153,7 @@ def _find_header(rows: list[list[str]]) -> tuple[int, dict[str, int]] | None:
 
 
 def _csv_rows(text: str, limit: int | None = None) -> list[list[str]]:
-    lines = text.splitlines()
+    lines = records.lines(text)
     if limit is not None:
         lines = lines[:limit]
     return list(csv.reader(lines))
@@ -237,24 +241,10 @@ def choose(members: list[Member]) -> tuple[list[Member], list[tuple[Member, str]
 sets = kind.one_set(choose)
 
 
-def _workbook_rows(m: Member) -> Iterator[tuple[int, list[str]]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(m.data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a damaged workbook
-        raise DataError(f"{m.name}: not a readable .xlsx workbook ({type(e).__name__})") from None
-    try:
-        for n, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1):
-            yield n, ["" if v is None else str(v) for v in row]
-    finally:
-        wb.close()
-
-
 def _rows(m: Member) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) of every row; a CSV line is the physical line a row ends on (a quoted cell may hold a break)."""
     if m.data[:2] == b"PK":
-        yield from _workbook_rows(m)
+        yield from archive.sheet_rows(m.name, m.data, SHEET_COLUMNS)
         return
     reader = csv.reader(io.StringIO(m.text(), newline=""))
     for row in reader:

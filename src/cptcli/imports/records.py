@@ -6,6 +6,7 @@ every dict ``to_dict`` ever wrote under ``schema_version`` 1.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -216,11 +217,52 @@ class Member:
     sha256: str
 
     def text(self) -> str:
-        """The file as text: UTF-8 (with or without a BOM), else Windows-1252, which CMS's and the AMA's files are
-        written in (a 0x92 is a right quote, not a control character), else latin-1 for the bytes 1252 leaves out."""
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                return self.data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-        return self.data.decode("latin-1")
+        """The file as text, decoded once by what its bytes are: UTF-8 (with or without a BOM) when they all are;
+        else Windows-1252, which CMS's and the AMA's older files are written in (a 0x92 is a right quote, not a
+        control character), with latin-1 for the five bytes 1252 leaves out. A file that is UTF-8 but for a stray
+        byte (its other non-ASCII text in UTF-8 sequences) is refused at that byte's line: decoded as 1252, every
+        accented descriptor in it would be mojibake ("cafÃ©"), with nothing to say so."""
+        data = self.data
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            bad = e.start
+        sequences = _UTF8_SEQUENCE.findall(data)
+        stray = len(data) - len(data.translate(None, _HIGH)) - sum(map(len, sequences))
+        if sequences and len(sequences) >= stray:
+            from ..errors import DataError
+
+            line = data.count(b"\n", 0, bad) + 1
+            raise DataError(
+                f"{self.name}: line {line}: byte 0x{data[bad]:02X} is not UTF-8, though the file's other accented "
+                f"text is ({len(sequences):,} UTF-8 characters, {stray:,} stray bytes): a damaged or mixed file; "
+                "save it as UTF-8 and import it again"
+            )
+        return data.decode("cp1252", "latin1_fallback")
+
+
+# A UTF-8 sequence of two to four bytes (the well-formed ones, RFC 3629), and the bytes that are not ASCII.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_HIGH = bytes(range(0x80, 0x100))
+
+
+def _latin1_fallback(e: UnicodeError) -> tuple[str, int]:
+    """The bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) as latin-1 reads them."""
+    assert isinstance(e, UnicodeDecodeError)
+    return e.object[e.start : e.end].decode("latin-1"), e.end
+
+
+codecs.register_error("latin1_fallback", _latin1_fallback)
+
+
+def lines(text: str) -> list[str]:
+    """A text file's lines as its layout ends them: at a line feed, a carriage return before it dropped. Not
+    ``str.splitlines``, which also ends a line at a form feed, FS, GS, RS, NEL or U+2028: inside a descriptor
+    those would cut a record in two and make a phantom code of its second half."""
+    out = text.split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in out]

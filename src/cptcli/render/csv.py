@@ -22,9 +22,9 @@ def cell(value) -> str:
     return str(value)
 
 
-def write_table(table, delimiter: str) -> str:
+def write_table(table, delimiter: str, terminal: bool = False) -> str:
     buffer = io.StringIO()
-    writer = csv_writer(buffer, delimiter)
+    writer = csv_writer(buffer, delimiter, terminal)
     writer.writerow(table.columns)
     writer.writerows([cell(v) for v in row] for row in table.rows)
     return buffer.getvalue()
@@ -50,4 +50,6 @@ def one_table(result, options):
 
 
 def render(result, options, env, delimiter: str = DELIMITER) -> str:
-    return write_table(one_table(result, options), delimiter)
+    # On a terminal a carriage return inside a quoted cell still sends the cursor back over the line: shown as
+    # an escape there; a file or a pipe keeps it, quoted, as a spreadsheet reads it.
+    return write_table(one_table(result, options), delimiter, env.is_tty)

@@ -35,9 +35,11 @@ def frame(answers):
 
 
 # Characters a terminal acts on that JSON leaves raw: DEL, the C1 controls (U+009B opens an escape
-# sequence as ESC [ does) and those that reorder the text around them (U+202E shows "cod" as "doc").
-# Written as JSON escapes: the same value to a JSON reader, inert on a screen.
-_BIDI = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# sequence as ESC [ does) and those that reorder the text around them (U+202E shows "cod" as "doc");
+# and the line and paragraph separators, which end a line in JavaScript before ES2019 and in some
+# viewers and line-based tools. Written as JSON escapes: the same value to a JSON reader, inert on a
+# screen, and a jsonl line stays one line.
+_BIDI = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def quiet_bidi(text: str) -> str:

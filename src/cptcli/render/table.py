@@ -838,10 +838,16 @@ def imports(result: Imports, sections=()) -> list:
         for x, _ in skipped:
             s.add_row(x.file, str(x.line), x.reason)
         out.append(s)
-    for r in result:
-        for f in r.skipped_files:
-            out.append(Text(f"Skipped {f.name}: {f.reason}"))
+    # A zip of thousands of other files would bury the table under as many lines: the first few, then a count.
+    files = [f for r in result for f in r.skipped_files]
+    out.extend(Text(f"Skipped {f.name}: {f.reason}") for f in files[:SKIPPED_SHOWN])
+    if len(files) > SKIPPED_SHOWN:
+        more = len(files) - SKIPPED_SHOWN
+        out.append(Text(f"… and {more:,} more file{'s' if more != 1 else ''} skipped (--json lists every one)"))
     return out
+
+
+SKIPPED_SHOWN = 5
 
 
 @parts.register
