@@ -47,3 +47,9 @@ def test_the_host_names_no_kind():
     body = host.split("KINDS: dict[str, str] = {", 1)[1].split("}", 1)[1]
     for kind in imports.KINDS:
         assert f'"{kind}"' not in body, kind
+
+
+def test_a_document_quoting_a_few_descriptor_lines_is_no_cpt_file():
+    readme = (Path(__file__).parent.parent / "README.md").read_bytes()[: imports.HEAD_BYTES]
+    assert imports.parser("cpt").sniff("stdin", readme) == 0.0
+    assert imports.detect("stdin", readme) is None

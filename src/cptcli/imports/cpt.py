@@ -88,8 +88,10 @@ def sniff_content(name: str, head: bytes) -> bool:
         if (m := _TAB_LINE.match(ln) or _FIXED_LINE.match(ln)) and "\t" not in m[2] and not _ORDER.match(ln)
     ]
     cpt = sum(1 for c in codes if CPT_CODE.fullmatch(c))
-    # A few stray lines (a code of another set, a typo) must not hide a CPT file.
-    return cpt >= 3 and cpt >= 0.8 * len(codes)
+    # A few stray lines (a code of another set, a typo) must not hide a CPT file; a document quoting a few
+    # descriptor lines among its prose (a README's examples) is not one: records are most of a data file's lines.
+    written = sum(1 for ln in lines if ln.strip())
+    return cpt >= 3 and cpt >= 0.8 * len(codes) and len(codes) >= 0.5 * written
 
 
 def sniff_name(name: str) -> bool:
