@@ -61,14 +61,15 @@ _KINDS = (
 )
 
 
-def damaged_set(path: str, why: str, reimport: bool = True) -> DataError:
-    """The one error of an imported set that cannot be read or trusted (exit 3): its file, why, and the fix
-    (`reimport`: importing its file again replaces it, which it cannot do to a directory)."""
+def damaged_set(path: str, why: str) -> DataError:
+    """The one error of an imported set that cannot be read or trusted (exit 3): its file, why, and the fix. The
+    fix is the removal first: importing the same file over a set whose rows are damaged finds its files unchanged,
+    and no file can be renamed over a directory."""
     name = os.path.basename(path)
     name = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else name
-    again = " or import its file again" if reimport else ""
     return DataError(
-        f"imported set {_shown(path)} {why}; remove it with 'cptcli import --remove {_shown(name)}'{again}"
+        f"imported set {_shown(path)} {why}; remove it with 'cptcli import --remove {_shown(name)}', "
+        "then import its file again"
     )
 
 
@@ -143,7 +144,7 @@ def check_set(path: str) -> os.stat_result | None:
         raise damaged_set(path, f"cannot be read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(st.st_mode):
         kind = next((what for test, what in _KINDS if test(st.st_mode)), "not a regular file")
-        raise damaged_set(path, f"is {kind}, not a file", reimport=not stat.S_ISDIR(st.st_mode))
+        raise damaged_set(path, f"is {kind}, not a file")
     why = untrusted(st)
     if why is not None:
         raise damaged_set(path, f"{why}, so it is not trusted")

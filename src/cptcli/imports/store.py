@@ -213,8 +213,12 @@ def open_kind(kind: str, slot: str = "") -> sqlite3.Connection | None:
         con = sqlite3.connect(sqlite_uri(os.path.abspath(p), "mode=ro"), uri=True)
     except sqlite3.Error as exc:
         raise damaged_set(str(p), f"cannot be opened ({exc})") from None
-    with _reading(p):
-        con.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+    try:
+        with _reading(p):
+            _checked_meta(con, kind, slot, p)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -315,16 +319,22 @@ def _source(meta: dict[str, Any], path: Path) -> ImportedSource:
     return found
 
 
+def _checked_meta(con: sqlite3.Connection, kind: str, slot: str, path: Path) -> dict[str, Any]:
+    """The set's meta row, which must parse (_source) and name the set its file is named after."""
+    meta = _meta(con)
+    found = _source(meta, path)
+    if (found.kind, found.slot) != (kind, slot):
+        raise _BadRow(f"its meta row is of the set {set_name(found.kind, found.slot)!r}")
+    return meta
+
+
 def _read_meta(kind: str, slot: str) -> dict[str, Any] | None:
     con = open_kind(kind, slot)
     if con is None:
         return None
     try:
         with _reading(kind_path(kind, slot)):
-            meta = _meta(con)
-            if (meta["kind"], meta["slot"] or "") != (kind, slot):
-                raise _BadRow(f"its meta row is of the set {set_name(meta['kind'], meta['slot'] or '')!r}")
-            return meta
+            return _meta(con)
     finally:
         con.close()
 
