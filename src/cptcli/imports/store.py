@@ -22,6 +22,11 @@ Every set's file has the first four tables (empty where they do not apply), so r
 A new release is written to a temporary file created exclusively (O_EXCL, O_NOFOLLOW, mode 0600) beside the active
 one, then ``os.replace``d over it: readers see the old release or the new one, never half of one. Temporary files
 are dot-named and never opened by readers; a later import deletes those whose writer is gone.
+
+Read back, a set is the user's data: the sets are listed through ``cptcli.places.imported_sets`` (the rule for
+everything read back, and what a set's status shows), opened only through ``open_kind`` (its header against its
+size, its meta row), and read through ``_reading``; whatever fails is one DataError naming the set and its fix
+(``cptcli.places.damaged_set``, exit 3), never a set left out as if it were not imported.
 """
 
 from __future__ import annotations
@@ -156,7 +161,7 @@ def stamp() -> str:
 
 
 # -- reading: every way into a set's file goes through open_kind, and every failure is one DataError ------------
-# (cptcli.places.damaged_set: the file, why, `cptcli import --remove SET` or a re-import), never a traceback and
+# (cptcli.places.damaged_set: the file, why, `cptcli import --remove SET` and a re-import), never a traceback and
 # never a set silently left out: a set the user imported and cannot be read is damage, not absence.
 
 _MAGIC = b"SQLite format 3\x00"
@@ -309,8 +314,8 @@ def _source(meta: dict[str, Any], path: Path) -> ImportedSource:
             covers=(lo, hi) if lo and hi else None,
             counts=tuple(json.loads(meta.get("counts") or "{}").items()),
         )
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise _BadRow(f"its meta row does not parse: {type(exc).__name__}: {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise _BadRow("its meta row does not parse") from None
     texts = (found.kind, found.release, found.imported_at, found.slot, *found.files, *(s for _, s in found.sha256))
     if not all(isinstance(t, str) for t in texts) or not all(
         isinstance(n, int) and not isinstance(n, bool) for n in (found.records, found.modifiers)
