@@ -7,9 +7,12 @@ someone created first. Whoever can write into it can plant symlinks at the
 names cptcli writes (turning a write into an overwrite of any file of the
 user's) and can plant derived files that cptcli would trust. So:
 
-- `private_dir` says whether a directory is the user's alone (owned by them,
-  writable by no one else); the engine uses nothing it finds in a directory
-  that is not, and keeps its index in memory instead.
+- `private_dir` says whether a directory is the user's alone (owned by them
+  or root, writable by no one else: cptcli.places.untrusted, the rule for
+  every file cptcli reads back); `refused_cache_dir` applies it to the cache
+  directory, and the engine (its index) and the ICD-10-CM extract use
+  nothing they find in a directory that is refused, and keep what they build
+  in memory instead.
 - `create_temporary` creates files exclusively (O_EXCL, O_NOFOLLOW) under
   unpredictable names, mode 0600, so nothing planted is ever followed or
   reused, and derived copies of a 0600 file's text are not readable by others.
@@ -101,11 +104,11 @@ def private_dir(path) -> str | None:
     ending in "; using an in-memory index", for the engine to print once and
     act on by using nothing in the directory.
 
-    Refused: a directory owned by another user (root included, for a user
-    other than root: its owner could replace anything in it), one writable by
-    its group or by others, and a symlink to either. A directory that is
-    refused is left as it is: changing its mode would not remove what others
-    may already have put in it."""
+    Refused by the rule for everything cptcli reads back (cptcli.places.untrusted):
+    a directory owned by another user than you or root, one writable by its
+    group or by others, and a symlink to either. A directory that is refused
+    is left as it is: changing its mode would not remove what others may
+    already have put in it."""
     path = os.fspath(path)
     suffix = "; using an in-memory index"
     try:
@@ -124,15 +127,27 @@ def private_dir(path) -> str | None:
     where = f"cache directory {_shown(path)}{target}"
     if not stat.S_ISDIR(st.st_mode):
         return f"{where} is not a directory{suffix}"
-    uid = os.geteuid() if hasattr(os, "geteuid") else None
-    if uid is not None and st.st_uid != uid:
-        return f"{where} is owned by uid {st.st_uid}, not by you (uid {uid}){suffix}"
-    mode = stat.S_IMODE(st.st_mode)
-    if mode & stat.S_IWOTH:
-        return f"{where} is writable by others (mode {mode:04o}){suffix}"
-    if mode & stat.S_IWGRP:
-        return f"{where} is writable by its group (mode {mode:04o}){suffix}"
-    return None
+    from cptcli.places import untrusted
+
+    why = untrusted(st)
+    return None if why is None else f"{where} {why}{suffix}"
+
+
+def refused_cache_dir() -> str | None:
+    """Why nothing in the cache directory may be read or written (no directory
+    can be named, or it is not the user's alone: private_dir), as one line
+    ending in "; using an in-memory index", or None. A directory that cannot
+    be created (a read-only place) is not refused here: writing there fails,
+    and the caller keeps what it builds in memory all the same."""
+    try:
+        directory = cache_dir()
+    except NoCacheDir as exc:
+        return f"{exc}; using an in-memory index"
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return private_dir(directory)
 
 
 # O_NOFOLLOW is belt and braces: with O_CREAT|O_EXCL, open already fails on any

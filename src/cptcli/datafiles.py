@@ -135,12 +135,20 @@ def format_stamp(package: str | None = None) -> str:
     return found
 
 
+# The key's lines that are not part of the configuration an index is named by: the tool's version and format (an
+# upgrade's index replaces the old one's), the imported sets' stamp (a new import's index replaces the one before).
+_NOT_NAMING = ("cptcli ", "index format ", "imported ")
+
+
 def name_for(key: str) -> str:
-    """A short name for the derived files of `key`, made from the files' paths
-    and the tool version only, not their sizes, times and inodes: an edited
-    file's new index replaces the old one instead of leaving it behind. crc32
-    only names; the full key inside a derived file is what is trusted."""
-    name = "\n".join(line.rsplit("|", 4)[0] for line in key.splitlines())
+    """A short name for the derived files of `key`, made from its configuration
+    only: the files' paths as named and real, and the data directory of the
+    imported sets; not the files' sizes, times and inodes, the sets' stamp or
+    the tool's version and format. So a new index (an edited file, a new
+    import, an upgrade) replaces the one of its configuration instead of
+    leaving it behind: one index a configuration. crc32 only names; the full
+    key inside a derived file is what is trusted."""
+    name = "\n".join(line.rsplit("|", 4)[0] for line in key.splitlines() if not line.startswith(_NOT_NAMING))
     return f"{zlib.crc32(name.encode('utf-8', 'surrogateescape')):08x}"
 
 

@@ -421,17 +421,11 @@ class Edits:
 
 def imported() -> bool:
     """Whether any payer set is imported: a directory listing only (no import of the store), so that `show` pays
-    nothing more without them."""
-    import os
+    nothing more without them. The listing is the one every reader of imported sets makes (cptcli.places): a set
+    that cannot be trusted, or is not a file, is refused there (exit 3), not passed over."""
+    from cptcli.places import imported_sets
 
-    from cptcli.cache import data_dir
-    from cptcli.places import SUFFIX
-
-    try:
-        names = os.listdir(data_dir())
-    except OSError:
-        return False
-    return any(n.startswith(PAYER_KINDS) and n.endswith(SUFFIX) for n in names)
+    return any(n.startswith(PAYER_KINDS) for n, _ in imported_sets()[1])
 
 
 PAYER_KINDS = ("ncci-ptp.", "ncci-mue.", "ncci-aoc.", "pfs-rvu.", "asp-ndc.")

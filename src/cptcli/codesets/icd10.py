@@ -8,7 +8,11 @@ milliseconds with one indexed query and never import the package.
 
 The cache is written atomically (a run never sees half a file), rebuilt when
 it is corrupt or its key differs, and kept in memory when the cache directory
-cannot be written.
+cannot be written. It is read back only under the rule for every file cptcli
+reads back (cptcli.places.untrusted): in a cache directory others can write
+(or not the user's) it is neither read nor written, and built in memory for
+the call; an extract that others can write, or that is another user's, is
+built again over. A planted extract would change `check`'s verdicts.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -199,9 +204,14 @@ def build_connection(rows: Iterable[Row], key: str, authority: str) -> sqlite3.C
 def _open_cached(path: str) -> tuple[sqlite3.Connection, str, str] | None:
     """The cache's connection, key and authority, or None if it is missing or not a readable cache."""
     from cptcli.cache import sqlite_uri
+    from cptcli.places import untrusted
 
-    if not os.path.isfile(path):
+    try:
+        st = os.stat(path)
+    except OSError:
         return None
+    if not stat.S_ISREG(st.st_mode) or untrusted(st) is not None:
+        return None  # built again, and renamed over it
     try:
         # Read-only and immutable: works in a read-only directory and takes no
         # locks; safe because the file is only ever replaced whole, never edited.
@@ -233,26 +243,26 @@ def _database_bytes(conn: sqlite3.Connection) -> bytes:
 
 
 def load(
-    cache_dir=None,
+    cache_dir,
     info: Callable[[], PackageInfo | None] = package_info,
     rows: Callable[[], Iterable[Row]] = package_rows,
 ) -> CodeSet:
-    """The ICD-10-CM code set: from the cache when its key matches the
-    installed package, else built from the package (seconds) and cached."""
+    """The ICD-10-CM code set: from the cache in `cache_dir` when its key
+    matches the installed package, else built from the package (seconds) and
+    cached there; `cache_dir` None: built in memory, nothing read or written."""
     from cptcli import cache
 
-    directory = cache_dir if cache_dir is not None else cache.cache_dir()
-    path = os.path.join(directory, CACHE_NAME)
+    path = os.path.join(cache_dir, CACHE_NAME) if cache_dir is not None else None
     pkg = info()
 
     def rebuild() -> CodeSet:
         if pkg is None:
             raise DataError(f"the ICD-10-CM code set needs the {DIST} package: pip install '{DIST}>=1.5'")
         conn = build_connection(rows(), pkg.key, pkg.authority)
-        written = cache.atomic_write(path, _database_bytes(conn))
+        written = cache.atomic_write(path, _database_bytes(conn)) if path is not None else None
         return CodeSet(conn, pkg.key, pkg.authority, written)
 
-    cached = _open_cached(path)
+    cached = _open_cached(path) if path is not None else None
     if cached is not None:
         conn, key, authority = cached
         # Without the package the cache is still a faithful copy of the release it names.
@@ -262,14 +272,17 @@ def load(
     return rebuild()
 
 
-_loaded: dict[str, CodeSet] = {}
+_loaded: dict[str | None, CodeSet] = {}
 
 
 def codeset() -> CodeSet:
-    """The code set for the current cache directory, loaded once per process."""
+    """The code set for the current cache directory, loaded once per process;
+    built in memory where the cache directory is refused (cptcli.cache.
+    refused_cache_dir: none can be named, or it is not the user's alone), as
+    the index is: the engine's warning has said so."""
     from cptcli import cache
 
-    directory = cache.cache_dir()
+    directory = None if cache.refused_cache_dir() is not None else cache.cache_dir()
     if directory not in _loaded:
         _loaded[directory] = load(directory)
     return _loaded[directory]

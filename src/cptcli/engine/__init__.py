@@ -26,7 +26,7 @@ import os
 import sqlite3
 from functools import cached_property
 
-from cptcli.cache import cache_dir, sqlite_uri
+from cptcli.cache import cache_dir, refused_cache_dir, sqlite_uri
 from cptcli.datafiles import key_for, name_for
 from cptcli.errors import DataError, NotFoundError
 from cptcli.results import ShowResult
@@ -44,15 +44,9 @@ def index_key(paths) -> str:
     """The files' key plus the names they are given here: answers name files
     as the caller does (origins, contributors, override notes), so a call that
     names the same file differently gets an index of its own."""
-    from cptcli.places import imported_stamp
+    from cptcli.places import index_lines
 
-    return (
-        key_for(paths)
-        + "\nnamed "
-        + json.dumps([str(p) for p in paths], ensure_ascii=False)
-        + "\nimported "
-        + imported_stamp()
-    )
+    return key_for(paths) + "\nnamed " + json.dumps([str(p) for p in paths], ensure_ascii=False) + "\n" + index_lines()
 
 
 def _path(key: str, kind: str) -> str:
@@ -83,19 +77,25 @@ class Engine:
         except OSError:
             cls._build(paths, None, progress)  # names the missing file, as reading it would
             raise AssertionError("unreachable: a file that cannot be stat'ed was read") from None
-        refused = _refused()
+        refused = refused_cache_dir()
         if refused is not None:
             engine = cls._build(paths, key, progress, cache=False)
             engine.notice = refused
             return engine
         path = _path(key, "index")
-        con = _open_cached(path, key, paths)
+        distrusted = _distrusted(path)
+        con = _open_cached(path, key, paths) if distrusted is None else None
         if con is not None:
             return cls(con, paths, key, path)
         invalid = _remembered_invalid(key)
         if invalid is not None:
             raise DataError(invalid)
-        return cls._build(paths, key, progress)
+        engine = cls._build(paths, key, progress)
+        if distrusted is not None:
+            engine.notice = (
+                f"index {distrusted}, so it was not used; {'rebuilt' if engine.path else 'using an in-memory index'}"
+            )
+        return engine
 
     @classmethod
     def _build(cls, paths, key: str | None, progress=None, cache: bool = True) -> Engine:
@@ -299,19 +299,21 @@ def search_doc(text: str):
     return SearchDoc.from_list(value)
 
 
-def _refused() -> str | None:
-    """Why the cache directory must not be used (not the user's, writable by others), or None."""
-    from cptcli.cache import NoCacheDir, private_dir
+def _distrusted(path: str) -> str | None:
+    """ "PATH is writable by others (mode 0666)" when a derived file fails the rule for every file cptcli reads
+    back (cptcli.places.untrusted), else None (a missing file included). Such a file is never read; the build
+    renames its new one over it."""
+    from cptcli.places import untrusted
 
     try:
-        directory = cache_dir()
-    except NoCacheDir as exc:
-        return f"{exc}; using an in-memory index"
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        why = untrusted(os.stat(path))
     except OSError:
-        return None  # a read-only place: the index is built in memory, as when the directory cannot be written
-    return private_dir(directory)
+        return None
+    if why is None:
+        return None
+    from cptcli.textsafe import visible
+
+    return f"{visible(path)} {why}"
 
 
 def _open_cached(path: str, key: str, paths) -> sqlite3.Connection | None:
@@ -344,8 +346,11 @@ def _open_cached(path: str, key: str, paths) -> sqlite3.Connection | None:
 
 
 def _remembered_invalid(key: str) -> str | None:
+    path = _path(key, "invalid")
+    if _distrusted(path) is not None:
+        return None  # judged again by the build, which writes its verdict over it
     try:
-        with open(_path(key, "invalid"), encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             found = json.load(f)
         return found["message"] if found.get("key") == key else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 
 from cptcli.errors import DataError
 from cptcli.model import FIELDS, CodeRecord, plain, registry
@@ -84,7 +85,9 @@ def index(kb, key: str, files, index_path: str | None = None, progress=None, sta
             con.close()
             os.replace(tmp, index_path)
             tmp = None
-            return sqlite3.connect(sqlite_uri(index_path, "mode=ro"), uri=True), index_path
+            con = sqlite3.connect(sqlite_uri(index_path, "mode=ro"), uri=True)
+            remove_replaced(index_path, key)
+            return con, index_path
         except (OSError, sqlite3.Error):
             pass  # a full or vanished cache directory: the call is answered from memory
         finally:
@@ -93,6 +96,52 @@ def index(kb, key: str, files, index_path: str | None = None, progress=None, sta
     con = sqlite3.connect(":memory:")
     write(con, kb, key, files, progress, stamps)
     return con, None
+
+
+def remove_replaced(index_path: str, key: str) -> list[str]:
+    """Remove the other indexes in `index_path`'s directory that the new one (of `key`) replaces: those of the
+    same configuration (cptcli.datafiles.name_for) under another name, as earlier versions named an index after
+    the imported sets' stamp too, one more file (as big as the index) every import. An index of the same
+    configuration and name was already replaced by the rename. Returns the names removed; never raises.
+
+    A concurrent reader of a removed index is not disturbed (on POSIX an unlinked file stays readable through
+    the descriptors open on it); where unlinking an open file fails (Windows), the file is left for the next
+    build. A file whose key cannot be read is left alone: it may be some other program's."""
+    from cptcli.cache import sqlite_uri
+    from cptcli.datafiles import name_for
+
+    directory, mine = os.path.split(index_path)
+    wanted = name_for(key)
+    data_line = next((line for line in key.splitlines() if line.startswith("data ")), None)
+    removed: list[str] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if name == mine or not (name.startswith("index-") and name.endswith(".sqlite")):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                continue  # never opened: a named pipe would block the open
+            con = sqlite3.connect(sqlite_uri(path, "mode=ro"), uri=True)
+            try:
+                row = con.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
+            finally:
+                con.close()
+        except (OSError, sqlite3.Error):
+            continue
+        other = row[0] if row and isinstance(row[0], str) else None
+        if other is None:
+            continue
+        if data_line is not None and "\ndata " not in other:
+            # An earlier version's key, which did not name the data directory: taken as this one's (at worst,
+            # another directory's index is built again).
+            other += "\n" + data_line
+        if name_for(other) == wanted and _unlink(path):
+            removed.append(name)
+    return removed
 
 
 def _temporary(path: str) -> str | None:
@@ -112,11 +161,12 @@ def _temporary(path: str) -> str | None:
     return tmp
 
 
-def _unlink(path: str) -> None:
+def _unlink(path: str) -> bool:
     try:
         os.unlink(path)
     except OSError:
-        pass
+        return False
+    return True
 
 
 def _remember_invalid(path: str, key: str, message: str) -> None:

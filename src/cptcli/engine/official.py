@@ -111,20 +111,9 @@ def _taxonomy(curated: dict) -> dict:
     """The NUCC release's codes, named as the curated list names them ('Grouping, Specialization')."""
     from cptcli.imports import store
 
-    con = store.open_kind("nucc")
-    if con is None:
-        return curated
-    import json
-
     out: dict = {}
-    try:
-        for (doc,) in con.execute("SELECT doc FROM taxonomy"):
-            d = json.loads(doc)
-            leaf = d.get("specialization") or d.get("classification") or ""
-            name = ", ".join(x for x in (d.get("classification"), leaf if leaf != d.get("classification") else "") if x)
-            out[d["code"]] = TaxonomyCode(
-                d["code"], name or d.get("display_name", ""), f"{d.get('file')}, {d.get('release')}"
-            )
-    finally:
-        con.close()
+    for t in store.taxonomy_entries():
+        leaf = t.specialization or t.classification or ""
+        name = ", ".join(x for x in (t.classification, leaf if leaf != t.classification else "") if x)
+        out[t.code] = TaxonomyCode(t.code, name or t.display_name, f"{t.file}, {t.release}")
     return out or curated

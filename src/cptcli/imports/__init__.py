@@ -290,7 +290,7 @@ def _within(mod: Kind, m: Member) -> None:
 def _unchanged(mod: Kind, members: list[Member], skipped_files: tuple[SkippedFile, ...], t0: float):
     """The report of a set whose files and reader are those of an active set of the kind, or None."""
     shas = sorted(m.sha256 for m in members)
-    for cur in store.sources():
+    for cur in store.sources(lenient=True):  # a set that cannot be read is replaced, not compared
         if cur.kind == mod.KIND and store.active_identity(cur.kind, cur.slot) == (shas, mod.READER):
             return ImportReport(
                 kind=cur.kind,
@@ -313,7 +313,7 @@ def _unchanged(mod: Kind, members: list[Member], skipped_files: tuple[SkippedFil
 def _plausible(mod: Kind, slot: str, names: str, force: bool) -> Callable[[int], None]:
     """A check that a new release is whole: one with fewer than half the records of the active release of its
     set is more likely a file cut short (a download in progress) than a release, and is refused unless forced."""
-    cur = store.active(mod.KIND, slot)
+    cur = store.active(mod.KIND, slot, lenient=True)
 
     def accept(records: int) -> None:
         if force or cur is None or records * 2 >= cur.records:

@@ -22,6 +22,11 @@ Every set's file has the first four tables (empty where they do not apply), so r
 A new release is written to a temporary file created exclusively (O_EXCL, O_NOFOLLOW, mode 0600) beside the active
 one, then ``os.replace``d over it: readers see the old release or the new one, never half of one. Temporary files
 are dot-named and never opened by readers; a later import deletes those whose writer is gone.
+
+Read back, a set is the user's data: the sets are listed through ``cptcli.places.imported_sets`` (the rule for
+everything read back, and what a set's status shows), opened only through ``open_kind`` (its header against its
+size, its meta row), and read through ``_reading``; whatever fails is one DataError naming the set and its fix
+(``cptcli.places.damaged_set``, exit 3), never a set left out as if it were not imported.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .records import ImportedCode, ImportedModifier, TaxonomyEntry
+from .records import Attribute, ImportedCode, ImportedModifier, TaxonomyEntry
 
 STORE_FORMAT = 3
 SUFFIX = ".sqlite"
@@ -115,19 +120,32 @@ def kind_path(kind: str, slot: str = "") -> Path:
     return data_dir() / f"{set_name(kind, slot)}{SUFFIX}"
 
 
-def active_sets() -> list[tuple[str, str]]:
-    """(kind, slot) of every active set, sorted; temporary files (dot-named) are never among them."""
-    d = data_dir()
+def active_sets(lenient: bool = False) -> list[tuple[str, str]]:
+    """(kind, slot) of every active set, sorted; temporary files (dot-named) are never among them.
+
+    Listed through cptcli.places.imported_sets, which refuses (DataError, exit 3) a data directory or a set that
+    fails the trust rule and anything but a regular file in a set's place. `lenient`: listed as they are, for
+    the import that replaces them and the removal that clears them (the fixes those refusals name)."""
+    from cptcli.places import check_data_dir, imported_sets
+
+    if lenient:
+        check_data_dir(str(data_dir()))  # what is imported there would be refused when read back
+        return _listed()
+    return sorted(_set_of(n) for n, _ in imported_sets()[1])
+
+
+def _listed() -> list[tuple[str, str]]:
+    """(kind, slot) of every file named as an active set, whatever it is."""
     try:
-        names = os.listdir(d)
+        names = os.listdir(data_dir())
     except OSError:
         return []
-    found = []
-    for n in names:
-        if n.endswith(SUFFIX) and not n.startswith("."):
-            kind, _, slot = n[: -len(SUFFIX)].partition(".")
-            found.append((kind, slot))
-    return sorted(found)
+    return sorted(_set_of(n) for n in names if n.endswith(SUFFIX) and not n.startswith("."))
+
+
+def _set_of(name: str) -> tuple[str, str]:
+    kind, _, slot = name[: -len(SUFFIX)].partition(".")
+    return kind, slot
 
 
 def active_kinds() -> list[str]:
@@ -142,24 +160,137 @@ def stamp() -> str:
     return imported_stamp()
 
 
-def open_kind(kind: str, slot: str = "") -> sqlite3.Connection | None:
-    """The active set of ``kind`` (in ``slot``), read-only, or None if none is imported."""
-    p = kind_path(kind, slot)
-    if not p.is_file():
-        return None
+# -- reading: every way into a set's file goes through open_kind, and every failure is one DataError ------------
+# (cptcli.places.damaged_set: the file, why, `cptcli import --remove SET` and a re-import), never a traceback and
+# never a set silently left out: a set the user imported and cannot be read is damage, not absence.
+
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _whole(path: Path, st: os.stat_result) -> str | None:
+    """Why the file at `path` is not a whole SQLite database, from its 100-byte header alone, or None: not one
+    at all, or a size other than the page count its header gives times its page size (a file cut short by a
+    full disk or a copy that stopped, or grown by bytes appended). Opened without blocking and checked to be the
+    regular file `st` describes, in case it was swapped for a named pipe since."""
     try:
-        con = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
-        con.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
-    except sqlite3.Error:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            return "was replaced while it was opened"
+        head = os.read(fd, 100)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    finally:
+        os.close(fd)
+    if not head:
+        return "is empty"
+    if len(head) < 100 or not head.startswith(_MAGIC):
+        return f"is not an SQLite database ({st.st_size:,} bytes)"
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    # The page count is valid when its "version-valid-for" number is the change counter (SQLite 3.7.0 on,
+    # which wrote every store): always so for a file the store wrote.
+    if head[92:96] == head[24:28] and pages and st.st_size != page * pages:
+        if st.st_size < page * pages:
+            return f"is damaged (cut short: {st.st_size:,} of {page * pages:,} bytes)"
+        return f"is damaged ({st.st_size:,} bytes, not the {page * pages:,} its header gives)"
+    return None
+
+
+def open_kind(kind: str, slot: str = "") -> sqlite3.Connection | None:
+    """The active set of ``kind`` (in ``slot``), read-only, or None if none is imported; raises DataError for a
+    set that is damaged or not trusted (cptcli.places.check_set)."""
+    from cptcli.cache import sqlite_uri
+    from cptcli.places import check_set, damaged_set
+
+    p = kind_path(kind, slot)
+    st = check_set(str(p))
+    if st is None:
         return None
+    why = _whole(p, st)
+    if why is not None:
+        raise damaged_set(str(p), why)
+    try:
+        con = sqlite3.connect(sqlite_uri(os.path.abspath(p), "mode=ro"), uri=True)
+    except sqlite3.Error as exc:
+        raise damaged_set(str(p), f"cannot be opened ({exc})") from None
+    try:
+        with _reading(p):
+            _checked_meta(con, kind, slot, p)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
-def _meta(con: sqlite3.Connection) -> dict[str, Any] | None:
+class _reading:
+    """Turns a database error, or a stored row that does not parse as what the store wrote, met while reading
+    the set at `path`, into its one DataError. A context manager, not a decorator: the readers are generators."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is not None and issubclass(kind, (sqlite3.Error, _BadRow)):
+            from cptcli.places import damaged_set
+
+            raise damaged_set(str(self.path), f"is damaged ({exc})") from None
+
+
+class _BadRow(Exception):
+    """A stored row or meta value that is not of the shape the store writes."""
+
+
+def _doc(cls, text, key: str | None = None):
+    """A stored document (``ImportedCode`` and the like, as ``to_dict`` wrote it) read back, every value text
+    where the class has text; anything else raises _BadRow naming the row."""
+    where = f"row {key!r}" if key is not None else "a row"
+    try:
+        d = json.loads(text)
+    except (ValueError, TypeError):
+        raise _BadRow(f"{where} is not JSON") from None
+    try:
+        found = cls.from_dict(d) if isinstance(d, dict) else None
+    except KeyError as exc:
+        raise _BadRow(f"{where} has no {exc}") from None
+    except (ValueError, TypeError, AttributeError):
+        found = None
+    if found is None or not _texts(found):
+        raise _BadRow(f"{where} is not of the shape the store writes")
+    if key is not None and getattr(found, "code", getattr(found, "modifier", key)) != key:
+        raise _BadRow(f"{where} holds the document of another code")
+    return found
+
+
+def _texts(value) -> bool:
+    """Whether a read-back record holds text wherever the store writes text (its fields, tuples of them, an
+    Attribute's; an Attribute's meaning may be None)."""
+    if isinstance(value, str):
+        return True
+    if isinstance(value, tuple):
+        return all(_texts(v) for v in value)
+    if isinstance(value, Attribute):
+        return (
+            isinstance(value.label, str)
+            and isinstance(value.value, str)
+            and isinstance(value.meaning, (str, type(None)))
+        )
+    slots = getattr(value, "__slots__", None)
+    return slots is not None and all(_texts(getattr(value, f)) for f in slots)
+
+
+def _meta(con: sqlite3.Connection) -> dict[str, Any]:
     cur = con.execute("SELECT * FROM meta")
     row = cur.fetchone()
     if row is None:
-        return None
+        raise _BadRow("its meta table is empty")
     meta = dict(zip((d[0] for d in cur.description), row, strict=True))
     meta.setdefault("reader", 0)
     meta.setdefault("slot", "")
@@ -167,21 +298,39 @@ def _meta(con: sqlite3.Connection) -> dict[str, Any] | None:
 
 
 def _source(meta: dict[str, Any], path: Path) -> ImportedSource:
-    files = json.loads(meta["files"])
-    lo, hi = meta.get("covers_from"), meta.get("covers_to")
-    return ImportedSource(
-        kind=meta["kind"],
-        release=meta["release"],
-        files=tuple(f["name"] for f in files),
-        sha256=tuple((f["name"], f["sha256"]) for f in files),
-        records=meta["records"],
-        modifiers=meta["modifiers"],
-        imported_at=meta["imported_at"],
-        path=str(path),
-        slot=meta.get("slot") or "",
-        covers=(lo, hi) if lo and hi else None,
-        counts=tuple(json.loads(meta.get("counts") or "{}").items()),
-    )
+    try:
+        files = json.loads(meta["files"])
+        lo, hi = meta.get("covers_from"), meta.get("covers_to")
+        found = ImportedSource(
+            kind=meta["kind"],
+            release=meta["release"],
+            files=tuple(f["name"] for f in files),
+            sha256=tuple((f["name"], f["sha256"]) for f in files),
+            records=meta["records"],
+            modifiers=meta["modifiers"],
+            imported_at=meta["imported_at"],
+            path=str(path),
+            slot=meta.get("slot") or "",
+            covers=(lo, hi) if lo and hi else None,
+            counts=tuple(json.loads(meta.get("counts") or "{}").items()),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise _BadRow("its meta row does not parse") from None
+    texts = (found.kind, found.release, found.imported_at, found.slot, *found.files, *(s for _, s in found.sha256))
+    if not all(isinstance(t, str) for t in texts) or not all(
+        isinstance(n, int) and not isinstance(n, bool) for n in (found.records, found.modifiers)
+    ):
+        raise _BadRow("its meta row holds a value of the wrong type")
+    return found
+
+
+def _checked_meta(con: sqlite3.Connection, kind: str, slot: str, path: Path) -> dict[str, Any]:
+    """The set's meta row, which must parse (_source) and name the set its file is named after."""
+    meta = _meta(con)
+    found = _source(meta, path)
+    if (found.kind, found.slot) != (kind, slot):
+        raise _BadRow(f"its meta row is of the set {set_name(found.kind, found.slot)!r}")
+    return meta
 
 
 def _read_meta(kind: str, slot: str) -> dict[str, Any] | None:
@@ -189,28 +338,48 @@ def _read_meta(kind: str, slot: str) -> dict[str, Any] | None:
     if con is None:
         return None
     try:
-        return _meta(con)
+        with _reading(kind_path(kind, slot)):
+            return _meta(con)
     finally:
         con.close()
 
 
 def active_identity(kind: str, slot: str = "") -> tuple[list[str], int] | None:
-    """The active set's sorted file digests and the reader version that parsed them, or None."""
-    meta = _read_meta(kind, slot)
-    return None if meta is None else (list(json.loads(meta["sha256s"])), int(meta["reader"]))
+    """The active set's sorted file digests and the reader version that parsed them, or None (none, or one that
+    cannot be read: the import replaces it)."""
+    from cptcli.errors import DataError
+
+    try:
+        meta = _read_meta(kind, slot)
+        return None if meta is None else (list(json.loads(meta["sha256s"])), int(meta["reader"]))
+    except (DataError, ValueError, TypeError, KeyError):
+        return None
 
 
-def active(kind: str, slot: str = "") -> ImportedSource | None:
-    """The active set of ``kind`` in ``slot``, or None."""
-    meta = _read_meta(kind, slot)
-    return None if meta is None else _source(meta, kind_path(kind, slot))
+def active(kind: str, slot: str = "", lenient: bool = False) -> ImportedSource | None:
+    """The active set of ``kind`` in ``slot``, or None. `lenient`: None for a set that cannot be read or trusted
+    too (the import replacing it); else that raises DataError."""
+    from cptcli.errors import DataError
+
+    try:
+        meta = _read_meta(kind, slot)
+        if meta is None:
+            return None
+        with _reading(kind_path(kind, slot)):
+            return _source(meta, kind_path(kind, slot))
+    except DataError:
+        if lenient:
+            return None
+        raise
 
 
-def sources() -> list[ImportedSource]:
-    return [s for s in (active(k, slot) for k, slot in active_sets()) if s is not None]
+def sources(lenient: bool = False) -> list[ImportedSource]:
+    """Every active set; `lenient`: those that can be read and trusted (see active)."""
+    found = (active(k, slot, lenient) for k, slot in active_sets(lenient))
+    return [s for s in found if s is not None]
 
 
-def _each(kind: str | None = None) -> Iterator[sqlite3.Connection]:
+def _each(kind: str | None = None) -> Iterator[tuple[Path, sqlite3.Connection]]:
     """A read-only connection to every active set (of ``kind``), closed after its turn."""
     for k, slot in active_sets():
         if kind is not None and k != kind:
@@ -219,7 +388,7 @@ def _each(kind: str | None = None) -> Iterator[sqlite3.Connection]:
         if con is None:
             continue
         try:
-            yield con
+            yield kind_path(k, slot), con
         finally:
             con.close()
 
@@ -227,38 +396,57 @@ def _each(kind: str | None = None) -> Iterator[sqlite3.Connection]:
 def get_code(code: str) -> list[ImportedCode]:
     code = code.strip().upper()
     out: list[ImportedCode] = []
-    for con in _each():
-        row = con.execute("SELECT doc FROM codes WHERE code = ?", (code,)).fetchone()
-        if row:
-            out.append(ImportedCode.from_dict(json.loads(row[0])))
+    for path, con in _each():
+        with _reading(path):
+            row = con.execute("SELECT doc FROM codes WHERE code = ?", (code,)).fetchone()
+            if row:
+                out.append(_doc(ImportedCode, row[0], code))
     return out
 
 
 def iter_codes() -> Iterator[ImportedCode]:
-    for con in _each():
-        for (doc,) in con.execute("SELECT doc FROM codes ORDER BY code"):
-            yield ImportedCode.from_dict(json.loads(doc))
+    for path, con in _each():
+        with _reading(path):
+            for code, doc in con.execute("SELECT code, doc FROM codes ORDER BY code"):
+                yield _doc(ImportedCode, doc, code)
 
 
 def modifiers() -> list[ImportedModifier]:
     out: list[ImportedModifier] = []
-    for con in _each():
-        out.extend(
-            ImportedModifier.from_dict(json.loads(doc))
-            for (doc,) in con.execute("SELECT doc FROM modifiers ORDER BY modifier")
-        )
+    for path, con in _each():
+        with _reading(path):
+            out.extend(
+                _doc(ImportedModifier, doc, m)
+                for m, doc in con.execute("SELECT modifier, doc FROM modifiers ORDER BY modifier")
+            )
     return out
 
 
 def taxonomy(code: str) -> TaxonomyEntry | None:
+    code = code.strip().upper()
     con = open_kind("nucc")
     if con is None:
         return None
     try:
-        row = con.execute("SELECT doc FROM taxonomy WHERE code = ?", (code.strip().upper(),)).fetchone()
+        with _reading(kind_path("nucc")):
+            row = con.execute("SELECT doc FROM taxonomy WHERE code = ?", (code,)).fetchone()
+            return _doc(TaxonomyEntry, row[0], code) if row else None
     finally:
         con.close()
-    return TaxonomyEntry.from_dict(json.loads(row[0])) if row else None
+
+
+def taxonomy_entries() -> list[TaxonomyEntry]:
+    """Every entry of the NUCC set, in code order; [] when none is imported."""
+    con = open_kind("nucc")
+    if con is None:
+        return []
+    try:
+        with _reading(kind_path("nucc")):
+            return [
+                _doc(TaxonomyEntry, doc, c) for c, doc in con.execute("SELECT code, doc FROM taxonomy ORDER BY code")
+            ]
+    finally:
+        con.close()
 
 
 def has_taxonomy() -> bool:
@@ -266,17 +454,27 @@ def has_taxonomy() -> bool:
     if con is None:
         return False
     try:
-        return con.execute("SELECT 1 FROM taxonomy LIMIT 1").fetchone() is not None
+        with _reading(kind_path("nucc")):
+            return con.execute("SELECT 1 FROM taxonomy LIMIT 1").fetchone() is not None
     finally:
         con.close()
 
 
+# SQL's declared type -> the Python types a value read back may be (SQLite keeps a value that does not convert
+# to a column's type as it was given: 'x' in an INTEGER column stays text).
+_TYPES: dict[str, tuple[type, ...]] = {"INTEGER": (int,), "TEXT": (str,), "REAL": (float, int)}
+
+
 class Lookup:
     """Indexed look-ups in the kinds' own tables for one call (the check rules' reader): each active set is opened
-    once, on its first question, and asked only what the question names; nothing is loaded whole."""
+    once, on its first question, and asked only what the question names; nothing is loaded whole. Every value
+    read from a column of the set's own tables is checked against the column's declared type (and NOT NULL), so
+    that a row damaged in place is reported as damage, not met as a wrong type deep in a rule."""
 
     def __init__(self) -> None:
-        self._cons: dict[tuple[str, str], sqlite3.Connection | None] = {}
+        self._cons: dict[
+            tuple[str, str], tuple[sqlite3.Connection, dict[str, tuple[tuple[type, ...], bool]]] | None
+        ] = {}
         self._sets: dict[str, list[ImportedSource]] | None = None
 
     def sets(self, kind: str) -> list[ImportedSource]:
@@ -289,34 +487,89 @@ class Lookup:
                     self._sets.setdefault(k, []).append(found)
         return self._sets.get(kind, [])
 
+    def _open(self, kind: str, slot: str):
+        con = open_kind(kind, slot)
+        if con is None:
+            return None
+        columns: dict[str, tuple[tuple[type, ...], bool]] = {}
+        seen: set[str] = set()
+        with _reading(kind_path(kind, slot)):
+            tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                if table in ("meta", "codes", "modifiers", "taxonomy"):
+                    continue
+                for _, name, declared, notnull, _, _ in con.execute(f'PRAGMA table_info("{table}")'):
+                    types = _TYPES.get(str(declared).upper())
+                    if name in seen or types is None:
+                        columns.pop(name, None)  # in two tables, or of no type: not checked
+                    else:
+                        columns[name] = (types, bool(notnull))
+                    seen.add(name)
+        return con, columns
+
     def rows(self, kind: str, slot: str, sql: str, args: tuple = ()) -> list[tuple]:
         """The rows of one query (``sql`` names the kind's own table) in the active set of ``kind`` in ``slot``."""
         key = (kind, slot)
         if key not in self._cons:
-            self._cons[key] = open_kind(*key)
-        con = self._cons[key]
-        if con is None:
+            self._cons[key] = self._open(*key)
+        opened = self._cons[key]
+        if opened is None:
             return []
-        return con.execute(sql, args).fetchall()
+        con, columns = opened
+        path = kind_path(kind, slot)
+        with _reading(path):
+            cur = con.execute(sql, args)
+            found = cur.fetchall()
+            names = [d[0] for d in cur.description or ()]
+            checks = [(i, name, *columns[name]) for i, name in enumerate(names) if name in columns]
+            for row in found if checks else ():
+                for i, name, types, notnull in checks:
+                    value = row[i]
+                    if (value is not None or notnull) and not isinstance(value, types):
+                        raise _BadRow(f"a {name} value of {value!r} where its table holds {types[0].__name__}s")
+        return found
 
     def close(self) -> None:
-        for con in self._cons.values():
-            if con is not None:
-                con.close()
+        for opened in self._cons.values():
+            if opened is not None:
+                opened[0].close()
         self._cons.clear()
 
 
 def remove(kind: str, slot: str | None = None) -> bool:
-    """Remove the active set of ``kind`` in ``slot``, or every set of ``kind`` when ``slot`` is None."""
-    targets = [s for k, s in active_sets() if k == kind and (slot is None or s == slot)]
+    """Remove the active set of ``kind`` in ``slot``, or every set of ``kind`` when ``slot`` is None: whatever is
+    in its place, a set that is damaged or not trusted included (the fix their refusal names), an empty directory
+    too, and from a data directory that is not trusted as well (removing reads nothing back); a directory holding
+    files is refused (DataError), not emptied."""
+    targets = [s for k, s in _listed() if k == kind and (slot is None or s == slot)]
     removed = False
     for s in targets:
+        path = kind_path(kind, s)
         try:
-            os.unlink(kind_path(kind, s))
+            os.unlink(path)
             removed = True
         except FileNotFoundError:
             pass
+        except OSError:
+            if path.is_symlink() or not path.is_dir():
+                raise
+            _remove_directory(path)
+            removed = True
     return removed
+
+
+def _remove_directory(path: Path) -> None:
+    from cptcli.datafiles import shown
+    from cptcli.errors import DataError
+
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        raise DataError(
+            f"{shown(path)} is a directory holding files, not an imported set: move it out of the data directory"
+        ) from None
 
 
 def _create_temp(d: Path, name: str) -> Path:
@@ -356,8 +609,11 @@ def write(
     ``tables`` are the kind's own (``cptcli.imports.kind.Table``) and ``rows`` their rows by table name; every
     table declared is created, and its indexes made once its rows are in. ``accept(records)`` may refuse the
     release (by raising) after it is read and before it replaces the active one."""
+    from cptcli.places import check_data_dir
+
     d = data_dir()
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    check_data_dir(str(d))  # a set written where others can write would be refused when read back
     name = set_name(kind, slot)
     tmp = _create_temp(d, name)
     slow = float(os.environ.get(SLOW_ENV) or 0)
