@@ -247,12 +247,12 @@ ANSWERS_KEPT = 200_000
 
 
 class Edits:
-    """The imported payer sets one call reads (cptcli.imports.store.Lookup underneath)."""
+    """The imported payer sets one call reads (cptcli.sets.Lookup underneath)."""
 
     def __init__(self) -> None:
-        from cptcli.imports import store
+        from cptcli.sets import Lookup
 
-        self.lookup = store.Lookup()
+        self.lookup = Lookup()
         # The answers already given: the sets do not change during a call, and a claims file asks the same
         # questions of its codes line after line.
         self._asked: dict[tuple, list[tuple]] = {}
