@@ -149,7 +149,7 @@ def test_a_billable_child_of_a_paired_header_pairs_as_info(main):
     [
         ("64561", "sacral nerve"),
         ("64568", "cranial nerve (eg, vagus nerve)"),
-        ("95970", "without reprogramming"),
+        ("95970", "without programming (CPT 2019 revision)"),
         ("63650", "epidural"),
         ("63655", "plate/paddle"),
     ],

@@ -288,7 +288,7 @@ def test_pump_stories_are_contested_and_corrected_with_their_authority(doc):
         ("63655", "plate/paddle"),
         ("64561", "sacral nerve"),
         ("64568", "cranial nerve (eg, vagus nerve)"),
-        ("95970", "without reprogramming"),
+        ("95970", "without programming (CPT 2019 revision)"),
     ],
 )
 def test_partial_records_carry_a_title_correction_and_keep_the_source_title(doc, code, words):
@@ -322,3 +322,13 @@ def test_synonym_groups_that_stand_on_contested_readings_say_so(doc):
             assert (r["code"], r["subject"]) in notes, g["terms"][0]
             assert "contested" in g["reason"], g["terms"][0]
     assert "contested" not in groups["removal"] and "contested" not in groups["antibiotic cement device"]
+
+
+def test_95970_gives_the_current_descriptor_sense_with_its_year(doc):
+    """The pre-2019 "without reprogramming" wording is no longer printed as the official sense."""
+    rec = {c["code"]: c for c in doc["codes"]}["95970"]
+    [note] = [n for n in rec["notes"] if n["kind"] == "correction" and n["subject"] == "title"]
+    assert "reprogramming" not in note["correction"]
+    assert note["correction"].endswith("without programming (CPT 2019 revision)")
+    assert note["authority"].startswith("CPT 2019 revision of 95970")
+    assert "cpt-2019" in note["url"]

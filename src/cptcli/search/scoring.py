@@ -188,9 +188,9 @@ class Scorer:
         found_by: dict[int, tuple[float, set[str]]] = {}  # id(concept) -> (its weight, the codes it counts for)
         prune = floor > 0 and not pairs  # a "without" pair adds to codes that never matched its words
         ranked_concepts = sorted(range(len(concepts)), key=lambda i: -concept_weight[i] if prune else 0)
-        # field mask -> (holds the lead, holds uncontested text, (field, weight) pairs): a query meets a few
-        # dozen masks over tens of thousands of codes, so each is read once.
-        masks: dict[int, tuple[bool, bool, tuple[tuple[str, float], ...]]] = {}
+        # field mask -> (holds the lead, holds uncontested text, holds it outside a negation, holds contested text,
+        # (field, weight) pairs): a query meets a few dozen masks over tens of thousands of codes, so each is read once.
+        masks: dict[int, tuple[bool, bool, bool, bool, tuple[tuple[str, float], ...]]] = {}
         title_bit = self.cand.bit.get("title", 0)
         # code -> how many words of its title, and of the title's leading name, the query matched
         in_title: dict[str, int] = {}
@@ -201,6 +201,8 @@ class Scorer:
             found = masks[mask] = (
                 LEAD in names,
                 any(n not in (LEAD, CONTESTED) for n in names),
+                any(n not in (LEAD, CONTESTED, NEGATED) for n in names),
+                CONTESTED in names,
                 tuple((n, weights[n]) for n in names if n != LEAD),
             )
             return found
@@ -211,21 +213,26 @@ class Scorer:
             left -= w
             per_code: dict[str, dict[str, float]] = {}
             plain: set[str] = set()  # codes this concept finds through uncontested evidence
+            # A word the official descriptor negates ("without programming") is no evidence for the code unless the
+            # query negates it too: found there and in a contested reading, the hit stands on the contested one.
+            disputed: set[str] = set()
             leading: dict[str, float] = {}
             titled: dict[str, int] = {}
             leads: dict[str, int] = {}
             for alt, sure, found in found_sets[ci]:
                 contested_alt = alt in c.contested
                 for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
-                    lead, uncontested, named = masks.get(mask) or mask_spec(mask)
+                    lead, uncontested, affirmed, has_contested, named = masks.get(mask) or mask_spec(mask)
                     if mask & title_bit and len(alt) > titled.get(code, 0):
                         titled[code] = len(alt)
                     if lead and len(alt) > leads.get(code, 0):
                         leads[code] = len(alt)
                     if lead and sure > leading.get(code, 0.0):
                         leading[code] = sure
-                    if uncontested and not contested_alt:
+                    if (affirmed or (uncontested and id(c) in negated)) and not contested_alt:
                         plain.add(code)
+                    if contested_alt or has_contested:
+                        disputed.add(code)
                     fields = per_code.get(code)
                     if fields is None:
                         per_code[code] = {n: sure * fw for n, fw in named}
@@ -262,7 +269,7 @@ class Scorer:
                 s = best + (1 - best) * SECOND_FIELD * second
                 scores[code] = scores.get(code, 0.0) + w * s
                 matched[code] = matched.get(code, 0.0) + w
-                if code not in plain:
+                if code not in plain and code in disputed:
                     contested_weight[code] = contested_weight.get(code, 0.0) + w
                 g = gains.get(code)
                 if g is None:
