@@ -208,6 +208,43 @@ def test_registry_holds_the_level_i_and_level_ii_modifiers_with_authorities(doc)
     assert reg["50"]["conflicts_with"] == ["LT", "RT"]
 
 
+def test_every_registry_entry_names_the_release_its_wording_comes_from(doc):
+    reg = {m["modifier"]: m for m in doc["modifiers"]}
+    assert all(m["release"].strip() for m in reg.values())
+    assert {"AI", "NU", "RR"} <= set(reg) and len(reg) == 97
+    assert reg["AI"]["name"] == "Principal physician of record" and "HCPC2020_ANWEB" in reg["AI"]["release"]
+    assert reg["NU"]["name"] == "New equipment"
+    assert reg["RR"]["name"] == "Rental (use the 'rr' modifier when dme is to be rented)"
+
+
+@pytest.mark.parametrize(
+    "mod,name",
+    [
+        (
+            "25",
+            "Significant, separately identifiable evaluation and management service by the same physician or other "
+            "qualified health care professional on the same day of the procedure or other service",
+        ),
+        (
+            "58",
+            "Staged or related procedure or service by the same physician or other qualified health care professional "
+            "during the postoperative period",
+        ),
+        ("77", "Repeat procedure by another physician or other qualified health care professional"),
+        (
+            "24",
+            "Unrelated evaluation and management service by the same physician or other qualified health care "
+            "professional during a postoperative period",
+        ),
+        ("PO", "Excepted service provided at an off-campus, outpatient, provider-based department of a hospital"),
+    ],
+)
+def test_entries_that_carried_older_wording_carry_the_current_one(doc, mod, name):
+    entry = {m["modifier"]: m for m in doc["modifiers"]}[mod]
+    assert entry["name"] == name
+    assert entry["release"].startswith(("CPT Appendix A, current wording", "CMS HCPCS Level II 2020 annual release"))
+
+
 def test_combination_rules_each_name_an_authority(doc):
     combos = doc["modifier_combinations"]
     reg = {m["modifier"] for m in doc["modifiers"]}

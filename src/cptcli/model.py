@@ -440,6 +440,8 @@ class Modifier:
     # the better authority for Level II wording), and the file and release it comes from.
     official: str | None = None
     official_source: str | None = None
+    # The release or edition of the list the name was checked against ("CMS HCPCS 2020 annual release ...").
+    release: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Modifier:
@@ -454,6 +456,7 @@ class Modifier:
             d.get("url"),
             d.get("official"),
             d.get("official_source"),
+            d.get("release"),
         )
 
     @property

@@ -348,7 +348,7 @@ def _(result: ModifierResult) -> list[Table]:
         Table(
             "modifier",
             f"Modifier {result.modifier}",
-            ("modifier", "in_registry", "name", "kind", "source", "official", "official_source"),
+            ("modifier", "in_registry", "name", "kind", "source", "release", "official", "official_source"),
             [
                 (
                     result.modifier,
@@ -356,6 +356,7 @@ def _(result: ModifierResult) -> list[Table]:
                     e.name if e else None,
                     e.kind if e else None,
                     e.source if e else None,
+                    e.release if e else None,
                     e.official if e else None,
                     e.official_source if e else None,
                 )

@@ -771,6 +771,8 @@ def modifier_result(result: ModifierResult, sections=()) -> list:
         if e.not_with_add_on:
             body.append("\nNot appended to add-on codes.")
         body.append(f"\nSource: {e.source}")
+        if e.release:
+            body.append(f"\nRelease: {e.release}")
         if e.official:
             body.append(f"\nOfficial wording: {e.official}  [{e.official_source}]")
             if result.official_check == "different":
