@@ -90,6 +90,11 @@ def test_primary_outside_the_knowledge_base_is_not_verified(main):
         (["-m", "59", "-m", "XS"], "modifiers/59+XS", "error", "Moda Health"),
         (["-m", "LT,RT"], "modifiers/LT+RT", "warning", "American College of Surgeons"),
         (["-m", "22,52"], "modifiers/22+52", "warning", "Medical Economics"),
+        (["-m", "GA,GZ"], "modifiers/GA+GZ", "error", "CMS claims processing instructions"),
+        (["-m", "JZ", "-m", "JW"], "modifiers/JZ+JW", "error", "Noridian JF Part B"),
+        (["-m", "26,TC"], "modifiers/26+TC", "error", "Priority Health"),
+        (["-m", "78,79"], "modifiers/78+79", "error", "AAPC Orthopedic Coding Alert"),
+        (["-m", "RR,NU"], "modifiers/RR+NU", "error", "Premera Blue Cross"),
     ],
 )
 def test_modifiers_not_reported_together_each_with_its_authority(main, mods, subject, severity, authority):

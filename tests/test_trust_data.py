@@ -256,6 +256,17 @@ def test_combination_rules_each_name_an_authority(doc):
     assert pairs[frozenset({"50", "LT"})]["severity"] == pairs[frozenset({"50", "RT"})]["severity"] == "error"
     for pair in ({"22", "52"}, {"22", "53"}, {"52", "53"}):
         assert pairs[frozenset(pair)]["severity"] == "warning"
+    for pair, rule in (
+        (("GA", "GZ"), "ga-with-gz"),
+        (("JW", "JZ"), "jw-with-jz"),
+        (("26", "TC"), "26-with-tc"),
+        (
+            ("78", "79"),
+            "78-with-79",
+        ),
+        (("NU", "RR"), "nu-with-rr"),
+    ):
+        assert (pairs[frozenset(pair)]["severity"], pairs[frozenset(pair)]["rule"]) == ("error", rule)
     for c in combos:
         assert set(c["modifiers"]) <= reg, c
         assert c["authority"].strip() and c["message"].strip() and c["url"].startswith("http")
