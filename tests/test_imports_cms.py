@@ -279,3 +279,13 @@ def test_the_gold_sets_over_the_release_hold(name):
         tens += bool(expected & set(got))
     top1, top10 = GOLD_FLOORS[name]
     assert firsts / len(ranked) >= top1 and tens / len(ranked) >= top10, (firsts, tens, len(ranked))
+
+
+def test_25_is_at_home_on_the_e_m_codes_of_the_release_and_a_warning_on_a_drug(main):
+    assert main("import", str(CMS_TXT))[0] == 0
+    for code, wrong in (("G0101", False), ("G0175", False), ("J1100", True)):
+        status, out, _ = main("check", code, "-m", "25", "--json")
+        found = [i for i in json.loads(out)["issues"] if i["kind"] == "modifier-wrong-code"]
+        assert bool(found) is wrong, (code, found)
+        if wrong:
+            assert (status, found[0]["severity"], found[0]["message"][-16:]) == (4, "warning", "J1100 is not one")

@@ -245,6 +245,13 @@ def test_entries_that_carried_older_wording_carry_the_current_one(doc, mod, name
     assert entry["release"].startswith(("CPT Appendix A, current wording", "CMS HCPCS Level II 2020 annual release"))
 
 
+def test_25_belongs_on_e_m_services_with_its_authority(doc):
+    scope = {m["modifier"]: m for m in doc["modifiers"]}["25"]["only_on"]
+    assert scope["codes"] == ["99202-99499", "92002-92014", "G0101", "G0175"]
+    assert scope["severity"] == "warning" and "NCCI Policy Manual" in scope["authority"]
+    assert "Chapter I" in scope["authority"]
+
+
 def test_combination_rules_each_name_an_authority(doc):
     combos = doc["modifier_combinations"]
     reg = {m["modifier"] for m in doc["modifiers"]}

@@ -424,6 +424,30 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeScope:
+    """The codes a modifier belongs on (25 on E/M services), what they are, and how a line that puts it on any other
+    code is judged, with who says so. `codes` holds single codes and ranges ("99202-99499")."""
+
+    codes: tuple[str, ...]
+    what: str
+    severity: str
+    authority: str
+    url: str | None = None
+
+    @classmethod
+    def of(cls, d: dict | None) -> CodeScope | None:
+        return cls(tuple(d["codes"]), d["what"], d["severity"], d["authority"], d.get("url")) if d else None
+
+    def holds(self, code: str) -> bool:
+        for item in self.codes:
+            low, _, high = item.partition("-")
+            # Codes of one shape (five digits, or a letter and four digits) order as strings.
+            if len(code) == len(low) and code[0].isdigit() == low[0].isdigit() and low <= code <= (high or low):
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
 class Modifier:
     """A registry entry: the modifier's official short name, the authority it
     was checked against, and the rules checks apply."""
@@ -442,6 +466,8 @@ class Modifier:
     official_source: str | None = None
     # The release or edition of the list the name was checked against ("CMS HCPCS 2020 annual release ...").
     release: str | None = None
+    # The codes the modifier belongs on, where a public authority limits it (25: E/M services).
+    only_on: CodeScope | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Modifier:
@@ -457,6 +483,7 @@ class Modifier:
             d.get("official"),
             d.get("official_source"),
             d.get("release"),
+            CodeScope.of(d.get("only_on")),
         )
 
     @property

@@ -770,6 +770,8 @@ def modifier_result(result: ModifierResult, sections=()) -> list:
             body.append(f"\nNot reported together with: {', '.join(e.conflicts_with)}")
         if e.not_with_add_on:
             body.append("\nNot appended to add-on codes.")
+        if e.only_on:
+            body.append(f"\nOnly on {e.only_on.what} ({', '.join(e.only_on.codes)})  [{e.only_on.authority}]")
         body.append(f"\nSource: {e.source}")
         if e.release:
             body.append(f"\nRelease: {e.release}")
