@@ -704,6 +704,8 @@ class IcdListing:
     sources: tuple[str, ...]
     description_matches: bool | None
     notes: tuple[Note, ...] = ()
+    # Where the pairing stands only on a source's contested reading: the caution search's hit on the row carries.
+    caution: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -738,6 +740,8 @@ class ModifierListing:
     # same / shorter / different from the registry name; None when the row has no description or no registry entry.
     name_check: str | None
     notes: tuple[Note, ...] = ()
+    # Where the row stands only on a source's contested reading: the caution search's hit on the row carries.
+    caution: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -335,8 +335,11 @@ def _(result: IcdResult) -> list[Table]:
         Table(
             "listed_by",
             "Codes that list it",
-            ("code", "description", "relevance", "description_matches", "sources"),
-            [(x.code, x.description, x.relevance, x.description_matches, _srcs(x.sources)) for x in result.listed_by],
+            ("code", "description", "relevance", "description_matches", "caution", "sources"),
+            [
+                (x.code, x.description, x.relevance, x.description_matches, x.caution, _srcs(x.sources))
+                for x in result.listed_by
+            ],
         ),
     ]
 
@@ -365,8 +368,11 @@ def _(result: ModifierResult) -> list[Table]:
         Table(
             "listed_by",
             "Codes whose tables list it",
-            ("code", "description", "when_to_use", "name_check", "sources"),
-            [(x.code, x.description, x.when_to_use, x.name_check, _srcs(x.sources)) for x in result.listed_by],
+            ("code", "description", "when_to_use", "name_check", "caution", "sources"),
+            [
+                (x.code, x.description, x.when_to_use, x.name_check, x.caution, _srcs(x.sources))
+                for x in result.listed_by
+            ],
         ),
     ]
 

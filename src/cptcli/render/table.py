@@ -188,6 +188,22 @@ def _check_cell(notes: list[Note], rec: CodeRecord | None = None, row=None) -> s
     return "; ".join(cells)
 
 
+def _caution_cell(notes: list[Note], caution: str | None) -> str:
+    """A reverse look-up's data note, and a pointer to the caution a row on a contested reading carries: a caution
+    runs to a paragraph, which a table column would cut into a word a line."""
+    cell = _check_cell(notes)
+    return f"{cell}\n⚠ cautioned" if cell and caution else ("⚠ cautioned" if caution else cell)
+
+
+def _cautions_below(listings) -> list[Text]:
+    """The cautions of a reverse look-up's rows, in full below its table, each once, in the words search uses."""
+    by: dict[str, list[str]] = {}
+    for x in listings:
+        if x.caution:
+            by.setdefault(x.caution, []).append(x.display_code)
+    return [Text(f"⚠ caution ({', '.join(codes)}): {caution}", style="bold") for caution, codes in by.items()]
+
+
 def _contested_mark(rec: CodeRecord, item) -> str:
     """' ⚠ contested: see the <subject> note' for an item that stands only on a conflicting reading."""
     contested = getattr(item, "contested", None)
@@ -741,10 +757,10 @@ def icd_result(result: IcdResult, sections=()) -> list:
                 x.description or "—",
                 official,
                 x.relevance or "—",
-                _check_cell(list(x.notes)),
+                _caution_cell(list(x.notes), x.caution),
                 source_labels(x.sources),
             )
-        parts.append(t)
+        parts += [t, *_cautions_below(result.listed_by)]
     else:
         parts.append(Text(f"No code in the knowledge base lists {result.code}.", style="italic"))
     return parts
@@ -792,10 +808,10 @@ def modifier_result(result: ModifierResult, sections=()) -> list:
                 x.description or "—",
                 x.when_to_use or "—",
                 _NAME_CHECK[x.name_check],
-                _check_cell(list(x.notes)),
+                _caution_cell(list(x.notes), x.caution),
                 source_labels(x.sources),
             )
-        parts.append(t)
+        parts += [t, *_cautions_below(result.listed_by)]
     else:
         parts.append(Text(f"No document lists {result.modifier} for a code in the knowledge base.", style="italic"))
     return parts

@@ -421,7 +421,7 @@ class Scorer:
     def _row_hit(self, doc, score: float, name: str, key: str, text: str):
         """The hit of a table row (an ICD-10-CM code, a modifier): its key highlighted, its data
         note, and a caution where the row stands on a contested reading."""
-        caution = snippets.caution(doc) if snippets.contested_row(doc, key) else None
+        caution = snippets.row_caution(doc, key)
         return self.hit(doc, score, name, text, ((0, len(key)),), key, snippets.row_note(doc, f"{name}/{key}"), caution)
 
     def modifier_hits(self, text: str) -> Ranked:
