@@ -14,6 +14,7 @@ from dataclasses import fields
 from functools import singledispatch
 from typing import NamedTuple
 
+from cptcli.codesets.icd_search import IcdHits
 from cptcli.errors import UsageError
 from cptcli.model import (
     FIELDS,
@@ -262,6 +263,15 @@ def _(result: Hits) -> list[Table]:
             [(h.code, h.title, h.score, h.matched_field, h.snippet, h.completeness, h.add_on) for h in result],
         )
     ]
+
+
+ICD_HIT_COLUMNS = ("code", "description", "billable", "header", "score", "matched_field", "matched_text")
+
+
+@tables.register
+def _(result: IcdHits) -> list[Table]:
+    rows = [(h.code, h.description, h.billable, not h.billable, *h[3:6]) for h in result]
+    return [Table("hits", f"ICD-10-CM search: {result.query}", ICD_HIT_COLUMNS, rows)]
 
 
 LIST_COLUMNS = ("code", "display_code", "title", "add_on", "completeness")

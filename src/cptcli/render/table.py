@@ -15,6 +15,7 @@ from rich.table import Table as _RichTable
 from rich.text import Text as _RichText
 
 from cptcli.codes import ended
+from cptcli.codesets.icd_search import IcdHits
 from cptcli.model import (
     AuditReport,
     CheckReport,
@@ -584,6 +585,23 @@ def payer_parts(result: ShowResults, sections=()) -> list:
             t.add_row(*("—" if v is None else str(v) for v in row))
         out.append(t)
     return out
+
+
+@parts.register
+def icd_hits(results: IcdHits, sections=()) -> list:
+    """ICD-10-CM codes by words: a header is marked, the corrections of typos and the release are said."""
+    from cptcli.codes import printable
+
+    t = _table(f"ICD-10-CM search: {printable(results.query, 60)}", ["Code", "Description", "Score", "Matched"])
+    if results.total > len(results):
+        shown = f"{len(results)} of {results.total:,} matching codes shown: --limit N shows more."
+        t.caption, t.caption_justify = shown, "left"
+    for h in results:
+        code = h.code if h.billable else f"{h.code} (header)"
+        matched = Text(h.matched_field if h.matched_field == "description" else f"inclusion term: {h.matched_text}")
+        t.add_row(code, h.description, f"{h.score:.1f}", matched)
+    said = [f"Read as: {', '.join(f'{a} → {b}' for a, b in results.corrected.items())}"] if results.corrected else []
+    return [t, *(Text(line, style="italic") for line in [*said, results.authority])]
 
 
 @parts.register
