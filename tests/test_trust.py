@@ -57,8 +57,9 @@ def test_the_pump_caution_names_the_code_that_covers_the_service_and_its_authori
 @pytest.mark.parametrize(
     "modifier,name",
     [
-        ("25", "Significant, separately identifiable E/M service"),
-        ("58", "Staged or related procedure or service by the same physician during the postoperative period"),
+        ("25", "Significant, separately identifiable evaluation and management service by the same physician or other"),
+        ("58", "Staged or related procedure or service by the same physician or other qualified health care"),
+        ("AI", "Principal physician of record"),
         ("XS", "Separate structure"),
         ("GZ", None),
         ("KX", None),
@@ -71,7 +72,7 @@ def test_the_pump_caution_names_the_code_that_covers_the_service_and_its_authori
 def test_the_registry_holds_real_modifiers_with_authorities(main, modifier, name):
     code, out, _ = main("modifier", modifier, "--json")
     doc = json.loads(out)
-    assert doc["in_registry"] is True and doc["registry"]["source"]
+    assert doc["in_registry"] is True and doc["registry"]["source"] and doc["registry"]["release"]
     if name:
         assert doc["registry"]["name"].startswith(name), doc["registry"]["name"]
 
