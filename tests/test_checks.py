@@ -90,6 +90,11 @@ def test_primary_outside_the_knowledge_base_is_not_verified(main):
         (["-m", "59", "-m", "XS"], "modifiers/59+XS", "error", "Moda Health"),
         (["-m", "LT,RT"], "modifiers/LT+RT", "warning", "American College of Surgeons"),
         (["-m", "22,52"], "modifiers/22+52", "warning", "Medical Economics"),
+        (["-m", "GA,GZ"], "modifiers/GA+GZ", "error", "CMS claims processing instructions"),
+        (["-m", "JZ", "-m", "JW"], "modifiers/JZ+JW", "error", "Noridian JF Part B"),
+        (["-m", "26,TC"], "modifiers/26+TC", "error", "Priority Health"),
+        (["-m", "78,79"], "modifiers/78+79", "error", "AAPC Orthopedic Coding Alert"),
+        (["-m", "RR,NU"], "modifiers/RR+NU", "error", "Premera Blue Cross"),
     ],
 )
 def test_modifiers_not_reported_together_each_with_its_authority(main, mods, subject, severity, authority):
@@ -98,6 +103,31 @@ def test_modifiers_not_reported_together_each_with_its_authority(main, mods, sub
     assert (issue["subject"], issue["severity"]) == (subject, severity)
     assert authority in issue["authority"]
     assert code == (1 if severity == "error" else 4)
+
+
+def test_25_on_a_code_that_is_no_e_m_service_is_a_warning_citing_the_ncci_manual(main):
+    code, doc, _ = check(main, "20700", "--with", "99999", "-m", "25")
+    [issue] = [i for i in doc["issues"] if i["kind"] == "modifier-wrong-code"]
+    assert (code, doc["verdict"], issue["severity"], issue["subject"]) == (4, "unverified", "warning", "modifiers/25")
+    assert issue["message"].endswith(
+        "belongs on evaluation and management (E/M) services (99202-99499, 92002-92014, G0101, G0175); "
+        "+20700 is not one"
+    )
+    assert issue["authority"].startswith("NCCI Policy Manual for Medicare Services, Chapter I")
+    _, doc, _ = check(main, "20700", "--with", "99999", "-m", "59")
+    assert "modifier-wrong-code" not in {i["kind"] for i in doc["issues"]}
+
+
+@pytest.mark.parametrize(
+    "code,held",
+    [("99213", True), ("99202", True), ("99499", True), ("99500", False), ("99201", False), ("92012", True)]
+    + [("92015", False), ("20610", False), ("G0101", True), ("G0102", False), ("0001T", False), ("J1100", False)],
+)
+def test_the_e_m_scope_of_25(code, held):
+    from cptcli.model import CodeScope
+
+    scope = CodeScope(("99202-99499", "92002-92014", "G0101", "G0175"), "E/M services", "warning", "x")
+    assert scope.holds(code) is held
 
 
 def test_51_on_an_add_on_code(main):

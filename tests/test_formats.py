@@ -246,6 +246,8 @@ BY_RESULT = {
     "AuditReport": (["audit"], True),
     # "rows": in the codes that list it, a table a one-table format leaves out.
     "IcdResult": (["icd", "M54.16"], "rows"),
+    # ICD-10-CM's own descriptions: the knowledge base's text never reaches them.
+    "IcdHits": (["icd", "search", "low back pain"], False),
     "ModifierResult": (["modifier", "22"], "rows"),
     "Validation": (["validate", "{kb}"], True),
     "Sources": (["sources"], True),

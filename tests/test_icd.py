@@ -189,3 +189,38 @@ def test_show_and_cached_icd_never_import_the_package(release):
     assert _modules_after(["show", "20700", "--json"], release) == "[]"
     assert _modules_after(["show", "20700"], release) == "['rich']"
     assert _modules_after(["icd", "M54.5", "--json"], release) == "[]"
+
+
+CONTESTED_CAUTION = "matched only through a source's reading that the official descriptor contradicts: "
+
+
+@pytest.mark.parametrize("dx", ["G25.3", "G89.29", "G89.21", "M54.16"])
+def test_a_reverse_look_up_carries_the_caution_the_search_hit_carries(main, release, dx):
+    """20700 lists these only on source 000's neurostimulator-pocket reading: the pairing is cautioned wherever
+    it is shown, in the very words search gives its hit on the row."""
+    code, out, _ = main("icd", dx, "--json")
+    [row] = json.loads(out)["listed_by"]
+    [hit] = [h for h in json.loads(main("search", dx, "--json")[1]) if h["code"] == "20700"]
+    assert code == 0 and row["code"] == "20700" and hit["matched_row"] == dx
+    assert row["caution"] == hit["caution"] and row["caution"].startswith(CONTESTED_CAUTION)
+    assert row["caution"].endswith("[AMA CPT descriptor (001)]")
+    _, table, _ = main("icd", dx)
+    assert "⚠ cautioned" in table
+    assert "⚠ caution (+20700): " + CONTESTED_CAUTION + row["caution"][len(CONTESTED_CAUTION) :] in " ".join(
+        table.split()
+    )
+    _, csv, _ = main("icd", dx, "--format", "csv", "--section", "listed_by")
+    assert csv.splitlines()[0] == "code,description,relevance,description_matches,caution,sources"
+    assert CONTESTED_CAUTION in csv
+
+
+def test_a_modifier_row_on_a_contested_reading_is_cautioned_and_one_on_none_is_not(main):
+    _, out, _ = main("modifier", "22", "--json")
+    [row] = json.loads(out)["listed_by"]
+    [hit] = [h for h in json.loads(main("search", "modifier 22", "--json")[1]) if h["code"] == "20700"]
+    assert row["caution"] == hit["caution"] and row["caution"].startswith(CONTESTED_CAUTION)
+    _, out, _ = main("modifier", "59", "--json")
+    [row] = json.loads(out)["listed_by"]
+    assert row["code"] == "20700" and row["caution"] is None
+    _, table, _ = main("modifier", "59")
+    assert "caution" not in table

@@ -150,21 +150,45 @@ def test_a_quality_measure_sentence_never_outranks_the_billed_item(main):
     assert len({h["score"] for h in hits}) == 3, hits  # the score orders: different titles, different scores
 
 
-def test_a_curated_modifier_gains_the_files_wording_beside_its_name(main):
+def test_a_curated_modifier_gains_the_files_wording_beside_its_name(main, tmp_path):
     assert main("import", str(CMS_TXT))[0] == 0
+    # The bundled Q6 carries the file's wording since the registry was checked against this release.
     code, out, _ = main("modifier", "Q6", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["official_check"] == "same"
+    assert doc["registry"]["name"].startswith("Service furnished under a fee-for-time compensation arrangement")
+    assert doc["registry"]["official_source"] == "HCPC2020_ANWEB_w_disclaimer.txt, 2020"
+    # A knowledge base that still says "locum tenens" is shown the file's wording, with a warning.
+    old = {"modifier": "Q6", "name": "Service furnished by a locum tenens physician", "kind": "HCPCS", "source": "x"}
+    kb = tmp_path / "old.json"
+    kb.write_text(json.dumps({"format_version": 1, "codes": [], "modifiers": [old]}))
+    code, out, _ = main("--no-bundled", "--data", str(kb), "modifier", "Q6", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["registry"]["name"] == "Service furnished by a locum tenens physician"
     assert doc["registry"]["official"].startswith("Service furnished under a fee-for-time compensation arrangement")
-    assert doc["registry"]["official_source"] == "HCPC2020_ANWEB_w_disclaimer.txt, 2020"
     assert doc["official_check"] == "different"
-    code, out, _ = main("modifier", "Q6")
+    code, out, _ = main("--no-bundled", "--data", str(kb), "modifier", "Q6")
     assert "Official wording: Service furnished under a fee-for-time" in " ".join(out.split())
     assert "⚠ The registry's name is not the imported file's wording" in out
     # Spelt with a hyphen or without, the same wording; longer, still the same modifier.
     assert json.loads(main("modifier", "PN", "--json")[1])["official_check"] == "same"
     assert json.loads(main("modifier", "LT", "--json")[1])["official_check"] == "shorter"
     assert json.loads(main("modifier", "JZ", "--json")[1])["official_check"] is None  # not in the 2020 file
+
+
+def test_every_level_ii_entry_the_2020_release_holds_carries_its_wording(main):
+    """The registry names its release; each Level II entry the file has is its long description or its start."""
+    assert main("import", str(CMS_TXT))[0] == 0
+    bundled = json.loads((Path(__file__).resolve().parents[1] / "data" / "codes.json").read_text())
+    checked = 0
+    for entry in bundled["modifiers"]:
+        if entry["kind"] != "HCPCS" or "HCPC2020_ANWEB" not in entry["release"]:
+            continue
+        doc = json.loads(main("modifier", entry["modifier"], "--json")[1])
+        assert doc["official_check"] in ("same", "shorter"), (entry["modifier"], doc["registry"])
+        assert doc["official_check"] == ("same" if "is its long description" in entry["release"] else "shorter")
+        checked += 1
+    assert checked == 62
 
 
 def test_a_terminated_code_ranks_below_its_successor_and_fails_check(main):
@@ -255,3 +279,13 @@ def test_the_gold_sets_over_the_release_hold(name):
         tens += bool(expected & set(got))
     top1, top10 = GOLD_FLOORS[name]
     assert firsts / len(ranked) >= top1 and tens / len(ranked) >= top10, (firsts, tens, len(ranked))
+
+
+def test_25_is_at_home_on_the_e_m_codes_of_the_release_and_a_warning_on_a_drug(main):
+    assert main("import", str(CMS_TXT))[0] == 0
+    for code, wrong in (("G0101", False), ("G0175", False), ("J1100", True)):
+        status, out, _ = main("check", code, "-m", "25", "--json")
+        found = [i for i in json.loads(out)["issues"] if i["kind"] == "modifier-wrong-code"]
+        assert bool(found) is wrong, (code, found)
+        if wrong:
+            assert (status, found[0]["severity"], found[0]["message"][-16:]) == (4, "warning", "J1100 is not one")

@@ -20,7 +20,12 @@ def test_misdescribed_modifier_shows_the_rows_description_and_the_correction(mai
     code, out, _ = main("modifier", "as")
     assert code == 0
     assert "Physician assistant, nurse practitioner" in out
-    assert "Ambulatory" in out and "surgery center" in out and "NO" in out and "HCPCS" in out
+    assert "NO" in out and "HCPCS" in out
+    # The row's description, as the source gives it, in a cell that wraps a word a line at 100 columns.
+    _, doc, _ = main("modifier", "as", "--json")
+    [row] = json.loads(doc)["listed_by"]
+    assert (row["description"], row["name_check"]) == ("Ambulatory surgery center facility service", "different")
+    assert all(w in out for w in ("Ambulatory", "surgery", "center", "facility"))
 
 
 def test_modifier_listed_by_a_source_but_not_in_the_registry(main):

@@ -57,8 +57,9 @@ def test_the_pump_caution_names_the_code_that_covers_the_service_and_its_authori
 @pytest.mark.parametrize(
     "modifier,name",
     [
-        ("25", "Significant, separately identifiable E/M service"),
-        ("58", "Staged or related procedure or service by the same physician during the postoperative period"),
+        ("25", "Significant, separately identifiable evaluation and management service by the same physician or other"),
+        ("58", "Staged or related procedure or service by the same physician or other qualified health care"),
+        ("AI", "Principal physician of record"),
         ("XS", "Separate structure"),
         ("GZ", None),
         ("KX", None),
@@ -71,7 +72,7 @@ def test_the_pump_caution_names_the_code_that_covers_the_service_and_its_authori
 def test_the_registry_holds_real_modifiers_with_authorities(main, modifier, name):
     code, out, _ = main("modifier", modifier, "--json")
     doc = json.loads(out)
-    assert doc["in_registry"] is True and doc["registry"]["source"]
+    assert doc["in_registry"] is True and doc["registry"]["source"] and doc["registry"]["release"]
     if name:
         assert doc["registry"]["name"].startswith(name), doc["registry"]["name"]
 
@@ -149,7 +150,7 @@ def test_a_billable_child_of_a_paired_header_pairs_as_info(main):
     [
         ("64561", "sacral nerve"),
         ("64568", "cranial nerve (eg, vagus nerve)"),
-        ("95970", "without reprogramming"),
+        ("95970", "without programming (CPT 2019 revision)"),
         ("63650", "epidural"),
         ("63655", "plate/paddle"),
     ],

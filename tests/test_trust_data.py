@@ -208,6 +208,50 @@ def test_registry_holds_the_level_i_and_level_ii_modifiers_with_authorities(doc)
     assert reg["50"]["conflicts_with"] == ["LT", "RT"]
 
 
+def test_every_registry_entry_names_the_release_its_wording_comes_from(doc):
+    reg = {m["modifier"]: m for m in doc["modifiers"]}
+    assert all(m["release"].strip() for m in reg.values())
+    assert {"AI", "NU", "RR"} <= set(reg) and len(reg) == 97
+    assert reg["AI"]["name"] == "Principal physician of record" and "HCPC2020_ANWEB" in reg["AI"]["release"]
+    assert reg["NU"]["name"] == "New equipment"
+    assert reg["RR"]["name"] == "Rental (use the 'rr' modifier when dme is to be rented)"
+
+
+@pytest.mark.parametrize(
+    "mod,name",
+    [
+        (
+            "25",
+            "Significant, separately identifiable evaluation and management service by the same physician or other "
+            "qualified health care professional on the same day of the procedure or other service",
+        ),
+        (
+            "58",
+            "Staged or related procedure or service by the same physician or other qualified health care professional "
+            "during the postoperative period",
+        ),
+        ("77", "Repeat procedure by another physician or other qualified health care professional"),
+        (
+            "24",
+            "Unrelated evaluation and management service by the same physician or other qualified health care "
+            "professional during a postoperative period",
+        ),
+        ("PO", "Excepted service provided at an off-campus, outpatient, provider-based department of a hospital"),
+    ],
+)
+def test_entries_that_carried_older_wording_carry_the_current_one(doc, mod, name):
+    entry = {m["modifier"]: m for m in doc["modifiers"]}[mod]
+    assert entry["name"] == name
+    assert entry["release"].startswith(("CPT Appendix A, current wording", "CMS HCPCS Level II 2020 annual release"))
+
+
+def test_25_belongs_on_e_m_services_with_its_authority(doc):
+    scope = {m["modifier"]: m for m in doc["modifiers"]}["25"]["only_on"]
+    assert scope["codes"] == ["99202-99499", "92002-92014", "G0101", "G0175"]
+    assert scope["severity"] == "warning" and "NCCI Policy Manual" in scope["authority"]
+    assert "Chapter I" in scope["authority"]
+
+
 def test_combination_rules_each_name_an_authority(doc):
     combos = doc["modifier_combinations"]
     reg = {m["modifier"] for m in doc["modifiers"]}
@@ -219,6 +263,17 @@ def test_combination_rules_each_name_an_authority(doc):
     assert pairs[frozenset({"50", "LT"})]["severity"] == pairs[frozenset({"50", "RT"})]["severity"] == "error"
     for pair in ({"22", "52"}, {"22", "53"}, {"52", "53"}):
         assert pairs[frozenset(pair)]["severity"] == "warning"
+    for pair, rule in (
+        (("GA", "GZ"), "ga-with-gz"),
+        (("JW", "JZ"), "jw-with-jz"),
+        (("26", "TC"), "26-with-tc"),
+        (
+            ("78", "79"),
+            "78-with-79",
+        ),
+        (("NU", "RR"), "nu-with-rr"),
+    ):
+        assert (pairs[frozenset(pair)]["severity"], pairs[frozenset(pair)]["rule"]) == ("error", rule)
     for c in combos:
         assert set(c["modifiers"]) <= reg, c
         assert c["authority"].strip() and c["message"].strip() and c["url"].startswith("http")
@@ -288,7 +343,7 @@ def test_pump_stories_are_contested_and_corrected_with_their_authority(doc):
         ("63655", "plate/paddle"),
         ("64561", "sacral nerve"),
         ("64568", "cranial nerve (eg, vagus nerve)"),
-        ("95970", "without reprogramming"),
+        ("95970", "without programming (CPT 2019 revision)"),
     ],
 )
 def test_partial_records_carry_a_title_correction_and_keep_the_source_title(doc, code, words):
@@ -322,3 +377,13 @@ def test_synonym_groups_that_stand_on_contested_readings_say_so(doc):
             assert (r["code"], r["subject"]) in notes, g["terms"][0]
             assert "contested" in g["reason"], g["terms"][0]
     assert "contested" not in groups["removal"] and "contested" not in groups["antibiotic cement device"]
+
+
+def test_95970_gives_the_current_descriptor_sense_with_its_year(doc):
+    """The pre-2019 "without reprogramming" wording is no longer printed as the official sense."""
+    rec = {c["code"]: c for c in doc["codes"]}["95970"]
+    [note] = [n for n in rec["notes"] if n["kind"] == "correction" and n["subject"] == "title"]
+    assert "reprogramming" not in note["correction"]
+    assert note["correction"].endswith("without programming (CPT 2019 revision)")
+    assert note["authority"].startswith("CPT 2019 revision of 95970")
+    assert "cpt-2019" in note["url"]

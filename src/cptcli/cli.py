@@ -569,20 +569,36 @@ Examples:
   cptcli icd M54.16
   cptcli icd m545
   cptcli icd M54.5 --json | jq -r '.billable_children[].code'
+  cptcli icd search "low back pain"
+  cptcli icd search "migraine without aura" --limit 3 --json
 \b
-The first run builds a cache of the ICD-10-CM release (a few seconds);
-later runs answer from it in milliseconds.
+`icd search QUERY` ranks the release's codes by the words of their descriptions
+and inclusion terms (typos corrected); billable codes come before headers,
+which are marked. The first run builds a cache of the ICD-10-CM release (a few
+seconds); later runs answer from it in milliseconds.
 """
     + EXIT_CODES_HELP
 )
 @printing
 def icd(
-    code: str = typer.Argument(..., metavar="CODE", help="An ICD-10-CM code, with or without the dot: M54.16, m5416."),
+    code: str = typer.Argument(
+        ..., metavar="CODE", help="An ICD-10-CM code, with or without the dot: M54.16, m5416; or 'search'."
+    ),
+    query: str | None = typer.Argument(None, metavar="[QUERY]", help="With 'search': the words to rank codes by."),
+    limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="With 'search': most results to print."),
+    min_score: float = typer.Option(
+        40.0, "--min-score", min=0, max=100, help="With 'search': lowest score (0-100) to print."
+    ),
     out: Options = Options(),
 ) -> None:
-    """Official description and billability of an ICD-10-CM code, and the codes that list it."""
+    """Official description and billability of an ICD-10-CM code, and the codes that list it; or search by words."""
     from cptcli import codes, service
 
+    if code.lower() == "search":
+        emit(service.icd_search(query or "", limit, min_score), out)
+        return
+    if query is not None:
+        raise UsageError(f"icd takes one CODE; to rank codes by words: cptcli icd search {codes.printable(query)!r}")
     codes.parse_icd10(code)  # malformed input fails (exit 2) before anything is loaded
     emit(service.icd(_engine(), code), out)
 

@@ -424,6 +424,30 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeScope:
+    """The codes a modifier belongs on (25 on E/M services), what they are, and how a line that puts it on any other
+    code is judged, with who says so. `codes` holds single codes and ranges ("99202-99499")."""
+
+    codes: tuple[str, ...]
+    what: str
+    severity: str
+    authority: str
+    url: str | None = None
+
+    @classmethod
+    def of(cls, d: dict | None) -> CodeScope | None:
+        return cls(tuple(d["codes"]), d["what"], d["severity"], d["authority"], d.get("url")) if d else None
+
+    def holds(self, code: str) -> bool:
+        for item in self.codes:
+            low, _, high = item.partition("-")
+            # Codes of one shape (five digits, or a letter and four digits) order as strings.
+            if len(code) == len(low) and code[0].isdigit() == low[0].isdigit() and low <= code <= (high or low):
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
 class Modifier:
     """A registry entry: the modifier's official short name, the authority it
     was checked against, and the rules checks apply."""
@@ -440,6 +464,10 @@ class Modifier:
     # the better authority for Level II wording), and the file and release it comes from.
     official: str | None = None
     official_source: str | None = None
+    # The release or edition of the list the name was checked against ("CMS HCPCS 2020 annual release ...").
+    release: str | None = None
+    # The codes the modifier belongs on, where a public authority limits it (25: E/M services).
+    only_on: CodeScope | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Modifier:
@@ -454,6 +482,8 @@ class Modifier:
             d.get("url"),
             d.get("official"),
             d.get("official_source"),
+            d.get("release"),
+            CodeScope.of(d.get("only_on")),
         )
 
     @property
@@ -674,6 +704,8 @@ class IcdListing:
     sources: tuple[str, ...]
     description_matches: bool | None
     notes: tuple[Note, ...] = ()
+    # Where the pairing stands only on a source's contested reading: the caution search's hit on the row carries.
+    caution: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -708,6 +740,8 @@ class ModifierListing:
     # same / shorter / different from the registry name; None when the row has no description or no registry entry.
     name_check: str | None
     notes: tuple[Note, ...] = ()
+    # Where the row stands only on a source's contested reading: the caution search's hit on the row carries.
+    caution: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -302,6 +302,23 @@ def icd(engine, raw_code: str):
     return lookups.icd_lookup(engine, icd10.codeset(), codes.parse_icd10(raw_code))
 
 
+def icd_search(query: str, limit: int, min_score: float):
+    """codesets.icd_search.IcdHits; raises UsageError on an empty or overlong query, NotFoundError when nothing scores
+    at least `min_score`."""
+    from cptcli.codes import printable
+    from cptcli.codesets import icd10, icd_search
+    from cptcli.search import MAX_QUERY
+
+    if not query.strip():
+        raise UsageError('give the words to search ICD-10-CM for: cptcli icd search "low back pain"')
+    if len(query) > MAX_QUERY:
+        raise UsageError(f"the query is {len(query)} characters; at most {MAX_QUERY} are searched")
+    hits = icd_search.rank(icd10.codeset(), query, limit=limit, min_score=min_score)
+    if not hits:
+        raise NotFoundError(f"no ICD-10-CM code matches {printable(query)!r} with a score of at least {min_score:g}")
+    return hits
+
+
 def modifier(engine, raw: str):
     from cptcli import codes
     from cptcli.engine import lookups

@@ -30,9 +30,11 @@ PACKAGE = "simple_icd_10_cm"
 DIST = "simple-icd-10-cm"
 CACHE_NAME = "icd10cm.sqlite3"
 # Bump when the table layout or what is stored changes: old caches are then rebuilt.
-CACHE_FORMAT = 1
+# 3: inclusion terms and "Includes" notes, and the stems of every description and term for `icd search`.
+CACHE_FORMAT = 3
 
-Row = tuple[str, str, bool, tuple[str, ...]]
+# (code, description, billable, children[, inclusion terms])
+Row = tuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,14 @@ def package_rows() -> Iterator[Row]:
         if code in seen or not icd.is_category_or_subcategory(code):
             continue
         seen.add(code)
-        yield code, icd.get_description(code), icd.is_leaf(code), tuple(icd.get_children(code))
+        yield (
+            code,
+            icd.get_description(code),
+            icd.is_leaf(code),
+            tuple(icd.get_children(code)),
+            # What else the code covers: its inclusion terms and its "Includes" note (B02: shingles, zona).
+            tuple(dict.fromkeys([*icd.get_inclusion_term(code), *icd.get_includes(code)])),
+        )
 
 
 class CodeSet:
@@ -179,19 +188,60 @@ class CodeSet:
     def __len__(self) -> int:
         return self._conn.execute("SELECT count(*) FROM codes").fetchone()[0]
 
+    def matching(self, stems: Iterable[str]) -> list[tuple[str, str, bool, tuple[str, ...], str, str]]:
+        """Every code whose description or inclusion terms hold one of `stems`: (code, description, billable,
+        inclusion terms, the description's stems, the terms' stems joined by ' | ')."""
+        wanted = sorted({s for s in stems if s.isalnum()})
+        if not wanted:
+            return []
+        query = " OR ".join(f'"{s}"' for s in wanted)
+        try:
+            rows = self._conn.execute(
+                "SELECT w.code, c.description, c.billable, w.description, w.terms FROM words w "
+                "JOIN codes c ON c.code = w.code WHERE words MATCH ?",
+                (query,),
+            ).fetchall()
+            terms: dict[str, list[str]] = {}
+            for code, term in self._conn.execute(
+                f"SELECT code, term FROM terms WHERE code IN ({','.join('?' * len(rows))}) ORDER BY rowid",
+                [r[0] for r in rows],
+            ):
+                terms.setdefault(code, []).append(term)
+        except sqlite3.DatabaseError as exc:
+            raise DataError(f"the ICD-10-CM cache cannot be searched ({exc}); remove {self.path} to rebuild") from None
+        return [(c, d, bool(b), tuple(terms.get(c, ())), ds, ts) for c, d, b, ds, ts in rows]
+
+    def vocabulary(self) -> dict[str, int]:
+        """Every stem the descriptions and inclusion terms hold, with how many codes hold it (what a typo is
+        corrected to)."""
+        return dict(self._conn.execute("SELECT term, doc FROM words_vocabulary"))
+
 
 _SCHEMA = """
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE codes (code TEXT PRIMARY KEY, description TEXT NOT NULL, billable INTEGER NOT NULL,
                     children TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE terms (code TEXT NOT NULL, term TEXT NOT NULL);
+CREATE INDEX terms_code ON terms (code);
+CREATE VIRTUAL TABLE words USING fts5(code UNINDEXED, description, terms, tokenize = 'unicode61', detail = none);
+CREATE VIRTUAL TABLE words_vocabulary USING fts5vocab(words, 'row');
 """
 
 
 def build_connection(rows: Iterable[Row], key: str, authority: str) -> sqlite3.Connection:
+    from cptcli.search.analysis import tokens
+
     conn = sqlite3.connect(":memory:")
     conn.executescript(_SCHEMA)
+    rows = [(r[0], r[1], r[2], r[3], r[4] if len(r) > 4 else ()) for r in rows]
     conn.executemany(
-        "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)", ((c, d, int(b), " ".join(ch)) for c, d, b, ch in rows)
+        "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)", ((c, d, int(b), " ".join(ch)) for c, d, b, ch, _ in rows)
+    )
+    conn.executemany("INSERT INTO terms VALUES (?, ?)", ((r[0], t) for r in rows for t in r[4]))
+    # The stems search matches, in the tokens search's own analysis makes (cptcli.search.analysis), not FTS5's.
+    conn.executemany(
+        "INSERT INTO words VALUES (?, ?, ?)",
+        ((r[0], " ".join(tokens(r[1])), " | ".join(" ".join(tokens(t)) for t in r[4])) for r in rows),
     )
     count = conn.execute("SELECT count(*) FROM codes").fetchone()[0]
     if count == 0:

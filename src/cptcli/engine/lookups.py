@@ -7,8 +7,17 @@ check rules (cptcli.rules) share only the comparison of names.
 
 from __future__ import annotations
 
-from cptcli.model import IcdChild, IcdListing, IcdResult, ModifierListing, ModifierResult
+from cptcli.model import CodeRecord, IcdChild, IcdListing, IcdResult, ModifierListing, ModifierResult
 from cptcli.rules import Knowledge, compare_names, name_verdict
+
+
+def _caution(rec: CodeRecord, key: str) -> str | None:
+    """The caution search gives a hit on the record's row for `key`, from the same search document the index
+    stores for the record, so that a pairing reads the same wherever it is shown."""
+    from cptcli.engine.build import field_texts, search_document
+    from cptcli.search import SearchDoc, snippets
+
+    return snippets.row_caution(SearchDoc.from_list(search_document(rec, list(field_texts(rec)))), key)
 
 
 def icd_lookup(kb: Knowledge, codeset, code: str) -> IcdResult:
@@ -43,6 +52,7 @@ def icd_lookup(kb: Knowledge, codeset, code: str) -> IcdResult:
                 row.sources,
                 same,
                 rec.notes_about(f"diagnoses/{code}"),
+                _caution(rec, code),
             )
         )
     return IcdResult(
@@ -75,6 +85,7 @@ def modifier_lookup(kb: Knowledge, modifier: str) -> ModifierResult:
                 row.sources,
                 verdict,
                 rec.notes_about(f"modifiers/{modifier}"),
+                _caution(rec, modifier),
             )
         )
     if entry is None and not listings:

@@ -39,7 +39,7 @@ def join(kb) -> None:
         name = next((t for k, t in m.descriptors if k == "long"), None) or next((t for _, t in m.descriptors), "")
         curated = kb.modifiers.get(m.modifier)
         if curated is None:
-            kb.modifiers[m.modifier] = Modifier(m.modifier, name, "HCPCS", m.authority)
+            kb.modifiers[m.modifier] = Modifier(m.modifier, name, "HCPCS", m.authority, release=m.release)
         else:
             kb.modifiers[m.modifier] = replace(curated, official=name, official_source=m.authority)
     if store.has_taxonomy():

@@ -14,6 +14,7 @@ from dataclasses import fields
 from functools import singledispatch
 from typing import NamedTuple
 
+from cptcli.codesets.icd_search import IcdHits
 from cptcli.errors import UsageError
 from cptcli.model import (
     FIELDS,
@@ -275,6 +276,15 @@ def _(result: Hits) -> list[Table]:
     ]
 
 
+ICD_HIT_COLUMNS = ("code", "description", "billable", "header", "score", "matched_field", "matched_text")
+
+
+@tables.register
+def _(result: IcdHits) -> list[Table]:
+    rows = [(h.code, h.description, h.billable, not h.billable, *h[3:6]) for h in result]
+    return [Table("hits", f"ICD-10-CM search: {result.query}", ICD_HIT_COLUMNS, rows)]
+
+
 LIST_COLUMNS = ("code", "display_code", "title", "add_on", "completeness")
 
 
@@ -346,8 +356,11 @@ def _(result: IcdResult) -> list[Table]:
         Table(
             "listed_by",
             "Codes that list it",
-            ("code", "description", "relevance", "description_matches", "sources"),
-            [(x.code, x.description, x.relevance, x.description_matches, _srcs(x.sources)) for x in result.listed_by],
+            ("code", "description", "relevance", "description_matches", "caution", "sources"),
+            [
+                (x.code, x.description, x.relevance, x.description_matches, x.caution, _srcs(x.sources))
+                for x in result.listed_by
+            ],
         ),
     ]
 
@@ -359,7 +372,7 @@ def _(result: ModifierResult) -> list[Table]:
         Table(
             "modifier",
             f"Modifier {result.modifier}",
-            ("modifier", "in_registry", "name", "kind", "source", "official", "official_source"),
+            ("modifier", "in_registry", "name", "kind", "source", "release", "official", "official_source"),
             [
                 (
                     result.modifier,
@@ -367,6 +380,7 @@ def _(result: ModifierResult) -> list[Table]:
                     e.name if e else None,
                     e.kind if e else None,
                     e.source if e else None,
+                    e.release if e else None,
                     e.official if e else None,
                     e.official_source if e else None,
                 )
@@ -375,8 +389,11 @@ def _(result: ModifierResult) -> list[Table]:
         Table(
             "listed_by",
             "Codes whose tables list it",
-            ("code", "description", "when_to_use", "name_check", "sources"),
-            [(x.code, x.description, x.when_to_use, x.name_check, _srcs(x.sources)) for x in result.listed_by],
+            ("code", "description", "when_to_use", "name_check", "caution", "sources"),
+            [
+                (x.code, x.description, x.when_to_use, x.name_check, x.caution, _srcs(x.sources))
+                for x in result.listed_by
+            ],
         ),
     ]
 

@@ -15,6 +15,7 @@ from rich.table import Table as _RichTable
 from rich.text import Text as _RichText
 
 from cptcli.codes import ended
+from cptcli.codesets.icd_search import IcdHits
 from cptcli.model import (
     AuditReport,
     CheckReport,
@@ -186,6 +187,22 @@ def _check_cell(notes: list[Note], rec: CodeRecord | None = None, row=None) -> s
         if mark:
             cells.append(mark)
     return "; ".join(cells)
+
+
+def _caution_cell(notes: list[Note], caution: str | None) -> str:
+    """A reverse look-up's data note, and a pointer to the caution a row on a contested reading carries: a caution
+    runs to a paragraph, which a table column would cut into a word a line."""
+    cell = _check_cell(notes)
+    return f"{cell}\n⚠ cautioned" if cell and caution else ("⚠ cautioned" if caution else cell)
+
+
+def _cautions_below(listings) -> list[Text]:
+    """The cautions of a reverse look-up's rows, in full below its table, each once, in the words search uses."""
+    by: dict[str, list[str]] = {}
+    for x in listings:
+        if x.caution:
+            by.setdefault(x.caution, []).append(x.display_code)
+    return [Text(f"⚠ caution ({', '.join(codes)}): {caution}", style="bold") for caution, codes in by.items()]
 
 
 def _contested_mark(rec: CodeRecord, item) -> str:
@@ -571,6 +588,23 @@ def payer_parts(result: ShowResults, sections=()) -> list:
 
 
 @parts.register
+def icd_hits(results: IcdHits, sections=()) -> list:
+    """ICD-10-CM codes by words: a header is marked, the corrections of typos and the release are said."""
+    from cptcli.codes import printable
+
+    t = _table(f"ICD-10-CM search: {printable(results.query, 60)}", ["Code", "Description", "Score", "Matched"])
+    if results.total > len(results):
+        shown = f"{len(results)} of {results.total:,} matching codes shown: --limit N shows more."
+        t.caption, t.caption_justify = shown, "left"
+    for h in results:
+        code = h.code if h.billable else f"{h.code} (header)"
+        matched = Text(h.matched_field if h.matched_field == "description" else f"inclusion term: {h.matched_text}")
+        t.add_row(code, h.description, f"{h.score:.1f}", matched)
+    said = [f"Read as: {', '.join(f'{a} → {b}' for a, b in results.corrected.items())}"] if results.corrected else []
+    return [t, *(Text(line, style="italic") for line in [*said, results.authority])]
+
+
+@parts.register
 def hits(results: Hits, sections=()) -> list:
     """A caption says how many matching codes the limit left out."""
     from cptcli.codes import printable
@@ -750,10 +784,10 @@ def icd_result(result: IcdResult, sections=()) -> list:
                 x.description or "—",
                 official,
                 x.relevance or "—",
-                _check_cell(list(x.notes)),
+                _caution_cell(list(x.notes), x.caution),
                 source_labels(x.sources),
             )
-        parts.append(t)
+        parts += [t, *_cautions_below(result.listed_by)]
     else:
         parts.append(Text(f"No code in the knowledge base lists {result.code}.", style="italic"))
     return parts
@@ -779,7 +813,11 @@ def modifier_result(result: ModifierResult, sections=()) -> list:
             body.append(f"\nNot reported together with: {', '.join(e.conflicts_with)}")
         if e.not_with_add_on:
             body.append("\nNot appended to add-on codes.")
+        if e.only_on:
+            body.append(f"\nOnly on {e.only_on.what} ({', '.join(e.only_on.codes)})  [{e.only_on.authority}]")
         body.append(f"\nSource: {e.source}")
+        if e.release:
+            body.append(f"\nRelease: {e.release}")
         if e.official:
             body.append(f"\nOfficial wording: {e.official}  [{e.official_source}]")
             if result.official_check == "different":
@@ -797,10 +835,10 @@ def modifier_result(result: ModifierResult, sections=()) -> list:
                 x.description or "—",
                 x.when_to_use or "—",
                 _NAME_CHECK[x.name_check],
-                _check_cell(list(x.notes)),
+                _caution_cell(list(x.notes), x.caution),
                 source_labels(x.sources),
             )
-        parts.append(t)
+        parts += [t, *_cautions_below(result.listed_by)]
     else:
         parts.append(Text(f"No document lists {result.modifier} for a code in the knowledge base.", style="italic"))
     return parts

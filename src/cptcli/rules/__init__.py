@@ -516,6 +516,19 @@ def modifiers_on_line(case: Case) -> Iterable[Finding]:
                 file=rec.origin,
                 authority=entry.source,
             )
+        scope = entry.only_on
+        if scope is not None and not scope.holds(rec.code):
+            where = f"{scope.what} ({', '.join(scope.codes)})"
+            said = f"{m} ({entry.name}) belongs on {where}; {rec.display_code} is not one"
+            yield Finding(
+                severity=scope.severity,
+                kind="modifier-wrong-code",
+                subject=subject,
+                message=said,
+                code=rec.code,
+                file=rec.origin,
+                authority=scope.authority,
+            )
         if row is None:
             yield Finding(
                 severity="info",

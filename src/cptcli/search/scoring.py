@@ -271,7 +271,7 @@ class Scorer:
     def _row_hit(self, doc, score: float, name: str, key: str, text: str):
         """The hit of a table row (an ICD-10-CM code, a modifier): its key highlighted, its data
         note, and a caution where the row stands on a contested reading."""
-        caution = snippets.caution(doc) if snippets.contested_row(doc, key) else None
+        caution = snippets.row_caution(doc, key)
         return self.hit(doc, score, name, text, ((0, len(key)),), key, snippets.row_note(doc, f"{name}/{key}"), caution)
 
     def modifier_hits(self, text: str) -> Ranked:
@@ -295,14 +295,17 @@ class Scorer:
 
 class _Found:
     """What one concept finds, code by code: the fields and how surely (per_code), the codes it finds through
-    uncontested evidence (plain), how surely each code's lead clause holds it (leading), and the words of each
-    code's title (titled) and of its lead (leads) it matched."""
+    uncontested evidence (plain), those it finds in a contested reading (disputed), how surely each code's lead
+    clause holds it (leading), and the words of each code's title (titled) and of its lead (leads) it matched."""
 
-    __slots__ = ("per_code", "plain", "leading", "titled", "leads")
+    __slots__ = ("per_code", "plain", "disputed", "leading", "titled", "leads")
 
     def __init__(self) -> None:
         self.per_code: dict[str, dict[str, float]] = {}
         self.plain: set[str] = set()
+        # A word the official descriptor negates ("without programming") is no evidence for the code unless the
+        # query negates it too: found there and in a contested reading, the hit stands on the contested one.
+        self.disputed: set[str] = set()
         self.leading: dict[str, float] = {}
         self.titled: dict[str, int] = {}
         self.leads: dict[str, int] = {}
@@ -346,9 +349,9 @@ class _WordQuery:
         self.contrary: set[str] = set()
         self.found_by: dict[int, tuple[float, set[str]]] = {}  # id(concept) -> (its weight, the codes it counts for)
         self.prune = floor > 0 and not self.pairs  # a "without" pair adds to codes that never matched its words
-        # field mask -> (holds the lead, holds uncontested text, (field, weight) pairs): a query meets a few
-        # dozen masks over tens of thousands of codes, so each is read once.
-        self.masks: dict[int, tuple[bool, bool, tuple[tuple[str, float], ...]]] = {}
+        # field mask -> (holds the lead, holds uncontested text, holds it outside a negation, holds contested text,
+        # (field, weight) pairs): a query meets a few dozen masks over tens of thousands of codes, so each is read once.
+        self.masks: dict[int, tuple[bool, bool, bool, bool, tuple[tuple[str, float], ...]]] = {}
         self.title_bit = self.cand.bit.get("title", 0)
         # code -> how many words of its title, and of the title's leading name, the query matched
         self.in_title: dict[str, int] = {}
@@ -358,11 +361,13 @@ class _WordQuery:
         weights = self.concept_weight
         return sorted(range(len(self.concepts)), key=lambda i: -weights[i] if self.prune else 0)
 
-    def _mask_spec(self, mask: int) -> tuple[bool, bool, tuple[tuple[str, float], ...]]:
+    def _mask_spec(self, mask: int) -> tuple[bool, bool, bool, bool, tuple[tuple[str, float], ...]]:
         names = self.cand.names(mask)
         found = self.masks[mask] = (
             LEAD in names,
             any(n not in (LEAD, CONTESTED) for n in names),
+            any(n not in (LEAD, CONTESTED, NEGATED) for n in names),
+            CONTESTED in names,
             tuple((n, self.weights[n]) for n in names if n != LEAD),
         )
         return found
@@ -371,19 +376,21 @@ class _WordQuery:
         """What concept `ci` finds, among the codes `only` names (None: every code)."""
         c, out = self.concepts[ci], _Found()
         per_code, titled, leads, leading = out.per_code, out.titled, out.leads, out.leading
-        masks, title_bit = self.masks, self.title_bit
+        masks, title_bit, negated = self.masks, self.title_bit, id(c) in self.negated
         for alt, sure, found in self.found_sets[ci]:
             contested_alt = alt in c.contested
             for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
-                lead, uncontested, named = masks.get(mask) or self._mask_spec(mask)
+                lead, uncontested, affirmed, has_contested, named = masks.get(mask) or self._mask_spec(mask)
                 if mask & title_bit and len(alt) > titled.get(code, 0):
                     titled[code] = len(alt)
                 if lead and len(alt) > leads.get(code, 0):
                     leads[code] = len(alt)
                 if lead and sure > leading.get(code, 0.0):
                     leading[code] = sure
-                if uncontested and not contested_alt:
+                if (affirmed or (uncontested and negated)) and not contested_alt:
                     out.plain.add(code)
+                if contested_alt or has_contested:
+                    out.disputed.add(code)
                 fields = per_code.get(code)
                 if fields is None:
                     per_code[code] = {n: sure * fw for n, fw in named}
@@ -424,7 +431,7 @@ class _WordQuery:
             self.ties[code] = self.ties.get(code, 0.0) + w * sure
         for code, fields in found.per_code.items():
             if fields:  # else found in a lead clause alone: an index whose lead is not its title's start
-                self._add(code, w, fields, literal.get(code), code in found.plain)
+                self._add(code, w, fields, literal.get(code), code in found.plain or code not in found.disputed)
 
     def _add(self, code: str, w: float, fields: dict[str, float], lit: dict | None, plain: bool) -> None:
         """A concept of weight `w` found in `fields` of `code`: its best field scores, and the typed words found

@@ -83,6 +83,12 @@ def caution(doc) -> str:
     )
 
 
+def row_caution(doc, key: str) -> str | None:
+    """The caution a table row (an ICD-10-CM code, a modifier) carries where it stands only on a contested
+    reading: search's row hit and the reverse look-ups (cptcli icd, cptcli modifier) say the same words."""
+    return caution(doc) if contested_row(doc, key) else None
+
+
 def contested_row(doc, key: str) -> bool:
     """Whether the record's table row for `key` (an ICD-10-CM code, a modifier) stands only on a
     contested reading: such rows are indexed under the contested pseudo-field, their key first."""

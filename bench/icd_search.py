@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""`cptcli icd search` against SQLite FTS5 bm25 over the same texts, on the lay gold set (tests/gold/icd-lay.tsv).
+
+The baseline indexes each ICD-10-CM code's description and inclusion terms, from the same cache the tool reads,
+with FTS5's porter tokenizer, and ranks the codes holding any query word (the words OR'd: FTS5's default AND
+answers most lay queries with nothing) by bm25. Both sides answer in-process; the command's whole time, start-up
+included, is measured beside `python -c pass` (the interpreter floor).
+
+    bench/icd_search.py                      # prints the Markdown report
+    bench/icd_search.py --out bench/icd-search.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "tests" / "gold" / "icd-lay.tsv"
+
+
+def gold(path: Path = GOLD) -> list[tuple[str, tuple[str, ...], str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            query, expected, source = line.split("\t")
+            rows.append((query, tuple(expected.split(",")), source))
+    return rows
+
+
+def right(code: str, expected: tuple[str, ...]) -> bool:
+    """A code is right when it is an expected code or a code below one (I21.9 under I21)."""
+    return any(code == e or code.startswith(e) for e in expected)
+
+
+def rank_of(codes: list[str], expected: tuple[str, ...]) -> int | None:
+    return next((i + 1 for i, c in enumerate(codes) if right(c, expected)), None)
+
+
+def fts_baseline(codeset) -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(code UNINDEXED, text, tokenize = 'porter unicode61')")
+    src = codeset._conn
+    terms: dict[str, list[str]] = {}
+    for code, term in src.execute("SELECT code, term FROM terms"):
+        terms.setdefault(code, []).append(term)
+    conn.executemany(
+        "INSERT INTO t VALUES (?, ?)",
+        ((c, " ; ".join([d, *terms.get(c, [])])) for c, d in src.execute("SELECT code, description FROM codes")),
+    )
+    return conn
+
+
+def fts_search(conn: sqlite3.Connection, query: str, limit: int = 10) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", query.lower())
+    if not words:
+        return []
+    match = " OR ".join(f'"{w}"' for w in words)
+    return [c for (c,) in conn.execute("SELECT code FROM t WHERE t MATCH ? ORDER BY bm25(t) LIMIT ?", (match, limit))]
+
+
+def wall(argv: list[str], runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, check=False, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from cptcli.codesets import icd10, icd_search
+
+    codeset = icd10.codeset()  # the user's cache: built once if missing
+    conn = fts_baseline(codeset)
+    rows = gold()
+    results = {"cptcli": [], "fts5": []}
+    took = {"cptcli": [], "fts5": []}
+    misses = []
+    for query, expected, _ in rows:
+        start = time.perf_counter()
+        ours = [h.code for h in icd_search.rank(codeset, query, limit=10, min_score=0)]
+        took["cptcli"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        theirs = fts_search(conn, query)
+        took["fts5"].append(time.perf_counter() - start)
+        results["cptcli"].append(rank_of(ours, expected))
+        results["fts5"].append(rank_of(theirs, expected))
+        if results["cptcli"][-1] != 1:
+            misses.append((query, ",".join(expected), ours[:3], results["cptcli"][-1]))
+
+    def share(name: str, k: int) -> str:
+        hit = sum(1 for r in results[name] if r is not None and r <= k)
+        return f"{hit}/{len(rows)} ({100 * hit / len(rows):.0f}%)"
+
+    def mrr(name: str) -> str:
+        return f"{sum(1 / r for r in results[name] if r) / len(rows):.3f}"
+
+    floor = wall([sys.executable, "-c", "pass"])
+    cli = wall([sys.executable, "-m", "cptcli", "icd", "search", "low back pain", "--json"])
+    lines = [
+        "# ICD-10-CM by words: `cptcli icd search` beside SQLite FTS5 bm25",
+        "",
+        f"Measured {date.today().isoformat()} on the 2-core machine, on {codeset.authority}; gold set "
+        f"`tests/gold/icd-lay.tsv` ({len(rows)} lay queries: MedlinePlus health topic names and five typos; a hit is "
+        "an expected category or a code below it). Regenerate: `bench/icd_search.py --out bench/icd-search.md`.",
+        "",
+        "| searcher | top-1 | top-3 | top-10 | MRR | median ms a query (in process) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, label in (("cptcli", "cptcli icd search"), ("fts5", "FTS5 bm25, words OR'd, porter")):
+        ms = 1000 * statistics.median(took[name])
+        lines.append(f"| {label} | {share(name, 1)} | {share(name, 3)} | {share(name, 10)} | {mrr(name)} | {ms:.0f} |")
+    lines += [
+        "",
+        f'Whole command (`python -m cptcli icd search "low back pain" --json`, cache warm, median of 5): '
+        f"{cli:.2f} s; interpreter floor (`python -c pass`) {floor:.2f} s: {cli / floor:.1f}x.",
+        "",
+        "Queries whose first hit is not right (first three codes given; rank of the first right one, or none in "
+        "the top 10):",
+        "",
+        "| query | expected | cptcli's first three | rank |",
+        "| --- | --- | --- | ---: |",
+        *(f"| {q} | {e} | {', '.join(top)} | {r or '—'} |" for q, e, top, r in misses),
+        "",
+    ]
+    report = "\n".join(lines)
+    if args.out:
+        args.out.write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

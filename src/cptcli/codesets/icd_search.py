@@ -1,0 +1,118 @@
+"""`cptcli icd search`: ICD-10-CM codes ranked by the words of a query.
+
+The codes searched are the release's (cptcli.codesets.icd10): each code's description and its inclusion terms,
+analysed as `search` analyses a knowledge base (cptcli.search.analysis: stop words, stems). A query word the
+release never uses is corrected to its nearest stem (rapidfuzz) and counts a little less. A code scores by the
+share of the query's words it holds, the description counting more than an inclusion term, and by how much of the
+text that matched the query covers; of two codes that score alike the billable one comes first, and a header says
+so and ranks a little lower (it is not reported: a billable code below it is).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import namedtuple
+
+from cptcli import SCHEMA_VERSION
+
+IN_DESCRIPTION = 1.0
+IN_TERM = 0.8  # an inclusion term says what else the code covers: a match there is a little less sure
+# A word found only as the stem a typo was read as: less than the word as typed found in an inclusion term.
+CORRECTED = 0.6
+TYPO_CUTOFF = 80.0  # rapidfuzz ratio a correction needs
+TYPO_MIN = 4  # letters a stem needs before it is read as a typo
+COVER_SHARE = 0.8  # of a score, the share that is the query's words found; the rest is how much of the text they are
+# A header is not reported (a billable code below it is): it ranks below the billable codes that match as well.
+HEADER = 0.9
+# A description names the condition first and qualifies it after ("Pneumonia, unspecified organism", "Anemia in
+# chronic kidney disease"), as HCPCS descriptors name the thing first (cptcli.search.candidates.LEAD): a query the
+# name alone holds is that condition itself, and how much of the name it covers is the focus that counts.
+_LEAD_END = re.compile(
+    r"[,;:\[(]| (?:of|with|without|due|in|on|by|and|or|following|complicating|associated|affecting|involving|from)\b",
+    re.IGNORECASE,
+)
+DEFAULT_LIMIT = 10
+DEFAULT_MIN_SCORE = 40.0
+
+
+class IcdHit(namedtuple("IcdHit", "code description billable score matched_field matched_text matched_terms")):
+    """One ranked ICD-10-CM code: where the query matched (its description or an inclusion term) and the words."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict:
+        # A header is said outright: it is not reported, a billable code below it is.
+        return {"schema_version": SCHEMA_VERSION, **self._asdict(), "matched_terms": list(self.matched_terms)} | {
+            "header": not self.billable
+        }
+
+
+class IcdHits(list):
+    """`icd search`'s results, best first; `total` counts every code that scored at least the lowest score asked
+    for; `corrected` the query words read as another word (typo -> stem); `authority` the release searched."""
+
+    __slots__ = ("total", "query", "corrected", "authority")
+
+    def __init__(self, hits, total: int, query: str, corrected: dict, authority: str):
+        super().__init__(hits)
+        self.total, self.query, self.corrected, self.authority = total, query, corrected, authority
+
+    def to_dict(self) -> list:
+        return [h.to_dict() for h in self]
+
+
+def query_stems(query: str, vocabulary: dict[str, int]) -> tuple[list[str], dict[str, str]]:
+    """The query's stems, and the stem each typo is read as: a stem the release never uses is read as the nearest
+    one it does. A stem it uses, however rarely, is taken as typed ("shingl" is not "singl")."""
+    from cptcli.search.analysis import tokens
+
+    wanted = list(dict.fromkeys(tokens(query)))
+    corrected: dict[str, str] = {}
+    for s in wanted:
+        if s in vocabulary or not s.isalpha() or len(s) < TYPO_MIN:
+            continue
+        from rapidfuzz import fuzz, process
+
+        near = process.extract(s, vocabulary.keys(), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=5)
+        # Of the nearest, the closest; of two as close, the one more codes hold.
+        best = max((n for n, _, _ in near), default=None, key=lambda n: (fuzz.ratio(s, n), vocabulary[n]))
+        if best is not None:
+            corrected[s] = best
+    return wanted, corrected
+
+
+def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEFAULT_MIN_SCORE) -> IcdHits:
+    from cptcli.search.analysis import tokens
+
+    wanted, corrected = query_stems(query, codeset.vocabulary())
+    if not wanted:
+        return IcdHits([], 0, query, corrected, codeset.authority)
+    hits = []
+    for code, description, billable, terms, desc_stems, term_stems in codeset.matching([*wanted, *corrected.values()]):
+        lead = set(tokens(_LEAD_END.split(description, maxsplit=1)[0]))
+        texts = [(description, desc_stems.split(), IN_DESCRIPTION)]
+        texts += [(t, ts.split(), IN_TERM) for t, ts in zip(terms, term_stems.split(" | "), strict=False)]
+        found = 0.0
+        best_text, best_hits, best_focus = description, tuple[str, ...](), 0.0
+        for text, text_stems, weight in texts:
+            held = set(text_stems)
+            got = [s for s in wanted if s in held or corrected.get(s) in held]
+            if not got:
+                continue
+            # A word typed as it stands counts fully; one read as its correction less.
+            sure = sum(weight * (1.0 if s in held else CORRECTED) for s in got)
+            words = {corrected.get(s, s) if s not in held else s for s in got}
+            named = text is description and lead and words <= lead
+            focus = len(words) / max(len(lead if named else held), 1)
+            if sure > found or (sure == found and focus > best_focus):
+                found, best_text, best_hits, best_focus = sure, text, tuple(got), focus
+        if not found:
+            continue
+        score = 100.0 * (COVER_SHARE * found / len(wanted) + (1 - COVER_SHARE) * best_focus)
+        score *= 1.0 if billable else HEADER
+        field = "description" if best_text == description else "inclusion term"
+        hits.append(IcdHit(code, description, billable, round(score, 1), field, best_text, best_hits))
+    # The score orders; of equal scores the billable code first, then the shorter description, then the code.
+    hits.sort(key=lambda h: (-h.score, not h.billable, len(h.description), h.code))
+    kept = [h for h in hits if h.score >= min_score]
+    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority)
