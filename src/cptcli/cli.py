@@ -38,7 +38,8 @@ Exit status:
 app = typer.Typer(
     name="cptcli",
     help="Offline look-up of CPT and HCPCS procedure codes: descriptors, modifiers, ICD-10-CM pairings and "
-    "their sources.\n\n" + EXIT_CODES_HELP,
+    "their sources.\n\nThe options below (--data, --no-bundled, --no-pager, --version) may also follow the "
+    "command: 'cptcli show 20700 --no-bundled' is 'cptcli --no-bundled show 20700'.\n\n" + EXIT_CODES_HELP,
     # Plain help, plain errors: Rich is imported only to draw result tables.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -70,25 +71,101 @@ def _version(value: bool) -> None:
         raise typer.Exit(ExitStatus.OK)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+# The options every command takes, before or after its name (`cptcli show 20700 --no-bundled` is
+# `cptcli --no-bundled show 20700`). click has no global options: they are declared once here, on the
+# app's callback and again on each command (`command` adds them), rather than argv being reordered before
+# click parses it, which would have to guess which words are option values. Given in both places, the
+# flags add up and the --data files keep the order of the line (those before the command first).
+_GLOBAL_OPTIONS = {
+    "version": (
+        bool,
+        lambda hidden: typer.Option(
+            False,
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+            hidden=hidden,
+        ),
     ),
-    data: list[Path] = typer.Option(
-        [],
-        "--data",
-        metavar="PATH",
-        help="Extra knowledge-base file layered over the bundled one (repeatable; also CPTCLI_DATA, separated by ':').",
+    "data": (
+        list[Path],
+        lambda hidden: typer.Option(
+            [],
+            "--data",
+            hidden=hidden,
+            metavar="PATH",
+            help="Extra knowledge-base file layered over the bundled one (repeatable; also CPTCLI_DATA, "
+            "separated by ':'). Before or after the command.",
+        ),
     ),
-    no_bundled: bool = typer.Option(False, "--no-bundled", help="Use only the --data / CPTCLI_DATA files."),
-    no_pager: bool = typer.Option(
-        False, "--no-pager", help="Never page long output (default on a terminal: CPTCLI_PAGER, PAGER, less -FRX)."
+    "no_bundled": (
+        bool,
+        lambda hidden: typer.Option(
+            False,
+            "--no-bundled",
+            help="Use only the --data / CPTCLI_DATA files. Before or after the command.",
+            hidden=hidden,
+        ),
     ),
-) -> None:
-    State.data = list(data)
-    State.no_bundled = no_bundled
-    State.no_pager = no_pager
+    "no_pager": (
+        bool,
+        lambda hidden: typer.Option(
+            False,
+            "--no-pager",
+            hidden=hidden,
+            help="Never page long output (default on a terminal: CPTCLI_PAGER, PAGER, less -FRX). "
+            "Before or after the command.",
+        ),
+    ),
+}
+
+
+def _take_globals(data=(), no_bundled: bool = False, no_pager: bool = False, **_) -> None:
+    State.data = [*State.data, *data]
+    State.no_bundled = State.no_bundled or no_bundled
+    State.no_pager = State.no_pager or no_pager
+
+
+def _root(**options) -> None:
+    State.data, State.no_bundled, State.no_pager = [], False, False
+    _take_globals(**options)
+
+
+_root.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=option(False))
+        for name, (kind, option) in _GLOBAL_OPTIONS.items()
+    ]
+)
+_root.__annotations__ = {name: kind for name, (kind, _) in _GLOBAL_OPTIONS.items()}
+app.callback()(_root)
+
+
+def _with_globals(fn, shown):
+    """`fn` taking the global options too, under names of their own (g_data...): what a command is given
+    after its name joins what the callback was given before it. Those not in `shown` are taken but left out
+    of the command's help, where they change nothing (`schema --data x` prints the same schema)."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        _take_globals(**{name: kwargs.pop(f"g_{name}") for name in _GLOBAL_OPTIONS if f"g_{name}" in kwargs})
+        return fn(*args, **kwargs)
+
+    extra = [
+        inspect.Parameter(
+            f"g_{name}", inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=option(name not in shown)
+        )
+        for name, (kind, option) in _GLOBAL_OPTIONS.items()
+    ]
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {
+        **getattr(fn, "__annotations__", {}),
+        **{f"g_{name}": kind for name, (kind, _) in _GLOBAL_OPTIONS.items()},
+    }
+    return wrapper
 
 
 def _paths() -> list:
@@ -202,9 +279,10 @@ def _paged(text: str) -> bool:
     return pager.page(text, env())
 
 
-def command(*args, **kwargs):
+def command(*args, shown=tuple(_GLOBAL_OPTIONS), **kwargs):
     """app.command, plus the mapping every command shares: a CptcliError becomes
-    one stderr line and its exit status (so Typer's test runner sees it too)."""
+    one stderr line and its exit status (so Typer's test runner sees it too);
+    and the global options, of which `shown` are in the command's help."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -215,7 +293,7 @@ def command(*args, **kwargs):
                 warn(f"error: {exc.message}")
                 raise typer.Exit(exc.status) from None
 
-        return app.command(*args, **kwargs)(wrapper)
+        return app.command(*args, **kwargs)(_with_globals(wrapper, shown))
 
     return decorate
 
@@ -634,7 +712,8 @@ Examples:
   cptcli schema > cptcli-schema.json
   cptcli schema | jq -r '.properties | keys[]'
 """
-    + EXIT_CODES_HELP
+    + EXIT_CODES_HELP,
+    shown=("version",),
 )
 def schema() -> None:
     """Print the JSON Schema of the knowledge-base format (for --data files and 'cptcli validate')."""
@@ -650,7 +729,8 @@ Examples:
   cptcli source 000
   cptcli source 001_596d63048c814939.txt | less
 """
-    + EXIT_CODES_HELP
+    + EXIT_CODES_HELP,
+    shown=("version",),
 )
 def source(name: str = typer.Argument(..., metavar="NAME", help="A source's file name or short id (000).")) -> None:
     """Print one of the source documents the knowledge base cites, as it was collected."""
