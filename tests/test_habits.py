@@ -72,3 +72,40 @@ def test_every_command_documents_the_global_options_that_apply_to_it(name, capsy
 
 def test_schema_takes_the_global_options_it_does_not_document(main):
     assert main("schema", "--no-bundled")[0] == 0
+
+
+# -- every JSON output is one document ----------------------------------------------------
+
+NO_HIT = "cptcli: error: no code matches 'zzzqqq' with a score of at least 40\n"
+
+
+def test_search_json_with_no_hit_prints_the_empty_array(main):
+    assert main("search", "zzzqqq", "--json") == (1, "[]\n", NO_HIT)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "table"])
+def test_search_with_no_hit_in_the_other_formats_prints_nothing(main, fmt):
+    assert main("search", "zzzqqq", "--format", fmt) == (1, "", NO_HIT)
+
+
+def test_list_json_with_no_code_of_the_prefix_prints_the_empty_array(main):
+    assert main("list", "--prefix", "9999", "--json") == (
+        1,
+        "[]\n",
+        "cptcli: error: no code in the knowledge base starts with 9999\n",
+    )
+
+
+def test_show_json_of_several_unknown_codes_is_the_empty_array_and_of_one_nothing(main):
+    several = main("show", "99999", "99998", "--json")
+    assert several[:2] == (1, "[]\n") and several[2].count("is not in the knowledge base") == 2
+    assert main("show", "99999", "--json")[:2] == (1, "")
+    assert main("show", "99999", "99999", "--json")[:2] == (1, "")  # one code, asked twice
+
+
+def test_show_stdin_json_over_many_lines_is_one_array(cli):
+    r = cli("show", "-", "--json", input="20700\n# a comment\n\nnot-a-code\n20701\n99999\n20700\n")
+    assert r.exit_code == 2  # a malformed line
+    assert [d["code"] for d in json.loads(r.stdout)] == ["20700", "20701", "20700"]
+    lines = cli("show", "-", "--format", "jsonl", input="20700\n20701\n").stdout.splitlines()
+    assert [json.loads(line)["code"] for line in lines] == ["20700", "20701"]

@@ -270,6 +270,24 @@ def emit(result, out: Options) -> None:
         warn(f"note: {out.format} holds one table; the others: {', '.join(left_out)} (--section NAME)")
 
 
+class _empty_list:
+    """Around a look-up answered with a list: when nothing is found (NotFoundError, exit 1), the format's empty
+    list is printed first (`[]` for --json: every JSON output is one document), then the error as always."""
+
+    def __init__(self, out: Options) -> None:
+        self.out = out
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> None:
+        from cptcli.errors import NotFoundError
+        from cptcli.render import nothing
+
+        if isinstance(exc, NotFoundError):
+            env().write(nothing(self.out))
+
+
 def _paged(text: str) -> bool:
     """Whether the pager took `text` (only on a terminal, and not with --no-pager)."""
     if State.no_pager or not env().is_tty:
@@ -361,6 +379,10 @@ def show(
         warn(f"error: {exc.message}")
     if results:
         emit(results, out)
+    elif len(set(wanted)) > 1:  # the array the codes' documents would have filled (one code: its object, or nothing)
+        from cptcli.render import nothing
+
+        env().write(nothing(out))
     if missing:
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
@@ -419,10 +441,12 @@ def search(
     min_score: float = typer.Option(40.0, "--min-score", min=0, max=100, help="Lowest score (0-100) to print."),
     out: Options = Options(),
 ) -> None:
-    """Rank codes by how well they match a query; typo-tolerant."""
+    """Rank codes by how well they match a query; typo-tolerant. No hit: exit 1 (--json prints [])."""
     from cptcli import service
 
-    emit(service.search(_engine(), query, limit, min_score), out)
+    with _empty_list(out):
+        hits = service.search(_engine(), query, limit, min_score)
+    emit(hits, out)
 
 
 @command(
@@ -443,7 +467,9 @@ def list_codes(
     """List every code in the knowledge base with its title, add-on flag and completeness."""
     from cptcli import service
 
-    emit(service.list_codes(_engine(), prefix), out)
+    with _empty_list(out):
+        found = service.list_codes(_engine(), prefix)
+    emit(found, out)
 
 
 @command(

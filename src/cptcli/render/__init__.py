@@ -116,6 +116,13 @@ def render(result, options: Options, env) -> str:
     return fmt.load().render(result, options, env)
 
 
+def nothing(options: Options) -> str:
+    """What a command that answers with a list prints when the list is empty (no search hit, no code with the
+    prefix): JSON's one document is the empty array; the other formats have no row to write (JSON Lines: no line;
+    a table, CSV: nothing drawn, the error on stderr says why)."""
+    return "[]\n" if options.format == "json" else ""
+
+
 def frame(answers, options: Options):
     """The pieces of text of a stream, each to be written as it comes:
     `answers` are (result, its rendered text) pairs, framed as the format
