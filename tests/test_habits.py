@@ -109,3 +109,113 @@ def test_show_stdin_json_over_many_lines_is_one_array(cli):
     assert [d["code"] for d in json.loads(r.stdout)] == ["20700", "20701", "20700"]
     lines = cli("show", "-", "--format", "jsonl", input="20700\n20701\n").stdout.splitlines()
     assert [json.loads(line)["code"] for line in lines] == ["20700", "20701"]
+
+
+# -- pasted lists and modifier suffixes, one parser -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("20700,20701", [("20700", ()), ("20701", ())]),
+        ("20700 20701", [("20700", ()), ("20701", ())]),
+        ("20700, 20701-59; J1100", [("20700", ()), ("20701", ("59",)), ("J1100", ())]),
+        ("20700-RT-59", [("20700", ("RT", "59"))]),
+        ("E0143-NU-RR", [("E0143", ("NU", "RR"))]),
+        ("CPT 20700 CPT 20701", [("20700", ()), ("20701", ())]),
+        ("20700,", [("20700", ())]),
+    ],
+)
+def test_parse_codes_reads_pasted_lists_and_every_suffix(raw, expected):
+    from cptcli.codes import parse_codes
+
+    assert parse_codes(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        ("2070020701", "malformed code '2070020701': expected"),
+        (
+            "20700 59",
+            "malformed code '59': expected a CPT code such as 20700 or +20700, or an HCPCS Level II code "
+            "such as J1100 (in '20700 59')",
+        ),
+        ("20700,abc", "malformed code 'ABC': expected"),
+    ],
+)
+def test_a_malformed_item_of_a_list_is_named(raw, message):
+    from cptcli.codes import parse_codes
+    from cptcli.errors import UsageError
+
+    with pytest.raises(UsageError) as exc:
+        parse_codes(raw)
+    assert exc.value.message.startswith(message)
+
+
+@pytest.mark.parametrize("args", [["20700,20701"], ["20700 20701"], ["20700", "20701"], ["20700,", "20701"]])
+def test_show_takes_pasted_lists(main, args):
+    code, out, err = main("show", *args, "--json")
+    assert (code, err) == (0, "") and [d["code"] for d in json.loads(out)] == ["20700", "20701"]
+
+
+def test_show_names_the_modifiers_it_does_not_apply(main):
+    code, out, err = main("show", "20702-RT-59", "20700-59", "--json")
+    assert code == 0 and [d["code"] for d in json.loads(out)] == ["20702", "20700"]
+    assert err == (
+        "cptcli: note: 20702-RT-59: show describes 20702 alone; modifiers RT, 59 are not applied "
+        "(cptcli check 20702-RT-59 applies them)\n"
+        "cptcli: note: 20700-59: show describes 20700 alone; modifier 59 is not applied (cptcli check 20700-59 "
+        "applies it)\n"
+    )
+
+
+def test_show_stdin_reads_pasted_lists_and_names_modifiers_once(cli):
+    r = cli("show", "-", "--format", "jsonl", input="20700-59\n20701 20702\n20703-LT\n")
+    assert r.exit_code == 0
+    assert [json.loads(line)["code"] for line in r.stdout.splitlines()] == ["20700", "20701", "20702", "20703"]
+    assert r.stderr == (
+        "cptcli: note: line 1: 20700-59: show describes 20700 alone; modifier 59 is not applied "
+        "(cptcli check 20700-59 applies it)\n"
+        "cptcli: note: 1 more code typed with modifiers: not applied by show either\n"
+    )
+
+
+def test_the_pre_typer_path_leaves_suffixed_codes_to_the_cli():
+    from cptcli import entry
+
+    assert entry.fast(["show", "20700-59", "--json"]) is None
+
+
+def test_check_applies_every_suffix_as_a_modifier(main):
+    suffixed = json.loads(main("check", "20700-RT-59", "--with", "11012", "--json")[1])
+    flagged = json.loads(main("check", "20700", "--modifier", "RT", "--modifier", "59", "--with", "11012", "--json")[1])
+    assert suffixed["modifiers"] == ["RT", "59"]
+    assert suffixed == flagged
+
+
+def test_check_takes_pasted_lists_of_with_codes_modifiers_and_diagnoses(main):
+    code, out, _ = main(
+        "check", "20700", "--with", "11012 20701-59", "--modifier", "RT 59", "--dx", "M54.5; G89.29", "--json"
+    )
+    doc = json.loads(out)
+    assert (doc["with"], doc["modifiers"], doc["diagnoses"]) == (
+        ["11012", "20701"],
+        ["RT", "59"],
+        ["M54.5", "G89.29"],
+    )
+
+
+def test_check_refuses_a_list_as_its_one_code(main):
+    assert main("check", "20700,20701") == (
+        2,
+        "",
+        "cptcli: error: check judges one CODE, not 2 (20700, 20701): give the others with --with\n",
+    )
+
+
+def test_search_reads_a_modifier_after_the_double_dash(main):
+    code, out, err = main("search", "--json", "--", "-59")
+    assert (code, err) == (0, "")
+    hits = json.loads(out)
+    assert hits and all(h["matched_field"] == "modifiers" for h in hits)

@@ -336,6 +336,7 @@ def _complete_code(incomplete: str) -> list[tuple]:
 Examples:
   cptcli show 20700
   cptcli show +20701 20702
+  cptcli show "20700, 20701"
   cptcli show 20700 --json | jq '.modifiers[].modifier'
   cptcli show 20700 --format csv --section diagnoses
   cut -f1 codes.tsv | cptcli show - --json
@@ -347,7 +348,8 @@ def show(
     code: list[str] = typer.Argument(
         ...,
         metavar="CODE...",
-        help="CPT or HCPCS codes: 20700, +20700, '20700-50', J1100.",
+        help="CPT or HCPCS codes, or lists pasted as one: 20700, +20700, J1100, '20700,20701', '20700 20701'. "
+        "Modifier suffixes (20700-RT-59) are named on stderr, not applied: check applies them.",
         autocompletion=_complete_code,
     ),
     brief: bool | None = typer.Option(
@@ -373,7 +375,11 @@ def show(
     out = out._replace(brief=brief)
     if code == ["-"]:
         raise typer.Exit(_show_batch(out))
-    wanted = [codes.parse_code(c).code for c in code]  # malformed input fails before any output
+    typed = [c for raw in code for c in codes.parse_codes(raw)]  # malformed input fails before any output
+    wanted = [c.code for c in typed]
+    for c in typed:
+        if c.modifiers:
+            warn(_suffixes_note(c))
     results, missing = service.show(_engine(), wanted, ptp_edits="ptp" in out.sections)
     for exc in missing:
         warn(f"error: {exc.message}")
@@ -387,6 +393,17 @@ def show(
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
+def _suffixes_note(typed, where: str = "") -> str:
+    """What `show` says of the modifiers typed on a code: named, not dropped unsaid, and where they apply."""
+    many = len(typed.modifiers) > 1
+    as_typed = "-".join((typed.code, *typed.modifiers))
+    return (
+        f"note: {where}{as_typed}: show describes {typed.code} alone; modifier{'s' if many else ''} "
+        f"{', '.join(typed.modifiers)} {'are' if many else 'is'} not applied "
+        f"(cptcli check {as_typed} applies {'them' if many else 'it'})"
+    )
+
+
 def _show_batch(out: Options) -> int:
     """Stream codes from stdin: each answer is written as its line is read, a
     bad line reported and skipped, never fatal."""
@@ -398,10 +415,15 @@ def _show_batch(out: Options) -> int:
         raise UsageError("'show -' reads codes from standard input, but there is none")
     engine = _engine()
     drawn: dict[str, str] = {}  # a claims export repeats a few codes thousands of times: draw each once
-    counts = {"missing": 0, "malformed": 0}
+    counts = {"missing": 0, "malformed": 0, "suffixed": 0}
 
     def answers():
         for answer in service.show_lines(engine, stdin.buffer):
+            if isinstance(answer, service.Suffixed):  # a claims export gives every line a modifier: noted once
+                counts["suffixed"] += 1
+                if counts["suffixed"] == 1:
+                    warn(_suffixes_note(answer.typed, f"line {answer.line}: "))
+                continue
             if isinstance(answer, CptcliError):
                 warn(f"error: {answer.message}")
                 counts["malformed"] += isinstance(answer, UsageError)
@@ -418,6 +440,9 @@ def _show_batch(out: Options) -> int:
     # The format frames the stream (separators, one JSON array, a header once); each piece is written as it comes.
     for piece in frame(answers(), out):
         env().write(piece)
+    if counts["suffixed"] > 1:
+        more = counts["suffixed"] - 1
+        warn(f"note: {more:,} more code{'s' if more > 1 else ''} typed with modifiers: not applied by show either")
     malformed, missing = counts["malformed"], counts["missing"]
     if malformed:
         return ExitStatus.USAGE
@@ -479,6 +504,7 @@ Examples:
   cptcli check +20700 --with 11012 --modifier 59 --dx M86.161
   cptcli check 20705 --units 3 --setting outpatient
   cptcli check 20702-51 --with 20700
+  cptcli check 20700-RT-59 --with "11012, 20701"
   cptcli check 20700 --dx M54.5 --json | jq -r '.verdict, .issues[].message'
   cptcli check --claims docs/examples/claims.csv --format csv
 \b
@@ -512,21 +538,32 @@ Exit status:
 @printing
 def check(
     code: str = typer.Argument(
-        None, metavar="CODE", help="The code on the claim line: 20700, +20700, 20700-59 (not with --claims)."
+        None,
+        metavar="CODE",
+        help="The code on the claim line: 20700, +20700, 20700-RT-59 (every suffix is applied as a --modifier; "
+        "not with --claims).",
     ),
     with_: list[str] = typer.Option(
         [],
         "--with",
         "-w",
         metavar="CODE",
-        help="Other codes on the claim for the same date: primary procedures, pairs (repeatable; CODE-59 gives "
-        "that code's modifier).",
+        help="Other codes on the claim for the same date: primary procedures, pairs (repeatable, or a pasted list: "
+        "'11012,11043-59'; CODE-59 gives that code its modifier).",
     ),
     modifier: list[str] = typer.Option(
-        [], "--modifier", "-m", metavar="M", help="Modifier(s) appended to CODE (repeatable, or comma-separated)."
+        [],
+        "--modifier",
+        "-m",
+        metavar="M",
+        help="Modifier(s) appended to CODE (repeatable, or a list: 50,LT or '50 LT').",
     ),
     dx: list[str] = typer.Option(
-        [], "--dx", "-d", metavar="ICD10", help="ICD-10-CM diagnosis code(s) (repeatable, or comma-separated)."
+        [],
+        "--dx",
+        "-d",
+        metavar="ICD10",
+        help="ICD-10-CM diagnosis code(s) (repeatable, or a list: 'M54.5, G89.29').",
     ),
     units: int = typer.Option(1, "--units", "-u", metavar="N", help="Units of service on the line (default 1)."),
     date: str = typer.Option(
