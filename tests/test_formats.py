@@ -251,6 +251,9 @@ BY_RESULT = {
     "Sources": (["sources"], True),
     "Imports": (["import", "{nucc}"], True),
     "ClaimsReport": (["check", "--claims", "{claims}"], True),
+    # Paths and file names of the test's own directories only.
+    "CacheInfo": (["cache", "info"], False),
+    "CacheCleared": (["cache", "clear"], False),
 }
 RAW = ("\x1b", "\x9b", "\u202e")
 

@@ -10,11 +10,15 @@ from cptcli import __version__
 from cptcli.cli import app, run
 
 KB = str(Path(__file__).resolve().parent / "fixtures" / "example_user_kb.json")
-COMMANDS = [c.name or c.callback.__name__ for c in app.registered_commands]
+COMMANDS = [c.name or c.callback.__name__ for c in app.registered_commands] + [
+    f"{g.typer_instance.info.name} {c.name}"
+    for g in app.registered_groups
+    for c in g.typer_instance.registered_commands
+]
 
 
 def help_of(name: str, capsys) -> str:
-    assert run([name, "--help"]) == 0
+    assert run([*name.split(), "--help"]) == 0
     return capsys.readouterr().out
 
 
@@ -219,3 +223,100 @@ def test_search_reads_a_modifier_after_the_double_dash(main):
     assert (code, err) == (0, "")
     hits = json.loads(out)
     assert hits and all(h["matched_field"] == "modifiers" for h in hits)
+
+
+# -- cache info and cache clear ------------------------------------------------------------
+
+
+def _names(directory) -> list[str]:
+    return sorted(p.name for p in Path(directory).iterdir())
+
+
+def test_cache_info_finds_every_file_the_tool_writes_and_names_the_index_in_use(main, cache, data_dir):
+    """An index, the ICD-10-CM extract and an invalid file's verdict are written by real calls: each is claimed
+    by a kind (none is "other"), the index of the files in play is the one marked in use."""
+    bad = cache.parent / "bad.json"
+    bad.write_text("{}")
+    assert main("show", "20700", "--json")[0] == 0
+    assert main("icd", "M54.5", "--json")[0] == 0
+    assert main("--data", str(bad), "show", "20700")[0] == 3
+    assert (
+        main("import", str(Path(__file__).parent / "fixtures" / "imports" / "nucc" / "nucc_taxonomy_251.csv"))[0] == 0
+    )
+    written = _names(cache)
+    code, out, err = main("cache", "info", "--json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert doc["cache_dir"] == str(cache) and doc["refused"] is None and doc["other_files"] == []
+    kinds = {c["kind"]: c for c in doc["caches"]}
+    assert list(kinds) == ["index", "icd10cm", "invalid", "temporary"]
+    assert sorted(f["name"] for c in doc["caches"] for f in c["files"]) == written
+    assert [f["name"] for f in kinds["icd10cm"]["files"]] == ["icd10cm.sqlite3"]
+    assert len(kinds["invalid"]["files"]) == 1 and kinds["temporary"]["files"] == []
+    assert kinds["index"]["location"] == str(cache / "index-*.sqlite")
+    for c in doc["caches"]:
+        assert (
+            c["bytes"]
+            == sum(f["bytes"] for f in c["files"])
+            == sum((cache / f["name"]).stat().st_size for f in c["files"])
+        )
+    in_use = [f["name"] for f in kinds["index"]["files"] if f["in_use"]]
+    assert len(in_use) == 1
+    from cptcli.engine import Engine
+    from cptcli.knowledge import bundled_path
+
+    assert in_use == [Path(Engine.open([str(bundled_path())]).path).name]
+    assert doc["data_dir"] == str(data_dir) and [(i["set"], i["name"]) for i in doc["imported"]] == [
+        ("nucc", "nucc.sqlite")
+    ]
+
+
+def test_cache_info_table_says_where_what_and_how_big(main, cache, data_dir):
+    assert main("show", "20700", "--json")[0] == 0
+    code, out, err = main("cache", "info")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == f"Caches in {cache}"
+    kinds = ("index", "icd10cm", "invalid", "temporary")
+    assert [line.split()[:3] for line in lines if line.split()[:1] and line.split()[0] in kinds] == [
+        ["index", "index-*.sqlite", "1"],
+        ["icd10cm", "icd10cm.sqlite3", "0"],
+        ["invalid", "invalid-*.json", "0"],
+        ["temporary", "*.tmp", "0"],
+    ]
+    index = next(cache.glob("index-*.sqlite"))
+    assert f"The knowledge-base files in play use {index.name}" in lines
+    assert f"No imported code sets (they would live in {data_dir})" in lines
+
+
+def test_cache_clear_removes_only_cptcli_caches_and_says_what(main, cache, data_dir):
+    assert main("show", "20700", "--json")[0] == 0
+    assert (
+        main("import", str(Path(__file__).parent / "fixtures" / "imports" / "nucc" / "nucc_taxonomy_251.csv"))[0] == 0
+    )
+    (cache / "notes.txt").write_text("the user's own file")
+    (cache / "index-old.sqlite.99999999-0123456789abcdef.tmp").write_bytes(b"x" * 10)  # a dead run's temporary
+    (cache / "index-link.sqlite").symlink_to(cache / "notes.txt")  # cptcli writes regular files only
+    ours = sorted(p.name for p in cache.iterdir() if p.name.startswith("index-") and not p.is_symlink())
+    sizes = {p.name: p.stat().st_size for p in cache.iterdir() if not p.is_symlink()}
+    code, out, err = main("cache", "clear", "--json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert sorted(r["name"] for r in doc["removed"]) == ours
+    assert doc["bytes"] == sum(sizes[n] for n in ours) and doc["kept"] == []
+    assert _names(cache) == ["index-link.sqlite", "notes.txt"]
+    assert (data_dir / "nucc.sqlite").exists()  # imported sets are not a cache
+    assert main("cache", "clear") == (0, f"Nothing to remove: no cptcli cache in {cache}\n", "")
+    assert main("show", "20700", "--json")[0] == 0  # rebuilt on the next look-up
+
+
+def test_cache_clear_keeps_a_temporary_a_live_run_is_writing(main, cache):
+    import os
+
+    cache.mkdir()
+    live = cache / f"index-{os.getpid()}-0123456789abcdef.tmp"
+    live.write_bytes(b"")
+    code, out, err = main("cache", "clear", "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["kept"] == [{"name": live.name, "reason": "may be being written by a running cptcli"}]
+    assert live.exists()

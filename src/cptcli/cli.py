@@ -297,10 +297,10 @@ def _paged(text: str) -> bool:
     return pager.page(text, env())
 
 
-def command(*args, shown=tuple(_GLOBAL_OPTIONS), **kwargs):
-    """app.command, plus the mapping every command shares: a CptcliError becomes
-    one stderr line and its exit status (so Typer's test runner sees it too);
-    and the global options, of which `shown` are in the command's help."""
+def command(*args, shown=tuple(_GLOBAL_OPTIONS), on=None, **kwargs):
+    """app.command (or the command of group `on`), plus the mapping every command shares: a CptcliError becomes
+    one stderr line and its exit status (so Typer's test runner sees it too); and the global options, of which
+    `shown` are in the command's help."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -311,7 +311,7 @@ def command(*args, shown=tuple(_GLOBAL_OPTIONS), **kwargs):
                 warn(f"error: {exc.message}")
                 raise typer.Exit(exc.status) from None
 
-        return app.command(*args, **kwargs)(_with_globals(wrapper, shown))
+        return (on or app).command(*args, **kwargs)(_with_globals(wrapper, shown))
 
     return decorate
 
@@ -905,6 +905,68 @@ def sources(out: Options = Options()) -> None:
     from cptcli import service
 
     emit(service.sources(_engine()), out)
+
+
+cache_app = typer.Typer(
+    name="cache",
+    help="Where cptcli keeps derived files (indexes, the ICD-10-CM extract), and removing them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(cache_app)
+
+
+@command(
+    "info",
+    on=cache_app,
+    epilog="""\b
+Examples:
+  cptcli cache info
+  cptcli cache info --json | jq -r '.caches[] | "\\(.kind) \\(.bytes)"'
+\b
+The cache directory is CPTCLI_CACHE_DIR, else the platform's user cache
+directory (~/.cache/cptcli on Linux). Everything there is derived: removing
+it loses nothing but the time to rebuild. Imported code sets live in the user
+data directory (CPTCLI_DATA_DIR) and are not a cache: 'cptcli import --remove
+KIND' removes one.
+"""
+    + EXIT_CODES_HELP,
+)
+@printing
+def cache_info(out: Options = Options()) -> None:
+    """Where each cache lives, what it holds and its size; the index the knowledge-base files in play use."""
+    from cptcli import service
+
+    emit(service.cache_info(_paths()), out)
+
+
+@command(
+    "clear",
+    on=cache_app,
+    epilog="""\b
+Examples:
+  cptcli cache clear
+  cptcli cache clear --json | jq '.bytes'
+\b
+Removes only the files cptcli writes there (index-*.sqlite, invalid-*.json,
+icd10cm.sqlite3, and temporaries of runs that died), never another file of
+the directory, nor the imported code sets. The next look-up rebuilds what it
+needs (the ICD-10-CM extract takes a few seconds).
+\b
+Exit status:
+  0  removed (or nothing to remove)
+  1  a cached file could not be removed (listed, with why)""",
+)
+@printing
+def cache_clear(out: Options = Options()) -> None:
+    """Remove cptcli's caches, saying what was removed."""
+    from cptcli import service
+
+    result = service.clear_cache()
+    emit(result, out)
+    if result.kept and any(not why.startswith("may be being written") for _, why in result.kept):
+        raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
 # -- running --------------------------------------------------------------------------------

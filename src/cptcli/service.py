@@ -386,3 +386,67 @@ def sources(engine):
         # The records the import reported: codes (or rows), with the modifiers counted apart, as import counts them.
         rows.append(SourceRow(s.name, s.release, s.files, s.records, s.imported_at, dict(s.sha256), s.modifiers))
     return Sources(rows)
+
+
+# -- cache -------------------------------------------------------------------------------
+
+
+def cache_info(paths):
+    """`cache info`: the cache directory's files by kind (cptcli.cache.CACHED), the index `paths` use, and the
+    imported sets. Reads directory listings only: nothing is built or opened."""
+    from cptcli import cache
+    from cptcli.results import CacheInfo
+
+    directory: str | None = None
+    try:
+        directory = cache.cache_dir()
+    except cache.NoCacheDir as exc:
+        refused: str | None = str(exc)
+    else:
+        refused = cache.private_dir(directory) if os.path.isdir(directory) else None
+    found, others = cache.inventory(directory) if directory else ({kind: [] for kind, *_ in cache.CACHED}, [])
+    in_use = None
+    if directory:
+        from cptcli.engine import index_path
+
+        try:
+            in_use = os.path.basename(index_path(paths))
+        except (OSError, DataError):
+            in_use = None  # a --data file that cannot be read has no index
+    try:
+        data: str | None = cache.data_dir()
+    except OSError:
+        data = None
+    return CacheInfo(directory, refused, found, in_use, others, data, _imported_files(data) if data else [])
+
+
+def _imported_files(directory: str) -> list[tuple[str, str, int]]:
+    """(set, file name, bytes) of each active imported set in `directory` (dot-named temporaries are not)."""
+    from cptcli.places import SUFFIX
+
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name.endswith(SUFFIX) and not name.startswith("."):
+            try:
+                found.append((name[: -len(SUFFIX)], name, os.stat(os.path.join(directory, name)).st_size))
+            except OSError:
+                continue
+    return found
+
+
+def clear_cache():
+    """`cache clear`: cptcli's cached files removed from the cache directory (cptcli.cache.clear); imported sets
+    and every other file are left."""
+    from cptcli import cache
+    from cptcli.results import CacheCleared
+
+    try:
+        directory = cache.cache_dir()
+    except cache.NoCacheDir as exc:
+        raise UsageError(f"no cache directory: {exc}") from None
+    removed, kept = cache.clear(directory)
+    return CacheCleared(directory, removed, kept)

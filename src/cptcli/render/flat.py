@@ -26,7 +26,7 @@ from cptcli.model import (
     cited_sources,
     registry,
 )
-from cptcli.results import ClaimsReport, Imports, ShowResults, Sources
+from cptcli.results import CacheCleared, CacheInfo, ClaimsReport, Imports, ShowResults, Sources
 from cptcli.search import Hits
 
 # `show`'s sections, in the order of the full output: the registry's, plus the sources list.
@@ -436,4 +436,33 @@ def _(result: ClaimsReport) -> list[Table]:
         Table("findings", "Claim line findings", result.COLUMNS, list(result.rows)),
         Table("malformed", "Rows not read", ("row", "claim", "line", "reason"), [tuple(m) for m in result.malformed]),
         Table("summary", "Summary", tuple(result.summary), [tuple(result.summary.values())] if result.last else []),
+    ]
+
+
+@tables.register
+def _(result: CacheInfo) -> list[Table]:
+    columns = ("kind", "holds", "location", "files", "bytes", "in_use")
+    kinds = [
+        (
+            kind,
+            holds,
+            where,
+            len(files),
+            sum(b for _, b in files),
+            result.in_use if result.in_use in dict(files) else None,
+        )
+        for kind, holds, where, files in result.kinds()
+    ]
+    where = f"Imported code sets in {result.data_dir} (not a cache)"
+    return [
+        Table("caches", f"Caches in {result.cache_dir}", columns, kinds),
+        Table("imported", where, ("set", "file", "bytes"), list(result.imported)),
+    ]
+
+
+@tables.register
+def _(result: CacheCleared) -> list[Table]:
+    return [
+        Table("removed", f"Removed from {result.cache_dir}", ("kind", "file", "bytes"), list(result.removed)),
+        Table("kept", "Kept", ("file", "reason"), list(result.kept)),
     ]
