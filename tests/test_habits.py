@@ -320,3 +320,65 @@ def test_cache_clear_keeps_a_temporary_a_live_run_is_writing(main, cache):
     assert (code, err) == (0, "")
     assert json.loads(out)["kept"] == [{"name": live.name, "reason": "may be being written by a running cptcli"}]
     assert live.exists()
+
+
+# -- each command's help documents its own options ----------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CLAIMS = str(Path(__file__).resolve().parent.parent / "docs" / "examples" / "claims.csv")
+# A call of each command that gets as far as rendering its result (where --section is checked).
+RENDERING = {
+    "show": ["show", "20700"],
+    "search": ["search", "beads"],
+    "list": ["list"],
+    "check": ["check", "20700"],
+    "audit": ["audit"],
+    "icd": ["icd", "M54.5"],
+    "modifier": ["modifier", "59"],
+    "validate": ["validate", KB],
+    "import": ["import", str(FIXTURES / "imports" / "nucc" / "nucc_taxonomy_251.csv")],
+    "sources": ["sources"],
+    "cache info": ["cache", "info"],
+    "cache clear": ["cache", "clear"],
+}
+
+
+def _accepted(main, argv) -> list[str]:
+    code, out, err = main(*argv, "--section", "bogus")
+    assert (code, out) == (2, "") and err.startswith("cptcli: error: unknown section 'bogus': choose from "), err
+    return err.rstrip("\n").split("choose from ", 1)[1].split(", ")
+
+
+def _documented(text: str) -> list[str] | None:
+    """The names the --section help lists, or None when the help has no --section."""
+    import re
+
+    m = re.search(r"--section NAME\s+Only this part of the output \(repeatable\): (.*?)\.\n\s*-", text, re.S)
+    if "--section" not in text:
+        return None
+    assert m, text
+    listed = " ".join(m.group(1).split()).replace("with --claims", "").replace("the one table of a line", "")
+    return re.findall(r"[a-z_]+", listed)
+
+
+@pytest.mark.parametrize("name", sorted(RENDERING))
+def test_section_help_names_the_sections_the_command_takes(name, main, capsys, data_dir, cache):
+    text = help_of(name, capsys)
+    flat = " ".join(text.split())
+    accepted = _accepted(main, RENDERING[name])
+    if name == "check":
+        accepted += _accepted(main, ["check", "--claims", CLAIMS])
+    documented = _documented(text)
+    if len(accepted) == 1:  # one table: --section is taken, changes nothing, and is not documented
+        assert documented is None and "csv and tsv hold one table" not in flat
+    else:
+        assert documented == accepted and "csv and tsv hold one table" in flat
+
+
+def test_import_help_does_not_describe_shows_sections(capsys):
+    text = " ".join(help_of("import", capsys).split())
+    assert "diagnoses" not in text and "Only this part of the output (repeatable): imports, skipped." in text
+
+
+def test_every_printing_command_is_in_the_section_test():
+    assert set(RENDERING) == set(COMMANDS) - {"schema", "source"}

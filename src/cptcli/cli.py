@@ -197,66 +197,75 @@ def _complete_format(incomplete: str) -> list[str]:
     return [f for f in FORMATS if f.startswith(incomplete)]
 
 
-def _complete_section(incomplete: str) -> list[str]:
-    from cptcli.render.flat import SECTIONS
+def _output_parameters(sections: tuple[str, ...], section_help: str) -> list[inspect.Parameter]:
+    """--format, --json and --section, their help saying what applies to the command: the names of its own
+    sections, and, for a command of one table, no --section in its help (it is taken, and changes nothing)."""
+    several = len(sections) > 1
 
-    return [s for s in SECTIONS if s.startswith(incomplete.lower())]
+    def complete_section(incomplete: str) -> list[str]:
+        return [s for s in sections if s.startswith(incomplete.lower())]
 
-
-_OUTPUT_PARAMETERS = [
-    inspect.Parameter(
-        "fmt",
-        inspect.Parameter.KEYWORD_ONLY,
-        annotation=str | None,
-        default=typer.Option(
-            None,
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            autocompletion=_complete_format,
-            help=f"Output format: {', '.join(FORMATS)} (default table). --json is short for --format json. "
-            "csv and tsv hold one table: the main one, or the one --section names.",
+    one_table = " csv and tsv hold one table: the first, or the one --section names." if several else ""
+    return [
+        inspect.Parameter(
+            "fmt",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=str | None,
+            default=typer.Option(
+                None,
+                "--format",
+                "-f",
+                metavar="FORMAT",
+                autocompletion=_complete_format,
+                help=f"Output format: {', '.join(FORMATS)} (default table). --json is short for --format json."
+                + one_table,
+            ),
         ),
-    ),
-    inspect.Parameter(
-        "json_",
-        inspect.Parameter.KEYWORD_ONLY,
-        annotation=bool,
-        default=typer.Option(False, "--json", help="Print JSON (--format json)."),
-    ),
-    inspect.Parameter(
-        "section",
-        inspect.Parameter.KEYWORD_ONLY,
-        annotation=list[str],
-        default=typer.Option(
-            [],
-            "--section",
-            "-s",
-            metavar="NAME",
-            autocompletion=_complete_section,
-            help="Only this part of the output (repeatable). show: facts, modifiers, taxonomy, diagnoses, related, "
-            "cross_references, official, notes, sources, payer, ptp.",
+        inspect.Parameter(
+            "json_",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=bool,
+            default=typer.Option(False, "--json", help="Print JSON (--format json)."),
         ),
-    ),
-]
+        inspect.Parameter(
+            "section",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=list[str],
+            default=typer.Option(
+                [],
+                "--section",
+                "-s",
+                metavar="NAME",
+                autocompletion=complete_section,
+                help=section_help or f"Only this part of the output (repeatable): {', '.join(sections)}.",
+                hidden=not several,
+            ),
+        ),
+    ]
 
 
-def printing(fn):
-    """Give a command the output options, declared once above; the command
-    receives them as one `out: Options`."""
-    signature = inspect.signature(fn)
+def printing(*sections: str, section_help: str = ""):
+    """Give a command the output options, declared once above, with its own `sections` (the names --section
+    takes: its result's tables, cptcli.render.flat); the command receives them as one `out: Options`. A test
+    holds each command's names to those its result accepts."""
+    parameters = _output_parameters(sections, section_help)
 
-    @functools.wraps(fn)
-    def wrapper(*args, fmt=None, json_=False, section=(), **kwargs):
-        return fn(*args, out=Options.parse(fmt, json_, section), **kwargs)
+    def decorate(fn):
+        signature = inspect.signature(fn)
 
-    params = [p for name, p in signature.parameters.items() if name != "out"]
-    wrapper.__signature__ = signature.replace(parameters=params + _OUTPUT_PARAMETERS)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {
-        **{k: v for k, v in fn.__annotations__.items() if k != "out"},
-        **{p.name: p.annotation for p in _OUTPUT_PARAMETERS},
-    }
-    return wrapper
+        @functools.wraps(fn)
+        def wrapper(*args, fmt=None, json_=False, section=(), **kwargs):
+            return fn(*args, out=Options.parse(fmt, json_, section), **kwargs)
+
+        params = [p for name, p in signature.parameters.items() if name != "out"]
+        wrapper.__signature__ = signature.replace(parameters=params + parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {
+            **{k: v for k, v in fn.__annotations__.items() if k != "out"},
+            **{p.name: p.annotation for p in parameters},
+        }
+        return wrapper
+
+    return decorate
 
 
 def emit(result, out: Options) -> None:
@@ -343,7 +352,8 @@ Examples:
 """
     + EXIT_CODES_HELP
 )
-@printing
+# render.flat.SECTIONS, written out: importing the registry here would cost every call (a test holds them equal).
+@printing(*"facts modifiers taxonomy diagnoses related cross_references official notes sources payer ptp".split())
 def show(
     code: list[str] = typer.Argument(
         ...,
@@ -459,7 +469,7 @@ Examples:
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("hits")
 def search(
     query: str = typer.Argument(..., help="Words, a code or code prefix, an ICD-10-CM code, or 'modifier 59'."),
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Most results to print."),
@@ -484,7 +494,7 @@ Examples:
 """
     + EXIT_CODES_HELP,
 )
-@printing
+@printing("codes")
 def list_codes(
     prefix: str | None = typer.Option(None, "--prefix", help="Only codes starting so (2070, J10, E014)."),
     out: Options = Options(),
@@ -535,7 +545,14 @@ Exit status:
   3  knowledge base, code set or imported file missing or invalid
   4  not verified"""
 )
-@printing
+@printing(
+    "issues",
+    "findings",
+    "malformed",
+    "summary",
+    section_help="Only this part of the output (repeatable): issues (the one table of a line); with --claims: "
+    "findings, malformed, summary.",
+)
 def check(
     code: str = typer.Argument(
         None,
@@ -673,7 +690,7 @@ Exit status:
   1  at least one error finding
   3  knowledge base or ICD-10-CM code set missing or invalid"""
 )
-@printing
+@printing("findings")
 def audit(out: Options = Options()) -> None:
     """List every finding about the knowledge base itself, checked against official code sets."""
     from cptcli import service
@@ -696,7 +713,7 @@ later runs answer from it in milliseconds.
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("code", "children", "billable", "listed_by")
 def icd(
     code: str = typer.Argument(..., metavar="CODE", help="An ICD-10-CM code, with or without the dot: M54.16, m5416."),
     out: Options = Options(),
@@ -721,7 +738,7 @@ A modifier that a document lists but the registry does not know (such as
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("modifier", "listed_by")
 def modifier(
     mod: str = typer.Argument(..., metavar="MODIFIER", help="A two-character modifier: 59, -59, LT, 'modifier 59'."),
     out: Options = Options(),
@@ -749,7 +766,7 @@ Examples:
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("findings")
 def validate(
     path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-base JSON file to check."),
     out: Options = Options(),
@@ -822,7 +839,7 @@ cut short) is refused unless --force.
 """
     + EXIT_CODES_HELP,
 )
-@printing
+@printing("imports", "skipped")
 def import_(
     files: list[Path] = typer.Argument(None, metavar="FILE...", help="Files, directories or .zip files to import."),
     kind: str = typer.Option(None, "--kind", "-k", metavar="KIND", help="Force the kind (see the kinds below)."),
@@ -899,7 +916,7 @@ Examples:
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("sources")
 def sources(out: Options = Options()) -> None:
     """The code sets answers come from: the knowledge-base files and every imported set, with their SHA-256."""
     from cptcli import service
@@ -933,7 +950,7 @@ KIND' removes one.
 """
     + EXIT_CODES_HELP,
 )
-@printing
+@printing("caches", "imported")
 def cache_info(out: Options = Options()) -> None:
     """Where each cache lives, what it holds and its size; the index the knowledge-base files in play use."""
     from cptcli import service
@@ -958,7 +975,7 @@ Exit status:
   0  removed (or nothing to remove)
   1  a cached file could not be removed (listed, with why)""",
 )
-@printing
+@printing("removed", "kept")
 def cache_clear(out: Options = Options()) -> None:
     """Remove cptcli's caches, saying what was removed."""
     from cptcli import service
