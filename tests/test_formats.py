@@ -341,3 +341,13 @@ def test_a_markdown_stream_keeps_each_records_tables_apart(cli):
     assert "\n\n## Facts\n" in streamed[len(one[0]) - 1 :]  # a blank line before the next record
     listed = cli("show", "-", "-f", "markdown", "-s", "modifiers", input="20700\n20702\n").stdout
     assert listed.count("## Modifiers") == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_hostile_text_is_inert_in_shows_wide_layout(main, hostile, cache, fmt):
+    code, out, err = main("--no-bundled", "--data", hostile["kb"], "show", "20700", "-f", fmt, "--wide")
+    assert (code, err) == (0, "")
+    assert not [c for c in RAW if c in out] and "RED" in out
+    rows = list(csv.reader(io.StringIO(out, newline=""), delimiter="," if fmt == "csv" else "\t"))
+    assert len(rows) == 2 and len(rows[1]) == len(rows[0])  # a CR or newline never splits the row
+    assert [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []

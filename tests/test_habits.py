@@ -382,3 +382,77 @@ def test_import_help_does_not_describe_shows_sections(capsys):
 
 def test_every_printing_command_is_in_the_section_test():
     assert set(RENDERING) == set(COMMANDS) - {"schema", "source"}
+
+
+# -- show's csv: one row a code, or one row a field (the default) ----------------------------------
+
+
+def _csv_rows(text: str, delimiter: str = ",") -> list[dict]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def test_show_csv_wide_is_one_row_a_code_its_fields_as_columns(main):
+    from cptcli.render.flat import WIDE_COLUMNS
+
+    code, out, err = main("show", "20700", "20701", "--format", "csv", "--wide")
+    assert (code, err) == (0, "")  # no "csv holds one table" note: the row names every section's keys
+    assert out.splitlines()[0] == ",".join(WIDE_COLUMNS)
+    assert WIDE_COLUMNS[:8] == (
+        "code",
+        "display_code",
+        "completeness",
+        "add_on",
+        "title",
+        "descriptor",
+        "descriptor_official",
+        "descriptor_copyright",
+    )
+    rows = _csv_rows(out)
+    assert [r["code"] for r in rows] == ["20700", "20701"]
+    first = rows[0]
+    assert first["display_code"] == "'+20700"  # a leading + would be a formula to a spreadsheet
+    assert (first["add_on"], first["descriptor_official"]) == ("true", "true")
+    assert first["descriptor_copyright"] == "© Copyright 2026 American Medical Association. All rights reserved."
+    assert first["modifiers"] == "11 22 23 50 52 53 59 62 63 78 79 AS LT"
+    assert first["diagnoses"] == "G89.21 G89.29 M54.5 M54.16 G25.3"
+    assert first["payers"].split("\n") == [
+        "Aetna",
+        "Blue Cross Blue Shield",
+        "Cigna Health",
+        "UnitedHealthcare",
+        "Medicare",
+        "BUCA",
+    ]
+    assert "correction (diagnoses/M54.5): M54.5 is a header in ICD-10-CM" in first["data_notes"]
+    assert first["sources"] == "001_596d63048c814939.txt 000_944fcdce29adbcd4.txt"
+    assert rows[1]["descriptor_official"] == "false" and rows[1]["descriptor_copyright"] == ""
+
+
+def test_show_csv_long_stays_the_default_and_every_fact_field_is_a_wide_column(main):
+    from cptcli.render.flat import WIDE_COLUMNS
+
+    long = main("show", "20700", "20701", "--format", "csv")
+    assert long == main("show", "20700", "20701", "--format", "csv", "--long")
+    assert long[1].splitlines()[0] == "code,field,value,copyright,sources"
+    assert {r["field"] for r in _csv_rows(long[1])} <= set(WIDE_COLUMNS)
+
+
+def test_show_tsv_wide_streamed_is_what_the_codes_given_at_once_print(cli):
+    at_once = cli("show", "20700", "20703", "--format", "tsv", "--wide")
+    streamed = cli("show", "-", "--format", "tsv", "--wide", input="20700\n# a comment\n20703\n")
+    assert streamed.exit_code == at_once.exit_code == 0 and streamed.stdout == at_once.stdout
+    assert [r["code"] for r in _csv_rows(streamed.stdout, "\t")] == ["20700", "20703"]
+
+
+@pytest.mark.parametrize(
+    "extra", [["--json"], ["--format", "markdown"], [], ["--format", "csv", "--section", "modifiers"]]
+)
+def test_wide_is_only_a_layout_of_csv_and_tsv(main, extra):
+    assert main("show", "20700", "--wide", *extra) == (
+        2,
+        "",
+        "cptcli: error: --wide is a layout of --format csv and tsv: one row a code (give no --section)\n",
+    )

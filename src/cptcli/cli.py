@@ -348,6 +348,7 @@ Examples:
   cptcli show "20700, 20701"
   cptcli show 20700 --json | jq '.modifiers[].modifier'
   cptcli show 20700 --format csv --section diagnoses
+  cptcli show 20700 20701 --format csv --wide
   cut -f1 codes.tsv | cptcli show - --json
 """
     + EXIT_CODES_HELP
@@ -368,6 +369,13 @@ def show(
         help="--brief: the essentials of each code on one screen (at most 25 lines); --full: everything. "
         "Default: --brief on a terminal, --full otherwise (a pipe, a file, any --format or --section).",
     ),
+    wide: bool = typer.Option(
+        False,
+        "--wide/--long",
+        help="csv and tsv: --wide prints one row a code, its fields as columns (a spreadsheet's layout; a table "
+        "section's keys, such as the modifiers, apart by spaces); --long (the default) one row a field "
+        "(code,field,value,copyright,sources), the sections' tables by --section.",
+    ),
     out: Options = Options(),
 ) -> None:
     """Show everything the knowledge base holds on one or more codes.
@@ -380,9 +388,11 @@ def show(
 
     if brief and (out.format != "table" or out.sections):
         raise UsageError("--brief is a table view: it takes no --format or --section (they pick from the full view)")
+    if wide and (out.format not in ("csv", "tsv") or out.sections):
+        raise UsageError("--wide is a layout of --format csv and tsv: one row a code (give no --section)")
     if brief is None:
         brief = env().is_tty and out.format == "table" and not out.sections
-    out = out._replace(brief=brief)
+    out = out._replace(brief=brief, wide=wide)
     if code == ["-"]:
         raise typer.Exit(_show_batch(out))
     typed = [c for raw in code for c in codes.parse_codes(raw)]  # malformed input fails before any output

@@ -81,9 +81,10 @@ def in_pieces(options: Options) -> bool:
 DEFAULT = "table"
 
 
-class Options(namedtuple("Options", "format sections brief", defaults=(DEFAULT, (), False))):
+class Options(namedtuple("Options", "format sections brief wide", defaults=(DEFAULT, (), False, False))):
     """What every printing command takes (cli's shared output options): the
-    format and the sections asked for; `brief`: show's one-screen table view."""
+    format and the sections asked for; `brief`: show's one-screen table view;
+    `wide`: show's csv and tsv as one row a code (render.flat.wide)."""
 
     __slots__ = ()
 
@@ -136,7 +137,7 @@ def frame(answers, options: Options):
 def others(result, options: Options) -> list[str]:
     """The names of the tables a one-table format left out of `result`
     (none when the format holds every table or --section chose)."""
-    if not FORMATS[options.format].one_table or options.sections:
+    if not FORMATS[options.format].one_table or options.sections or options.wide:
         return []
     from cptcli.render.flat import tables
 
