@@ -456,3 +456,89 @@ def test_wide_is_only_a_layout_of_csv_and_tsv(main, extra):
         "",
         "cptcli: error: --wide is a layout of --format csv and tsv: one row a code (give no --section)\n",
     )
+
+
+# -- a user's file corrects a bundled title or descriptor only by naming why -----------------------
+
+BUNDLED_TITLE = "Manual preparation and insertion of drug-delivery device(s), deep"
+MINE = "Manual preparation and insertion of deep drug-delivery device(s)"
+REASON = "the payer's fee schedule prints this title"
+
+
+def _user_file(tmp_path, **title) -> str:
+    doc = json.loads(Path(KB).read_text())
+    doc["codes"][0]["title"] = {"text": MINE, "sources": ["my-payer-policy.pdf"], **title}
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def _title_notes(doc) -> list[str]:
+    return [n["text"] for n in doc["notes"] if n["subject"] == "title"]
+
+
+def test_a_title_with_an_override_reason_replaces_the_bundled_one_with_a_data_note(main, tmp_path):
+    from cptcli.knowledge import bundled_path
+
+    mine = _user_file(tmp_path, override=REASON)
+    code, out, err = main("--data", mine, "show", "20700", "--json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert doc["title"]["text"] == MINE and doc["title"]["sources"] == ["my-payer-policy.pdf"]
+    assert _title_notes(doc) == [
+        f"{mine} corrects the title ({REASON}): '{MINE}' replaces the value from {bundled_path()} ('{BUNDLED_TITLE}')."
+    ]
+    assert [n["kind"] for n in doc["notes"] if n["subject"] == "title"] == ["override"]
+    assert main("validate", mine) == (0, f"{mine}: valid\n", "")
+    table = main("--data", mine, "show", "20700", "--full")[1]
+    assert "corrects the title" in " ".join(table.split())
+
+
+def test_without_an_override_the_bundled_title_stays_and_validate_says_how_to_correct_it(main, tmp_path):
+    from cptcli.knowledge import bundled_path
+
+    mine = _user_file(tmp_path)
+    doc = json.loads(main("--data", mine, "show", "20700", "--json")[1])
+    assert doc["title"]["text"] == BUNDLED_TITLE
+    kept = f"title '{MINE}'; the value from {bundled_path()} ('{BUNDLED_TITLE}') is kept."
+    assert _title_notes(doc) == [f"{mine} gives {kept}"]
+    assert main("validate", mine) == (
+        1,
+        f"{mine}: record 20700, field title: gives {kept} Give the same value, record the disagreement as a note, "
+        'or say why yours replaces it in the field\'s "override".\n',
+        f"cptcli: 1 finding in {mine}\n",
+    )
+
+
+def test_a_descriptor_is_correctable_too(main, tmp_path):
+    doc = json.loads(Path(KB).read_text())
+    doc["codes"][0]["descriptor"] = {
+        "text": "A corrected descriptor",
+        "sources": ["my-payer-policy.pdf"],
+        "official": False,
+        "override": "the bundled text is cut short",
+    }
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(doc))
+    shown = json.loads(main("--data", str(path), "show", "20700", "--json")[1])
+    assert shown["descriptor"]["text"] == "A corrected descriptor" and shown["descriptor"]["official"] is False
+    assert [
+        n["text"].split(":")[0] for n in shown["notes"] if n["subject"] == "descriptor" and n["kind"] == "override"
+    ] == [f"{path} corrects the descriptor (the bundled text is cut short)"]
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("add_on", {"value": False, "sources": ["my-payer-policy.pdf"], "override": "no reason applies here"}),
+        ("title", {"text": MINE, "sources": ["my-payer-policy.pdf"], "override": ""}),
+    ],
+)
+def test_an_override_is_refused_where_it_is_not_a_reason_on_a_correctable_field(main, tmp_path, field, value):
+    doc = json.loads(Path(KB).read_text())
+    doc["codes"][0][field] = value
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(doc))
+    code, out, _ = main("validate", str(path))
+    assert code == 1 and out.startswith(f"{path}: record 20700, field {field}")
+    assert main("--data", str(path), "show", "20700", "--json")[0] == 3  # the file is refused whole

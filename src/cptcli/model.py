@@ -270,8 +270,10 @@ class Spec:
 
     kind: "key" (the code), "value" (a plain string), "scalar" (one object),
     "list" (facts) or "table" (rows). layering: "key", "keep-first" (a later
-    file cannot replace it: an override note records the disagreement) or
-    "append". weight: its search weight, None when not searched."""
+    file cannot replace it: an override note records the disagreement),
+    "correctable" (keep-first, unless the later file's value names why it
+    replaces the earlier one in its `override` field: it does, and the
+    override note says so, with the reason) or "append". weight: its search weight, None when not searched."""
 
     kind: str
     item: Any = None
@@ -304,8 +306,8 @@ class CodeRecord:
     code: str = _spec(kind="key", layering="key", weight=1.0)
     completeness: str = _spec(kind="value", layering="keep-first")
     add_on: AddOn | None = _spec(kind="scalar", item=AddOn, layering="keep-first")
-    title: Fact = _spec(kind="scalar", item=Fact, layering="keep-first", weight=1.0)
-    descriptor: Descriptor | None = _spec(kind="scalar", item=Descriptor, layering="keep-first", weight=0.9)
+    title: Fact = _spec(kind="scalar", item=Fact, layering="correctable", weight=1.0)
+    descriptor: Descriptor | None = _spec(kind="scalar", item=Descriptor, layering="correctable", weight=0.9)
     summary: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.8, title="In simple words / summary")
     service_type: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.7, title="Service type")
     sites_of_service: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.4, title="Place of service")

@@ -399,7 +399,8 @@ def _sources(result: ShowResult, sources: dict) -> list:
             Text(
                 "Knowledge-base files: "
                 + ", ".join(result.contributors)
-                + " (rows cite their own sources; 'override' notes list values an earlier file kept)"
+                + " (rows cite their own sources; 'override' notes list the values a later file gave: kept, or "
+                "replacing the earlier where that file says why)"
             )
         )
     return out
