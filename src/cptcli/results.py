@@ -7,8 +7,6 @@ rebuilds the typed record only when a table or flat renderer asks for it.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 # typing costs a share of `show --json`'s budget; mypy takes any name TYPE_CHECKING as typing's.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -207,60 +205,3 @@ class ClaimsReport:
             *({"malformed": m._asdict()} for m in self.malformed),
             {"summary": self.summary, "verdict": self.verdict},
         ]
-
-
-class CacheInfo(namedtuple("CacheInfo", "cache_dir refused caches in_use other_files data_dir imported")):
-    """`cache info`: where cptcli keeps derived files (cache_dir; None when none can be named, `refused` saying
-    why, or why the engine would not use it), each kind's (file name, bytes) (`caches`, by cptcli.cache.CACHED
-    kind), the name of the index the files in play use (`in_use`), the other entries there (not cptcli's); and
-    the imported sets (data_dir: (set, file name, bytes)), which are not a cache: `cache clear` leaves them."""
-
-    __slots__ = ()
-
-    def kinds(self) -> list[tuple[str, str, str | None, list]]:
-        """(kind, what it holds, where: a path pattern, its (name, bytes)) of each kind, in CACHED's order."""
-        import os
-
-        from cptcli.cache import CACHED, pattern
-
-        return [
-            (
-                kind,
-                holds,
-                os.path.join(self.cache_dir, pattern(start, end)) if self.cache_dir else None,
-                self.caches[kind],
-            )
-            for kind, start, end, holds in CACHED
-        ]
-
-    def to_dict(self) -> dict:
-        caches = [
-            {
-                "kind": kind,
-                "holds": holds,
-                "location": where,
-                "files": [{"name": n, "bytes": b, "in_use": n == self.in_use} for n, b in files],
-                "bytes": sum(b for _, b in files),
-            }
-            for kind, holds, where, files in self.kinds()
-        ]
-        imported = [{"set": s, "name": n, "bytes": b} for s, n, b in self.imported]
-        return {"schema_version": 1, **self._asdict(), "caches": caches, "imported": imported}
-
-
-class CacheCleared:
-    """`cache clear`: what was removed from the cache directory ((kind, name, bytes)) and what was kept, with why."""
-
-    __slots__ = ("cache_dir", "removed", "kept")
-
-    def __init__(self, cache_dir: str, removed: list, kept: list) -> None:
-        self.cache_dir, self.removed, self.kept = cache_dir, removed, kept
-
-    def to_dict(self) -> dict:
-        return {
-            "schema_version": 1,
-            "cache_dir": self.cache_dir,
-            "removed": [{"kind": k, "name": n, "bytes": b} for k, n, b in self.removed],
-            "bytes": sum(b for *_, b in self.removed),
-            "kept": [{"name": n, "reason": r} for n, r in self.kept],
-        }

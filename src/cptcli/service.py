@@ -6,8 +6,8 @@ engine (cptcli.engine.Engine), the one query path.
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
 
 from cptcli.errors import DataError, NotFoundError, UsageError
 
@@ -68,11 +68,9 @@ def with_payer_facts(results, ptp_edits: bool = False) -> None:
         reader.close()
 
 
-class Suffixed(NamedTuple):
-    """`show -`: the modifiers typed on a code of input line `line` (codes.CodeInput), which show does not apply."""
-
-    line: int
-    typed: Any
+# `show -`: the modifiers typed on a code of input line `line` (codes.CodeInput `typed`), which show does not
+# apply. collections.namedtuple: typing costs a share of `show --json`'s budget, and this module is on its path.
+Suffixed = namedtuple("Suffixed", "line typed")
 
 
 def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
@@ -395,7 +393,7 @@ def cache_info(paths):
     """`cache info`: the cache directory's files by kind (cptcli.cache.CACHED), the index `paths` use, and the
     imported sets. Reads directory listings only: nothing is built or opened."""
     from cptcli import cache
-    from cptcli.results import CacheInfo
+    from cptcli.model import CacheInfo
 
     directory: str | None = None
     try:
@@ -442,7 +440,7 @@ def clear_cache():
     """`cache clear`: cptcli's cached files removed from the cache directory (cptcli.cache.clear); imported sets
     and every other file are left."""
     from cptcli import cache
-    from cptcli.results import CacheCleared
+    from cptcli.model import CacheCleared
 
     try:
         directory = cache.cache_dir()

@@ -18,6 +18,8 @@ from cptcli.errors import UsageError
 from cptcli.model import (
     FIELDS,
     AuditReport,
+    CacheCleared,
+    CacheInfo,
     CheckReport,
     CodeList,
     IcdResult,
@@ -26,7 +28,7 @@ from cptcli.model import (
     cited_sources,
     registry,
 )
-from cptcli.results import CacheCleared, CacheInfo, ClaimsReport, Imports, ShowResults, Sources
+from cptcli.results import ClaimsReport, Imports, ShowResults, Sources
 from cptcli.search import Hits
 
 # `show`'s sections, in the order of the full output: the registry's, plus the sources list.

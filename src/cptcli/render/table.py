@@ -17,6 +17,8 @@ from rich.text import Text as _RichText
 from cptcli.codes import ended
 from cptcli.model import (
     AuditReport,
+    CacheCleared,
+    CacheInfo,
     CheckReport,
     CodeList,
     CodeRecord,
@@ -31,7 +33,7 @@ from cptcli.model import (
     source_labels,
     spec,
 )
-from cptcli.results import CacheCleared, CacheInfo, ClaimsReport, Imports, ShowResult, ShowResults, Sources
+from cptcli.results import ClaimsReport, Imports, ShowResult, ShowResults, Sources
 from cptcli.search import Hits
 from cptcli.textsafe import visible
 
