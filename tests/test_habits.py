@@ -542,3 +542,12 @@ def test_an_override_is_refused_where_it_is_not_a_reason_on_a_correctable_field(
     code, out, _ = main("validate", str(path))
     assert code == 1 and out.startswith(f"{path}: record 20700, field {field}")
     assert main("--data", str(path), "show", "20700", "--json")[0] == 3  # the file is refused whole
+
+
+def test_a_claims_file_code_with_suffixes_has_every_modifier_applied(main, tmp_path):
+    claims = tmp_path / "claims.csv"
+    claims.write_text("claim,line,code,date\nC1,1,20700-RT-59,2026-06-01\nC1,2,11012,2026-06-01\n")
+    code, out, _ = main("check", "--claims", str(claims), "--format", "jsonl")
+    line_one = [json.loads(x) for x in out.splitlines() if json.loads(x).get("line") == "1"]
+    assert {f["subject"] for f in line_one} >= {"modifiers/RT", "with/11012"}
+    assert all(f["code"] == "20700" for f in line_one)
