@@ -208,11 +208,19 @@ def test_batch_csv_prints_one_header(cli):
 
 
 def test_code_and_section_completion():
-    from cptcli.cli import _complete_code, _complete_section
+    from conftest import subprocess_cli
+    from cptcli.cli import _complete_code
 
     assert [c for c, _ in _complete_code("2070")] == ["20700", "20701", "20702", "20703", "20704", "20705"]
     assert _complete_code("+20701") == [("20701", "Removal of drug-delivery device(s), deep")]
-    assert _complete_section("mod") == ["modifiers"]
+    # Each command completes its own sections.
+    for words, expected in (
+        ("cptcli show 20700 --section mod", ["modifiers"]),
+        ("cptcli icd M54.5 --section li", ["listed_by"]),
+        ("cptcli import x.csv --section s", ["skipped"]),
+    ):
+        env = {"_CPTCLI_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "4"}
+        assert subprocess_cli(env=env).stdout.decode().split() == expected, words
 
 
 def test_shell_completion_through_typer():
