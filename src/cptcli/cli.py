@@ -380,8 +380,8 @@ def show(
 ) -> None:
     """Show everything the knowledge base holds on one or more codes.
 
-    Give '-' to read codes from standard input, one per line (blank lines and
-    '#' comments skipped); each answer is written as its line is read (--json:
+    Give '-' to read codes from standard input, one per line or a pasted list
+    a line (blank lines and '#' comments skipped); each answer is written as its line is read (--json:
     one array; --format jsonl: one object a line).
     Unknown codes are reported on stderr and the rest still print (exit 1)."""
     from cptcli import codes, service
