@@ -208,11 +208,19 @@ def test_batch_csv_prints_one_header(cli):
 
 
 def test_code_and_section_completion():
-    from cptcli.cli import _complete_code, _complete_section
+    from conftest import subprocess_cli
+    from cptcli.cli import _complete_code
 
     assert [c for c, _ in _complete_code("2070")] == ["20700", "20701", "20702", "20703", "20704", "20705"]
     assert _complete_code("+20701") == [("20701", "Removal of drug-delivery device(s), deep")]
-    assert _complete_section("mod") == ["modifiers"]
+    # Each command completes its own sections.
+    for words, expected in (
+        ("cptcli show 20700 --section mod", ["modifiers"]),
+        ("cptcli icd M54.5 --section li", ["listed_by"]),
+        ("cptcli import x.csv --section s", ["skipped"]),
+    ):
+        env = {"_CPTCLI_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "4"}
+        assert subprocess_cli(env=env).stdout.decode().split() == expected, words
 
 
 def test_shell_completion_through_typer():
@@ -253,6 +261,9 @@ BY_RESULT = {
     "Sources": (["sources"], True),
     "Imports": (["import", "{nucc}"], True),
     "ClaimsReport": (["check", "--claims", "{claims}"], True),
+    # Paths and file names of the test's own directories only.
+    "CacheInfo": (["cache", "info"], False),
+    "CacheCleared": (["cache", "clear"], False),
 }
 RAW = ("\x1b", "\x9b", "\u202e")
 
@@ -340,3 +351,13 @@ def test_a_markdown_stream_keeps_each_records_tables_apart(cli):
     assert "\n\n## Facts\n" in streamed[len(one[0]) - 1 :]  # a blank line before the next record
     listed = cli("show", "-", "-f", "markdown", "-s", "modifiers", input="20700\n20702\n").stdout
     assert listed.count("## Modifiers") == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_hostile_text_is_inert_in_shows_wide_layout(main, hostile, cache, fmt):
+    code, out, err = main("--no-bundled", "--data", hostile["kb"], "show", "20700", "-f", fmt, "--wide")
+    assert (code, err) == (0, "")
+    assert not [c for c in RAW if c in out] and "RED" in out
+    rows = list(csv.reader(io.StringIO(out, newline=""), delimiter="," if fmt == "csv" else "\t"))
+    assert len(rows) == 2 and len(rows[1]) == len(rows[0])  # a CR or newline never splits the row
+    assert [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []

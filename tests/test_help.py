@@ -10,7 +10,12 @@ import pytest
 
 from cptcli.cli import app, run
 
-COMMANDS = [c.name or c.callback.__name__ for c in app.registered_commands]
+# Every command, a group's as "group command" (cptcli cache info).
+COMMANDS = [c.name or c.callback.__name__ for c in app.registered_commands] + [
+    f"{g.typer_instance.info.name} {c.name}"
+    for g in app.registered_groups
+    for c in g.typer_instance.registered_commands
+]
 
 
 def help_examples():
@@ -21,7 +26,7 @@ def help_examples():
 
         buf = io.StringIO()
         with redirect_stdout(buf):
-            assert run([name, "--help"]) == 0
+            assert run([*name.split(), "--help"]) == 0
         text = buf.getvalue()
         assert "Examples:" in text, f"{name} --help has no examples"
         block = text.split("Examples:", 1)[1]

@@ -23,22 +23,26 @@ def one_line_error(err: str) -> bool:
 
 # -- pasted codes ---------------------------------------------------------------
 @pytest.mark.parametrize(
-    "raw,code,modifier",
+    "raw,code,modifiers",
     [
-        ("20700", "20700", None),
-        ("\u00a020700\u00a0", "20700", None),  # non-breaking spaces from a PDF
-        ("\t20700\t", "20700", None),
-        ("20700.", "20700", None),
-        ("２０７００", "20700", None),  # full-width digits
-        ("CPT 20700", "20700", None),
-        ("cpt code: 20700", "20700", None),
-        ("+20701", "20701", None),
-        ("20700-50", "20700", "50"),
-        ("20700-lt", "20700", "LT"),
+        ("20700", "20700", ()),
+        ("\u00a020700\u00a0", "20700", ()),  # non-breaking spaces from a PDF
+        ("\t20700\t", "20700", ()),
+        ("20700.", "20700", ()),
+        ("２０７００", "20700", ()),  # full-width digits
+        ("CPT 20700", "20700", ()),
+        ("cpt code: 20700", "20700", ()),
+        ("+20701", "20701", ()),
+        ("20700-50", "20700", ("50",)),
+        ("20700-lt", "20700", ("LT",)),
+        ("20700-RT-59", "20700", ("RT", "59")),
+        ("e0143-nu-rr", "E0143", ("NU", "RR")),
+        ("20700 - RT - 59", "20700", ("RT", "59")),
     ],
 )
-def test_parse_cpt_folds_pasted_forms(raw, code, modifier):
-    assert codes.parse_code(raw) == (code, modifier)
+def test_parse_cpt_folds_pasted_forms(raw, code, modifiers):
+    assert codes.parse_code(raw) == (code, modifiers)
+    assert codes.parse_codes(raw) == [(code, modifiers)]
 
 
 @pytest.mark.parametrize(
@@ -47,6 +51,8 @@ def test_parse_cpt_folds_pasted_forms(raw, code, modifier):
 def test_parse_cpt_rejects_malformed(raw):
     with pytest.raises(UsageError):
         codes.parse_code(raw)
+    with pytest.raises(UsageError):
+        codes.parse_codes(raw)
 
 
 @pytest.mark.parametrize(
@@ -281,14 +287,14 @@ def test_property_search_never_crashes(main, text):
     if code == 0:
         hits = json.loads(out)
         assert hits and all({"code", "title", "score"} <= set(h) for h in hits)
-    else:
-        assert out == "" and err.startswith("cptcli: ")
+    else:  # no hit: the empty array, still one JSON document; a usage error: nothing
+        assert out == ("[]\n" if code == 1 else "") and err.startswith("cptcli: ")
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=40))
 def test_property_normaliser_accepts_or_raises_usage_error(text):
-    for parse in (codes.parse_code, codes.parse_icd10, codes.parse_modifier):
+    for parse in (codes.parse_code, codes.parse_codes, codes.parse_icd10, codes.parse_modifier):
         try:
             result = parse(text)
         except UsageError as exc:

@@ -288,3 +288,86 @@ def sqlite_uri(path, query: str) -> str:
     and '?' and '#' end it, so those three are escaped (SQLite's URI rules)."""
     escaped = os.fspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
     return f"file:{escaped}?{query}"
+
+
+# -- what lives there: `cptcli cache info` and `cptcli cache clear` ---------------------------
+
+# The derived files cptcli writes into the cache directory, by name: (kind, name start, name end, what it holds).
+# Every writer's names are among them (a test builds each and finds no file of the directory unclaimed); a name
+# that matches none is not cptcli's, and `clear` leaves it.
+CACHED = (
+    ("index", "index-", ".sqlite", "knowledge-base indexes, one a set of --data files"),
+    ("icd10cm", "icd10cm.sqlite3", "", "the ICD-10-CM code set, read from the installed package"),
+    ("invalid", "invalid-", ".json", "verdicts on invalid knowledge-base files"),
+    ("temporary", "", ".tmp", "writes under way, or left by a killed run"),
+)
+
+
+def kind_of(name: str) -> str | None:
+    """The CACHED kind a file name of the cache directory is, or None (not cptcli's). A temporary's name starts
+    as the name of the file it becomes (index-….sqlite.PID-RANDOM.tmp): ".tmp" is matched first."""
+    if name.endswith(".tmp") and len(name) > 4:
+        return "temporary"
+    for kind, start, end, _ in CACHED:
+        if name.startswith(start) and name.endswith(end) and len(name) > len(end):
+            return kind
+    return None
+
+
+def pattern(start: str, end: str) -> str:
+    """A CACHED kind's names as a shell pattern: index-*.sqlite, *.tmp, icd10cm.sqlite3."""
+    return f"{start}*{end}" if end else start
+
+
+def inventory(directory: str) -> tuple[dict[str, list[tuple[str, int]]], list[str]]:
+    """({kind: [(file name, bytes)]} of the cptcli files in `directory`, names sorted; the names of other
+    entries, left alone). Symlinks and directories are never cptcli's: it writes regular files only."""
+    found: dict[str, list[tuple[str, int]]] = {kind: [] for kind, *_ in CACHED}
+    others: list[str] = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return found, others
+    for name in names:
+        try:
+            st = os.lstat(os.path.join(directory, name))
+        except OSError:
+            continue
+        kind = kind_of(name) if stat.S_ISREG(st.st_mode) else None
+        if kind is None:
+            others.append(name)
+        else:
+            found[kind].append((name, st.st_size))
+    return found, others
+
+
+def clear(directory: str) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]]]:
+    """Remove cptcli's cached files from `directory`: ([(kind, name, bytes)] removed, [(name, why)] kept). Only
+    regular files of the CACHED kinds, owned by the user, are removed; a temporary a live process is writing is
+    kept (its rename would fail: see remove_stale). The index is rebuilt on the next look-up."""
+    found, _ = inventory(directory)
+    removed: list[tuple[str, str, int]] = []
+    kept: list[tuple[str, str]] = []
+    stale = set(remove_stale(directory, "", ".tmp"))
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    for kind, files in found.items():
+        for name, size in files:
+            if kind == "temporary":
+                if name in stale:
+                    removed.append((kind, name, size))
+                elif os.path.lexists(os.path.join(directory, name)):
+                    kept.append((name, "may be being written by a running cptcli"))
+                continue
+            path = os.path.join(directory, name)
+            try:
+                if uid is not None and os.lstat(path).st_uid != uid:
+                    kept.append((name, "not yours"))
+                    continue
+                os.unlink(path)
+            except FileNotFoundError:
+                continue  # another run removed or replaced it meanwhile
+            except OSError as exc:
+                kept.append((name, f"cannot be removed ({exc.strerror or exc})"))
+                continue
+            removed.append((kind, name, size))
+    return removed, kept

@@ -145,7 +145,7 @@ def read(text_lines: Iterable[str], name: str, default_date: str, default_settin
             if "__error__" in cells:
                 raise UsageError(cells["__error__"])
             parsed = codes.parse_code(cells.get("code", ""))
-            mods = [parsed.modifier] if parsed.modifier else []
+            mods = list(parsed.modifiers)
             mods += [codes.parse_modifier(m) for m in _LISTS.split(cells.get("modifiers", "")) if m.strip("-")]
             units_text = cells.get("units", "").strip() or "1"
             if not re.fullmatch(r"\d{1,6}(\.0+)?", units_text) or float(units_text) < 1:

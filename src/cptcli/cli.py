@@ -38,7 +38,8 @@ Exit status:
 app = typer.Typer(
     name="cptcli",
     help="Offline look-up of CPT and HCPCS procedure codes: descriptors, modifiers, ICD-10-CM pairings and "
-    "their sources.\n\n" + EXIT_CODES_HELP,
+    "their sources.\n\nThe options below (--data, --no-bundled, --no-pager, --version) may also follow the "
+    "command: 'cptcli show 20700 --no-bundled' is 'cptcli --no-bundled show 20700'.\n\n" + EXIT_CODES_HELP,
     # Plain help, plain errors: Rich is imported only to draw result tables.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -70,25 +71,101 @@ def _version(value: bool) -> None:
         raise typer.Exit(ExitStatus.OK)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+# The options every command takes, before or after its name (`cptcli show 20700 --no-bundled` is
+# `cptcli --no-bundled show 20700`). click has no global options: they are declared once here, on the
+# app's callback and again on each command (`command` adds them), rather than argv being reordered before
+# click parses it, which would have to guess which words are option values. Given in both places, the
+# flags add up and the --data files keep the order of the line (those before the command first).
+_GLOBAL_OPTIONS = {
+    "version": (
+        bool,
+        lambda hidden: typer.Option(
+            False,
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+            hidden=hidden,
+        ),
     ),
-    data: list[Path] = typer.Option(
-        [],
-        "--data",
-        metavar="PATH",
-        help="Extra knowledge-base file layered over the bundled one (repeatable; also CPTCLI_DATA, separated by ':').",
+    "data": (
+        list[Path],
+        lambda hidden: typer.Option(
+            [],
+            "--data",
+            hidden=hidden,
+            metavar="PATH",
+            help="Extra knowledge-base file layered over the bundled one (repeatable; also CPTCLI_DATA, "
+            "separated by ':'). Before or after the command.",
+        ),
     ),
-    no_bundled: bool = typer.Option(False, "--no-bundled", help="Use only the --data / CPTCLI_DATA files."),
-    no_pager: bool = typer.Option(
-        False, "--no-pager", help="Never page long output (default on a terminal: CPTCLI_PAGER, PAGER, less -FRX)."
+    "no_bundled": (
+        bool,
+        lambda hidden: typer.Option(
+            False,
+            "--no-bundled",
+            help="Use only the --data / CPTCLI_DATA files. Before or after the command.",
+            hidden=hidden,
+        ),
     ),
-) -> None:
-    State.data = list(data)
-    State.no_bundled = no_bundled
-    State.no_pager = no_pager
+    "no_pager": (
+        bool,
+        lambda hidden: typer.Option(
+            False,
+            "--no-pager",
+            hidden=hidden,
+            help="Never page long output (default on a terminal: CPTCLI_PAGER, PAGER, less -FRX). "
+            "Before or after the command.",
+        ),
+    ),
+}
+
+
+def _take_globals(data=(), no_bundled: bool = False, no_pager: bool = False, **_) -> None:
+    State.data = [*State.data, *data]
+    State.no_bundled = State.no_bundled or no_bundled
+    State.no_pager = State.no_pager or no_pager
+
+
+def _root(**options) -> None:
+    State.data, State.no_bundled, State.no_pager = [], False, False
+    _take_globals(**options)
+
+
+_root.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=option(False))
+        for name, (kind, option) in _GLOBAL_OPTIONS.items()
+    ]
+)
+_root.__annotations__ = {name: kind for name, (kind, _) in _GLOBAL_OPTIONS.items()}
+app.callback()(_root)
+
+
+def _with_globals(fn, shown):
+    """`fn` taking the global options too, under names of their own (g_data...): what a command is given
+    after its name joins what the callback was given before it. Those not in `shown` are taken but left out
+    of the command's help, where they change nothing (`schema --data x` prints the same schema)."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        _take_globals(**{name: kwargs.pop(f"g_{name}") for name in _GLOBAL_OPTIONS if f"g_{name}" in kwargs})
+        return fn(*args, **kwargs)
+
+    extra = [
+        inspect.Parameter(
+            f"g_{name}", inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=option(name not in shown)
+        )
+        for name, (kind, option) in _GLOBAL_OPTIONS.items()
+    ]
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {
+        **getattr(fn, "__annotations__", {}),
+        **{f"g_{name}": kind for name, (kind, _) in _GLOBAL_OPTIONS.items()},
+    }
+    return wrapper
 
 
 def _paths() -> list:
@@ -120,66 +197,75 @@ def _complete_format(incomplete: str) -> list[str]:
     return [f for f in FORMATS if f.startswith(incomplete)]
 
 
-def _complete_section(incomplete: str) -> list[str]:
-    from cptcli.render.flat import SECTIONS
+def _output_parameters(sections: tuple[str, ...], section_help: str) -> list[inspect.Parameter]:
+    """--format, --json and --section, their help saying what applies to the command: the names of its own
+    sections, and, for a command of one table, no --section in its help (it is taken, and changes nothing)."""
+    several = len(sections) > 1
 
-    return [s for s in SECTIONS if s.startswith(incomplete.lower())]
+    def complete_section(incomplete: str) -> list[str]:
+        return [s for s in sections if s.startswith(incomplete.lower())]
 
-
-_OUTPUT_PARAMETERS = [
-    inspect.Parameter(
-        "fmt",
-        inspect.Parameter.KEYWORD_ONLY,
-        annotation=str | None,
-        default=typer.Option(
-            None,
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            autocompletion=_complete_format,
-            help=f"Output format: {', '.join(FORMATS)} (default table). --json is short for --format json. "
-            "csv and tsv hold one table: the main one, or the one --section names.",
+    one_table = " csv and tsv hold one table: the first, or the one --section names." if several else ""
+    return [
+        inspect.Parameter(
+            "fmt",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=str | None,
+            default=typer.Option(
+                None,
+                "--format",
+                "-f",
+                metavar="FORMAT",
+                autocompletion=_complete_format,
+                help=f"Output format: {', '.join(FORMATS)} (default table). --json is short for --format json."
+                + one_table,
+            ),
         ),
-    ),
-    inspect.Parameter(
-        "json_",
-        inspect.Parameter.KEYWORD_ONLY,
-        annotation=bool,
-        default=typer.Option(False, "--json", help="Print JSON (--format json)."),
-    ),
-    inspect.Parameter(
-        "section",
-        inspect.Parameter.KEYWORD_ONLY,
-        annotation=list[str],
-        default=typer.Option(
-            [],
-            "--section",
-            "-s",
-            metavar="NAME",
-            autocompletion=_complete_section,
-            help="Only this part of the output (repeatable). show: facts, modifiers, taxonomy, diagnoses, related, "
-            "cross_references, official, notes, sources, payer, ptp.",
+        inspect.Parameter(
+            "json_",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=bool,
+            default=typer.Option(False, "--json", help="Print JSON (--format json)."),
         ),
-    ),
-]
+        inspect.Parameter(
+            "section",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=list[str],
+            default=typer.Option(
+                [],
+                "--section",
+                "-s",
+                metavar="NAME",
+                autocompletion=complete_section,
+                help=section_help or f"Only this part of the output (repeatable): {', '.join(sections)}.",
+                hidden=not several,
+            ),
+        ),
+    ]
 
 
-def printing(fn):
-    """Give a command the output options, declared once above; the command
-    receives them as one `out: Options`."""
-    signature = inspect.signature(fn)
+def printing(*sections: str, section_help: str = ""):
+    """Give a command the output options, declared once above, with its own `sections` (the names --section
+    takes: its result's tables, cptcli.render.flat); the command receives them as one `out: Options`. A test
+    holds each command's names to those its result accepts."""
+    parameters = _output_parameters(sections, section_help)
 
-    @functools.wraps(fn)
-    def wrapper(*args, fmt=None, json_=False, section=(), **kwargs):
-        return fn(*args, out=Options.parse(fmt, json_, section), **kwargs)
+    def decorate(fn):
+        signature = inspect.signature(fn)
 
-    params = [p for name, p in signature.parameters.items() if name != "out"]
-    wrapper.__signature__ = signature.replace(parameters=params + _OUTPUT_PARAMETERS)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {
-        **{k: v for k, v in fn.__annotations__.items() if k != "out"},
-        **{p.name: p.annotation for p in _OUTPUT_PARAMETERS},
-    }
-    return wrapper
+        @functools.wraps(fn)
+        def wrapper(*args, fmt=None, json_=False, section=(), **kwargs):
+            return fn(*args, out=Options.parse(fmt, json_, section), **kwargs)
+
+        params = [p for name, p in signature.parameters.items() if name != "out"]
+        wrapper.__signature__ = signature.replace(parameters=params + parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {
+            **{k: v for k, v in fn.__annotations__.items() if k != "out"},
+            **{p.name: p.annotation for p in parameters},
+        }
+        return wrapper
+
+    return decorate
 
 
 def emit(result, out: Options) -> None:
@@ -193,6 +279,24 @@ def emit(result, out: Options) -> None:
         warn(f"note: {out.format} holds one table; the others: {', '.join(left_out)} (--section NAME)")
 
 
+class _empty_list:
+    """Around a look-up answered with a list: when nothing is found (NotFoundError, exit 1), the format's empty
+    list is printed first (`[]` for --json: every JSON output is one document), then the error as always."""
+
+    def __init__(self, out: Options) -> None:
+        self.out = out
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> None:
+        from cptcli.errors import NotFoundError
+        from cptcli.render import nothing
+
+        if isinstance(exc, NotFoundError):
+            env().write(nothing(self.out))
+
+
 def _paged(text: str) -> bool:
     """Whether the pager took `text` (only on a terminal, and not with --no-pager)."""
     if State.no_pager or not env().is_tty:
@@ -202,9 +306,10 @@ def _paged(text: str) -> bool:
     return pager.page(text, env())
 
 
-def command(*args, **kwargs):
-    """app.command, plus the mapping every command shares: a CptcliError becomes
-    one stderr line and its exit status (so Typer's test runner sees it too)."""
+def command(*args, shown=tuple(_GLOBAL_OPTIONS), on=None, **kwargs):
+    """app.command (or the command of group `on`), plus the mapping every command shares: a CptcliError becomes
+    one stderr line and its exit status (so Typer's test runner sees it too); and the global options, of which
+    `shown` are in the command's help."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -220,7 +325,7 @@ def command(*args, **kwargs):
                 closed_stdout()
                 raise typer.Exit(ExitStatus.OK) from None
 
-        return app.command(*args, **kwargs)(wrapper)
+        return (on or app).command(*args, **kwargs)(_with_globals(wrapper, shown))
 
     return decorate
 
@@ -245,19 +350,23 @@ def _complete_code(incomplete: str) -> list[tuple]:
 Examples:
   cptcli show 20700
   cptcli show +20701 20702
+  cptcli show "20700, 20701"
   cptcli show 20700 --json | jq '.modifiers[].modifier'
   cptcli show 20700 --format csv --section diagnoses
+  cptcli show 20700 20701 --format csv --wide
   cut -f1 codes.tsv | cptcli show - --json
 """
     + EXIT_CODES_HELP
 )
-@printing
+# render.flat.SECTIONS, written out: importing the registry here would cost every call (a test holds them equal).
+@printing(*"facts modifiers taxonomy diagnoses related cross_references official notes sources payer ptp".split())
 def show(
     code: list[str] = typer.Argument(
         ...,
         metavar="CODE...",
-        help="CPT or HCPCS codes: 20700, +20700, '20700-50', J1100; or an NDC (00006-3026-02, 10 or 11 digits), "
-        "with the ASP NDC-HCPCS crosswalk imported.",
+        help="CPT or HCPCS codes, or lists pasted as one: 20700, +20700, J1100, '20700,20701', '20700 20701'; "
+        "an NDC (00006-3026-02, 10 or 11 digits) with the ASP NDC-HCPCS crosswalk imported. "
+        "Modifier suffixes (20700-RT-59) are named on stderr, not applied: check applies them.",
         autocompletion=_complete_code,
     ),
     brief: bool | None = typer.Option(
@@ -266,32 +375,61 @@ def show(
         help="--brief: the essentials of each code on one screen (at most 25 lines); --full: everything. "
         "Default: --brief on a terminal, --full otherwise (a pipe, a file, any --format or --section).",
     ),
+    wide: bool = typer.Option(
+        False,
+        "--wide/--long",
+        help="csv and tsv: --wide prints one row a code, its fields as columns (a spreadsheet's layout; a table "
+        "section's keys, such as the modifiers, apart by spaces); --long (the default) one row a field "
+        "(code,field,value,copyright,sources), the sections' tables by --section.",
+    ),
     out: Options = Options(),
 ) -> None:
     """Show everything the knowledge base holds on one or more codes.
 
-    Give '-' to read codes from standard input, one per line (blank lines and
-    '#' comments skipped); each answer is written as its line is read (--json:
+    Give '-' to read codes from standard input, one per line or a pasted list
+    a line (blank lines and '#' comments skipped); each answer is written as its line is read (--json:
     one array; --format jsonl: one object a line).
     Unknown codes are reported on stderr and the rest still print (exit 1)."""
     from cptcli import codes, service
 
     if brief and (out.format != "table" or out.sections):
         raise UsageError("--brief is a table view: it takes no --format or --section (they pick from the full view)")
+    if wide and (out.format not in ("csv", "tsv") or out.sections):
+        raise UsageError("--wide is a layout of --format csv and tsv: one row a code (give no --section)")
     if brief is None:
         brief = env().is_tty and out.format == "table" and not out.sections
-    out = out._replace(brief=brief)
+    out = out._replace(brief=brief, wide=wide)
     if code == ["-"]:
         raise typer.Exit(_show_batch(out))
     # Malformed input fails before any output; an NDC is looked up in the imported ASP crosswalk (service.show).
-    wanted = [c.strip() if codes.ndc_digits(c) else codes.parse_code(c).code for c in code]
+    typed = [[raw.strip()] if codes.ndc_digits(raw) else codes.parse_codes(raw) for raw in code]
+    wanted = [c if isinstance(c, str) else c.code for parsed in typed for c in parsed]
+    for parsed in typed:
+        for c in parsed:
+            if not isinstance(c, str) and c.modifiers:
+                warn(_suffixes_note(c))
     results, missing = service.show(_engine(), wanted, ptp_edits="ptp" in out.sections)
     for exc in missing:
         warn(f"error: {exc.message}")
     if results:
         emit(results, out)
+    elif len(set(wanted)) > 1:  # the array the codes' documents would have filled (one code: its object, or nothing)
+        from cptcli.render import nothing
+
+        env().write(nothing(out))
     if missing:
         raise typer.Exit(ExitStatus.NOT_FOUND)
+
+
+def _suffixes_note(typed, where: str = "") -> str:
+    """What `show` says of the modifiers typed on a code: named, not dropped unsaid, and where they apply."""
+    many = len(typed.modifiers) > 1
+    as_typed = "-".join((typed.code, *typed.modifiers))
+    return (
+        f"note: {where}{as_typed}: show describes {typed.code} alone; modifier{'s' if many else ''} "
+        f"{', '.join(typed.modifiers)} {'are' if many else 'is'} not applied "
+        f"(cptcli check {as_typed} applies {'them' if many else 'it'})"
+    )
 
 
 def _show_batch(out: Options) -> int:
@@ -306,11 +444,16 @@ def _show_batch(out: Options) -> int:
         raise UsageError("'show -' reads codes from standard input, but there is none")
     engine = _engine()
     drawn: dict[str, str] = {}  # a claims export repeats a few codes thousands of times: draw each once
-    counts = {"missing": 0, "malformed": 0}
+    counts = {"missing": 0, "malformed": 0, "suffixed": 0}
 
     def answers():
         # Each line read no further than a code list's lines go, and no more lines than a claims year has.
         for answer in service.show_lines(engine, bounded_lines(stdin.buffer)):
+            if isinstance(answer, service.Suffixed):  # a claims export gives every line a modifier: noted once
+                counts["suffixed"] += 1
+                if counts["suffixed"] == 1:
+                    warn(_suffixes_note(answer.typed, f"line {answer.line}: "))
+                continue
             if isinstance(answer, CptcliError):
                 warn(f"error: {answer.message}")
                 counts["malformed"] += isinstance(answer, UsageError)
@@ -327,6 +470,9 @@ def _show_batch(out: Options) -> int:
     # The format frames the stream (separators, one JSON array, a header once); each piece is written as it comes.
     for piece in frame(answers(), out):
         env().write(piece)
+    if counts["suffixed"] > 1:
+        more = counts["suffixed"] - 1
+        warn(f"note: {more:,} more code{'s' if more > 1 else ''} typed with modifiers: not applied by show either")
     malformed, missing = counts["malformed"], counts["missing"]
     if malformed:
         return ExitStatus.USAGE
@@ -343,17 +489,19 @@ Examples:
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("hits")
 def search(
     query: str = typer.Argument(..., help="Words, a code or code prefix, an ICD-10-CM code, or 'modifier 59'."),
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Most results to print."),
     min_score: float = typer.Option(40.0, "--min-score", min=0, max=100, help="Lowest score (0-100) to print."),
     out: Options = Options(),
 ) -> None:
-    """Rank codes by how well they match a query; typo-tolerant."""
+    """Rank codes by how well they match a query; typo-tolerant. No hit: exit 1 (--json prints [])."""
     from cptcli import service
 
-    emit(service.search(_engine(), query, limit, min_score), out)
+    with _empty_list(out):
+        hits = service.search(_engine(), query, limit, min_score)
+    emit(hits, out)
 
 
 @command(
@@ -366,7 +514,7 @@ Examples:
 """
     + EXIT_CODES_HELP,
 )
-@printing
+@printing("codes")
 def list_codes(
     prefix: str | None = typer.Option(None, "--prefix", help="Only codes starting so (2070, J10, E014)."),
     out: Options = Options(),
@@ -374,7 +522,9 @@ def list_codes(
     """List every code in the knowledge base with its title, add-on flag and completeness."""
     from cptcli import service
 
-    emit(service.list_codes(_engine(), prefix), out)
+    with _empty_list(out):
+        found = service.list_codes(_engine(), prefix)
+    emit(found, out)
 
 
 @command(
@@ -384,6 +534,7 @@ Examples:
   cptcli check +20700 --with 11012 --modifier 59 --dx M86.161
   cptcli check 20705 --units 3 --setting outpatient
   cptcli check 20702-51 --with 20700
+  cptcli check 20700-RT-59 --with "11012, 20701"
   cptcli check 20700 --dx M54.5 --json | jq -r '.verdict, .issues[].message'
   cptcli check --claims docs/examples/claims.csv --format csv
 \b
@@ -414,24 +565,42 @@ Exit status:
   3  knowledge base, code set or imported file missing or invalid
   4  not verified"""
 )
-@printing
+@printing(
+    "issues",
+    "findings",
+    "malformed",
+    "summary",
+    section_help="Only this part of the output (repeatable): issues (the one table of a line); with --claims: "
+    "findings, malformed, summary.",
+)
 def check(
     code: str = typer.Argument(
-        None, metavar="CODE", help="The code on the claim line: 20700, +20700, 20700-59 (not with --claims)."
+        None,
+        metavar="CODE",
+        help="The code on the claim line: 20700, +20700, 20700-RT-59 (every suffix is applied as a --modifier; "
+        "not with --claims).",
     ),
     with_: list[str] = typer.Option(
         [],
         "--with",
         "-w",
         metavar="CODE",
-        help="Other codes on the claim for the same date: primary procedures, pairs (repeatable; CODE-59 gives "
-        "that code's modifier).",
+        help="Other codes on the claim for the same date: primary procedures, pairs (repeatable, or a pasted list: "
+        "'11012,11043-59'; CODE-59 gives that code its modifier).",
     ),
     modifier: list[str] = typer.Option(
-        [], "--modifier", "-m", metavar="M", help="Modifier(s) appended to CODE (repeatable, or comma-separated)."
+        [],
+        "--modifier",
+        "-m",
+        metavar="M",
+        help="Modifier(s) appended to CODE (repeatable, or a list: 50,LT or '50 LT').",
     ),
     dx: list[str] = typer.Option(
-        [], "--dx", "-d", metavar="ICD10", help="ICD-10-CM diagnosis code(s) (repeatable, or comma-separated)."
+        [],
+        "--dx",
+        "-d",
+        metavar="ICD10",
+        help="ICD-10-CM diagnosis code(s) (repeatable, or a list: 'M54.5, G89.29').",
     ),
     units: int = typer.Option(1, "--units", "-u", metavar="N", help="Units of service on the line (default 1)."),
     date: str = typer.Option(
@@ -552,7 +721,7 @@ Exit status:
   1  at least one error finding
   3  knowledge base or ICD-10-CM code set missing or invalid"""
 )
-@printing
+@printing("findings")
 def audit(out: Options = Options()) -> None:
     """List every finding about the knowledge base itself, checked against official code sets."""
     from cptcli import service
@@ -579,7 +748,7 @@ seconds); later runs answer from it in milliseconds.
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("code", "children", "billable", "listed_by")
 def icd(
     code: str = typer.Argument(
         ..., metavar="CODE", help="An ICD-10-CM code, with or without the dot: M54.16, m5416; or 'search'."
@@ -616,7 +785,7 @@ A modifier that a document lists but the registry does not know (such as
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("modifier", "listed_by")
 def modifier(
     mod: str = typer.Argument(..., metavar="MODIFIER", help="A two-character modifier: 59, -59, LT, 'modifier 59'."),
     out: Options = Options(),
@@ -644,7 +813,7 @@ Examples:
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("findings")
 def validate(
     path: Path = typer.Argument(..., metavar="PATH", help="A knowledge-base JSON file to check."),
     out: Options = Options(),
@@ -670,7 +839,8 @@ Examples:
   cptcli schema > cptcli-schema.json
   cptcli schema | jq -r '.properties | keys[]'
 """
-    + EXIT_CODES_HELP
+    + EXIT_CODES_HELP,
+    shown=("version",),
 )
 def schema() -> None:
     """Print the JSON Schema of the knowledge-base format (for --data files and 'cptcli validate')."""
@@ -686,7 +856,8 @@ Examples:
   cptcli source 000
   cptcli source 001_596d63048c814939.txt | less
 """
-    + EXIT_CODES_HELP
+    + EXIT_CODES_HELP,
+    shown=("version",),
 )
 def source(name: str = typer.Argument(..., metavar="NAME", help="A source's file name or short id (000).")) -> None:
     """Print one of the source documents the knowledge base cites, as it was collected."""
@@ -715,7 +886,7 @@ cut short) is refused unless --force.
 """
     + EXIT_CODES_HELP,
 )
-@printing
+@printing("imports", "skipped")
 def import_(
     files: list[Path] = typer.Argument(None, metavar="FILE...", help="Files, directories or .zip files to import."),
     kind: str = typer.Option(None, "--kind", "-k", metavar="KIND", help="Force the kind (see the kinds below)."),
@@ -792,12 +963,74 @@ Examples:
 """
     + EXIT_CODES_HELP
 )
-@printing
+@printing("sources")
 def sources(out: Options = Options()) -> None:
     """The code sets answers come from: the knowledge-base files and every imported set, with their SHA-256."""
     from cptcli import service
 
     emit(service.sources(_engine()), out)
+
+
+cache_app = typer.Typer(
+    name="cache",
+    help="Where cptcli keeps derived files (indexes, the ICD-10-CM extract), and removing them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(cache_app)
+
+
+@command(
+    "info",
+    on=cache_app,
+    epilog="""\b
+Examples:
+  cptcli cache info
+  cptcli cache info --json | jq -r '.caches[] | "\\(.kind) \\(.bytes)"'
+\b
+The cache directory is CPTCLI_CACHE_DIR, else the platform's user cache
+directory (~/.cache/cptcli on Linux). Everything there is derived: removing
+it loses nothing but the time to rebuild. Imported code sets live in the user
+data directory (CPTCLI_DATA_DIR) and are not a cache: 'cptcli import --remove
+KIND' removes one.
+"""
+    + EXIT_CODES_HELP,
+)
+@printing("caches", "imported")
+def cache_info(out: Options = Options()) -> None:
+    """Where each cache lives, what it holds and its size; the index the knowledge-base files in play use."""
+    from cptcli import service
+
+    emit(service.cache_info(_paths()), out)
+
+
+@command(
+    "clear",
+    on=cache_app,
+    epilog="""\b
+Examples:
+  cptcli cache clear
+  cptcli cache clear --json | jq '.bytes'
+\b
+Removes only the files cptcli writes there (index-*.sqlite, invalid-*.json,
+icd10cm.sqlite3, and temporaries of runs that died), never another file of
+the directory, nor the imported code sets. The next look-up rebuilds what it
+needs (the ICD-10-CM extract takes a few seconds).
+\b
+Exit status:
+  0  removed (or nothing to remove)
+  1  a cached file could not be removed (listed, with why)""",
+)
+@printing("removed", "kept")
+def cache_clear(out: Options = Options()) -> None:
+    """Remove cptcli's caches, saying what was removed."""
+    from cptcli import service
+
+    result = service.clear_cache()
+    emit(result, out)
+    if result.kept and any(not why.startswith("may be being written") for _, why in result.kept):
+        raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
 # -- running --------------------------------------------------------------------------------

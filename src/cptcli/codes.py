@@ -18,10 +18,13 @@ from cptcli.errors import UsageError
 # CPT (five digits; Category II nnnnF, Category III nnnnT, PLA nnnnU, MAAA nnnnM)
 # and HCPCS Level II (a letter A-V and four digits).
 _CODE = r"[0-9]{4}[0-9FMTU]|[A-V][0-9]{4}"
+# One code as typed: a label, an add-on "+", the code, any modifier suffixes (20700-RT-59, E0143-NU-RR), a period.
 _CODE_INPUT = (
     r"(?:(?:CPT|HCPCS)\s*(?:CODE)?\s*[:#]?\s*)?\+?\s*([0-9]{4}[0-9FMTU]|[A-V][0-9]{4})"
-    r"(?:\s*-\s*([0-9A-Z]{2}))?\.?"
+    r"((?:\s*-\s*[0-9A-Z]{2})*)\.?"
 )
+# A pasted list: codes apart by commas, semicolons or spaces ("20700,20701", "20700 20701", a column's lines).
+_LIST_ITEM = r"\s*(?:" + _CODE_INPUT + r")\s*(?:[,;]\s*|(?<=\s)|\Z)"
 _ICD = r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})"
 _MODIFIER = r"(?:MODIFIER\s*|MOD\s*|-)?([0-9A-Z]{2})"
 # Shown in place of characters a terminal would act on (escapes, controls), and of
@@ -30,7 +33,7 @@ _UNPRINTABLE = r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 
 
 # collections.namedtuple, not typing.NamedTuple: typing costs ~3 ms of the fast path's budget.
-CodeInput = namedtuple("CodeInput", "code modifier")
+CodeInput = namedtuple("CodeInput", "code modifiers")
 
 
 def clean(text: str) -> str:
@@ -53,17 +56,54 @@ def printable(text: str, limit: int = 40) -> str:
 
 
 def parse_code(raw: str) -> CodeInput:
-    """'+20700', ' 20700 ', 'CPT 20700', '20700-50', '２０７００.', 'j1100' -> CodeInput('20700', ...)."""
+    """'+20700', ' 20700 ', 'CPT 20700', '20700-50', '20700-RT-59', '２０７００.', 'j1100' -> CodeInput('20700', (...)):
+    one code, its modifier suffixes split off in order."""
     text = clean(raw)
     if not text:
         raise UsageError("empty code: give a CPT or HCPCS code such as 20700 or J1100")
     m = re.fullmatch(_CODE_INPUT, text)
     if not m:
-        raise UsageError(
-            f"malformed code {printable(raw)!r}: expected a CPT code such as 20700 or +20700, "
-            f"or an HCPCS Level II code such as J1100"
-        )
-    return CodeInput(m.group(1), m.group(2))
+        raise UsageError(_malformed(raw))
+    return CodeInput(m.group(1), _suffixes(m.group(2)))
+
+
+def parse_codes(raw: str) -> list[CodeInput]:
+    """Every code of what was typed or pasted as one argument or line: '20700,20701', '20700 20701',
+    '20700-RT-59; E0143-NU-RR' (each code as parse_code reads one). The one parser of code arguments."""
+    text = clean(raw)
+    if not text:
+        raise UsageError("empty code: give a CPT or HCPCS code such as 20700 or J1100")
+    one = re.fullmatch(_CODE_INPUT, text)  # the usual case
+    if one:
+        return [CodeInput(one.group(1), _suffixes(one.group(2)))]
+    item, found, pos = re.compile(_LIST_ITEM), [], 0
+    while pos < len(text):
+        m = item.match(text, pos)
+        if m is None or m.end() == pos:
+            bad = re.split(r"[,;\s]+", text[pos:].strip(" ,;"), maxsplit=1)[0] or text[pos:]
+            if pos == 0 and bad == text:
+                raise UsageError(_malformed(raw))
+            raise UsageError(f"{_malformed(bad)} (in {printable(raw)!r})")
+        found.append(CodeInput(m.group(1), _suffixes(m.group(2))))
+        pos = m.end()
+    return found
+
+
+def split_list(values) -> list[str]:
+    """The items of values that may each be a pasted list (modifiers '50,LT' or '50 LT', diagnoses
+    'M54.5; G89.29'): apart by commas, semicolons, bars or spaces."""
+    return [item for value in values for item in re.split(r"[,;|\s]+", value) if item]
+
+
+def _suffixes(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[0-9A-Z]{2}", text)) if text else ()
+
+
+def _malformed(raw: str) -> str:
+    return (
+        f"malformed code {printable(raw)!r}: expected a CPT code such as 20700 or +20700, "
+        f"or an HCPCS Level II code such as J1100"
+    )
 
 
 def is_code(text: str) -> bool:

@@ -48,7 +48,7 @@ def fast(argv):
     if argv[:1] != ["show"] or not codes or any(c.startswith("-") for c in codes):
         return None
     from cptcli import service
-    from cptcli.codes import parse_code
+    from cptcli.codes import parse_codes
     from cptcli.errors import CptcliError
     from cptcli.output import Env
     from cptcli.render import Options, render
@@ -57,7 +57,10 @@ def fast(argv):
     if env.is_tty and not json_:
         return None  # a terminal gets the brief view and the pager (cptcli.cli): a person does not time Typer
     try:
-        wanted = [parse_code(c).code for c in codes]
+        typed = [one for c in codes for one in parse_codes(c)]
+        if any(one.modifiers for one in typed):
+            return None  # the CLI names the modifiers show does not apply
+        wanted = [one.code for one in typed]
         results, missing = service.show(service.open_engine(service.data_files(extra)), wanted)
         if missing:
             return None  # the CLI words each unknown code

@@ -141,6 +141,9 @@ class KnowledgeBase:
         the earlier value stays and an "override" note naming the file records
         the disagreement. Only a value the earlier files leave empty (no
         descriptor, add-on status not stated) is filled in, with its sources.
+        A title or descriptor (layering "correctable") whose `override` names
+        the reason replaces the earlier value instead, and the override note
+        gives the reason and the value replaced.
 
         `codes`, when given, are the file's records as a stream (a big file
         parsed a record at a time, load): `doc` then holds the rest of the
@@ -153,7 +156,7 @@ class KnowledgeBase:
             seen.add(code)
             layer = CodeRecord.from_dict(raw, origin=str(path))
             base = self.records.get(code)
-            self.records[code] = layer if base is None else self._layer(base, layer)
+            self.records[code] = layer if base is None else self._layer(base, layer, _reasons(raw))
             self.layers[code] = self.layers.get(code, ()) + (layer,)
         # Registries: the first file to define an entry keeps it, as for record facts.
         for s in doc.get("sources", ()):
@@ -168,7 +171,9 @@ class KnowledgeBase:
                 self.extra.setdefault(name, []).extend(value)
         self.files += (path,)
 
-    def _layer(self, base: CodeRecord, add: CodeRecord) -> CodeRecord:
+    def _layer(self, base: CodeRecord, add: CodeRecord, reasons: dict[str, str] | None = None) -> CodeRecord:
+        """`base` with the record `add` of a later file layered over it; `reasons`: the fields whose value in
+        the later file says why it replaces the earlier one (its `override`)."""
         changes: dict = {}
         overrides = []
         for spec in registry(type(base)):
@@ -177,7 +182,7 @@ class KnowledgeBase:
             if spec.layering == "append":
                 changes[name] = old + tuple(x for x in new if x not in old)
                 continue
-            if spec.layering != "keep-first" or new is None or _same(old, new):
+            if spec.layering not in ("keep-first", "correctable") or new is None or _same(old, new):
                 continue
             if old is None:
                 changes[name] = new
@@ -185,6 +190,19 @@ class KnowledgeBase:
             kept_from = next(
                 (r.origin for r in self.layers.get(base.code, ()) if _same(getattr(r, name), old)), base.origin
             )
+            reason = (reasons or {}).get(name) if spec.layering == "correctable" else None
+            if reason:
+                changes[name] = new
+                overrides.append(
+                    Note(
+                        "override",
+                        name,
+                        f"{add.origin} corrects the {name} ({reason}): {_describe(new)} replaces the value from "
+                        f"{kept_from} ({_describe(old)}).",
+                        tuple(getattr(new, "sources", ())),
+                    )
+                )
+                continue
             overrides.append(
                 Note(
                     "override",
@@ -247,6 +265,21 @@ def _same(old, new) -> bool:
         return old == new
     key = {"AddOn": ("value",), "Descriptor": ("text", "official")}.get(type(old).__name__, ("text",))
     return all(getattr(old, k) == getattr(new, k) for k in key)
+
+
+# The fields whose value a later file may replace by naming why (Spec layering "correctable": title, descriptor).
+_CORRECTABLE = frozenset(s.name for s in registry(CodeRecord) if s.layering == "correctable")
+
+
+def _reasons(raw: dict) -> dict[str, str]:
+    """The correctable fields of a file's record whose value names, in its `override`, why it replaces an
+    earlier file's."""
+    found = {}
+    for name in _CORRECTABLE:
+        reason = raw[name].get("override") if isinstance(raw.get(name), dict) else None
+        if isinstance(reason, str) and reason.strip():
+            found[name] = reason
+    return found
 
 
 def _overridden_by(origin: str) -> str:
@@ -701,8 +734,14 @@ def check_file(path, base: list) -> tuple[list[str], KnowledgeBase | None]:
     for code in dict.fromkeys(r["code"] for r in doc["codes"]):
         for note in kb.records[code].notes:
             if note.kind == "override" and note.text.startswith(mine):
+                correctable = note.subject in _CORRECTABLE
                 findings.append(
                     f"{path}: record {code}, field {note.subject}: gives {note.text[len(mine) :]} "
-                    f"Give the same value, or record the disagreement as a note."
+                    + (
+                        "Give the same value, record the disagreement as a note, or say why yours replaces it "
+                        'in the field\'s "override".'
+                        if correctable
+                        else "Give the same value, or record the disagreement as a note."
+                    )
                 )
     return findings, kb

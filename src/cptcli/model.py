@@ -14,6 +14,7 @@ input's shape and do no I/O.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -270,8 +271,10 @@ class Spec:
 
     kind: "key" (the code), "value" (a plain string), "scalar" (one object),
     "list" (facts) or "table" (rows). layering: "key", "keep-first" (a later
-    file cannot replace it: an override note records the disagreement) or
-    "append". weight: its search weight, None when not searched."""
+    file cannot replace it: an override note records the disagreement),
+    "correctable" (keep-first, unless the later file's value names why it
+    replaces the earlier one in its `override` field: it does, and the
+    override note says so, with the reason) or "append". weight: its search weight, None when not searched."""
 
     kind: str
     item: Any = None
@@ -304,8 +307,8 @@ class CodeRecord:
     code: str = _spec(kind="key", layering="key", weight=1.0)
     completeness: str = _spec(kind="value", layering="keep-first")
     add_on: AddOn | None = _spec(kind="scalar", item=AddOn, layering="keep-first")
-    title: Fact = _spec(kind="scalar", item=Fact, layering="keep-first", weight=1.0)
-    descriptor: Descriptor | None = _spec(kind="scalar", item=Descriptor, layering="keep-first", weight=0.9)
+    title: Fact = _spec(kind="scalar", item=Fact, layering="correctable", weight=1.0)
+    descriptor: Descriptor | None = _spec(kind="scalar", item=Descriptor, layering="correctable", weight=0.9)
     summary: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.8, title="In simple words / summary")
     service_type: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.7, title="Service type")
     sites_of_service: tuple[Fact, ...] = _many(Fact, kind="list", weight=0.4, title="Place of service")
@@ -789,4 +792,61 @@ class Validation:
             "file": self.path,
             "valid": not self.findings,
             "findings": list(self.findings),
+        }
+
+
+class CacheInfo(namedtuple("CacheInfo", "cache_dir refused caches in_use other_files data_dir imported")):
+    """`cache info`: where cptcli keeps derived files (cache_dir; None when none can be named, `refused` saying
+    why, or why the engine would not use it), each kind's (file name, bytes) (`caches`, by cptcli.cache.CACHED
+    kind), the name of the index the files in play use (`in_use`), the other entries there (not cptcli's); and
+    the imported sets (data_dir: (set, file name, bytes)), which are not a cache: `cache clear` leaves them."""
+
+    __slots__ = ()
+
+    def kinds(self) -> list[tuple[str, str, str | None, list]]:
+        """(kind, what it holds, where: a path pattern, its (name, bytes)) of each kind, in CACHED's order."""
+        import os
+
+        from cptcli.cache import CACHED, pattern
+
+        return [
+            (
+                kind,
+                holds,
+                os.path.join(self.cache_dir, pattern(start, end)) if self.cache_dir else None,
+                self.caches[kind],
+            )
+            for kind, start, end, holds in CACHED
+        ]
+
+    def to_dict(self) -> dict:
+        caches = [
+            {
+                "kind": kind,
+                "holds": holds,
+                "location": where,
+                "files": [{"name": n, "bytes": b, "in_use": n == self.in_use} for n, b in files],
+                "bytes": sum(b for _, b in files),
+            }
+            for kind, holds, where, files in self.kinds()
+        ]
+        imported = [{"set": s, "name": n, "bytes": b} for s, n, b in self.imported]
+        return {"schema_version": 1, **self._asdict(), "caches": caches, "imported": imported}
+
+
+class CacheCleared:
+    """`cache clear`: what was removed from the cache directory ((kind, name, bytes)) and what was kept, with why."""
+
+    __slots__ = ("cache_dir", "removed", "kept")
+
+    def __init__(self, cache_dir: str, removed: list, kept: list) -> None:
+        self.cache_dir, self.removed, self.kept = cache_dir, removed, kept
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": 1,
+            "cache_dir": self.cache_dir,
+            "removed": [{"kind": k, "name": n, "bytes": b} for k, n, b in self.removed],
+            "bytes": sum(b for *_, b in self.removed),
+            "kept": [{"name": n, "reason": r} for n, r in self.kept],
         }

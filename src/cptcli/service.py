@@ -6,6 +6,7 @@ engine (cptcli.engine.Engine), the one query path.
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 from collections.abc import Iterable, Iterator
 
 from cptcli.errors import DataError, NotFoundError, UsageError
@@ -114,11 +115,18 @@ def with_payer_facts(results, ptp_edits: bool = False) -> None:
         reader.close()
 
 
+# `show -`: the modifiers typed on a code of input line `line` (codes.CodeInput `typed`), which show does not
+# apply. collections.namedtuple: typing costs a share of `show --json`'s budget, and this module is on its path.
+Suffixed = namedtuple("Suffixed", "line typed")
+
+
 def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
-    """`show -`: for each line of input that is not blank or a comment, its
-    ShowResults (of one record) or the CptcliError for it (a malformed code
-    names its line). A stream: one line in, one answer out."""
-    from cptcli.codes import parse_code
+    """`show -`: for each code of each line of input that is not blank or a
+    comment (a line may be a pasted list: codes.parse_codes), its ShowResults
+    (of one record) or the CptcliError for it (a malformed code names its line);
+    a code typed with modifiers is preceded by its Suffixed. A stream: one line
+    in, its answers out."""
+    from cptcli.codes import parse_codes
     from cptcli.results import ShowResults
 
     for number, raw in enumerate(lines, 1):
@@ -129,14 +137,21 @@ def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
         if not line or line.startswith("#"):
             continue
         try:
-            code = parse_code(line).code
+            typed = parse_codes(line)
         except UsageError as exc:
             yield UsageError(f"line {number}: {exc.message}")
             continue
-        result = engine.show(code)
-        if result is not None:
-            with_payer_facts([result])
-        yield engine.not_found(code) if result is None else ShowResults([result], True, sources=lambda: engine.sources)
+        for one in typed:
+            if one.modifiers:
+                yield Suffixed(number, one)
+            result = engine.show(one.code)
+            if result is not None:
+                with_payer_facts([result])
+            yield (
+                engine.not_found(one.code)
+                if result is None
+                else ShowResults([result], True, sources=lambda: engine.sources)
+            )
 
 
 # -- search and list ---------------------------------------------------------------
@@ -184,19 +199,23 @@ def list_codes(engine, prefix: str | None = None):
 
 def claim_line(code: str, with_=(), modifier=(), dx=(), units: int = 1, date: str | None = None, setting=None):
     """`check` arguments parsed, before anything is loaded: raises UsageError
-    (exit 2) on a malformed code, date or setting. Lists may be comma-separated
-    ('--modifier 50,LT' is '--modifier 50 --modifier LT'): coders paste lists.
-    A modifier typed on a --with code (11043-59) is that code's, for the pair edits."""
+    (exit 2) on a malformed code, date or setting. Lists may be pasted
+    ('--modifier 50,LT' or '50 LT' is '--modifier 50 --modifier LT'; '--with
+    "11012,11043-59"'). Every modifier suffix of CODE (20700-RT-59) is applied
+    as a --modifier; one typed on a --with code (11043-59) is that code's, for
+    the pair edits."""
     from cptcli import codes
     from cptcli.rules import ClaimLine
     from cptcli.rules.payer import SETTINGS
 
-    def split(values):
-        return [v for value in values for v in value.split(",") if v.strip()]
-
-    parsed = codes.parse_code(code)
-    others = [codes.parse_code(p) for p in split(with_)]
-    mods = tuple(([parsed.modifier] if parsed.modifier else []) + [codes.parse_modifier(m) for m in split(modifier)])
+    line = codes.parse_codes(code)
+    if len(line) > 1:
+        raise UsageError(
+            f"check judges one CODE, not {len(line)} ({', '.join(c.code for c in line)}): give the others with --with"
+        )
+    parsed = line[0]
+    others = [c for value in with_ if value.strip(" ,;") for c in codes.parse_codes(value)]
+    mods = tuple(parsed.modifiers) + tuple(codes.parse_modifier(m) for m in codes.split_list(modifier))
     if units < 1:
         raise UsageError(f"--units must be 1 or more, not {units}")
     wanted = (setting or "practitioner").strip().lower()
@@ -206,11 +225,11 @@ def claim_line(code: str, with_=(), modifier=(), dx=(), units: int = 1, date: st
         parsed.code,
         tuple(dict.fromkeys(p.code for p in others)),
         mods,
-        tuple(codes.parse_icd10(d) for d in split(dx)),
+        tuple(codes.parse_icd10(d) for d in codes.split_list(dx)),
         units=units,
         date=codes.parse_date(date) if date else codes.today(),
         setting=wanted,
-        with_modifiers=tuple((p.code, (p.modifier,)) for p in others if p.modifier),
+        with_modifiers=tuple((p.code, p.modifiers) for p in others if p.modifiers),
     )
 
 
@@ -444,3 +463,67 @@ def sources(engine):
         # The records the import reported: codes (or rows), with the modifiers counted apart, as import counts them.
         rows.append(SourceRow(s.name, s.release, s.files, s.records, s.imported_at, dict(s.sha256), s.modifiers))
     return Sources(rows)
+
+
+# -- cache -------------------------------------------------------------------------------
+
+
+def cache_info(paths):
+    """`cache info`: the cache directory's files by kind (cptcli.cache.CACHED), the index `paths` use, and the
+    imported sets. Reads directory listings only: nothing is built or opened."""
+    from cptcli import cache
+    from cptcli.model import CacheInfo
+
+    directory: str | None = None
+    try:
+        directory = cache.cache_dir()
+    except cache.NoCacheDir as exc:
+        refused: str | None = str(exc)
+    else:
+        refused = cache.private_dir(directory) if os.path.isdir(directory) else None
+    found, others = cache.inventory(directory) if directory else ({kind: [] for kind, *_ in cache.CACHED}, [])
+    in_use = None
+    if directory:
+        from cptcli.engine import index_path
+
+        try:
+            in_use = os.path.basename(index_path(paths))
+        except (OSError, DataError):
+            in_use = None  # a --data file that cannot be read has no index
+    try:
+        data: str | None = cache.data_dir()
+    except OSError:
+        data = None
+    return CacheInfo(directory, refused, found, in_use, others, data, _imported_files(data) if data else [])
+
+
+def _imported_files(directory: str) -> list[tuple[str, str, int]]:
+    """(set, file name, bytes) of each active imported set in `directory` (dot-named temporaries are not)."""
+    from cptcli.places import SUFFIX
+
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name.endswith(SUFFIX) and not name.startswith("."):
+            try:
+                found.append((name[: -len(SUFFIX)], name, os.stat(os.path.join(directory, name)).st_size))
+            except OSError:
+                continue
+    return found
+
+
+def clear_cache():
+    """`cache clear`: cptcli's cached files removed from the cache directory (cptcli.cache.clear); imported sets
+    and every other file are left."""
+    from cptcli import cache
+    from cptcli.model import CacheCleared
+
+    try:
+        directory = cache.cache_dir()
+    except cache.NoCacheDir as exc:
+        raise UsageError(f"no cache directory: {exc}") from None
+    removed, kept = cache.clear(directory)
+    return CacheCleared(directory, removed, kept)

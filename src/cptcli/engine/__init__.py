@@ -49,6 +49,11 @@ def index_key(paths) -> str:
     return key_for(paths) + "\nnamed " + json.dumps([str(p) for p in paths], ensure_ascii=False) + "\n" + index_lines()
 
 
+def index_path(paths) -> str:
+    """Where the index of `paths` is cached (it may not exist yet): `cache info` marks it in use."""
+    return _path(index_key(paths), "index")
+
+
 def _path(key: str, kind: str) -> str:
     ext = "sqlite" if kind == "index" else "json"
     return os.path.join(cache_dir(), f"{kind}-{name_for(key)}.{ext}")

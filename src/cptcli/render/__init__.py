@@ -81,9 +81,10 @@ def in_pieces(options: Options) -> bool:
 DEFAULT = "table"
 
 
-class Options(namedtuple("Options", "format sections brief", defaults=(DEFAULT, (), False))):
+class Options(namedtuple("Options", "format sections brief wide", defaults=(DEFAULT, (), False, False))):
     """What every printing command takes (cli's shared output options): the
-    format and the sections asked for; `brief`: show's one-screen table view."""
+    format and the sections asked for; `brief`: show's one-screen table view;
+    `wide`: show's csv and tsv as one row a code (render.flat.wide)."""
 
     __slots__ = ()
 
@@ -116,6 +117,13 @@ def render(result, options: Options, env) -> str:
     return fmt.load().render(result, options, env)
 
 
+def nothing(options: Options) -> str:
+    """What a command that answers with a list prints when the list is empty (no search hit, no code with the
+    prefix): JSON's one document is the empty array; the other formats have no row to write (JSON Lines: no line;
+    a table, CSV: nothing drawn, the error on stderr says why)."""
+    return "[]\n" if options.format == "json" else ""
+
+
 def frame(answers, options: Options):
     """The pieces of text of a stream, each to be written as it comes:
     `answers` are (result, its rendered text) pairs, framed as the format
@@ -129,7 +137,7 @@ def frame(answers, options: Options):
 def others(result, options: Options) -> list[str]:
     """The names of the tables a one-table format left out of `result`
     (none when the format holds every table or --section chose)."""
-    if not FORMATS[options.format].one_table or options.sections:
+    if not FORMATS[options.format].one_table or options.sections or options.wide:
         return []
     from cptcli.render.flat import tables
 

@@ -43,6 +43,10 @@ def one_table(result, options):
     from cptcli.errors import UsageError
     from cptcli.render.flat import select, tables
 
+    if options.wide:
+        from cptcli.render.flat import wide
+
+        return wide(result)
     found = select(tables(result), options.sections)
     if len(found) > 1 and options.sections:
         raise UsageError(f"{options.format} holds one table: give one --section ({', '.join(t.name for t in found)})")

@@ -19,6 +19,8 @@ from cptcli.errors import UsageError
 from cptcli.model import (
     FIELDS,
     AuditReport,
+    CacheCleared,
+    CacheInfo,
     CheckReport,
     CodeList,
     IcdResult,
@@ -250,6 +252,51 @@ def _section_table(name: str, results: ShowResults) -> Table:
     return Table(name, TITLES[name], (*columns, *extra, "sources"), rows)
 
 
+def _wide_columns() -> tuple[str, ...]:
+    """The columns of show's one-row-a-code table, from the registry: the facts fields in the order of the long
+    form (_fact_rows), the descriptor's copyright beside it, then each table section's keys, the official
+    descriptors, the notes and the sources."""
+    columns = ["code", "display_code"]
+    for spec in FIELDS:
+        if spec.section == "facts" and spec.kind != "key":
+            columns.append(spec.name)
+            if spec.name == "descriptor":
+                columns += ["descriptor_official", "descriptor_copyright"]
+    columns.append("knowledge_base_file")
+    columns += [s.name for s in FIELDS if s.kind == "table" and s.section != "official"]
+    return (*columns, "official_descriptors", "data_notes", "sources")
+
+
+WIDE_COLUMNS = _wide_columns()
+
+
+def wide(results: ShowResults) -> Table:
+    """`show --wide`: one row a code, its fields as columns (a spreadsheet's layout). A field of several values
+    (payers, summaries) holds them a line each; a table section (modifiers, diagnoses) its keys, apart by
+    spaces: the rows themselves, with their descriptions and sources, are the sections' own tables."""
+    rows = []
+    for r in results:
+        rec = r.record
+        cells: dict[str, list] = {}
+        for _, field, value, copyright, _sources in _fact_rows(r):
+            cells.setdefault(field, []).append(value)
+            if field == "descriptor" and copyright:
+                cells["descriptor_copyright"] = [copyright]
+        for spec in FIELDS:
+            if spec.kind == "table" and spec.section != "official":
+                cells[spec.name] = [" ".join(row.key for row in getattr(rec, spec.name))]
+        cells["display_code"] = [r.doc["display_code"]]
+        cells["official_descriptors"] = [f"{d.kind}: {d.text}" for d in rec.official_descriptors]
+        cells["data_notes"] = [f"{n.kind} ({n.subject}): {n.text}" for n in rec.notes]
+        cells["sources"] = [" ".join(cited_sources(rec))]
+        row = [r.code]
+        for column in WIDE_COLUMNS[1:]:
+            values = [v for v in cells.get(column, ()) if v is not None and v != ""]
+            row.append(values[0] if len(values) == 1 else "\n".join(str(v) for v in values) if values else None)
+        rows.append(tuple(row))
+    return Table("codes", "Codes", WIDE_COLUMNS, rows)
+
+
 @singledispatch
 def tables(result) -> list[Table]:
     """The flat tables of a result, its main table first."""
@@ -464,4 +511,33 @@ def _(result: ClaimsReport) -> list[Table]:
         Table("findings", "Claim line findings", result.COLUMNS, list(result.rows)),
         Table("malformed", "Rows not read", ("row", "claim", "line", "reason"), [tuple(m) for m in result.malformed]),
         Table("summary", "Summary", tuple(result.summary), [tuple(result.summary.values())] if result.last else []),
+    ]
+
+
+@tables.register
+def _(result: CacheInfo) -> list[Table]:
+    columns = ("kind", "holds", "location", "files", "bytes", "in_use")
+    kinds = [
+        (
+            kind,
+            holds,
+            where,
+            len(files),
+            sum(b for _, b in files),
+            result.in_use if result.in_use in dict(files) else None,
+        )
+        for kind, holds, where, files in result.kinds()
+    ]
+    where = f"Imported code sets in {result.data_dir} (not a cache)"
+    return [
+        Table("caches", f"Caches in {result.cache_dir}", columns, kinds),
+        Table("imported", where, ("set", "file", "bytes"), list(result.imported)),
+    ]
+
+
+@tables.register
+def _(result: CacheCleared) -> list[Table]:
+    return [
+        Table("removed", f"Removed from {result.cache_dir}", ("kind", "file", "bytes"), list(result.removed)),
+        Table("kept", "Kept", ("file", "reason"), list(result.kept)),
     ]

@@ -18,6 +18,8 @@ from cptcli.codes import ended
 from cptcli.codesets.icd_search import IcdHits
 from cptcli.model import (
     AuditReport,
+    CacheCleared,
+    CacheInfo,
     CheckReport,
     CodeList,
     CodeRecord,
@@ -47,6 +49,10 @@ class Text(_RichText):
 
     def append(self, text, style=None):
         return super().append(visible(text, keep="\n") if isinstance(text, str) else text, style)
+
+
+class Unfolded(Text):
+    """A line that names a directory: never folded nor cut (the terminal wraps it), so the path copies whole."""
 
 
 # A word longer than this may be cut in a narrow table rather than widen its column further.
@@ -125,7 +131,7 @@ def draw(renderables: Iterable, env) -> str:
         safe_box=True,
     )
     for r in renderables:
-        console.print(r)
+        console.print(r, soft_wrap=isinstance(r, Unfolded))
     return _TRAILING.sub(r"\1", buffer.getvalue())
 
 
@@ -412,7 +418,8 @@ def _sources(result: ShowResult, sources: dict) -> list:
             Text(
                 "Knowledge-base files: "
                 + ", ".join(result.contributors)
-                + " (rows cite their own sources; 'override' notes list values an earlier file kept)"
+                + " (rows cite their own sources; 'override' notes list the values a later file gave: kept, or "
+                "replacing the earlier where that file says why)"
             )
         )
     return out
@@ -926,4 +933,74 @@ def claims_report(result: ClaimsReport, sections=()) -> list:
         )
     )
     out.append(Text(f"Verdict: {_VERDICTS[result.verdict].split(' (')[0]}", style="bold"))
+    return out
+
+
+def _bytes(n: int) -> str:
+    """A size as people read it (1,024-based, as du -h and ls -lh)."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+@parts.register
+def cache_info(result: CacheInfo, sections=()) -> list:
+    import os
+
+    from cptcli.render.flat import select, tables
+
+    wanted = {t.name for t in select(tables(result), sections)}
+    out: list = []
+    if "caches" in wanted:
+        if result.cache_dir is None:
+            out.append(Unfolded(f"No cache directory: {result.refused}"))
+        else:
+            out.append(Unfolded(f"Caches in {result.cache_dir}"))
+            t = _table("", ["Kind", "Files", "Count", "Size", "Holds"])
+            for kind, holds, where, files in result.kinds():
+                t.add_row(
+                    kind, os.path.basename(where or ""), f"{len(files):,}", _bytes(sum(b for _, b in files)), holds
+                )
+            out.append(t)
+            total = sum(b for files in result.caches.values() for _, b in files)
+            out.append(Text(f"{_bytes(total)} in all; cptcli cache clear removes them (rebuilt when needed)"))
+            if result.refused:
+                out.append(Unfolded(f"Not used: {result.refused}"))
+            elif result.in_use in dict(result.caches["index"]):
+                out.append(Text(f"The knowledge-base files in play use {result.in_use}"))
+            else:
+                out.append(Text("The knowledge-base files in play have no index yet: the next look-up builds it"))
+            if result.other_files:
+                out.append(Text(f"Not cptcli's, left alone: {', '.join(result.other_files)}"))
+    if "imported" in wanted:
+        if result.imported:
+            where = f"Imported code sets in {result.data_dir} (not a cache: cptcli import --remove KIND)"
+            out.append(Unfolded(where))
+            t = _table("", ["Set", "File", "Size"])
+            for name, file, size in result.imported:
+                t.add_row(name, file, _bytes(size))
+            out.append(t)
+        else:
+            out.append(Unfolded(f"No imported code sets (they would live in {result.data_dir})"))
+    return out
+
+
+@parts.register
+def cache_cleared(result: CacheCleared, sections=()) -> list:
+    out: list = []
+    if result.removed:
+        out.append(Unfolded(f"Removed from {result.cache_dir}"))
+        t = _table("", ["Kind", "File", "Size"])
+        for kind, name, size in result.removed:
+            t.add_row(kind, name, _bytes(size))
+        out.append(t)
+        total = sum(b for *_, b in result.removed)
+        out.append(Text(f"{len(result.removed):,} files, {_bytes(total)}; rebuilt when needed"))
+    else:
+        out.append(Unfolded(f"Nothing to remove: no cptcli cache in {result.cache_dir}"))
+    for name, why in result.kept:
+        out.append(Text(f"Kept {name}: {why}"))
     return out
