@@ -199,3 +199,13 @@ def test_the_crosswalk_alone_adds_no_record_for_a_code_no_code_set_holds(main, t
     import_files([only])
     code, _, err = main("show", "J1885")
     assert code == 1 and "J1885 is not in the knowledge base" in err
+
+
+def test_show_dash_reads_ndcs_among_codes(main, monkeypatch):
+    import io
+
+    import_files([HCPCS, JAN])
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"J1885\n99904-0061-01\n99999-9999-99\n")))
+    code, out, err = main("show", "-", "--format", "jsonl")
+    assert [json.loads(line)["code"] for line in out.splitlines()] == ["J1885", "J9035"]
+    assert code == 1 and "NDC 99999-9999-99 is not in the imported ASP NDC-HCPCS crosswalk" in err

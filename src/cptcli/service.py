@@ -126,7 +126,7 @@ def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
     (of one record) or the CptcliError for it (a malformed code names its line);
     a code typed with modifiers is preceded by its Suffixed. A stream: one line
     in, its answers out."""
-    from cptcli.codes import parse_codes
+    from cptcli.codes import ndc_digits, parse_codes
     from cptcli.results import ShowResults
 
     for number, raw in enumerate(lines, 1):
@@ -135,6 +135,11 @@ def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
         if number == 1:
             line = line.lstrip("\ufeff")  # a byte-order mark a spreadsheet export put first
         if not line or line.startswith("#"):
+            continue
+        if ndc_digits(line) is not None:  # an NDC: its code, from the imported ASP crosswalk (show)
+            found, missing = show(engine, [line])
+            yield from missing
+            yield from (ShowResults([r], True, sources=lambda: engine.sources) for r in found)
             continue
         try:
             typed = parse_codes(line)
