@@ -11,8 +11,8 @@ system-wide data directory an administrator set up). Where ownership and mode bi
 
 What a refusal does depends on what the file is: a cache directory that fails the rule is not used (the index
 and the extract are built in memory), a derived file that fails it is rebuilt over; a data directory or an
-imported set that fails it is refused with exit 3 (DataError), since it is the user's own data and no copy of
-it can be made.
+imported set that fails it is refused with exit 3 (DataError): it is the user's own data, which cptcli cannot
+build again.
 
 The stamp is computed on every call's path to the index key, so this module uses the standard library only.
 """
