@@ -16,6 +16,7 @@ rule with another effective uid instead)."""
 
 import json
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -633,3 +634,15 @@ def test_c8_the_name_is_the_configuration_and_the_key_is_the_state(tmp_path, mon
     assert one != empty and name_for(one) == name_for(empty)
     assert name_for("cptcli 0.0.0-other\n" + empty.split("\n", 1)[1]) == name_for(empty)  # an upgrade
     assert name_for(key(tmp_path / "b")) != name_for(empty)
+
+
+def test_c8_the_index_of_a_knowledge_base_file_that_is_gone_is_removed_by_the_next_build(home, tmp_path):
+    mine = tmp_path / "mine.json"
+    shutil.copyfile(FIXTURE, mine)
+    assert home.run("--data", str(mine), "show", "20700", "--json").returncode == 0
+    assert home.run("show", "20700", "--json").returncode == 0
+    assert len(_indexes(home)) == 2
+    mine.unlink()
+    _with(home, HCPCS)  # the default configuration's next build
+    assert home.run("show", "E0114", "--json").returncode == 0
+    assert len(_indexes(home)) == 1  # the file's index went with it; the default configuration's stays

@@ -99,8 +99,9 @@ def index(kb, key: str, files, index_path: str | None = None, progress=None, sta
 
 
 def remove_replaced(index_path: str, key: str) -> list[str]:
-    """Remove the other indexes in `index_path`'s directory that the new one (of `key`) replaces: those of the
-    same configuration (cptcli.datafiles.name_for) under another name, as earlier versions named an index after
+    """Remove the other indexes in `index_path`'s directory that the new one (of `key`) replaces, and those of
+    knowledge-base files that no longer exist: those of the same configuration (cptcli.datafiles.name_for) under
+    another name, as earlier versions named an index after
     the imported sets' stamp too, one more file (as big as the index) every import. An index of the same
     configuration and name was already replaced by the rename. Returns the names removed; never raises.
 
@@ -139,9 +140,16 @@ def remove_replaced(index_path: str, key: str) -> list[str]:
             # An earlier version's key, which did not name the data directory: taken as this one's (at worst,
             # another directory's index is built again).
             other += "\n" + data_line
-        if name_for(other) == wanted and _unlink(path):
+        if (name_for(other) == wanted or _of_files_gone(other)) and _unlink(path):
             removed.append(name)
     return removed
+
+
+def _of_files_gone(key: str) -> bool:
+    """Whether an index's key names a knowledge-base file that no longer exists: nothing can ask for that index
+    again, so the next build removes it."""
+    files = [line.rsplit("|", 4)[0] for line in key.splitlines() if line.count("|") >= 4]
+    return any(not os.path.exists(f) for f in files)
 
 
 def _temporary(path: str) -> str | None:
