@@ -136,7 +136,7 @@ def test_imported_modifiers_extend_the_registry_with_the_file_as_authority(main,
     assert doc["registry"]["source"] == "HCPC2026_JAN_ANWEB.txt, 2026 January"
     assert doc["registry"]["name"].startswith("Left side")
     code, doc, _ = run_json(main, "modifier", "LT")
-    assert doc["registry"]["source"].startswith("CMS HCPCS Level II modifier descriptions")  # curated entry kept
+    assert doc["registry"]["source"].startswith("CMS HCPCS Level II 2020 annual release")  # curated entry kept
 
 
 def test_sources_counts_each_knowledge_base_file_s_own_records(main):

@@ -47,9 +47,10 @@ def untrusted(st: os.stat_result) -> str | None:
 
 
 def _shown(path: str) -> str:
-    from cptcli.textsafe import visible
+    # Made visible, and cut in the middle when long: a path of thousands of characters still makes one line.
+    from cptcli.textsafe import cut_name
 
-    return visible(os.fsdecode(path))
+    return cut_name(os.fsdecode(path))
 
 
 _KINDS = (
