@@ -127,3 +127,32 @@ def test_the_stream_check_of_a_record_judges_it_as_the_schema_does():
             assert valid(streamed, mutated) is verdict, json.dumps(mutated)[:300]
             judged[verdict] += 1
     assert judged[True] > 50 and judged[False] > 500  # both verdicts met, many times
+
+
+def test_the_whole_file_check_names_the_record_at_fault_as_the_schema_does():
+    """validate_document's check (places left unformatted but the record's) judges a whole file as
+    fastjsonschema's own compilation does and points at the same record, which words the error."""
+    import fastjsonschema
+
+    reference = fastjsonschema.compile(knowledge.load_schema())
+    whole = knowledge._compiled(knowledge.load_schema(), keep=".codes[")
+    doc = json.loads(bundled_path().read_text(encoding="utf-8"))
+
+    def judged(check, d):
+        try:
+            check(d)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return knowledge._record_at(d, exc.path), exc.path[:3]
+        return None
+
+    record = max(doc["codes"], key=lambda r: len(json.dumps(r)))
+    at = doc["codes"].index(record)
+    refused = 0
+    for n, mutated in enumerate(_mutations(record)):
+        if n % 7:
+            continue  # one in seven: each check reads the whole file
+        d = {**doc, "codes": [*doc["codes"][:at], mutated, *doc["codes"][at + 1 :]]}
+        verdict = judged(reference, d)
+        assert judged(whole, d) == verdict, json.dumps(mutated)[:300]
+        refused += verdict is not None and verdict[0] == at
+    assert refused > 100

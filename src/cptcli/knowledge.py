@@ -77,7 +77,7 @@ def validate_document(doc, path) -> None:
     import fastjsonschema
 
     if _fast_validator is None:
-        _fast_validator = fastjsonschema.compile(load_schema())
+        _fast_validator = _compiled(load_schema(), keep=".codes[")
     try:
         _fast_validator(doc)
         return
@@ -393,19 +393,29 @@ def _streamed(paths, blobs: list) -> KnowledgeBase:
 _PLACE_FORMATTED = re.compile(r"^(\s*validate_\w+\(.*)\.format\(\*\*locals\(\)\)\)$", re.M)
 
 
-def _record_validator() -> Callable:
-    """The schema's check of one record (its `code` definition), as fastjsonschema compiles it, but for the
-    places its errors name: the stream needs only whether a record is valid (an invalid file is parsed whole
-    again, and its error worded from there), so sub-schema calls pass their place unformatted."""
+def _compiled(definition: dict, keep: str | None = None) -> Callable:
+    """fastjsonschema's check of `definition`, judging as fastjsonschema.compile's does, with the places of
+    its sub-schema calls left unformatted but those whose place starts `keep` (".codes[": the record an error
+    is in, which validate_document reads from the error's path; the rest of a place it never reads)."""
     import fastjsonschema
 
-    schema = load_schema()
-    code = fastjsonschema.compile_to_code(
-        {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/code"}
-    )
+    def unformatted(call: re.Match) -> str:
+        return call.group(0) if keep is not None and f'"{keep}{{' in call.group(1) else call.group(1) + ")"
+
     namespace: dict = {}
-    exec(compile(_PLACE_FORMATTED.sub(r"\1)", code), "<record schema>", "exec"), namespace)  # noqa: S102
-    return namespace["validate"]
+    code = _PLACE_FORMATTED.sub(unformatted, fastjsonschema.compile_to_code(definition))
+    exec(compile(code, "<knowledge-base schema>", "exec"), namespace)  # noqa: S102
+    # The schema's own function comes first, named from its $id.
+    root = re.search(r"^def (\w+)\(", code, re.M)
+    assert root is not None
+    return namespace[root.group(1)]
+
+
+def _record_validator() -> Callable:
+    """The schema's check of one record (its `code` definition): the stream needs only whether a record is
+    valid (an invalid file is parsed whole again, and its error worded from there)."""
+    schema = load_schema()
+    return _compiled({"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/code"})
 
 
 def _unchecked(record) -> None:
