@@ -67,3 +67,92 @@ def test_an_invalid_streamed_file_is_worded_as_the_whole_parse_words_it(streamed
     with pytest.raises(DataError) as got:
         knowledge.load([str(path)])
     assert streamed and (got.value.message, got.value.of_content) == (whole.value.message, whole.value.of_content)
+
+
+def _mutations(record):
+    """Every value of `record`, one at a time, replaced by values of the wrong kind, emptied or removed, and one
+    unknown key added at each object: valid records and invalid ones in every place the schema looks."""
+    wrong = (None, True, 7, "", "x", [], {}, ["", 7], [{}], {"code": "20700", "subject": ""})
+
+    def places(value, path=()):
+        yield path
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from places(v, (*path, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                yield from places(v, (*path, i))
+
+    def edited(path, change):
+        copy = json.loads(json.dumps(record))
+        *head, last = path
+        parent = copy
+        for p in head:
+            parent = parent[p]
+        change(parent, last)
+        return copy
+
+    for path in places(record):
+        if not path:
+            continue
+        for value in wrong:
+            yield edited(path, lambda parent, last, value=value: parent.__setitem__(last, value))
+        if isinstance(path[-1], str):
+            yield edited(path, lambda parent, last: parent.pop(last))
+            yield edited(path, lambda parent, last: parent.__setitem__(f"{last}_unknown", "x"))
+
+
+def test_the_stream_check_of_a_record_judges_it_as_the_schema_does():
+    """The stream's record check (its error places left unformatted) accepts and refuses exactly the records
+    fastjsonschema's own compilation of the schema does, in every place of every kind of record."""
+    import fastjsonschema
+
+    schema = knowledge.load_schema()
+    reference = fastjsonschema.compile({"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/code"})
+    streamed = knowledge._record_validator()
+
+    def valid(check, record) -> bool:
+        try:
+            check(record)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        return True
+
+    records = json.loads(bundled_path().read_text(encoding="utf-8"))["codes"]
+    richest = sorted(records, key=lambda r: -len(json.dumps(r)))[:3]
+    judged = {True: 0, False: 0}
+    for record in richest:
+        for mutated in _mutations(record):
+            verdict = valid(reference, mutated)
+            assert valid(streamed, mutated) is verdict, json.dumps(mutated)[:300]
+            judged[verdict] += 1
+    assert judged[True] > 50 and judged[False] > 500  # both verdicts met, many times
+
+
+def test_the_whole_file_check_names_the_record_at_fault_as_the_schema_does():
+    """validate_document's check (places left unformatted but the record's) judges a whole file as
+    fastjsonschema's own compilation does and points at the same record, which words the error."""
+    import fastjsonschema
+
+    reference = fastjsonschema.compile(knowledge.load_schema())
+    whole = knowledge._compiled(knowledge.load_schema(), keep=".codes[")
+    doc = json.loads(bundled_path().read_text(encoding="utf-8"))
+
+    def judged(check, d):
+        try:
+            check(d)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return knowledge._record_at(d, exc.path), exc.path[:3]
+        return None
+
+    record = max(doc["codes"], key=lambda r: len(json.dumps(r)))
+    at = doc["codes"].index(record)
+    refused = 0
+    for n, mutated in enumerate(_mutations(record)):
+        if n % 7:
+            continue  # one in seven: each check reads the whole file
+        d = {**doc, "codes": [*doc["codes"][:at], mutated, *doc["codes"][at + 1 :]]}
+        verdict = judged(reference, d)
+        assert judged(whole, d) == verdict, json.dumps(mutated)[:300]
+        refused += verdict is not None and verdict[0] == at
+    assert refused > 100
