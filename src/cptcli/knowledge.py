@@ -437,10 +437,12 @@ def _compiled(definition: dict, keep: str | None = None) -> Callable:
 
     namespace: dict = {}
     code = _PLACE_FORMATTED.sub(unformatted, fastjsonschema.compile_to_code(definition))
-    exec(compile(code, "<knowledge-base schema>", "exec"), namespace)  # noqa: S102
-    # The schema's own function comes first, named from its $id.
+    # The schema's own function comes first, named from its $id. Code of another shape (a later fastjsonschema)
+    # is not guessed at: its own compile judges, as fast as it is.
     root = re.search(r"^def (\w+)\(", code, re.M)
-    assert root is not None
+    if root is None:
+        return fastjsonschema.compile(definition)
+    exec(compile(code, "<knowledge-base schema>", "exec"), namespace)  # noqa: S102
     return namespace[root.group(1)]
 
 
