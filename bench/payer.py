@@ -138,7 +138,8 @@ def main() -> None:
             for line in f:
                 cells = line.split("\t")
                 if len(cells) >= 7 and cells[0].isalnum() and len(cells[0]) == 5 and cells[5].strip() in "019":
-                    pairs.setdefault(cells[0], []).append(cells[1])
+                    if cells[1] not in pairs.setdefault(cells[0], []):  # three distinct codes on the line
+                        pairs[cells[0]].append(cells[1])
                     if len(pairs[cells[0]]) >= 2:
                         col1 = cells[0]
                         break
