@@ -235,3 +235,30 @@ def test_meanings_and_payable_status_codes():
     assert {"B", "E", "I", "N", "P", "X"} <= pfs.NOT_PAYABLE
     assert pfs.meaning("assistant", "1").startswith("Statutory payment restriction")
     assert pfs.meaning("bilateral", "7") is None and pfs.meaning("team", None) is None
+
+
+def test_openpyxl_s_warnings_about_a_workbook_are_not_printed(tmp_path, main, monkeypatch):
+    import warnings
+
+    import openpyxl
+
+    real = openpyxl.load_workbook
+
+    def warning(*args, **kwargs):
+        # As openpyxl warns of CMS's workbooks when it reads their styles.
+        warnings.warn_explicit(
+            "Workbook contains no default style, apply openpyxl's default",
+            UserWarning,
+            "stylesheet.py",
+            237,
+            module="openpyxl.styles.stylesheet",
+        )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(openpyxl, "load_workbook", warning)
+    workbook = _xlsx(JAN, tmp_path / "PPRRVU26_JAN.xlsx")
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")  # every warning reaches the user unless cptcli keeps it back
+        code, out, err = main("import", str(workbook), "--json")
+    assert (code, err) == (0, "") and json.loads(out)[0]["records"] == 19
+    assert [str(w.message) for w in shown if "default style" in str(w.message)] == []

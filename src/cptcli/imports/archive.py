@@ -142,8 +142,13 @@ def workbook(name: str, data: bytes) -> Any:
             check(name, z, _xlsx_part_limit)
     except _DAMAGE as e:
         raise DataError(f"{name}: not a readable .xlsx workbook ({e})") from None
+    import warnings
+
     import openpyxl
 
+    # openpyxl's warnings about a workbook's styles or extensions ("Workbook contains no default style", which
+    # CMS's files give) say nothing a coder can act on: they are not printed.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for a damaged workbook
