@@ -229,6 +229,51 @@ def test_a_code_ending_later_is_a_warning(main, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    "modifier,date,kind,severity,message",
+    [
+        # GD ("units of service exceeds medically unlikely edit value ...") ran 2008-01-01 to 2019-12-31.
+        (
+            "GD",
+            "2020-05-01",
+            "modifier-terminated",
+            "error",
+            "modifier GD terminated on 2019-12-31: not valid for services after that date; see cptcli modifier GD",
+        ),
+        (
+            "GD",
+            "2019-06-01",
+            "modifier-terminating",
+            "info",
+            "modifier GD ends on 2019-12-31: not valid for services after that date; see cptcli modifier GD",
+        ),
+        # CQ (outpatient physical therapy by a physical therapist assistant) was added on 2019-01-01.
+        (
+            "CQ",
+            "2018-06-01",
+            "modifier-not-yet-effective",
+            "error",
+            "modifier CQ was added on 2019-01-01: not valid for services on 2018-06-01",
+        ),
+    ],
+)
+def test_a_modifier_is_judged_by_the_release_in_force_on_the_date_of_service(
+    main, modifier, date, kind, severity, message
+):
+    assert main("import", str(CMS_TXT))[0] == 0
+    code, out, _ = main("check", "J1100", "--modifier", modifier, "--date", date, "--json")
+    doc = json.loads(out)
+    found = [(i["severity"], i["message"], i["authority"]) for i in doc["issues"] if i["kind"] == kind]
+    assert found == [(severity, message, "HCPC2020_ANWEB_w_disclaimer.txt, 2020")]
+    assert (code == 1) == (severity == "error")
+
+
+def test_a_modifier_in_force_on_the_date_of_service_says_nothing_of_its_dates(main):
+    assert main("import", str(CMS_TXT))[0] == 0
+    _, out, _ = main("check", "J1100", "--modifier", "CQ", "--date", "2019-06-01", "--json")
+    assert not [i for i in json.loads(out)["issues"] if i["kind"].startswith(("modifier-not-yet", "modifier-termin"))]
+
+
 def test_a_query_that_negates_wants_what_is_without_it(main):
     assert main("import", str(CMS_TXT))[0] == 0
     code, out, _ = main("search", "walker without wheels", "--json", "--limit", "50")

@@ -471,6 +471,10 @@ class Modifier:
     release: str | None = None
     # The codes the modifier belongs on, where a public authority limits it (25: E/M services).
     only_on: CodeScope | None = None
+    # The dates an imported CMS HCPCS file gives the modifier: added, and terminated (YYYY-MM-DD), so that a line
+    # is judged by the modifiers in force on its date of service.
+    official_added: str | None = None
+    official_ends: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> Modifier:
@@ -487,6 +491,8 @@ class Modifier:
             d.get("official_source"),
             d.get("release"),
             CodeScope.of(d.get("only_on")),
+            d.get("official_added"),
+            d.get("official_ends"),
         )
 
     @property

@@ -16,7 +16,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cptcli.model import Descriptor, Fact, Modifier, Note, OfficialAttribute, OfficialDescriptor, TaxonomyCode
+from cptcli.model import (
+    ADDED_DATE,
+    TERMINATION_DATE,
+    Descriptor,
+    Fact,
+    Modifier,
+    Note,
+    OfficialAttribute,
+    OfficialDescriptor,
+    TaxonomyCode,
+)
 
 # Descriptor kinds in the order a title is chosen from.
 _TITLE_KINDS = ("long", "medium", "short", "consumer", "clinician")
@@ -37,11 +47,18 @@ def join(kb) -> None:
             _join_one(kb, imported)
     for m in store.modifiers():
         name = next((t for k, t in m.descriptors if k == "long"), None) or next((t for _, t in m.descriptors), "")
+        # The file's dates: a line is judged by the modifiers in force on its date of service (rules).
+        dated = {a.label: a.value for a in m.attributes if a.label in (ADDED_DATE, TERMINATION_DATE) and a.value}
+        added, ends = dated.get(ADDED_DATE), dated.get(TERMINATION_DATE)
         curated = kb.modifiers.get(m.modifier)
         if curated is None:
-            kb.modifiers[m.modifier] = Modifier(m.modifier, name, "HCPCS", m.authority, release=m.release)
+            kb.modifiers[m.modifier] = Modifier(
+                m.modifier, name, "HCPCS", m.authority, release=m.release, official_added=added, official_ends=ends
+            )
         else:
-            kb.modifiers[m.modifier] = replace(curated, official=name, official_source=m.authority)
+            kb.modifiers[m.modifier] = replace(
+                curated, official=name, official_source=m.authority, official_added=added, official_ends=ends
+            )
     if store.has_taxonomy():
         kb.taxonomy_codes = _taxonomy(kb.taxonomy_codes)
     kb.records = dict(sorted(kb.records.items()))

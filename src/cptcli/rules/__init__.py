@@ -354,6 +354,40 @@ def terminated_code(case: Case) -> Iterable[Finding]:
     )
 
 
+def modifier_dates(case: Case) -> Iterable[Finding]:
+    """A modifier the imported HCPCS file ends before the date of service, or adds after it, is not valid on the
+    line, as a code is not (terminated_code)."""
+    line = case.line
+    if line is None:
+        return
+    for m in dict.fromkeys(line.modifiers):
+        entry = case.kb.modifiers.get(m)
+        if entry is None or not (entry.official_added or entry.official_ends):
+            continue
+        authority = entry.official_source or entry.source
+        if entry.official_added and line.on < entry.official_added:
+            yield Finding(
+                severity="error",
+                kind="modifier-not-yet-effective",
+                subject=f"modifiers/{m}",
+                message=f"modifier {m} was added on {entry.official_added}: not valid for services on {line.on}",
+                code=case.record.code,
+                authority=authority,
+            )
+        if entry.official_ends:
+            # Valid on the date of service, a modifier ending later is said, not held against the line.
+            past = entry.official_ends < line.on
+            said = codes.ended(entry.official_ends, otherwise=f"see cptcli modifier {m}", on=line.on)
+            yield Finding(
+                severity="error" if past else "info",
+                kind="modifier-terminated" if past else "modifier-terminating",
+                subject=f"modifiers/{m}",
+                message=f"modifier {m} {said}",
+                code=case.record.code,
+                authority=authority,
+            )
+
+
 def add_on_and_primaries(case: Case) -> Iterable[Finding]:
     line = case.line
     if line is None:
@@ -718,6 +752,7 @@ RULES: tuple[Callable[[Case], Iterable[Finding]], ...] = (
     *payer.PAYER_RULES,
     add_on_and_primaries,
     modifiers_on_line,
+    modifier_dates,
     modifier_combinations,
     diagnoses_on_line,
     modifier_rows,
