@@ -39,7 +39,7 @@ import zlib
 
 from cptcli import __version__
 from cptcli.errors import DataError, UsageError
-from cptcli.textsafe import visible
+from cptcli.textsafe import cut_name, visible
 
 # The modules whose code decides what the index holds, relative to this
 # package: the field registry and the records' JSON (model), the layering
@@ -200,8 +200,9 @@ def content_digest(paths) -> str:
 
 def shown(path) -> str:
     """A file's name as errors show it: control characters (a newline, ESC)
-    and undecodable bytes as visible escapes."""
-    return visible(os.fsdecode(path))
+    and undecodable bytes as visible escapes, and a name of thousands of
+    characters cut in the middle, so that the error stays one readable line."""
+    return cut_name(os.fsdecode(path))
 
 
 def max_bytes() -> int:
@@ -224,6 +225,7 @@ def max_bytes() -> int:
 
 
 _KIND = (
+    (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a named pipe"),
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
@@ -231,9 +233,14 @@ _KIND = (
 )
 
 
+def kind_of(mode: int) -> str | None:
+    """What a path that is not a regular file is, in words ("a named pipe"), from its stat mode; None for a kind
+    not named here."""
+    return next((name for test, name in _KIND if test(mode)), None)
+
+
 def _not_regular(st: os.stat_result) -> str:
-    kind = next((name for test, name in _KIND if test(st.st_mode)), "not a file")
-    return f"not a regular file ({kind})"
+    return f"not a regular file ({kind_of(st.st_mode) or 'not a file'})"
 
 
 def _open_regular(path) -> int:

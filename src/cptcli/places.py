@@ -47,19 +47,9 @@ def untrusted(st: os.stat_result) -> str | None:
 
 
 def _shown(path: str) -> str:
-    # Made visible, and cut in the middle when long: a path of thousands of characters still makes one line.
-    from cptcli.textsafe import cut_name
+    from cptcli.datafiles import shown
 
-    return cut_name(os.fsdecode(path))
-
-
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a named pipe"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
+    return shown(path)
 
 
 def damaged_set(path: str, why: str) -> DataError:
@@ -144,8 +134,9 @@ def check_set(path: str) -> os.stat_result | None:
     except OSError as exc:
         raise damaged_set(path, f"cannot be read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(st.st_mode):
-        kind = next((what for test, what in _KINDS if test(st.st_mode)), "not a regular file")
-        raise damaged_set(path, f"is {kind}, not a file")
+        from cptcli.datafiles import kind_of
+
+        raise damaged_set(path, f"is {kind_of(st.st_mode) or 'not a regular file'}, not a file")
     why = untrusted(st)
     if why is not None:
         raise damaged_set(path, f"{why}, so it is not trusted")

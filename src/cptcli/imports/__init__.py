@@ -23,7 +23,6 @@ from .. import limits
 from ..datafiles import shown
 from ..errors import CptcliError, DataError, UsageError
 from ..limits import size, too_big
-from ..textsafe import cut_name
 from . import store
 from .kind import Kind, Verdict, decide
 from .records import Member, SkippedLine
@@ -154,10 +153,6 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Member, str]]
     return out
 
 
-def _said(p: Path) -> str:
-    return cut_name(os.fsdecode(p))
-
-
 # What a path that is not a regular file or a directory is, in words: `import` reads files, not streams.
 _NOT_A_FILE = (
     (stat.S_ISFIFO, "a pipe (FIFO), not a file"),
@@ -174,16 +169,16 @@ def _given(p: Path) -> str:
         st = os.stat(p)
     except OSError as e:
         if e.errno == errno.ENOENT:
-            raise UsageError(f"{_said(p)}: no such file or directory") from None
+            raise UsageError(f"{shown(p)}: no such file or directory") from None
         if e.errno == errno.ENAMETOOLONG:
-            raise UsageError(f"{_said(p)}: the name is too long for this system ({e.strerror})") from None
-        raise DataError(f"{_said(p)}: cannot be read ({e.strerror})") from None
+            raise UsageError(f"{shown(p)}: the name is too long for this system ({e.strerror})") from None
+        raise DataError(f"{shown(p)}: cannot be read ({e.strerror})") from None
     if stat.S_ISDIR(st.st_mode):
         return "directory"
     if stat.S_ISREG(st.st_mode):
         return "file"
     what = next((words for test, words in _NOT_A_FILE if test(st.st_mode)), "not a regular file")
-    raise UsageError(f"{_said(p)}: {what}: import reads files, directories and .zip files (save it to a file first)")
+    raise UsageError(f"{shown(p)}: {what}: import reads files, directories and .zip files (save it to a file first)")
 
 
 def _read(path: Path) -> bytes:
@@ -201,7 +196,7 @@ def _read_whole(path: Path) -> bytes:
         data = _read(path)
         after = os.stat(path)
     except OSError as e:
-        raise DataError(f"{_said(path)}: cannot be read ({e.strerror})") from None
+        raise DataError(f"{shown(path)}: cannot be read ({e.strerror})") from None
     if (before.st_size, before.st_mtime_ns, before.st_ino) != (after.st_size, after.st_mtime_ns, after.st_ino) or len(
         data
     ) != after.st_size:
