@@ -361,3 +361,10 @@ def test_hostile_text_is_inert_in_shows_wide_layout(main, hostile, cache, fmt):
     rows = list(csv.reader(io.StringIO(out, newline=""), delimiter="," if fmt == "csv" else "\t"))
     assert len(rows) == 2 and len(rows[1]) == len(rows[0])  # a CR or newline never splits the row
     assert [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_an_unknown_section_is_refused_before_a_search_that_finds_nothing(main, fmt):
+    # Without the check before the look-up, the empty answer's exit 1 would hide the usage error.
+    code, out, err = main("search", "qqqzzz", "--section", "bogus", "-f", fmt)
+    assert (code, out, err) == (2, "", "cptcli: error: unknown section 'bogus': choose from hits\n")

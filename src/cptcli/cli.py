@@ -255,7 +255,12 @@ def printing(*sections: str, section_help: str = ""):
 
         @functools.wraps(fn)
         def wrapper(*args, fmt=None, json_=False, section=(), **kwargs):
-            return fn(*args, out=Options.parse(fmt, json_, section), **kwargs)
+            out = Options.parse(fmt, json_, section)
+            if out.sections:
+                from cptcli.render.flat import check_names
+
+                check_names(sections, out.sections)
+            return fn(*args, out=out, **kwargs)
 
         params = [p for name, p in signature.parameters.items() if name != "out"]
         wrapper.__signature__ = signature.replace(parameters=params + parameters)  # type: ignore[attr-defined]

@@ -68,6 +68,13 @@ def check_sections(result, sections: Sequence[str]) -> None:
     """A usage error naming the valid names when a section asked for is not one
     of `result`'s: the one check of --section (cptcli.render.render), in every format."""
     names = SECTIONS if isinstance(result, ShowResults) else tuple(t.name for t in tables(result))
+    check_names(names, sections)
+
+
+def check_names(names: Sequence[str], sections: Sequence[str]) -> None:
+    """The usage error of a section that is none of `names`. The CLI asks it first of the names a command
+    declares, so a name no result of the command has is refused before any look-up, even one that finds
+    nothing; render asks it again of the result's own names (`check 20700` has no claims' tables)."""
     unknown = [s for s in sections if s not in names]
     if unknown:
         raise UsageError(f"unknown section {unknown[0]!r}: choose from {', '.join(names)}")

@@ -565,13 +565,6 @@ def _brief(result: ShowResult, env) -> str:
 
 @parts.register
 def _(result: ShowResults, sections=()) -> list:
-    from cptcli.render.flat import SECTIONS
-
-    unknown = [s for s in sections if s not in SECTIONS]
-    if unknown:
-        from cptcli.errors import UsageError
-
-        raise UsageError(f"unknown section {unknown[0]!r}: choose from {', '.join(SECTIONS)}")
     out = [part for r in result for name, part in show(r, result.sources) if not sections or name in sections]
     return out + payer_parts(result, sections)
 
