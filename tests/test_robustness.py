@@ -4,6 +4,7 @@ exit status, and stdout either empty or valid - never a traceback."""
 import hashlib
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -320,3 +321,23 @@ def test_every_command_leaves_the_data_file_byte_identical(main):
     ):
         main(*args)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def _of_many_parts(tmp_path) -> str:
+    # os.makedirs climbs a path by recursion: past about a thousand parts it raises RecursionError.
+    return str(tmp_path / "/".join(["d"] * 1500))
+
+
+def test_a_cache_directory_of_too_many_parts_keeps_the_index_in_memory(tmp_path, main, monkeypatch):
+    monkeypatch.setenv("CPTCLI_CACHE_DIR", _of_many_parts(tmp_path))
+    code, out, err = main("show", "20700", "--json")
+    assert code == 0 and json.loads(out)["code"] == "20700", err
+    assert "internal error" not in err and "Recursion" not in err
+
+
+def test_a_data_directory_of_too_many_parts_is_a_one_line_import_error(tmp_path, main, monkeypatch):
+    monkeypatch.setenv("CPTCLI_DATA_DIR", _of_many_parts(tmp_path))
+    hcpcs = Path(__file__).resolve().parent / "fixtures" / "imports" / "HCPC2026_JAN_ANWEB.txt"
+    code, out, err = main("import", str(hcpcs))
+    assert (code, out) == (3, "") and err.count("\n") == 1 and len(err) < 600, err
+    assert "cannot write the imported HCPCS set ([Errno 36] the path has too many parts)" in err, err

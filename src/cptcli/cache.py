@@ -98,6 +98,19 @@ def _shown(path: str) -> str:
     return visible(path)
 
 
+def make_dirs(path) -> None:
+    """os.makedirs(path, 0o700, exist_ok=True), with one more failure said as an OSError: os.makedirs climbs a
+    path by recursion, so a directory named with over a thousand parts (a hostile or mistaken CPTCLI_CACHE_DIR)
+    raises RecursionError, which every caller here would report as an internal error, not as a place that
+    cannot be made."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except RecursionError:
+        import errno
+
+        raise OSError(errno.ENAMETOOLONG, "the path has too many parts") from None
+
+
 def private_dir(path) -> str | None:
     """Make sure `path` is a directory only the current user can write: create
     it (mode 0700) if missing. Returns None when it is, else a one-line reason
@@ -115,7 +128,7 @@ def private_dir(path) -> str | None:
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            os.makedirs(path, mode=0o700, exist_ok=True)
+            make_dirs(path)
             st = os.stat(path)
     except OSError as exc:
         return f"cache directory {_shown(path)} cannot be created or read ({exc.strerror or exc}){suffix}"
@@ -144,7 +157,7 @@ def refused_cache_dir() -> str | None:
     except NoCacheDir as exc:
         return f"{exc}; using an in-memory index"
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        make_dirs(directory)
     except OSError:
         return None
     return private_dir(directory)
@@ -199,7 +212,7 @@ def atomic_write(path, data: bytes, durable: bool = False) -> str | None:
     directory = os.path.dirname(path) or "."
     tmp = None
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        make_dirs(directory)
         fd, tmp = create_temporary(directory, os.path.basename(path) + ".", ".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -156,11 +156,11 @@ def _temporary(path: str) -> str | None:
     """A new temporary file beside `path`, created exclusively (never through
     a planted symlink, mode 0600), after removing those that dead builds left;
     None when the directory cannot be written."""
-    from cptcli.cache import create_temporary, remove_stale
+    from cptcli.cache import create_temporary, make_dirs, remove_stale
 
     directory = os.path.dirname(path)
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        make_dirs(directory)
         remove_stale(directory, "index-", ".tmp")
         fd, tmp = create_temporary(directory, "index-", ".tmp")
         os.close(fd)

@@ -364,7 +364,7 @@ def _import_set(
         raise
     except (OSError, sqlite3.Error) as e:
         raise DataError(
-            f"{store.kind_path(kind, parsed.slot)}: cannot write the imported {mod.LABEL} set ({e})"
+            f"{shown(store.kind_path(kind, parsed.slot))}: cannot write the imported {mod.LABEL} set ({e})"
         ) from None
     except Exception as e:  # rows are read while they are written: a parser's failure surfaces here
         raise DataError(f"{names}: cannot be read as {mod.A_LABEL} file ({type(e).__name__}: {e})") from None

@@ -268,10 +268,11 @@ def write(
     ``tables`` are the kind's own (``cptcli.imports.kind.Table``) and ``rows`` their rows by table name; every
     table declared is created, and its indexes made once its rows are in. ``accept(records)`` may refuse the
     release (by raising) after it is read and before it replaces the active one."""
+    from cptcli.cache import make_dirs
     from cptcli.places import check_data_dir
 
     d = data_dir()
-    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_dirs(d)
     check_data_dir(str(d))  # a set written where others can write would be refused when read back
     name = set_name(kind, slot)
     tmp = _create_temp(d, name)
