@@ -630,3 +630,21 @@ def test_nucc_release_9_layout_copyright_row_under_the_header_and_windows_1252()
     assert t is not None
     assert t.definition == "A fabricated definition needing a master\u2019s degree."
     assert store.taxonomy("999E00000X").specialization == "Fabricated Addiction"
+
+
+def test_a_file_named_as_no_kind_is_not_a_set(data_dir, cache, main):
+    """A stray "notes.sqlite" (or a later version's kind) in the data directory is no set: before, every
+    look-up stopped on it as a damaged set (exit 3) whose fix, 'import --remove notes', was no kind."""
+    import sqlite3
+
+    data_dir.mkdir(mode=0o700)
+    sqlite3.connect(data_dir / "notes.sqlite").execute("CREATE TABLE x (a)").connection.close()
+    code, out, err = main("import", str(HCPCS_TXT))
+    assert code == 0, err
+    code, out, err = main("show", "20700", "--json")
+    assert (code, err) == (0, "") and json.loads(out)["code"] == "20700"
+    code, out, err = main("sources", "--json")
+    assert code == 0 and [s["kind"] for s in json.loads(out)] == ["knowledge base (bundled)", "hcpcs"], out
+    code, out, err = main("cache", "info", "--section", "imported", "-f", "csv")
+    assert code == 0 and "notes" not in out and "hcpcs" in out, out
+    assert (data_dir / "notes.sqlite").exists()  # not ours to remove

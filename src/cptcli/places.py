@@ -26,6 +26,28 @@ from cptcli.errors import DataError
 
 # The store's file name ending (cptcli.imports.store): one active set a kind.
 SUFFIX = ".sqlite"
+# The one list of import kinds, each the module that reads its files: adding a kind is a module and a line here.
+# Kept here, names only, so that listing the sets (imported_sets) loads no parser: a file whose name is no kind's
+# (a stray "notes.sqlite", a later version's kind) is not a set, and neither stops nor joins a look-up.
+KINDS: dict[str, str] = {
+    "hcpcs": "cptcli.imports.hcpcs",
+    "cpt": "cptcli.imports.cpt",
+    "nucc": "cptcli.imports.nucc",
+    "ncci-ptp": "cptcli.imports.ncci_ptp",
+    "ncci-mue": "cptcli.imports.ncci_mue",
+    "ncci-aoc": "cptcli.imports.ncci_aoc",
+    "pfs-rvu": "cptcli.imports.pfs_rvu",
+    "icd10cm": "cptcli.imports.icd10cm",
+    "asp-ndc": "cptcli.imports.asp_ndc",
+}
+
+
+def is_set_name(name: str) -> bool:
+    """Whether a file name in the data directory is an active set's: KIND.sqlite or KIND.SLOT.sqlite of a known
+    kind, never a temporary (dot-named) file."""
+    return name.endswith(SUFFIX) and not name.startswith(".") and name.partition(".")[0] in KINDS
+
+
 # Where ownership and mode bits do not say who can write a file.
 _NO_MODES = os.name == "nt"
 
@@ -110,7 +132,7 @@ def imported_sets() -> tuple[str, list[tuple[str, os.stat_result]]]:
     if check_data_dir(directory) is None:
         return directory, []
     try:
-        names = sorted(n for n in os.listdir(directory) if n.endswith(SUFFIX) and not n.startswith("."))
+        names = sorted(n for n in os.listdir(directory) if is_set_name(n))
     except OSError as exc:
         raise _unreadable_dir(directory, exc) from None
     found = []

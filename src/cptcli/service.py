@@ -504,7 +504,7 @@ def cache_info(paths):
 
 def _imported_files(directory: str) -> list[tuple[str, str, int]]:
     """(set, file name, bytes) of each active imported set in `directory` (dot-named temporaries are not)."""
-    from cptcli.places import SUFFIX
+    from cptcli.places import SUFFIX, is_set_name
 
     try:
         names = sorted(os.listdir(directory))
@@ -512,7 +512,7 @@ def _imported_files(directory: str) -> list[tuple[str, str, int]]:
         return []
     found = []
     for name in names:
-        if name.endswith(SUFFIX) and not name.startswith("."):
+        if is_set_name(name):
             try:
                 found.append((name[: -len(SUFFIX)], name, os.stat(os.path.join(directory, name)).st_size))
             except OSError:

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from cptcli.places import SUFFIX
+from cptcli.places import SUFFIX, is_set_name
 
 
 class ImportedSource(NamedTuple):
@@ -99,7 +99,7 @@ def listed() -> list[tuple[str, str]]:
         names = os.listdir(data_dir())
     except OSError:
         return []
-    return sorted(_set_of(n) for n in names if n.endswith(SUFFIX) and not n.startswith("."))
+    return sorted(_set_of(n) for n in names if is_set_name(n))
 
 
 def _set_of(name: str) -> tuple[str, str]:

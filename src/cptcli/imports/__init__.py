@@ -23,23 +23,12 @@ from .. import limits
 from ..datafiles import shown
 from ..errors import CptcliError, DataError, UsageError
 from ..limits import size, too_big
+from ..places import KINDS
 from . import store
 from .kind import Kind, Verdict, decide
 from .records import Member, SkippedLine
 from .store import ImportedSource
 
-# The one list of kinds: adding a kind is a module and a line here.
-KINDS: dict[str, str] = {
-    "hcpcs": "cptcli.imports.hcpcs",
-    "cpt": "cptcli.imports.cpt",
-    "nucc": "cptcli.imports.nucc",
-    "ncci-ptp": "cptcli.imports.ncci_ptp",
-    "ncci-mue": "cptcli.imports.ncci_mue",
-    "ncci-aoc": "cptcli.imports.ncci_aoc",
-    "pfs-rvu": "cptcli.imports.pfs_rvu",
-    "icd10cm": "cptcli.imports.icd10cm",
-    "asp-ndc": "cptcli.imports.asp_ndc",
-}
 HEAD_BYTES = 65536
 
 Progress = Callable[[str, int, "int | None"], None]

@@ -1,6 +1,6 @@
 """The one protocol every official file kind implements, and how a file's kind is decided.
 
-A kind is a module in this package listed once in ``cptcli.imports.KINDS``. The host (``cptcli.imports``) knows
+A kind is a module in this package listed once in ``cptcli.places.KINDS``. The host (``cptcli.imports``) knows
 only this protocol, never a kind by name: it asks every kind how sure it is that a file is its own, hands the
 files of one set to that kind's parser, and has the store (``cptcli.imports.store``) write whatever the parser
 yields into the tables the kind declares. What a kind may bring:
