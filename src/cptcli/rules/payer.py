@@ -56,7 +56,7 @@ def _release(case, name: str, kind: str, slot: str) -> tuple[Release | None, lis
                 "info",
                 NOT_IMPORTED,
                 f"edits/{kind}",
-                f"{name}{where}: none imported, so this edit was not checked (cptcli import the CMS file)",
+                f"{name}{where}{_NONE_IMPORTED}",
                 None,
                 unverified=True,
             )
@@ -78,6 +78,8 @@ def _release(case, name: str, kind: str, slot: str) -> tuple[Release | None, lis
 
 
 NOT_IMPORTED = "edit-not-imported"
+# The end of a NOT_IMPORTED finding's message, after the edit's name: one_not_imported takes the names back by it.
+_NONE_IMPORTED = ": none imported, so this edit was not checked (cptcli import the CMS file)"
 
 
 def one_not_imported(findings: list[Finding]) -> list[Finding]:
@@ -86,7 +88,7 @@ def one_not_imported(findings: list[Finding]) -> list[Finding]:
     missing = [f for f in findings if f.kind == NOT_IMPORTED]
     if len(missing) < 2:
         return findings
-    names = [f.message.split(": none imported")[0] for f in missing]
+    names = [f.message.removesuffix(_NONE_IMPORTED) for f in missing]
     merged = replace(
         missing[0],
         subject="edits",
