@@ -63,7 +63,7 @@ def test_a_typo_is_read_as_the_word_the_release_uses_and_said(main, release):
     assert [h["code"] for h in doc] == ["J45", "J45.998"]
     _, table, _ = main("icd", "search", "astma", "--limit", "2")
     assert "Read as: astma → asthma" in table
-    wanted, corrected = icd_search.query_stems("shingles astma", release.vocabulary())
+    wanted, corrected = icd_search.query_stems("shingles astma", release)
     assert (wanted, corrected) == (["shingl", "astma"], {"astma": "asthma"})  # a stem the release holds is kept
 
 
@@ -122,3 +122,66 @@ def test_the_lay_gold_set_names_real_codes_and_holds_its_measured_recall(release
         top10 += b.rank_of(found, expected) is not None
     # bench/icd-search.md: 31/50 and 39/50 on the April 2026 release; a change that loses ground fails here.
     assert top1 >= 31 and top10 >= 39, (top1, top10)
+
+
+@pytest.mark.parametrize(
+    "argv", [["icd", "search", "low back pain", "--json"], ["icd", "search", "astma"]], ids=" ".join
+)
+def test_the_pre_typer_path_answers_icd_search_as_the_cli_does(argv, release, capsys):
+    from cptcli import entry
+    from cptcli.cli import run
+
+    assert entry.fast(list(argv)) == 0
+    fast_out = capsys.readouterr()
+    assert run(list(argv)) == 0
+    full_out = capsys.readouterr()
+    assert fast_out.out == full_out.out and fast_out.err == full_out.err == ""
+    assert "M54.50" in fast_out.out if "--json" in argv else "J45" in fast_out.out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["icd", "search", "low back pain", "-n", "3"],
+        ["icd", "search", "xqzv", "--json"],
+        ["icd", "search", "--json"],
+        ["icd", "search", "low", "back"],
+        ["--data", "x.json", "icd", "search", "low back pain"],
+    ],
+    ids=" ".join,
+)
+def test_the_pre_typer_path_leaves_other_icd_searches_to_typer(argv, release, capsys):
+    from cptcli import entry
+
+    assert entry.fast(list(argv)) is None
+    assert capsys.readouterr().out == ""
+
+
+def test_icd_search_json_imports_neither_typer_rich_nor_dataclasses(release):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from cptcli import entry; entry.fast(['icd', 'search', 'low back pain', '--json']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('typer', 'rich', 'dataclasses', 'rapidfuzz'))), "
+        "file=sys.stderr)"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert p.returncode == 0 and '"M54.50"' in p.stdout
+    assert eval(p.stderr.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    "typo", ["astma", "migrane", "migrain", "diabetis", "hemorroids", "pnemonia", "artritis", "bronchitus"]
+)
+def test_a_typo_is_read_from_the_stems_of_about_its_length_as_from_them_all(typo, release):
+    from rapidfuzz import fuzz
+
+    from cptcli.search.analysis import tokens
+
+    (stem,) = tokens(typo)
+    every = release.vocabulary()
+    scored = [(fuzz.ratio(stem, n), every[n], n) for n in every if fuzz.ratio(stem, n) >= icd_search.TYPO_CUTOFF]
+    expected = {} if stem in every or not scored else {stem: max(scored)[2]}
+    assert icd_search.query_stems(typo, release)[1] == expected

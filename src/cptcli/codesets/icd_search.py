@@ -10,7 +10,6 @@ so and ranks a little lower (it is not reported: a billable code below it is).
 
 from __future__ import annotations
 
-import re
 from collections import namedtuple
 
 from cptcli import SCHEMA_VERSION
@@ -24,13 +23,6 @@ TYPO_MIN = 4  # letters a stem needs before it is read as a typo
 COVER_SHARE = 0.8  # of a score, the share that is the query's words found; the rest is how much of the text they are
 # A header is not reported (a billable code below it is): it ranks below the billable codes that match as well.
 HEADER = 0.9
-# A description names the condition first and qualifies it after ("Pneumonia, unspecified organism", "Anemia in
-# chronic kidney disease"), as HCPCS descriptors name the thing first (cptcli.search.candidates.LEAD): a query the
-# name alone holds is that condition itself, and how much of the name it covers is the focus that counts.
-_LEAD_END = re.compile(
-    r"[,;:\[(]| (?:of|with|without|due|in|on|by|and|or|following|complicating|associated|affecting|involving|from)\b",
-    re.IGNORECASE,
-)
 DEFAULT_LIMIT = 10
 DEFAULT_MIN_SCORE = 40.0
 
@@ -61,49 +53,59 @@ class IcdHits(list):
         return [h.to_dict() for h in self]
 
 
-def query_stems(query: str, vocabulary: dict[str, int]) -> tuple[list[str], dict[str, str]]:
+def query_stems(query: str, codeset) -> tuple[list[str], dict[str, str]]:
     """The query's stems, and the stem each typo is read as: a stem the release never uses is read as the nearest
     one it does. A stem it uses, however rarely, is taken as typed ("shingl" is not "singl")."""
     from cptcli.search.analysis import tokens
 
     wanted = list(dict.fromkeys(tokens(query)))
+    held = codeset.stem_counts(wanted) if wanted else {}
     corrected: dict[str, str] = {}
     for s in wanted:
-        if s in vocabulary or not s.isalpha() or len(s) < TYPO_MIN:
+        if s in held or not s.isalpha() or len(s) < TYPO_MIN:
             continue
         from rapidfuzz import fuzz, process
 
-        near = process.extract(s, vocabulary.keys(), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=5)
+        # A ratio is twice the letters in common over both lengths: a stem reaches the cutoff only within these
+        # lengths of the typo's, so only those are read (a letter more each side, for the float's rounding).
+        share = TYPO_CUTOFF / (200.0 - TYPO_CUTOFF)
+        sized = codeset.stems_sized(int(len(s) * share), int(len(s) / share) + 1)
+        near = process.extract(s, sized.keys(), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None)
         # Of the nearest, the closest; of two as close, the one more codes hold.
-        best = max((n for n, _, _ in near), default=None, key=lambda n: (fuzz.ratio(s, n), vocabulary[n]))
+        best = max((n for n, _, _ in near), default=None, key=lambda n: (fuzz.ratio(s, n), sized[n]))
         if best is not None:
             corrected[s] = best
     return wanted, corrected
 
 
 def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEFAULT_MIN_SCORE) -> IcdHits:
-    from cptcli.search.analysis import tokens
-
-    wanted, corrected = query_stems(query, codeset.vocabulary())
+    wanted, corrected = query_stems(query, codeset)
     if not wanted:
         return IcdHits([], 0, query, corrected, codeset.authority)
     hits = []
-    for code, description, billable, terms, desc_stems, term_stems in codeset.matching([*wanted, *corrected.values()]):
-        lead = set(tokens(_LEAD_END.split(description, maxsplit=1)[0]))
-        texts = [(description, desc_stems.split(), IN_DESCRIPTION)]
-        texts += [(t, ts.split(), IN_TERM) for t, ts in zip(terms, term_stems.split(" | "), strict=False)]
+    typed = corrected.get
+    for code, description, billable, desc_stems, lead_stems, terms, term_stems in codeset.matching(
+        [*wanted, *corrected.values()]
+    ):
+        texts = [(description, desc_stems, IN_DESCRIPTION)]
+        if terms:
+            texts += zip(terms.split("\n"), term_stems.split(" | "), [IN_TERM] * (terms.count("\n") + 1), strict=False)
         found = 0.0
         best_text, best_hits, best_focus = description, tuple[str, ...](), 0.0
         for text, text_stems, weight in texts:
-            held = set(text_stems)
-            got = [s for s in wanted if s in held or corrected.get(s) in held]
+            held = set(text_stems.split())
+            got = [s for s in wanted if s in held or typed(s) in held]
             if not got:
                 continue
             # A word typed as it stands counts fully; one read as its correction less.
             sure = sum(weight * (1.0 if s in held else CORRECTED) for s in got)
-            words = {corrected.get(s, s) if s not in held else s for s in got}
-            named = text is description and lead and words <= lead
-            focus = len(words) / max(len(lead if named else held), 1)
+            words = {s if s in held else corrected[s] for s in got}
+            focus_on = held
+            if text is description and lead_stems:
+                lead = set(lead_stems.split())
+                if words <= lead:
+                    focus_on = lead
+            focus = len(words) / max(len(focus_on), 1)
             if sure > found or (sure == found and focus > best_focus):
                 found, best_text, best_hits, best_focus = sure, text, tuple(got), focus
         if not found:
@@ -111,7 +113,7 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
         score = 100.0 * (COVER_SHARE * found / len(wanted) + (1 - COVER_SHARE) * best_focus)
         score *= 1.0 if billable else HEADER
         field = "description" if best_text == description else "inclusion term"
-        hits.append(IcdHit(code, description, billable, round(score, 1), field, best_text, best_hits))
+        hits.append(IcdHit(code, description, bool(billable), round(score, 1), field, best_text, best_hits))
     # The score orders; of equal scores the billable code first, then the shorter description, then the code.
     hits.sort(key=lambda h: (-h.score, not h.billable, len(h.description), h.code))
     kept = [h for h in hits if h.score >= min_score]
