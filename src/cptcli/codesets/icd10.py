@@ -254,12 +254,17 @@ def lead_name(description: str) -> str:
     return _LEAD_END.split(description, maxsplit=1)[0]
 
 
-def build_connection(rows: Iterable[Row], key: str, authority: str) -> sqlite3.Connection:
+def build_connection(rows: Iterable[Row], key: str, authority: str, progress=None) -> sqlite3.Connection:
+    """The cache's database, in memory; `progress` (cptcli.progress.Progress) is told each phase."""
     from cptcli.search.analysis import tokens
 
+    if progress is not None:
+        progress.phase("reading ICD-10-CM (first run only)")
     conn = sqlite3.connect(":memory:")
     conn.executescript(_SCHEMA)
     rows = [(r[0], r[1], r[2], r[3], r[4] if len(r) > 4 else ()) for r in rows]
+    if progress is not None:
+        progress.phase(f"indexing {len(rows):,} ICD-10-CM codes")
     conn.executemany(
         "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)", ((c, d, int(b), " ".join(ch)) for c, d, b, ch, _ in rows)
     )
@@ -343,10 +348,16 @@ def load(
     pkg = info()
 
     def rebuild() -> CodeSet:
+        from cptcli.progress import Progress
+
         if pkg is None:
             raise DataError(f"the ICD-10-CM code set needs the {DIST} package: pip install '{DIST}>=1.5'")
-        conn = build_connection(rows(), pkg.key, pkg.authority)
-        written = cache.atomic_write(path, _database_bytes(conn)) if path is not None else None
+        # Seconds, once: a person at a terminal is told what the wait is (a script is told nothing).
+        with Progress(slow=True) as progress:
+            conn = build_connection(rows(), pkg.key, pkg.authority, progress)
+            if path is not None:
+                progress.phase("writing the ICD-10-CM cache")
+            written = cache.atomic_write(path, _database_bytes(conn)) if path is not None else None
         return CodeSet(conn, pkg.key, pkg.authority, written)
 
     cached = _open_cached(path) if path is not None else None
