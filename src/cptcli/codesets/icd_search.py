@@ -6,6 +6,9 @@ release never uses is corrected to its nearest stem (rapidfuzz) and counts a lit
 share of the query's words it holds, the description counting more than an inclusion term, and by how much of the
 text that matched the query covers; of two codes that score alike the billable one comes first, and a header says
 so and ranks a little lower (it is not reported: a billable code below it is).
+
+`search` shows these codes as a section of its own (SearchHits) when a query reads as a diagnosis
+(about_a_diagnosis): the best ICD-10-CM code holds every word of it and scores well above every procedure hit.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from cptcli import SCHEMA_VERSION
+from cptcli.search import Hits
 
 IN_DESCRIPTION = 1.0
 IN_TERM = 0.8  # an inclusion term says what else the code covers: a match there is a little less sure
@@ -25,6 +29,11 @@ COVER_SHARE = 0.8  # of a score, the share that is the query's words found; the 
 HEADER = 0.9
 DEFAULT_LIMIT = 10
 DEFAULT_MIN_SCORE = 40.0
+# A query reads as a diagnosis when the best ICD-10-CM code holds all its words and scores this many points above
+# the best procedure hit: "knee pain" (93.3 against 45) does, "bone marrow" (93.3 against 92.4) and "removal of
+# implant" (88 against 79.1: a personal-history code holds both words) do not. The scales differ, so only a wide
+# margin says the words are a condition's rather than a service's.
+DIAGNOSIS_MARGIN = 20.0
 
 
 class IcdHit(namedtuple("IcdHit", "code description billable score matched_field matched_text matched_terms")):
@@ -43,11 +52,12 @@ class IcdHits(list):
     """`icd search`'s results, best first; `total` counts every code that scored at least the lowest score asked
     for; `corrected` the query words read as another word (typo -> stem); `authority` the release searched."""
 
-    __slots__ = ("total", "query", "corrected", "authority")
+    __slots__ = ("total", "query", "corrected", "authority", "wanted")
 
-    def __init__(self, hits, total: int, query: str, corrected: dict, authority: str):
+    def __init__(self, hits, total: int, query: str, corrected: dict, authority: str, wanted: tuple[str, ...] = ()):
         super().__init__(hits)
         self.total, self.query, self.corrected, self.authority = total, query, corrected, authority
+        self.wanted = wanted  # the query's stems
 
     def to_dict(self) -> list:
         return [h.to_dict() for h in self]
@@ -117,4 +127,25 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
     # The score orders; of equal scores the billable code first, then the shorter description, then the code.
     hits.sort(key=lambda h: (-h.score, not h.billable, len(h.description), h.code))
     kept = [h for h in hits if h.score >= min_score]
-    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority)
+    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority, tuple(wanted))
+
+
+def about_a_diagnosis(icd: IcdHits, best_procedure: float) -> bool:
+    """Whether `search`'s query reads as a diagnosis: the best ICD-10-CM code holds every word of it (as typed or as
+    its typo is read) and scores DIAGNOSIS_MARGIN points above the best procedure hit (0 when there is none)."""
+    return (
+        bool(icd) and len(icd[0].matched_terms) == len(icd.wanted) and icd[0].score >= best_procedure + DIAGNOSIS_MARGIN
+    )
+
+
+class SearchHits(Hits):
+    """`search`'s results: the procedure hits (a Hits, and as JSON still the list of them), and `icd`, the ICD-10-CM
+    codes of a query that reads as a diagnosis (or that asked for them), else None. Its sections are `hits` and
+    `icd` (cptcli.render: a table shows both, CSV the first unless --section names the other)."""
+
+    __slots__ = ("icd",)
+    SECTIONS = ("hits", "icd")
+
+    def __init__(self, hits: Hits, icd: IcdHits | None = None):
+        super().__init__(hits, hits.total, hits.query)
+        self.icd = icd
