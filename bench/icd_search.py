@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`cptcli icd search` against SQLite FTS5 bm25 over the same texts, on the lay gold set (tests/gold/icd-lay.tsv).
+"""`cptcli icd search` against SQLite FTS5 bm25 over the same texts, on a lay gold set (tests/gold/icd-lay.tsv, the
+tuned one, or --gold tests/gold/icd-lay-blind.tsv, the blind one).
 
 The baseline indexes each ICD-10-CM code's description and inclusion terms, from the same cache the tool reads,
 with FTS5's porter tokenizer, and ranks the codes holding any query word (the words OR'd: FTS5's default AND
@@ -8,6 +9,7 @@ included, is measured beside `python -c pass` (the interpreter floor).
 
     bench/icd_search.py                      # prints the Markdown report
     bench/icd_search.py --out bench/icd-search.md
+    bench/icd_search.py --gold tests/gold/icd-lay-blind.tsv
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold" / "icd-lay.tsv"
+ABOUT = {
+    "tests/gold/icd-lay.tsv": "MedlinePlus health topic names and five typos; tuned on",
+    "tests/gold/icd-lay-blind.tsv": "NHS Health A to Z condition names; blind, never tuned on",
+}
 
 
 def gold(path: Path = GOLD) -> list[tuple[str, tuple[str, ...], str]]:
@@ -79,6 +85,7 @@ def wall_ratio(argv: list[str], floor: list[str], runs: int = 11) -> tuple[float
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--gold", type=Path, default=GOLD, help="the gold set (default: the tuned one)")
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT / "src"))
@@ -86,7 +93,7 @@ def main() -> int:
 
     codeset = icd10.codeset()  # the user's cache: built once if missing
     conn = fts_baseline(codeset)
-    rows = gold()
+    rows = gold(args.gold)
     results = {"cptcli": [], "fts5": []}
     took = {"cptcli": [], "fts5": []}
     misses = []
@@ -109,6 +116,10 @@ def main() -> int:
     def mrr(name: str) -> str:
         return f"{sum(1 / r for r in results[name] if r) / len(rows):.3f}"
 
+    shown = (
+        args.gold.resolve().relative_to(ROOT).as_posix() if args.gold.resolve().is_relative_to(ROOT) else str(args.gold)
+    )
+    flag = "" if args.gold.resolve() == GOLD else f" --gold {shown}"
     cli, floor, ratio = wall_ratio(
         [sys.executable, "-m", "cptcli", "icd", "search", "low back pain", "--json"], [sys.executable, "-c", "pass"]
     )
@@ -116,8 +127,8 @@ def main() -> int:
         "# ICD-10-CM by words: `cptcli icd search` beside SQLite FTS5 bm25",
         "",
         f"Measured {date.today().isoformat()} on the 2-core machine, on {codeset.authority}; gold set "
-        f"`tests/gold/icd-lay.tsv` ({len(rows)} lay queries: MedlinePlus health topic names and five typos; a hit is "
-        "an expected category or a code below it). Regenerate: `bench/icd_search.py --out bench/icd-search.md`.",
+        f"`{shown}` ({len(rows)} lay queries: {ABOUT.get(shown, 'its header says where they come from')}; a hit is "
+        f"an expected category or a code below it). Regenerate: `bench/icd_search.py{flag} --out FILE`.",
         "",
         "| searcher | top-1 | top-3 | top-10 | MRR | median ms a query (in process) |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
