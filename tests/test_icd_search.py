@@ -47,20 +47,25 @@ def test_billable_codes_come_before_their_header_which_is_marked(main, release):
     }
     assert doc[3]["score"] < doc[2]["score"]
     _, table, _ = main("icd", "search", "low back pain", "--limit", "4")
-    assert "M54.5 (header)" in table and "4 of 114 matching codes shown: --limit N shows more." in table
+    assert "M54.5 (header)" in table and "4 of 115 matching codes shown: --limit N shows more." in table
     assert table.rstrip().endswith(release.authority)
 
 
-def test_an_inclusion_term_or_includes_note_finds_the_code(main, release):
-    _, doc, _ = hits(main, "shingles", "--limit", "1")
+def test_an_index_entry_or_an_inclusion_term_finds_the_code(main, release):
+    # The Alphabetic Index leads "Shingles" to the billable code (see Herpes, zoster: B02.9); B02's "Includes" note
+    # names it too.
+    _, doc, _ = hits(main, "shingles", "--limit", "2")
     assert [(h["code"], h["header"], h["matched_field"], h["matched_text"]) for h in doc] == [
-        ("B02", True, "inclusion term", "shingles")
+        ("B02.9", False, "index", "Shingles (see Herpes, zoster)"),
+        ("B02", True, "inclusion term", "shingles"),
     ]
+    _, table, _ = main("icd", "search", "heart attack", "--limit", "1")
+    assert "I21.9" in table and "index: Attack, attacks > heart (see" in table
 
 
 def test_a_typo_is_read_as_the_word_the_release_uses_and_said(main, release):
     _, doc, _ = hits(main, "astma", "--limit", "2")
-    assert [h["code"] for h in doc] == ["J45", "J45.998"]
+    assert [h["code"] for h in doc] == ["J45.909", "J45"]
     _, table, _ = main("icd", "search", "astma", "--limit", "2")
     assert "Read as: astma → asthma" in table
     wanted, corrected = icd_search.query_stems("shingles astma", release)
@@ -109,7 +114,7 @@ def bench():
 
 
 # What each gold set scored when last measured (bench/icd-search.md): a change that loses ground fails here.
-MEASURED = {"icd-lay.tsv": (31, 39), "icd-lay-blind.tsv": (47, 53)}
+MEASURED = {"icd-lay.tsv": (46, 47), "icd-lay-blind.tsv": (47, 53)}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))

@@ -33,9 +33,10 @@ CACHE_NAME = "icd10cm.sqlite3"
 # 3: inclusion terms and "Includes" notes, and the stems of every description and term for `icd search`.
 # 4: each code's terms and the stems of the name its description leads with beside its stems, and a table of
 # stems, so that a search reads only the codes it matches and the stems it asks about.
-CACHE_FORMAT = 4
+# 5, 6: the Alphabetic Index's entries that lead to each code (cptcli.codesets.icd_index), and their stems.
+CACHE_FORMAT = 6
 
-# (code, description, billable, children[, inclusion terms])
+# (code, description, billable, children[, inclusion terms[, Index entries as (entry, reference) pairs]])
 Row = tuple
 
 
@@ -58,7 +59,10 @@ class PackageInfo(namedtuple("PackageInfo", "version data_files")):
 
     @property
     def key(self) -> str:
-        return f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}"
+        from cptcli.codesets import icd_index
+
+        # The bundled Index table is part of what is extracted: a new one rebuilds the cache.
+        return f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}; {icd_index.release()}"
 
     @property
     def authority(self) -> str:
@@ -95,14 +99,18 @@ def package_info() -> PackageInfo | None:
 
 def package_rows() -> Iterator[Row]:
     """Every category and subcategory (not chapters or blocks) with its
-    description, billability (a leaf of the tabular list) and direct children."""
+    description, billability (a leaf of the tabular list), direct children, inclusion terms and the Alphabetic
+    Index's entries that lead to it (cptcli.codesets.icd_index)."""
     import warnings
+
+    from cptcli.codesets import icd_index
 
     with warnings.catch_warnings():
         # The package calls a deprecated importlib.resources API on import.
         warnings.simplefilter("ignore")
         import simple_icd_10_cm as icd
 
+    index = icd_index.read()
     seen: set[str] = set()
     for code in icd.get_all_codes(with_dots=True):
         # A block holding a single category shares its name and appears twice.
@@ -116,6 +124,7 @@ def package_rows() -> Iterator[Row]:
             tuple(icd.get_children(code)),
             # What else the code covers: its inclusion terms and its "Includes" note (B02: shingles, zona).
             tuple(dict.fromkeys([*icd.get_inclusion_term(code), *icd.get_includes(code)])),
+            tuple(index.get(code, ())),
         )
 
 
@@ -188,16 +197,20 @@ class CodeSet:
     def __len__(self) -> int:
         return self._conn.execute("SELECT count(*) FROM codes").fetchone()[0]
 
-    def matching(self, stems: Iterable[str]) -> list[tuple[str, str, int, str, str, str, str]]:
-        """Every code whose description or inclusion terms hold one of `stems`: (code, description, billable,
-        the description's stems, the stems of the name it leads with, its inclusion terms joined by newlines and
-        their stems joined by ' | '), as stored: the caller splits only what it reads."""
+    def matching(self, stems: Iterable[str]) -> list[tuple[str, str, int, str, str, str, str, str, str, str]]:
+        """Every code whose description, inclusion terms or Index entries hold one of `stems`: (code, description,
+        billable, the description's stems, the stems of the name it leads with, its inclusion terms joined by
+        newlines and their stems joined by ' | ', its Index entries and their stems likewise, and how many words
+        each entry names, cptcli.codesets.icd_index.size), as stored: the caller splits only what it reads."""
         wanted = sorted({s for s in stems if s.isalnum()})
         if not wanted:
             return []
         query = " OR ".join(f'"{s}"' for s in wanted)
         return self._search(
-            "SELECT code, text, billable, description, lead, terms, term_stems FROM words WHERE words MATCH ?", (query,)
+            "SELECT code, text, billable, description, lead, terms, term_stems, entries, entry_stems, entry_sizes "
+            "FROM words "
+            "WHERE words MATCH ?",
+            (query,),
         )
 
     def _search(self, sql: str, args: tuple) -> list[tuple]:
@@ -231,7 +244,8 @@ CREATE TABLE codes (code TEXT PRIMARY KEY, description TEXT NOT NULL, billable I
                     children TEXT NOT NULL) WITHOUT ROWID;
 -- What a search reads of each code, beside the stems it matches (description, term_stems): one row a code.
 CREATE VIRTUAL TABLE words USING fts5(code UNINDEXED, text UNINDEXED, billable UNINDEXED, description,
-                                      lead UNINDEXED, terms UNINDEXED, term_stems,
+                                      lead UNINDEXED, terms UNINDEXED, term_stems, entries UNINDEXED, entry_stems,
+                                      entry_sizes UNINDEXED,
                                       tokenize = 'unicode61', detail = none);
 CREATE VIRTUAL TABLE words_vocabulary USING fts5vocab(words, 'row');
 -- Every stem with how many codes hold it, and its length: a query's stems are looked up, not all read.
@@ -256,21 +270,22 @@ def lead_name(description: str) -> str:
 
 def build_connection(rows: Iterable[Row], key: str, authority: str, progress=None) -> sqlite3.Connection:
     """The cache's database, in memory; `progress` (cptcli.progress.Progress) is told each phase."""
+    from cptcli.codesets import icd_index
     from cptcli.search.analysis import tokens
 
     if progress is not None:
         progress.phase("reading ICD-10-CM (first run only)")
     conn = sqlite3.connect(":memory:")
     conn.executescript(_SCHEMA)
-    rows = [(r[0], r[1], r[2], r[3], r[4] if len(r) > 4 else ()) for r in rows]
+    rows = [(r[0], r[1], r[2], r[3], r[4] if len(r) > 4 else (), r[5] if len(r) > 5 else ()) for r in rows]
     if progress is not None:
         progress.phase(f"indexing {len(rows):,} ICD-10-CM codes")
     conn.executemany(
-        "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)", ((c, d, int(b), " ".join(ch)) for c, d, b, ch, _ in rows)
+        "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)", ((c, d, int(b), " ".join(ch)) for c, d, b, ch, _, _ in rows)
     )
     # The stems search matches, in the tokens search's own analysis makes (cptcli.search.analysis), not FTS5's.
     conn.executemany(
-        "INSERT INTO words VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO words VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 c,
@@ -280,8 +295,11 @@ def build_connection(rows: Iterable[Row], key: str, authority: str, progress=Non
                 " ".join(tokens(lead_name(d))),
                 "\n".join(t),
                 " | ".join(" ".join(tokens(x)) for x in t),
+                "\n".join(f"{entry}\t{ref}" for entry, ref in e),
+                " | ".join(" ".join(tokens(entry)) for entry, _ in e),
+                " ".join(str(icd_index.size(entry, tokens)) for entry, _ in e),
             )
-            for c, d, b, _, t in rows
+            for c, d, b, _, t, e in rows
         ),
     )
     conn.execute("INSERT INTO vocabulary SELECT term, doc, length(term) FROM words_vocabulary")

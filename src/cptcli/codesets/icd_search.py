@@ -16,10 +16,14 @@ from __future__ import annotations
 from collections import namedtuple
 
 from cptcli import SCHEMA_VERSION
+from cptcli.codesets.icd_index import text_of
 from cptcli.search import Hits
 
 IN_DESCRIPTION = 1.0
 IN_TERM = 0.8  # an inclusion term says what else the code covers: a match there is a little less sure
+# An Alphabetic Index entry (cptcli.codesets.icd_index) is CDC's own pointer from a coder's words to the code, as sure
+# as an inclusion term.
+IN_INDEX = 1.0
 # A word found only as the stem a typo was read as: less than the word as typed found in an inclusion term.
 CORRECTED = 0.6
 TYPO_CUTOFF = 80.0  # rapidfuzz ratio a correction needs
@@ -94,15 +98,22 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
         return IcdHits([], 0, query, corrected, codeset.authority)
     hits = []
     typed = corrected.get
-    for code, description, billable, desc_stems, lead_stems, terms, term_stems in codeset.matching(
-        [*wanted, *corrected.values()]
-    ):
-        texts = [(description, desc_stems, IN_DESCRIPTION)]
+    for row in codeset.matching([*wanted, *corrected.values()]):
+        code, description, billable, desc_stems, lead_stems, terms, term_stems, entries, entry_stems, sizes = row
+        texts = [(description, desc_stems, IN_DESCRIPTION, "description", 0)]
         if terms:
-            texts += zip(terms.split("\n"), term_stems.split(" | "), [IN_TERM] * (terms.count("\n") + 1), strict=False)
+            texts += [
+                (t, ts, IN_TERM, "inclusion term", 0)
+                for t, ts in zip(terms.split("\n"), term_stems.split(" | "), strict=False)
+            ]
+        if entries:
+            texts += [
+                (text_of(*e.split("\t")), es, IN_INDEX, "index", int(n))
+                for e, es, n in zip(entries.split("\n"), entry_stems.split(" | "), sizes.split(), strict=False)
+            ]
         found = 0.0
-        best_text, best_hits, best_focus = description, tuple[str, ...](), 0.0
-        for text, text_stems, weight in texts:
+        best_text, best_hits, best_focus, field = description, tuple[str, ...](), 0.0, "description"
+        for text, text_stems, weight, name, named in texts:
             held = set(text_stems.split())
             got = [s for s in wanted if s in held or typed(s) in held]
             if not got:
@@ -115,14 +126,14 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
                 lead = set(lead_stems.split())
                 if words <= lead:
                     focus_on = lead
-            focus = len(words) / max(len(focus_on), 1)
+            # An Index entry's words are its levels', a term written in several forms counted once.
+            focus = min(len(words) / max(named or len(focus_on), 1), 1.0)
             if sure > found or (sure == found and focus > best_focus):
-                found, best_text, best_hits, best_focus = sure, text, tuple(got), focus
+                found, best_text, best_hits, best_focus, field = sure, text, tuple(got), focus, name
         if not found:
             continue
         score = 100.0 * (COVER_SHARE * found / len(wanted) + (1 - COVER_SHARE) * best_focus)
         score *= 1.0 if billable else HEADER
-        field = "description" if best_text == description else "inclusion term"
         hits.append(IcdHit(code, description, bool(billable), round(score, 1), field, best_text, best_hits))
     # The score orders; of equal scores the billable code first, then the shorter description, then the code.
     hits.sort(key=lambda h: (-h.score, not h.billable, len(h.description), h.code))

@@ -605,7 +605,7 @@ def icd_hits(results: IcdHits, sections=(), title: str = "ICD-10-CM search") -> 
         t.caption, t.caption_justify = shown, "left"
     for h in results:
         code = h.code if h.billable else f"{h.code} (header)"
-        matched = Text(h.matched_field if h.matched_field == "description" else f"inclusion term: {h.matched_text}")
+        matched = Text(h.matched_field if h.matched_field == "description" else f"{h.matched_field}: {h.matched_text}")
         t.add_row(code, h.description, f"{h.score:.1f}", matched)
     said = [f"Read as: {', '.join(f'{a} → {b}' for a, b in results.corrected.items())}"] if results.corrected else []
     return [t, *(Text(line, style="italic") for line in [*said, results.authority])]
