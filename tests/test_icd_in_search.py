@@ -103,3 +103,23 @@ def test_the_rule_needs_every_word_and_the_margin(release):
     cushion = icd_search.rank(release, "wheelchair cushion")
     assert cushion[0].matched_terms == ("wheelchair",) and not icd_search.about_a_diagnosis(cushion, 0.0)
     assert not icd_search.about_a_diagnosis(icd_search.rank(release, "xqzvw"), 0.0)
+
+
+def test_no_section_where_the_cache_cannot_be_kept_or_the_release_cannot_be_read(main, release, monkeypatch):
+    from cptcli import cache
+    from cptcli.errors import DataError
+
+    monkeypatch.setattr(cache, "refused_cache_dir", lambda: "not the user's alone")
+    code, out, err = main("search", "knee pain")  # the extract would be built again, seconds, on every search
+    assert code == 0 and "ICD-10-CM" not in out
+
+    monkeypatch.undo()
+
+    def unreadable():
+        raise DataError("the ICD-10-CM code set needs the simple-icd-10-cm package")
+
+    monkeypatch.setattr(icd10, "codeset", unreadable)
+    code, out, _ = main("search", "knee pain")
+    assert code == 0 and out.startswith("Search: knee pain") and "ICD-10-CM" not in out  # search never fails for it
+    code, out, err = main("search", "knee pain", "--section", "icd")  # asked for: the reason is said
+    assert (code, out) == (3, "") and "needs the simple-icd-10-cm package" in err
