@@ -94,6 +94,13 @@ def test_csv_holds_the_hits_and_names_the_section_or_gives_it(main, release):
     assert main("search", "beads", "-f", "csv")[2] == ""  # no section: nothing to name
 
 
+def test_markdown_heads_each_section(main, release):
+    code, out, _ = main("search", "knee pain", "-f", "markdown", "-n", "1")
+    assert code == 0
+    assert out.index("## Search: knee pain") < out.index("| 20704 |") < out.index("## ICD-10-CM diagnoses: knee pain")
+    assert out.rstrip().endswith("| M25.562 | Pain in left knee | yes | no | 93.3 | description | Pain in left knee |")
+
+
 def test_the_rule_needs_every_word_and_the_margin(release):
     knee = icd_search.rank(release, "knee pain")
     assert knee[0].score == 93.3

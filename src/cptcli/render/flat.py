@@ -345,7 +345,7 @@ def _(result: SearchHits) -> list[Table]:
     codes as `icd search` lists them."""
     found = tables.dispatch(Hits)(result)
     if result.icd is not None:
-        found.append(Table("icd", f"ICD-10-CM codes: {result.query}", ICD_HIT_COLUMNS, _icd_rows(result.icd)))
+        found.append(Table("icd", f"ICD-10-CM diagnoses: {result.query}", ICD_HIT_COLUMNS, _icd_rows(result.icd)))
     return found
 
 
