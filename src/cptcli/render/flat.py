@@ -317,7 +317,9 @@ HIT_COLUMNS = ("code", "title", "score", "matched_field", "snippet", "completene
 
 @tables.register
 def _(result: Hits) -> list[Table]:
-    return [
+    """The hits; then, for `search` (a SearchHits) whose query reads as a diagnosis or asked for the section, the
+    ICD-10-CM codes as `icd search` lists them."""
+    found = [
         Table(
             "hits",
             f"Search: {result.query}",
@@ -325,6 +327,10 @@ def _(result: Hits) -> list[Table]:
             [(h.code, h.title, h.score, h.matched_field, h.snippet, h.completeness, h.add_on) for h in result],
         )
     ]
+    icd = getattr(result, "icd", None)
+    if icd is not None:
+        found.append(Table("icd", f"ICD-10-CM diagnoses: {result.query}", ICD_HIT_COLUMNS, _icd_rows(icd)))
+    return found
 
 
 ICD_HIT_COLUMNS = ("code", "description", "billable", "header", "score", "matched_field", "matched_text")
@@ -337,16 +343,6 @@ def _icd_rows(result: IcdHits) -> list[tuple]:
 @tables.register
 def _(result: IcdHits) -> list[Table]:
     return [Table("hits", f"ICD-10-CM search: {result.query}", ICD_HIT_COLUMNS, _icd_rows(result))]
-
-
-@tables.register
-def _(result: SearchHits) -> list[Table]:
-    """The procedure hits, then (when the query reads as a diagnosis, or the section was asked for) the ICD-10-CM
-    codes as `icd search` lists them."""
-    found = tables.dispatch(Hits)(result)
-    if result.icd is not None:
-        found.append(Table("icd", f"ICD-10-CM diagnoses: {result.query}", ICD_HIT_COLUMNS, _icd_rows(result.icd)))
-    return found
 
 
 LIST_COLUMNS = ("code", "display_code", "title", "add_on", "completeness")
