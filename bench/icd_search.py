@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`cptcli icd search` against SQLite FTS5 bm25 over the same texts, on the lay gold set (tests/gold/icd-lay.tsv).
+"""`cptcli icd search` against SQLite FTS5 bm25 over the same texts, on a lay gold set (tests/gold/icd-lay.tsv, the
+tuned one, or --gold tests/gold/icd-lay-blind.tsv, the blind one).
 
 The baseline indexes each ICD-10-CM code's description and inclusion terms, from the same cache the tool reads,
 with FTS5's porter tokenizer, and ranks the codes holding any query word (the words OR'd: FTS5's default AND
@@ -8,6 +9,7 @@ included, is measured beside `python -c pass` (the interpreter floor).
 
     bench/icd_search.py                      # prints the Markdown report
     bench/icd_search.py --out bench/icd-search.md
+    bench/icd_search.py --gold tests/gold/icd-lay-blind.tsv
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold" / "icd-lay.tsv"
+ABOUT = {
+    "tests/gold/icd-lay.tsv": "MedlinePlus health topic names and five typos; tuned on",
+    "tests/gold/icd-lay-blind.tsv": "NHS Health A to Z condition names; blind, never tuned on",
+}
 
 
 def gold(path: Path = GOLD) -> list[tuple[str, tuple[str, ...], str]]:
@@ -44,16 +50,18 @@ def rank_of(codes: list[str], expected: tuple[str, ...]) -> int | None:
     return next((i + 1 for i, c in enumerate(codes) if right(c, expected)), None)
 
 
-def fts_baseline(codeset) -> sqlite3.Connection:
+def fts_baseline(codeset, with_index: bool = False) -> sqlite3.Connection:
+    """Each code's description and inclusion terms (and, `with_index`, the Alphabetic Index entries that lead to it,
+    as cptcli reads them) in one FTS5 column."""
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE t USING fts5(code UNINDEXED, text, tokenize = 'porter unicode61')")
-    src = codeset._conn
-    terms: dict[str, list[str]] = {}
-    for code, term in src.execute("SELECT code, term FROM terms"):
-        terms.setdefault(code, []).append(term)
+    rows = codeset._conn.execute("SELECT code, text, terms, entries FROM words")
     conn.executemany(
         "INSERT INTO t VALUES (?, ?)",
-        ((c, " ; ".join([d, *terms.get(c, [])])) for c, d in src.execute("SELECT code, description FROM codes")),
+        (
+            (c, " ; ".join([d, *filter(None, t.split("\n")), *(filter(None, e.split("\n")) if with_index else ())]))
+            for c, d, t, e in rows
+        ),
     )
     return conn
 
@@ -66,18 +74,24 @@ def fts_search(conn: sqlite3.Connection, query: str, limit: int = 10) -> list[st
     return [c for (c,) in conn.execute("SELECT code FROM t WHERE t MATCH ? ORDER BY bm25(t) LIMIT ?", (match, limit))]
 
 
-def wall(argv: list[str], runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, check=False, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def wall_ratio(argv: list[str], floor: list[str], runs: int = 11) -> tuple[float, float, float]:
+    """The command's median wall time, the floor's, and the median of their ratios run by run: the two are run in
+    turn (after one warm-up each), so that a shared machine's drift falls on both alike."""
+    took: dict[int, list[float]] = {0: [], 1: []}
+    for i in range(runs + 1):
+        for side, cmd in enumerate((argv, floor)):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=False, capture_output=True)
+            if i:
+                took[side].append(time.perf_counter() - start)
+    ratios = [a / b for a, b in zip(took[0], took[1], strict=True)]
+    return statistics.median(took[0]), statistics.median(took[1]), statistics.median(ratios)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--gold", type=Path, default=GOLD, help="the gold set (default: the tuned one)")
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT / "src"))
@@ -85,9 +99,10 @@ def main() -> int:
 
     codeset = icd10.codeset()  # the user's cache: built once if missing
     conn = fts_baseline(codeset)
-    rows = gold()
-    results = {"cptcli": [], "fts5": []}
-    took = {"cptcli": [], "fts5": []}
+    conn_index = fts_baseline(codeset, with_index=True)
+    rows = gold(args.gold)
+    results: dict[str, list] = {"cptcli": [], "fts5": [], "fts5+index": []}
+    took: dict[str, list] = {"cptcli": [], "fts5": [], "fts5+index": []}
     misses = []
     for query, expected, _ in rows:
         start = time.perf_counter()
@@ -96,8 +111,12 @@ def main() -> int:
         start = time.perf_counter()
         theirs = fts_search(conn, query)
         took["fts5"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        theirs_index = fts_search(conn_index, query)
+        took["fts5+index"].append(time.perf_counter() - start)
         results["cptcli"].append(rank_of(ours, expected))
         results["fts5"].append(rank_of(theirs, expected))
+        results["fts5+index"].append(rank_of(theirs_index, expected))
         if results["cptcli"][-1] != 1:
             misses.append((query, ",".join(expected), ours[:3], results["cptcli"][-1]))
 
@@ -108,25 +127,36 @@ def main() -> int:
     def mrr(name: str) -> str:
         return f"{sum(1 / r for r in results[name] if r) / len(rows):.3f}"
 
-    floor = wall([sys.executable, "-c", "pass"])
-    cli = wall([sys.executable, "-m", "cptcli", "icd", "search", "low back pain", "--json"])
+    shown = (
+        args.gold.resolve().relative_to(ROOT).as_posix() if args.gold.resolve().is_relative_to(ROOT) else str(args.gold)
+    )
+    flag = "" if args.gold.resolve() == GOLD else f" --gold {shown}"
+    cli, floor, ratio = wall_ratio(
+        [sys.executable, "-m", "cptcli", "icd", "search", "low back pain", "--json"], [sys.executable, "-c", "pass"]
+    )
     lines = [
         "# ICD-10-CM by words: `cptcli icd search` beside SQLite FTS5 bm25",
         "",
         f"Measured {date.today().isoformat()} on the 2-core machine, on {codeset.authority}; gold set "
-        f"`tests/gold/icd-lay.tsv` ({len(rows)} lay queries: MedlinePlus health topic names and five typos; a hit is "
-        "an expected category or a code below it). Regenerate: `bench/icd_search.py --out bench/icd-search.md`.",
+        f"`{shown}` ({len(rows)} lay queries: {ABOUT.get(shown, 'its header says where they come from')}; a hit is "
+        f"an expected category or a code below it). Regenerate: `bench/icd_search.py{flag} --out FILE`.",
         "",
         "| searcher | top-1 | top-3 | top-10 | MRR | median ms a query (in process) |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, label in (("cptcli", "cptcli icd search"), ("fts5", "FTS5 bm25, words OR'd, porter")):
+    labels = (
+        ("cptcli", "cptcli icd search"),
+        ("fts5", "FTS5 bm25, words OR'd, porter"),
+        ("fts5+index", "FTS5 bm25 as above, the Index entries added"),
+    )
+    for name, label in labels:
         ms = 1000 * statistics.median(took[name])
         lines.append(f"| {label} | {share(name, 1)} | {share(name, 3)} | {share(name, 10)} | {mrr(name)} | {ms:.0f} |")
     lines += [
         "",
-        f'Whole command (`python -m cptcli icd search "low back pain" --json`, cache warm, median of 5): '
-        f"{cli:.2f} s; interpreter floor (`python -c pass`) {floor:.2f} s: {cli / floor:.1f}x.",
+        f'Whole command (`python -m cptcli icd search "low back pain" --json`, cache warm, 11 runs in turn with '
+        f"`python -c pass`, the interpreter floor): medians {1000 * cli:.0f} ms and {1000 * floor:.0f} ms; the "
+        f"median of the run-by-run ratios {ratio:.1f}x.",
         "",
         "Queries whose first hit is not right (first three codes given; rank of the first right one, or none in "
         "the top 10):",

@@ -367,4 +367,4 @@ def test_hostile_text_is_inert_in_shows_wide_layout(main, hostile, cache, fmt):
 def test_an_unknown_section_is_refused_before_a_search_that_finds_nothing(main, fmt):
     # Without the check before the look-up, the empty answer's exit 1 would hide the usage error.
     code, out, err = main("search", "qqqzzz", "--section", "bogus", "-f", fmt)
-    assert (code, out, err) == (2, "", "cptcli: error: unknown section 'bogus': choose from hits\n")
+    assert (code, out, err) == (2, "", "cptcli: error: unknown section 'bogus': choose from hits, icd\n")

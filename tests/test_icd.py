@@ -1,5 +1,6 @@
 """The ICD-10-CM adapter and its cache, and the `icd` command."""
 
+import io
 import json
 import os
 import sqlite3
@@ -224,3 +225,32 @@ def test_a_modifier_row_on_a_contested_reading_is_cautioned_and_one_on_none_is_n
     assert row["code"] == "20700" and row["caution"] is None
     _, table, _ = main("modifier", "59")
     assert "caution" not in table
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal, keeping what is drawn on it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_first_extract_shows_its_phases_on_a_terminal_and_a_cached_run_nothing(cache_dir, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm")  # Rich draws nothing live on a dumb terminal (the tests' own TERM)
+    shown = _Terminal()
+    monkeypatch.setattr(sys, "stderr", shown)
+    pkg = FakePackage()
+    pkg.load(cache_dir)
+    drawn = shown.getvalue()
+    assert pkg.reads == 1
+    for phase in ("reading ICD-10-CM (first run only)", "indexing 4 ICD-10-CM codes", "writing the ICD-10-CM cache"):
+        assert f"cptcli: {phase}" in drawn, drawn
+    again = _Terminal()
+    monkeypatch.setattr(sys, "stderr", again)
+    pkg.load(cache_dir)
+    assert pkg.reads == 1 and again.getvalue() == ""
+
+
+def test_the_first_extract_says_nothing_where_stderr_is_not_a_terminal(cache_dir, capsys):
+    pkg = FakePackage()
+    pkg.load(cache_dir)
+    assert pkg.reads == 1 and capsys.readouterr() == ("", "")

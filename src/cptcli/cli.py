@@ -491,10 +491,19 @@ Examples:
   cptcli search "intramedullary insert" --limit 3
   cptcli search M54.16
   cptcli search "modifier 59" --json | jq -r '.[].code'
+  cptcli search "low back pain" --section icd --json
+\b
+A query that reads as a diagnosis (the best ICD-10-CM code holds all its words
+and scores 20 points above every procedure hit) shows the ICD-10-CM codes after
+the procedure hits, as `cptcli icd search` ranks them: in a table and Markdown;
+in CSV and TSV with --section icd. JSON keeps its list of procedure hits:
+--section icd gives the ICD-10-CM codes' list (icd search's shape), both
+sections an object {"hits": [...], "icd": [...]}; asking for the section
+lists the codes whatever the query.
 """
     + EXIT_CODES_HELP
 )
-@printing("hits")
+@printing("hits", "icd")
 def search(
     query: str = typer.Argument(..., help="Words, a code or code prefix, an ICD-10-CM code, or 'modifier 59'."),
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="Most results to print."),
@@ -505,8 +514,11 @@ def search(
     from cptcli import service
 
     with _empty_list(out):
-        hits = service.search(_engine(), query, limit, min_score)
-    emit(hits, out)
+        found = service.search(_engine(), query, limit, min_score, diagnoses=True if "icd" in out.sections else None)
+    emit(found, out)
+    miss = service.search_status(found, out.sections, min_score)
+    if miss is not None:
+        raise miss
 
 
 @command(

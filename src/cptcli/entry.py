@@ -1,5 +1,6 @@
-"""The console entry point. The plainest, most frequent calls, `--version` and
-`[--data PATH]... show CODE... [--json]` with no other option, are answered here before Typer
+"""The console entry point. The plainest, most frequent calls, `--version`,
+`[--data PATH]... show CODE... [--json]` and `icd search QUERY [--json]` with no other option, are answered here
+before Typer
 is imported (it costs more to import than such a call spends in all), through
 the same service, renderer and writer as the CLI. Anything else, every error
 included, goes to the Typer app (cptcli.cli), the one grammar of options; a
@@ -45,6 +46,8 @@ def fast(argv):
         argv = argv[2:]
     json_ = argv[-1:] == ["--json"]
     codes = argv[1:-1] if json_ else argv[1:]
+    if argv[:2] == ["icd", "search"] and not extra:
+        return _icd_search(codes[1:], json_)
     if argv[:1] != ["show"] or not codes or any(c.startswith("-") for c in codes):
         return None
     from cptcli import service
@@ -68,6 +71,27 @@ def fast(argv):
     except CptcliError:
         return None  # the CLI words it
     except Exception:  # an OSError (a name too long), or a bug: the CLI words it in one line, never a traceback
+        return None
+    return _write(env, text)
+
+
+def _icd_search(words: list[str], json_: bool):
+    """`icd search QUERY [--json]` with the default limit and lowest score, answered as fast() answers show."""
+    if len(words) != 1 or words[0].startswith("-"):
+        return None
+    from cptcli import service
+    from cptcli.codesets.icd_search import DEFAULT_LIMIT, DEFAULT_MIN_SCORE
+    from cptcli.output import Env
+    from cptcli.render import Options, render
+
+    env = Env()
+    if env.is_tty and not json_:
+        return None
+    try:
+        text = render(
+            service.icd_search(words[0], DEFAULT_LIMIT, DEFAULT_MIN_SCORE), Options("json" if json_ else "table"), env
+        )
+    except Exception:  # a usage error, nothing found, a bug: the CLI words each in one line
         return None
     return _write(env, text)
 

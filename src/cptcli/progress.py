@@ -1,5 +1,6 @@
 """Progress on stderr while a big knowledge base is read and indexed (seconds
-for 100,000 codes), shown only where a person watches: stderr is a terminal.
+for 100,000 codes), or while the ICD-10-CM release is first extracted into the
+cache (seconds, once), shown only where a person watches: stderr is a terminal.
 Scripts, pipes and CI see nothing, and small files (the bundled one takes
 ~50 ms) never import Rich for it."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 # Files smaller than this load in well under a second: no bar.
 MIN_BYTES = 5_000_000
@@ -15,10 +17,11 @@ MIN_BYTES = 5_000_000
 class Progress:
     """Phases of one load, each a line that Rich redraws; a no-op when disabled."""
 
-    def __init__(self, paths):
+    def __init__(self, paths=(), slow: bool = False):
+        """For reading `paths` (shown when they are big), or for work the caller knows is `slow`."""
         self._rich = None
         try:
-            big = sum(os.path.getsize(p) for p in paths) >= MIN_BYTES
+            big = slow or sum(os.path.getsize(p) for p in paths) >= MIN_BYTES
         except OSError:
             big = False  # the loader words the missing file
         if big and sys.stderr.isatty():
@@ -27,7 +30,8 @@ class Progress:
 
             self._rich = RichProgress(console=Console(file=sys.stderr), transient=True)
             self._rich.start()
-        self._task, self._total = None, None
+        self._task: Any = None  # a rich.progress.TaskID, once a phase has begun
+        self._total: int | None = None
 
     def phase(self, description: str, total: int | None = None) -> None:
         """Start the next phase (`total` steps, or None for one of unknown length), ending the last."""

@@ -162,21 +162,67 @@ def show_lines(engine, lines: Iterable[bytes]) -> Iterator:
 # -- search and list ---------------------------------------------------------------
 
 
-def search(engine, query: str, limit: int, min_score: float):
-    """search.Hits; raises NotFoundError when nothing scores at least `min_score`."""
-    from cptcli.codes import printable
+def search(engine, query: str, limit: int, min_score: float, diagnoses: bool | None = None):
+    """codesets.icd_search.SearchHits: the procedure hits, and the ICD-10-CM codes when the query reads as a
+    diagnosis (`diagnoses` None), always (True: the icd section was asked for) or never (False). Raises
+    NotFoundError when nothing scores at least `min_score` in either; a result whose procedure hits are empty is
+    returned for its ICD-10-CM section, and search_status words the miss."""
+    from cptcli.codesets.icd_search import SearchHits
     from cptcli.search import Searcher
 
     hits = Searcher(engine.corpus()).search(query, limit=limit, min_score=min_score)
-    if not hits:
-        from cptcli.search.scoring import is_dotted_icd
+    icd = _diagnosis_section(query, hits, limit, min_score, diagnoses)
+    if not hits and not icd and not diagnoses:
+        raise _no_hit(query, min_score)
+    return SearchHits(hits, icd)
 
-        if is_dotted_icd(query):
-            raise NotFoundError(
-                f"{printable(query)!r} is an ICD-10-CM code and no record lists it: see cptcli icd {printable(query)}"
-            )
-        raise NotFoundError(f"no code matches {printable(query)!r} with a score of at least {min_score:g}")
-    return hits
+
+def _no_hit(query: str, min_score: float, icd=None) -> NotFoundError:
+    from cptcli.codes import printable
+    from cptcli.search.scoring import is_dotted_icd
+
+    if is_dotted_icd(query):
+        return NotFoundError(
+            f"{printable(query)!r} is an ICD-10-CM code and no record lists it: see cptcli icd {printable(query)}"
+        )
+    said = f"no code matches {printable(query)!r} with a score of at least {min_score:g}"
+    if icd:
+        said += f"; as a diagnosis, {icd.total:,} ICD-10-CM codes do (--section icd)"
+    return NotFoundError(said)
+
+
+def _diagnosis_section(query: str, hits, limit: int, min_score: float, diagnoses: bool | None):
+    """The ICD-10-CM codes of `search`'s section, or None. Not looked for when procedure hits score so well that no
+    ICD-10-CM code could clear them by the margin, nor where the ICD-10-CM cache cannot be kept (it would be built
+    again, seconds, on every search), nor when the release cannot be read: a search never fails for want of it."""
+    from cptcli import cache
+    from cptcli.codesets import icd10, icd_search
+
+    best = max((h.score for h in hits), default=0.0)
+    if diagnoses is False or (diagnoses is None and best + icd_search.DIAGNOSIS_MARGIN > 100.0):
+        return None
+    if diagnoses is None and (cache.refused_cache_dir() is not None or not any(c.isalpha() for c in query)):
+        return None
+    try:
+        found = icd_search.rank(icd10.codeset(), query, limit=limit, min_score=min_score)
+    except DataError:
+        if diagnoses:
+            raise
+        return None
+    return found if diagnoses or icd_search.about_a_diagnosis(found, best) else None
+
+
+def search_status(result, sections, min_score: float) -> NotFoundError | None:
+    """The miss a search's printed result still is: no procedure hit (unless only the ICD-10-CM section was asked
+    for and it has codes), or no ICD-10-CM code in a section asked for alone."""
+    query = result.query
+    if tuple(sections) == ("icd",):
+        if result.icd:
+            return None
+        from cptcli.codes import printable
+
+        return NotFoundError(f"no ICD-10-CM code matches {printable(query)!r} with a score of at least {min_score:g}")
+    return None if result else _no_hit(query, min_score, result.icd)
 
 
 def list_codes(engine, prefix: str | None = None):

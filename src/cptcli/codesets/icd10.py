@@ -21,8 +21,8 @@ import os
 import re
 import sqlite3
 import stat
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from cptcli.errors import DataError
 
@@ -31,34 +31,38 @@ DIST = "simple-icd-10-cm"
 CACHE_NAME = "icd10cm.sqlite3"
 # Bump when the table layout or what is stored changes: old caches are then rebuilt.
 # 3: inclusion terms and "Includes" notes, and the stems of every description and term for `icd search`.
-CACHE_FORMAT = 3
+# 4: each code's terms and the stems of the name its description leads with beside its stems, and a table of
+# stems, so that a search reads only the codes it matches and the stems it asks about.
+# 5, 6: the Alphabetic Index's entries that lead to each code (cptcli.codesets.icd_index), and their stems.
+CACHE_FORMAT = 6
 
-# (code, description, billable, children[, inclusion terms])
+# (code, description, billable, children[, inclusion terms[, Index entries as (entry, reference) pairs]])
 Row = tuple
 
 
-@dataclass(frozen=True, slots=True)
-class IcdCode:
-    code: str
-    description: str
-    billable: bool
-    children: tuple[str, ...] = ()
+# Named tuples, not dataclasses: importing dataclasses (it imports inspect) costs `icd search` a large share of its
+# budget.
+class IcdCode(namedtuple("IcdCode", "code description billable children", defaults=((),))):
+    """One code as the release has it: its official description, whether it is billable, its direct children."""
+
+    __slots__ = ()
 
     @property
     def is_header(self) -> bool:
         return not self.billable
 
 
-@dataclass(frozen=True, slots=True)
-class PackageInfo:
+class PackageInfo(namedtuple("PackageInfo", "version data_files")):
     """What the cache key is made of, read from the file system without importing the package."""
 
-    version: str
-    data_files: tuple[str, ...]
+    __slots__ = ()
 
     @property
     def key(self) -> str:
-        return f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}"
+        from cptcli.codesets import icd_index
+
+        # The bundled Index table is part of what is extracted: a new one rebuilds the cache.
+        return f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}; {icd_index.release()}"
 
     @property
     def authority(self) -> str:
@@ -95,14 +99,18 @@ def package_info() -> PackageInfo | None:
 
 def package_rows() -> Iterator[Row]:
     """Every category and subcategory (not chapters or blocks) with its
-    description, billability (a leaf of the tabular list) and direct children."""
+    description, billability (a leaf of the tabular list), direct children, inclusion terms and the Alphabetic
+    Index's entries that lead to it (cptcli.codesets.icd_index)."""
     import warnings
+
+    from cptcli.codesets import icd_index
 
     with warnings.catch_warnings():
         # The package calls a deprecated importlib.resources API on import.
         warnings.simplefilter("ignore")
         import simple_icd_10_cm as icd
 
+    index = icd_index.read()
     seen: set[str] = set()
     for code in icd.get_all_codes(with_dots=True):
         # A block holding a single category shares its name and appears twice.
@@ -116,6 +124,7 @@ def package_rows() -> Iterator[Row]:
             tuple(icd.get_children(code)),
             # What else the code covers: its inclusion terms and its "Includes" note (B02: shingles, zona).
             tuple(dict.fromkeys([*icd.get_inclusion_term(code), *icd.get_includes(code)])),
+            tuple(index.get(code, ())),
         )
 
 
@@ -188,61 +197,112 @@ class CodeSet:
     def __len__(self) -> int:
         return self._conn.execute("SELECT count(*) FROM codes").fetchone()[0]
 
-    def matching(self, stems: Iterable[str]) -> list[tuple[str, str, bool, tuple[str, ...], str, str]]:
-        """Every code whose description or inclusion terms hold one of `stems`: (code, description, billable,
-        inclusion terms, the description's stems, the terms' stems joined by ' | ')."""
+    def matching(self, stems: Iterable[str]) -> list[tuple[str, str, int, str, str, str, str, str, str, str]]:
+        """Every code whose description, inclusion terms or Index entries hold one of `stems`: (code, description,
+        billable, the description's stems, the stems of the name it leads with, its inclusion terms joined by
+        newlines and their stems joined by ' | ', its Index entries and their stems likewise, and how many words
+        each entry names, cptcli.codesets.icd_index.size), as stored: the caller splits only what it reads."""
         wanted = sorted({s for s in stems if s.isalnum()})
         if not wanted:
             return []
         query = " OR ".join(f'"{s}"' for s in wanted)
+        return self._search(
+            "SELECT code, text, billable, description, lead, terms, term_stems, entries, entry_stems, entry_sizes "
+            "FROM words "
+            "WHERE words MATCH ?",
+            (query,),
+        )
+
+    def _search(self, sql: str, args: tuple) -> list[tuple]:
         try:
-            rows = self._conn.execute(
-                "SELECT w.code, c.description, c.billable, w.description, w.terms FROM words w "
-                "JOIN codes c ON c.code = w.code WHERE words MATCH ?",
-                (query,),
-            ).fetchall()
-            terms: dict[str, list[str]] = {}
-            for code, term in self._conn.execute(
-                f"SELECT code, term FROM terms WHERE code IN ({','.join('?' * len(rows))}) ORDER BY rowid",
-                [r[0] for r in rows],
-            ):
-                terms.setdefault(code, []).append(term)
+            return self._conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
             raise DataError(f"the ICD-10-CM cache cannot be searched ({exc}); remove {self.path} to rebuild") from None
-        return [(c, d, bool(b), tuple(terms.get(c, ())), ds, ts) for c, d, b, ds, ts in rows]
+
+    def stem_counts(self, stems: Iterable[str]) -> dict[str, int]:
+        """Of `stems`, those the descriptions and inclusion terms hold, with how many codes hold each."""
+        wanted = sorted(set(stems))
+        return dict(
+            self._search(
+                f"SELECT term, doc FROM vocabulary WHERE term IN ({','.join('?' * len(wanted))})", tuple(wanted)
+            )
+        )
+
+    def stems_sized(self, shortest: int, longest: int) -> dict[str, int]:
+        """The stems of `shortest` to `longest` characters, with how many codes hold each (what a typo of a
+        word of about that length may be read as)."""
+        return dict(self._search("SELECT term, doc FROM vocabulary WHERE size BETWEEN ? AND ?", (shortest, longest)))
 
     def vocabulary(self) -> dict[str, int]:
-        """Every stem the descriptions and inclusion terms hold, with how many codes hold it (what a typo is
-        corrected to)."""
-        return dict(self._conn.execute("SELECT term, doc FROM words_vocabulary"))
+        """Every stem the descriptions and inclusion terms hold, with how many codes hold it."""
+        return dict(self._search("SELECT term, doc FROM vocabulary", ()))
 
 
 _SCHEMA = """
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE codes (code TEXT PRIMARY KEY, description TEXT NOT NULL, billable INTEGER NOT NULL,
                     children TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE terms (code TEXT NOT NULL, term TEXT NOT NULL);
-CREATE INDEX terms_code ON terms (code);
-CREATE VIRTUAL TABLE words USING fts5(code UNINDEXED, description, terms, tokenize = 'unicode61', detail = none);
+-- What a search reads of each code, beside the stems it matches (description, term_stems): one row a code.
+CREATE VIRTUAL TABLE words USING fts5(code UNINDEXED, text UNINDEXED, billable UNINDEXED, description,
+                                      lead UNINDEXED, terms UNINDEXED, term_stems, entries UNINDEXED, entry_stems,
+                                      entry_sizes UNINDEXED,
+                                      tokenize = 'unicode61', detail = none);
 CREATE VIRTUAL TABLE words_vocabulary USING fts5vocab(words, 'row');
+-- Every stem with how many codes hold it, and its length: a query's stems are looked up, not all read.
+CREATE TABLE vocabulary (term TEXT PRIMARY KEY, doc INTEGER NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX vocabulary_size ON vocabulary (size);
 """
 
 
-def build_connection(rows: Iterable[Row], key: str, authority: str) -> sqlite3.Connection:
+# A description names the condition first and qualifies it after ("Pneumonia, unspecified organism", "Anemia in
+# chronic kidney disease"), as HCPCS descriptors name the thing first (cptcli.search.candidates.LEAD): what comes
+# before the first qualifier is the name `icd search` weighs a query against (cptcli.codesets.icd_search).
+_LEAD_END = re.compile(
+    r"[,;:\[(]| (?:of|with|without|due|in|on|by|and|or|following|complicating|associated|affecting|involving|from)\b",
+    re.IGNORECASE,
+)
+
+
+def lead_name(description: str) -> str:
+    """The name a description leads with: "Low back pain" of "Low back pain, unspecified"."""
+    return _LEAD_END.split(description, maxsplit=1)[0]
+
+
+def build_connection(rows: Iterable[Row], key: str, authority: str, progress=None) -> sqlite3.Connection:
+    """The cache's database, in memory; `progress` (cptcli.progress.Progress) is told each phase."""
+    from cptcli.codesets import icd_index
     from cptcli.search.analysis import tokens
 
+    if progress is not None:
+        progress.phase("reading ICD-10-CM (first run only)")
     conn = sqlite3.connect(":memory:")
     conn.executescript(_SCHEMA)
-    rows = [(r[0], r[1], r[2], r[3], r[4] if len(r) > 4 else ()) for r in rows]
+    rows = [(r[0], r[1], r[2], r[3], r[4] if len(r) > 4 else (), r[5] if len(r) > 5 else ()) for r in rows]
+    if progress is not None:
+        progress.phase(f"indexing {len(rows):,} ICD-10-CM codes")
     conn.executemany(
-        "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)", ((c, d, int(b), " ".join(ch)) for c, d, b, ch, _ in rows)
+        "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?)", ((c, d, int(b), " ".join(ch)) for c, d, b, ch, _, _ in rows)
     )
-    conn.executemany("INSERT INTO terms VALUES (?, ?)", ((r[0], t) for r in rows for t in r[4]))
     # The stems search matches, in the tokens search's own analysis makes (cptcli.search.analysis), not FTS5's.
     conn.executemany(
-        "INSERT INTO words VALUES (?, ?, ?)",
-        ((r[0], " ".join(tokens(r[1])), " | ".join(" ".join(tokens(t)) for t in r[4])) for r in rows),
+        "INSERT INTO words VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                c,
+                d,
+                int(b),
+                " ".join(tokens(d)),
+                " ".join(tokens(lead_name(d))),
+                "\n".join(t),
+                " | ".join(" ".join(tokens(x)) for x in t),
+                "\n".join(f"{entry}\t{ref}" for entry, ref in e),
+                " | ".join(" ".join(tokens(entry)) for entry, _ in e),
+                " ".join(str(icd_index.size(entry, tokens)) for entry, _ in e),
+            )
+            for c, d, b, _, t, e in rows
+        ),
     )
+    conn.execute("INSERT INTO vocabulary SELECT term, doc, length(term) FROM words_vocabulary")
     count = conn.execute("SELECT count(*) FROM codes").fetchone()[0]
     if count == 0:
         raise DataError(f"{DIST} returned no ICD-10-CM codes; cannot build the code-set cache")
@@ -306,10 +366,16 @@ def load(
     pkg = info()
 
     def rebuild() -> CodeSet:
+        from cptcli.progress import Progress
+
         if pkg is None:
             raise DataError(f"the ICD-10-CM code set needs the {DIST} package: pip install '{DIST}>=1.5'")
-        conn = build_connection(rows(), pkg.key, pkg.authority)
-        written = cache.atomic_write(path, _database_bytes(conn)) if path is not None else None
+        # Seconds, once: a person at a terminal is told what the wait is (a script is told nothing).
+        with Progress(slow=True) as progress:
+            conn = build_connection(rows(), pkg.key, pkg.authority, progress)
+            if path is not None:
+                progress.phase("writing the ICD-10-CM cache")
+            written = cache.atomic_write(path, _database_bytes(conn)) if path is not None else None
         return CodeSet(conn, pkg.key, pkg.authority, written)
 
     cached = _open_cached(path) if path is not None else None

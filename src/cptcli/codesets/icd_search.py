@@ -6,17 +6,24 @@ release never uses is corrected to its nearest stem (rapidfuzz) and counts a lit
 share of the query's words it holds, the description counting more than an inclusion term, and by how much of the
 text that matched the query covers; of two codes that score alike the billable one comes first, and a header says
 so and ranks a little lower (it is not reported: a billable code below it is).
+
+`search` shows these codes as a section of its own (SearchHits) when a query reads as a diagnosis
+(about_a_diagnosis): the best ICD-10-CM code holds every word of it and scores well above every procedure hit.
 """
 
 from __future__ import annotations
 
-import re
 from collections import namedtuple
 
 from cptcli import SCHEMA_VERSION
+from cptcli.codesets.icd_index import text_of
+from cptcli.search import Hits
 
 IN_DESCRIPTION = 1.0
 IN_TERM = 0.8  # an inclusion term says what else the code covers: a match there is a little less sure
+# An Alphabetic Index entry (cptcli.codesets.icd_index) is CDC's own pointer from a coder's words to the code, as sure
+# as an inclusion term.
+IN_INDEX = 1.0
 # A word found only as the stem a typo was read as: less than the word as typed found in an inclusion term.
 CORRECTED = 0.6
 TYPO_CUTOFF = 80.0  # rapidfuzz ratio a correction needs
@@ -24,15 +31,13 @@ TYPO_MIN = 4  # letters a stem needs before it is read as a typo
 COVER_SHARE = 0.8  # of a score, the share that is the query's words found; the rest is how much of the text they are
 # A header is not reported (a billable code below it is): it ranks below the billable codes that match as well.
 HEADER = 0.9
-# A description names the condition first and qualifies it after ("Pneumonia, unspecified organism", "Anemia in
-# chronic kidney disease"), as HCPCS descriptors name the thing first (cptcli.search.candidates.LEAD): a query the
-# name alone holds is that condition itself, and how much of the name it covers is the focus that counts.
-_LEAD_END = re.compile(
-    r"[,;:\[(]| (?:of|with|without|due|in|on|by|and|or|following|complicating|associated|affecting|involving|from)\b",
-    re.IGNORECASE,
-)
 DEFAULT_LIMIT = 10
 DEFAULT_MIN_SCORE = 40.0
+# A query reads as a diagnosis when the best ICD-10-CM code holds all its words and scores this many points above
+# the best procedure hit: "knee pain" (93.3 against 45) does, "bone marrow" (93.3 against 92.4) and "removal of
+# implant" (88 against 79.1: a personal-history code holds both words) do not. The scales differ, so only a wide
+# margin says the words are a condition's rather than a service's.
+DIAGNOSIS_MARGIN = 20.0
 
 
 class IcdHit(namedtuple("IcdHit", "code description billable score matched_field matched_text matched_terms")):
@@ -51,68 +56,107 @@ class IcdHits(list):
     """`icd search`'s results, best first; `total` counts every code that scored at least the lowest score asked
     for; `corrected` the query words read as another word (typo -> stem); `authority` the release searched."""
 
-    __slots__ = ("total", "query", "corrected", "authority")
+    __slots__ = ("total", "query", "corrected", "authority", "wanted")
 
-    def __init__(self, hits, total: int, query: str, corrected: dict, authority: str):
+    def __init__(self, hits, total: int, query: str, corrected: dict, authority: str, wanted: tuple[str, ...] = ()):
         super().__init__(hits)
         self.total, self.query, self.corrected, self.authority = total, query, corrected, authority
+        self.wanted = wanted  # the query's stems
 
     def to_dict(self) -> list:
         return [h.to_dict() for h in self]
 
 
-def query_stems(query: str, vocabulary: dict[str, int]) -> tuple[list[str], dict[str, str]]:
+def query_stems(query: str, codeset) -> tuple[list[str], dict[str, str]]:
     """The query's stems, and the stem each typo is read as: a stem the release never uses is read as the nearest
     one it does. A stem it uses, however rarely, is taken as typed ("shingl" is not "singl")."""
     from cptcli.search.analysis import tokens
 
     wanted = list(dict.fromkeys(tokens(query)))
+    held = codeset.stem_counts(wanted) if wanted else {}
     corrected: dict[str, str] = {}
     for s in wanted:
-        if s in vocabulary or not s.isalpha() or len(s) < TYPO_MIN:
+        if s in held or not s.isalpha() or len(s) < TYPO_MIN:
             continue
         from rapidfuzz import fuzz, process
 
-        near = process.extract(s, vocabulary.keys(), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=5)
+        # A ratio is twice the letters in common over both lengths: a stem reaches the cutoff only within these
+        # lengths of the typo's, so only those are read (a letter more each side, for the float's rounding).
+        share = TYPO_CUTOFF / (200.0 - TYPO_CUTOFF)
+        sized = codeset.stems_sized(int(len(s) * share), int(len(s) / share) + 1)
+        near = process.extract(s, sized.keys(), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None)
         # Of the nearest, the closest; of two as close, the one more codes hold.
-        best = max((n for n, _, _ in near), default=None, key=lambda n: (fuzz.ratio(s, n), vocabulary[n]))
+        best = max((n for n, _, _ in near), default=None, key=lambda n: (fuzz.ratio(s, n), sized[n]))
         if best is not None:
             corrected[s] = best
     return wanted, corrected
 
 
 def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEFAULT_MIN_SCORE) -> IcdHits:
-    from cptcli.search.analysis import tokens
-
-    wanted, corrected = query_stems(query, codeset.vocabulary())
+    wanted, corrected = query_stems(query, codeset)
     if not wanted:
         return IcdHits([], 0, query, corrected, codeset.authority)
     hits = []
-    for code, description, billable, terms, desc_stems, term_stems in codeset.matching([*wanted, *corrected.values()]):
-        lead = set(tokens(_LEAD_END.split(description, maxsplit=1)[0]))
-        texts = [(description, desc_stems.split(), IN_DESCRIPTION)]
-        texts += [(t, ts.split(), IN_TERM) for t, ts in zip(terms, term_stems.split(" | "), strict=False)]
+    typed = corrected.get
+    for row in codeset.matching([*wanted, *corrected.values()]):
+        code, description, billable, desc_stems, lead_stems, terms, term_stems, entries, entry_stems, sizes = row
+        texts = [(description, desc_stems, IN_DESCRIPTION, "description", 0)]
+        if terms:
+            texts += [
+                (t, ts, IN_TERM, "inclusion term", 0)
+                for t, ts in zip(terms.split("\n"), term_stems.split(" | "), strict=False)
+            ]
+        if entries:
+            texts += [
+                (text_of(*e.split("\t")), es, IN_INDEX, "index", int(n))
+                for e, es, n in zip(entries.split("\n"), entry_stems.split(" | "), sizes.split(), strict=False)
+            ]
         found = 0.0
-        best_text, best_hits, best_focus = description, tuple[str, ...](), 0.0
-        for text, text_stems, weight in texts:
-            held = set(text_stems)
-            got = [s for s in wanted if s in held or corrected.get(s) in held]
+        best_text, best_hits, best_focus, field = description, tuple[str, ...](), 0.0, "description"
+        for text, text_stems, weight, name, named in texts:
+            held = set(text_stems.split())
+            got = [s for s in wanted if s in held or typed(s) in held]
             if not got:
                 continue
             # A word typed as it stands counts fully; one read as its correction less.
             sure = sum(weight * (1.0 if s in held else CORRECTED) for s in got)
-            words = {corrected.get(s, s) if s not in held else s for s in got}
-            named = text is description and lead and words <= lead
-            focus = len(words) / max(len(lead if named else held), 1)
+            words = {s if s in held else corrected[s] for s in got}
+            focus_on = held
+            if text is description and lead_stems:
+                lead = set(lead_stems.split())
+                if words <= lead:
+                    focus_on = lead
+            # An Index entry's words are its levels', a term written in several forms counted once.
+            focus = min(len(words) / max(named or len(focus_on), 1), 1.0)
             if sure > found or (sure == found and focus > best_focus):
-                found, best_text, best_hits, best_focus = sure, text, tuple(got), focus
+                found, best_text, best_hits, best_focus, field = sure, text, tuple(got), focus, name
         if not found:
             continue
         score = 100.0 * (COVER_SHARE * found / len(wanted) + (1 - COVER_SHARE) * best_focus)
         score *= 1.0 if billable else HEADER
-        field = "description" if best_text == description else "inclusion term"
-        hits.append(IcdHit(code, description, billable, round(score, 1), field, best_text, best_hits))
+        hits.append(IcdHit(code, description, bool(billable), round(score, 1), field, best_text, best_hits))
     # The score orders; of equal scores the billable code first, then the shorter description, then the code.
     hits.sort(key=lambda h: (-h.score, not h.billable, len(h.description), h.code))
     kept = [h for h in hits if h.score >= min_score]
-    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority)
+    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority, tuple(wanted))
+
+
+def about_a_diagnosis(icd: IcdHits, best_procedure: float) -> bool:
+    """Whether `search`'s query reads as a diagnosis: the best ICD-10-CM code holds every word of it (as typed or as
+    its typo is read) and scores DIAGNOSIS_MARGIN points above the best procedure hit (0 when there is none)."""
+    return (
+        bool(icd) and len(icd[0].matched_terms) == len(icd.wanted) and icd[0].score >= best_procedure + DIAGNOSIS_MARGIN
+    )
+
+
+class SearchHits(Hits):
+    """`search`'s results: the procedure hits (a Hits, and as JSON still the list of them), and `icd`, the ICD-10-CM
+    codes of a query that reads as a diagnosis (or that asked for them), else None. Its sections are `hits` and
+    `icd` (cptcli.render: a table shows both, CSV the first unless --section names the other)."""
+
+    __slots__ = ("icd",)
+    SECTIONS = ("hits", "icd")
+
+    def __init__(self, hits: Hits, icd: IcdHits | None = None):
+        super().__init__(hits, hits.total, hits.query)
+        self.icd = icd

@@ -14,7 +14,7 @@ from dataclasses import fields
 from functools import singledispatch
 from typing import NamedTuple
 
-from cptcli.codesets.icd_search import IcdHits
+from cptcli.codesets.icd_search import IcdHits, SearchHits
 from cptcli.errors import UsageError
 from cptcli.model import (
     FIELDS,
@@ -67,7 +67,11 @@ class Table(NamedTuple):
 def check_sections(result, sections: Sequence[str]) -> None:
     """A usage error naming the valid names when a section asked for is not one
     of `result`'s: the one check of --section (cptcli.render.render), in every format."""
-    names = SECTIONS if isinstance(result, ShowResults) else tuple(t.name for t in tables(result))
+    if isinstance(result, ShowResults):
+        names = SECTIONS
+    else:
+        # search declares its ICD-10-CM section whether or not this query has one
+        names = getattr(result, "SECTIONS", None) or tuple(t.name for t in tables(result))
     check_names(names, sections)
 
 
@@ -320,7 +324,9 @@ HIT_COLUMNS = ("code", "title", "score", "matched_field", "snippet", "completene
 
 @tables.register
 def _(result: Hits) -> list[Table]:
-    return [
+    """The hits; then, for `search` (a SearchHits) whose query reads as a diagnosis or asked for the section, the
+    ICD-10-CM codes as `icd search` lists them."""
+    found = [
         Table(
             "hits",
             f"Search: {result.query}",
@@ -328,15 +334,22 @@ def _(result: Hits) -> list[Table]:
             [(h.code, h.title, h.score, h.matched_field, h.snippet, h.completeness, h.add_on) for h in result],
         )
     ]
+    icd = getattr(result, "icd", None)
+    if icd is not None:
+        found.append(Table("icd", f"ICD-10-CM diagnoses: {result.query}", ICD_HIT_COLUMNS, _icd_rows(icd)))
+    return found
 
 
 ICD_HIT_COLUMNS = ("code", "description", "billable", "header", "score", "matched_field", "matched_text")
 
 
+def _icd_rows(result: IcdHits) -> list[tuple]:
+    return [(h.code, h.description, h.billable, not h.billable, *h[3:6]) for h in result]
+
+
 @tables.register
 def _(result: IcdHits) -> list[Table]:
-    rows = [(h.code, h.description, h.billable, not h.billable, *h[3:6]) for h in result]
-    return [Table("hits", f"ICD-10-CM search: {result.query}", ICD_HIT_COLUMNS, rows)]
+    return [Table("hits", f"ICD-10-CM search: {result.query}", ICD_HIT_COLUMNS, _icd_rows(result))]
 
 
 LIST_COLUMNS = ("code", "display_code", "title", "add_on", "completeness")
@@ -463,8 +476,13 @@ def _(result: Validation) -> list[Table]:
 
 def cut(result, d, sections: Sequence[str]):
     """A JSON document cut to the asked sections: a show document keeps the
-    keys its sections own (and the code); other results have no parts to cut
-    (their section names were checked, cptcli.render.render)."""
+    keys its sections own (and the code); search's one section is its list (the
+    procedure hits, or the ICD-10-CM codes), both an object of the two lists;
+    other results have no parts to cut (their section names were checked,
+    cptcli.render.render)."""
+    if isinstance(result, SearchHits):
+        lists = {"hits": d, "icd": result.icd.to_dict() if result.icd is not None else []}
+        return lists[sections[0]] if len(sections) == 1 else {name: lists[name] for name in sections}
     if not isinstance(result, ShowResults):
         return d
     keys = set(ALWAYS).union(*(JSON_KEYS[s] for s in sections))

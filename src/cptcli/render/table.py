@@ -15,7 +15,7 @@ from rich.table import Table as _RichTable
 from rich.text import Text as _RichText
 
 from cptcli.codes import ended
-from cptcli.codesets.icd_search import IcdHits
+from cptcli.codesets.icd_search import IcdHits, SearchHits
 from cptcli.model import (
     AuditReport,
     CacheCleared,
@@ -588,20 +588,39 @@ def payer_parts(result: ShowResults, sections=()) -> list:
 
 
 @parts.register
-def icd_hits(results: IcdHits, sections=()) -> list:
+def icd_hits(results: IcdHits, sections=(), title: str = "ICD-10-CM search") -> list:
     """ICD-10-CM codes by words: a header is marked, the corrections of typos and the release are said."""
     from cptcli.codes import printable
 
-    t = _table(f"ICD-10-CM search: {printable(results.query, 60)}", ["Code", "Description", "Score", "Matched"])
+    t = _table(f"{title}: {printable(results.query, 60)}", ["Code", "Description", "Score", "Matched"])
     if results.total > len(results):
         shown = f"{len(results)} of {results.total:,} matching codes shown: --limit N shows more."
         t.caption, t.caption_justify = shown, "left"
     for h in results:
         code = h.code if h.billable else f"{h.code} (header)"
-        matched = Text(h.matched_field if h.matched_field == "description" else f"inclusion term: {h.matched_text}")
+        matched = Text(h.matched_field if h.matched_field == "description" else f"{h.matched_field}: {h.matched_text}")
         t.add_row(code, h.description, f"{h.score:.1f}", matched)
     said = [f"Read as: {', '.join(f'{a} → {b}' for a, b in results.corrected.items())}"] if results.corrected else []
     return [t, *(Text(line, style="italic") for line in [*said, results.authority])]
+
+
+@parts.register
+def search_hits(results: SearchHits, sections=()) -> list:
+    """The procedure hits (or a line saying there are none), then the ICD-10-CM section of a query that reads as a
+    diagnosis; --section picks one."""
+    from cptcli.codes import printable
+
+    out: list = []
+    if not sections or "hits" in sections:
+        out += hits(results) if results else [Text(f"No procedure code matches {printable(results.query, 60)!r}.")]
+    if results.icd is not None and (not sections or "icd" in sections):
+        if out:
+            out.append(Text(""))
+        if results.icd:
+            out += icd_hits(results.icd, title="ICD-10-CM diagnoses")
+        else:
+            out.append(Text(f"No ICD-10-CM code matches {printable(results.query, 60)!r}."))
+    return out
 
 
 @parts.register

@@ -1,0 +1,206 @@
+"""The ICD-10-CM Alphabetic Index's entries, as words that lead to a code: what `icd search` reads for the lay words
+the tabular list never uses ("Attack, heart - see Infarct, myocardium", "Piles - see also Hemorrhoids", "Lice,
+head"). The tabular list names a condition as a coder does; the Index is how CDC leads a coder from the words a
+note (or a patient) uses to the code, so its entries are the synonym table, cited entry by entry.
+
+The table bundled beside this module (icd10cm_index.tsv) holds every entry of the Index to Diseases and Injuries
+whose path is a main term or a main term and one subterm, and that names a code or, by its "see" or "see also"
+reference, an entry that does: one row an entry, `code TAB entry TAB reference`, the entry its path in the Index
+("Attack, attacks > heart"), which is where the row comes from. Deeper subterms qualify a condition already named
+(site, stage, episode of care) with the clinical words the tabular list has too; they are left out to keep the
+table to the words that lead somewhere new.
+
+The Index is CDC's (National Center for Health Statistics), a US government work in the public domain, published
+with each release in "Code Tables, Tabular and Index" (icd10cm_index_YYYY.xml, icd-10-cm-index-YYYY.xml); its XML
+layout is CDC's icd10cm-index-YYYY.xsd: ICD10CM.index > letter > mainTerm, each with a title (text and an optional
+nemod, the non-essential modifiers), an optional see, seeAlso and code, and nested term elements (level 1-9) of
+the same shape. `python -m cptcli.codesets.icd_index SOURCE` writes the table anew from such a file (or from the
+flat CSV of one, RowID,Letter,Level,Term,See,SeeAlso,NonEssModif,Code, one row an entry in document order).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+
+TABLE = os.path.join(os.path.dirname(__file__), "icd10cm_index.tsv")
+# Entries kept: a main term, or a main term and one subterm (see the module's doc).
+DEPTH = 2
+SEP = " > "
+
+
+class _Entry:
+    __slots__ = ("title", "code", "see", "kids")
+
+    def __init__(self, title: str, code: str, see: str) -> None:
+        self.title, self.code, self.see = title, code, see
+        self.kids: list[_Entry] = []
+
+
+def _forms(title: str) -> set[str]:
+    """The names an entry answers a reference by: "Infarct, infarction" is referred to as "Infarct"."""
+    t = title.strip().lower()
+    return {t, *(x.strip() for x in t.split(","))}
+
+
+def _find(entries: list[_Entry], parts: list[str]) -> _Entry | None:
+    for e in entries:
+        if parts[0] in _forms(e.title):
+            if len(parts) == 1:
+                return e
+            found = _find(e.kids, parts[1:])
+            if found is not None:
+                return found
+    return None
+
+
+def _resolve(roots: list[_Entry], reference: str) -> str:
+    """The code of the entry a reference names ("Infarct, myocardium": main term Infarct, subterm myocardium), or ""
+    when it names none (a reference to a whole main term without a code of its own: "see Condition")."""
+    parts = [x.strip().lower() for x in reference.split(",") if x.strip()]
+    # A main term's own title may hold a comma ("Attack, attacks"): the longest reading of it first.
+    for cut in range(len(parts), 0, -1):
+        found = _find(roots, [", ".join(parts[:cut]), *parts[cut:]])
+        if found is not None and found.code:
+            return found.code
+    # A reference may run a main term and its subterm together ("see also Otitis media": Otitis > media).
+    words = parts[0].split() if parts else []
+    for cut in range(len(words) - 1, 0, -1):
+        found = _find(roots, [" ".join(words[:cut]), " ".join(words[cut:]), *parts[1:]])
+        if found is not None and found.code:
+            return found.code
+    return ""
+
+
+def entries(tree: list[_Entry]) -> Iterator[tuple[str, str, str]]:
+    """(code, entry path, reference followed or "") of each entry of at most DEPTH levels that leads to a code; a
+    code the Index gives incomplete ("H93.29-": a coder picks the character) is its category or subcategory."""
+
+    def walk(level: list[_Entry], path: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+        for e in level:
+            here = (*path, e.title.strip())
+            if len(here) > DEPTH:
+                return
+            code = e.code or (_resolve(tree, e.see) if e.see else "")
+            if code:
+                yield code.rstrip("-").rstrip("."), SEP.join(here), "" if e.code else e.see.strip()
+            yield from walk(e.kids, here)
+
+    yield from walk(tree, ())
+
+
+def from_xml(path: str) -> list[_Entry]:
+    """The entry tree of CDC's Index XML (icd10cm_index_YYYY.xml)."""
+    import xml.etree.ElementTree as ET
+
+    def text(el) -> str:
+        return "" if el is None else "".join(el.itertext()).strip()
+
+    def entry(el) -> _Entry:
+        title = el.find("title")
+        # The title's own text, without its nemod (the non-essential modifiers in parentheses).
+        words = "" if title is None else (title.text or "") + "".join(c.tail or "" for c in title)
+        e = _Entry(" ".join(words.split()), text(el.find("code")), text(el.find("see")) or text(el.find("seeAlso")))
+        e.kids = [entry(t) for t in el.findall("term")]
+        return e
+
+    root = ET.parse(path).getroot()
+    return [entry(m) for letter in root.findall("letter") for m in letter.findall("mainTerm")]
+
+
+def from_flat_csv(path: str) -> list[_Entry]:
+    """The entry tree of a flat CSV of the Index (one row an entry in document order, its Level 0 for a main
+    term)."""
+    import csv
+
+    roots: list[_Entry] = []
+    stack: list[_Entry] = []
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            level = int(row["Level"])
+            e = _Entry(row["Term"] or "", row["Code"] or "", row["See"] or row["SeeAlso"] or "")
+            stack = stack[:level]
+            (stack[-1].kids if stack else roots).append(e)
+            stack.append(e)
+    return roots
+
+
+def read(path: str = TABLE) -> dict[str, list[tuple[str, str]]]:
+    """code -> its (entry, reference) rows, in the table's order; {} when there is no table."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    try:
+        f = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        return found
+    with f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            code, entry, reference = line.rstrip("\n").split("\t")
+            found.setdefault(code, []).append((entry, reference))
+    return found
+
+
+def release(path: str = TABLE) -> str:
+    """The release the table was made from, as its first line names it (part of the ICD-10-CM cache's key)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            first = f.readline()
+    except FileNotFoundError:
+        return "none"
+    return first.lstrip("# ").strip()
+
+
+def size(entry: str, tokens) -> int:
+    """How many words an entry names, each level once: a main term written in several forms ("Infection, infected,
+    infective", "Attack, attacks") is one term, so a query holding one of them covers it as a description's word is
+    covered; a part after a comma that is not a form of the first ("Migration, anxiety concerning", "Fracture,
+    traumatic") qualifies it, and its words count."""
+
+    def words(level: str) -> int:
+        first, *rest = (p.strip().lower() for p in level.split(","))
+        forms = first.split()[-1:] if first.split() else []
+        count = len(tokens(first)) or 1
+        for part in rest:
+            # Another form of the same word begins as it does ("infect-ion", "infect-ed"; "attack", "attacks").
+            if not (forms and part[:4] == forms[0][:4] and " " not in part):
+                count += len(tokens(part))
+        return count
+
+    return sum(words(level) for level in entry.split(SEP))
+
+
+def text_of(entry: str, reference: str) -> str:
+    """An entry as a coder reads it in the Index: "Attack, attacks > heart (see Infarct, myocardium)"."""
+    return f"{entry} (see {reference})" if reference else entry
+
+
+def write(rows: Iterable[tuple[str, str, str]], source: str, out: str = TABLE) -> int:
+    with open(out, "w", encoding="utf-8", newline="\n") as f:
+        f.write(f"# {source}\n")
+        f.write(
+            "# One row an entry of CDC's ICD-10-CM Index to Diseases and Injuries (public domain) that leads to a code"
+            " (cptcli.codesets.icd_index): code, the entry's path in the Index, the see/see also reference followed.\n"
+        )
+        n = 0
+        for code, entry, reference in rows:
+            f.write(f"{code}\t{entry}\t{reference}\n")
+            n += 1
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write the bundled ICD-10-CM Index table from CDC's Index file.")
+    ap.add_argument("source", help="icd10cm_index_YYYY.xml, or a flat CSV of it")
+    ap.add_argument("--release", required=True, help='what the table is made from, e.g. "ICD-10-CM Index FY2025"')
+    ap.add_argument("--out", default=TABLE)
+    args = ap.parse_args(argv)
+    tree = from_flat_csv(args.source) if args.source.endswith(".csv") else from_xml(args.source)
+    print(write(entries(tree), args.release, args.out), "rows")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""The ICD-10-CM Alphabetic Index as `icd search`'s synonym table (cptcli.codesets.icd_index): CDC's XML read into
+entries that lead to a code, references followed, and the bundled table made from the FY2025 Index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cptcli.codesets import icd10, icd_index
+from cptcli.search.analysis import tokens
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "icd10cm-index" / "icd10cm_index_2025_excerpt.xml"
+
+
+def test_cdcs_xml_gives_each_entry_that_leads_to_a_code_its_path_and_reference():
+    rows = list(icd_index.entries(icd_index.from_xml(str(FIXTURE))))
+    assert rows == [
+        ("I21.9", "Attack, attacks > heart", "infarct, myocardium"),  # see: main term Infarct, subterm myocardium
+        ("K64.9", "Hemorrhoids", ""),  # the nemod "(bleeding) ..." is no part of the entry's words
+        ("I21.9", "Infarct, infarction > myocardium, myocardial", ""),
+        ("B99.9", "Infection, infected, infective", ""),
+        ("H66.9", "Infection, infected, infective > ear", "Otitis media"),  # see also, run together: Otitis > media
+        ("B85.2", "Lice", ""),
+        ("B85.0", "Lice > head", ""),
+        ("H66.90", "Otitis", ""),
+        ("H66.9", "Otitis > media", ""),  # "H66.9-": the coder picks the character; the subcategory is the code
+        ("K64.9", "Piles", ""),  # its own code: the see also is not followed
+    ]
+
+
+def test_a_reference_to_no_coded_entry_leads_nowhere():
+    tree = icd_index.from_xml(str(FIXTURE))
+    assert icd_index._resolve(tree, "Infarct") == "" and icd_index._resolve(tree, "Fracture, wrist") == ""
+
+
+@pytest.mark.parametrize(
+    "entry,words",
+    [
+        ("Attack, attacks > heart", 2),  # two forms of one word, then the subterm
+        ("Infection, infected, infective > ear", 2),
+        ("Migration, anxiety concerning", 3),  # a qualifier after the comma is words of its own
+        ("Lice", 1),
+    ],
+)
+def test_an_entry_names_each_level_once_however_many_forms_it_is_written_in(entry, words):
+    assert icd_index.size(entry, tokens) == words
+
+
+def test_the_bundled_table_names_its_release_and_leads_lay_words_to_codes_of_the_release():
+    assert icd_index.release().startswith("ICD-10-CM Index to Diseases and Injuries FY2025 (CDC")
+    table = icd_index.read()
+    assert ("Attack, attacks > heart", "infarct, myocardium") in table["I21.9"]
+    assert ("Piles", "") in table["K64.9"] and ("Lice > head", "") in table["B85.0"]
+    assert all(len(entry.split(icd_index.SEP)) <= icd_index.DEPTH for rows in table.values() for entry, _ in rows)
+    release = icd10.codeset()
+    held = sum(1 for code in table if release.exists(code))
+    # The table is the FY2025 Index and the release April 2026's: every code it leads to is still one.
+    assert held == len(table) > 8000, (held, len(table))
+
+
+def test_the_table_is_part_of_the_cache_key(monkeypatch):
+    info = icd10.PackageInfo("1.5.0", ("code-list-April-2026.txt",))
+    before = info.key
+    monkeypatch.setattr(icd_index, "release", lambda path=icd_index.TABLE: "another Index")
+    assert info.key != before and info.key.endswith("; another Index")
