@@ -633,8 +633,17 @@ def hits(results: Hits, sections=()) -> list:
             snippet.append(f"\n⚠ {h.data_note}")
         if h.caution:
             snippet.append(f"\n⚠ caution: {_without_authorities(h.caution, h.code)}", style="bold")
-        t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, f"{h.score:.1f}", h.matched_field, snippet)
+        t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, _score(h.score), h.matched_field, snippet)
     return [t]
+
+
+def _score(score: float) -> str:
+    """A search score with the decimals it carries (they order hits of one family: 86.878 above 86.871), at
+    least one."""
+    from cptcli.search.scoring import SCORE_DECIMALS
+
+    text = f"{score:.{SCORE_DECIMALS}f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def _without_authorities(caution: str, code: str) -> str:

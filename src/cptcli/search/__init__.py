@@ -130,6 +130,27 @@ def _hit(
     return Hit(doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note, caution)
 
 
+def refined(ranked, limit: int, min_score: float) -> dict[str, float]:
+    """The scores with their fine term (scoring.FINE_POINTS at most: how much of each hit's text the query covers),
+    computed for the codes whose place among the first `limit`, or whose count against `min_score`, it can
+    change; the others keep a score that is, as far as the page and the count can tell, the same."""
+    from cptcli.search.scoring import FINE_POINTS, SCORE_DECIMALS
+
+    scores, refine = ranked.scores, ranked.refine
+    above = sorted((s for s in scores.values() if s >= min_score), reverse=True)
+    if not above:
+        return scores
+    # A code below the limit-th score less FINE_POINTS cannot reach the page; one above the floor plus
+    # FINE_POINTS stays above it.
+    page = above[min(limit, len(above)) - 1] - FINE_POINTS
+    asked = [code for code, s in scores.items() if s >= page or min_score <= s < min_score + FINE_POINTS]
+    fine = refine(asked)
+    out = dict(scores)
+    for code in asked:
+        out[code] = round(max(0.0, scores[code] - FINE_POINTS * (1 - fine[code])), SCORE_DECIMALS)
+    return out
+
+
 class Searcher:
     """Ranks one corpus against queries."""
 
@@ -155,8 +176,9 @@ class Searcher:
             if ranked.scores or ranked.final:
                 break
         ties = ranked.ties
+        scores = refined(ranked, limit, min_score) if ranked.refine else ranked.scores
         order = sorted(
-            ((s, c) for c, s in ranked.scores.items() if s >= min_score),
+            ((s, c) for c, s in scores.items() if s >= min_score),
             key=lambda sc: (-sc[0], -ties.get(sc[1], 0.0), sc[1]),
         )
         make = ranked.make

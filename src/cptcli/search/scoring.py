@@ -22,7 +22,7 @@ from collections.abc import Callable
 from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.search import snippets
-from cptcli.search.analysis import Analyzer, Concept, stem
+from cptcli.search.analysis import Analyzer, Concept, stem, stemmed
 from cptcli.search.candidates import CONTESTED, LEAD, NEGATED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
@@ -50,7 +50,14 @@ NARRATIVE = frozenset(
 )
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
-SCORE_DECIMALS = 1
+# Of two codes the query matches as well, word for word, the one whose text says least besides is what was asked
+# for: the last FINE_POINTS of a score are how much of the hit's text the query covers (_WordQuery._fine), so
+# that scores differ where texts do. Half a point undoes no difference the words make of more than that, and
+# --min-score reads as before. Siblings differ in it by a few ten-thousandths of a point ("less than 22 inches"
+# against "22 inches or greater" in a wheelchair cushion's title): one decimal, or three, would round them into
+# one score; four keep them apart.
+FINE_POINTS = 0.5
+SCORE_DECIMALS = 4
 # Of two codes the query matches equally, the one whose title it covers more is what was asked for: "flu shot"
 # is all of "Administration of influenza virus vaccine" but a little of a quality measure's sentence about an
 # influenza immunization not given. Up to this share of a score is the share of the title's words matched.
@@ -75,14 +82,24 @@ class Ranked:
     make the Hit for a code. Hits are made only for the codes printed, so a
     query matching half of a 100,000-code base makes ten, not fifty thousand."""
 
-    __slots__ = ("scores", "make", "final", "ties")
+    __slots__ = ("scores", "make", "final", "ties", "refine")
 
-    def __init__(self, scores: dict, make: Callable | None, final: bool = False, ties: dict | None = None):
-        self.scores = scores  # code -> score, rounded as printed
+    def __init__(
+        self,
+        scores: dict,
+        make: Callable | None,
+        final: bool = False,
+        ties: dict | None = None,
+        refine: Callable[[list[str]], dict[str, float]] | None = None,
+    ):
+        self.scores = scores  # code -> score, rounded as printed (before its fine term, where `refine` is given)
         self.make = make  # (code, score) -> Hit
         # An answer even when empty: "modifier 58" asks for a modifier, never for the words "58-year-old".
         self.final = final
         self.ties = ties or {}  # code -> how much more it is what was asked, among equal scores (higher first)
+        # codes -> {code: 0-1, how much of its hit's text the query covers}: the last FINE_POINTS of a score
+        # (cptcli.search.refined asks it only for the codes whose place or count it can change).
+        self.refine = refine
 
 
 NOTHING = Ranked({}, None)
@@ -356,6 +373,7 @@ class _WordQuery:
         # code -> how many words of its title, and of the title's leading name, the query matched
         self.in_title: dict[str, int] = {}
         self.in_lead: dict[str, int] = {}
+        self.idf: dict[str, float] = {}  # stem -> its weight in the fine term (_fine), read as needed
 
     def in_scoring_order(self) -> list[int]:
         weights = self.concept_weight
@@ -471,21 +489,53 @@ class _WordQuery:
             scores[code] *= OPPOSITE_INTENT
         self.typed = {w for c in self.concepts for cands in c.words for w in cands}
         self.lengths = scorer.corpus.title_lengths()
-        return Ranked({code: self._final(code, total) for code, total in scores.items()}, self._make, ties=self.ties)
+        return Ranked(
+            {code: self._final(code, total) for code, total in scores.items()},
+            self._make,
+            ties=self.ties,
+            refine=self._fine,
+        )
 
-    def _make(self, code: str, score: float):
+    def _shown(self, code: str) -> tuple:
+        """(the record, the field its hit shows, the stems of every reading of every concept found there)."""
         scorer = self.scorer
         doc = scorer.corpus.doc(code)
         gains = self.gains[code]
         top = max(gains, key=lambda f: (gains[f], scorer.weights[f]))
         if top == NEGATED:
             top = "title"  # negated words are indexed apart, shown where they stand
-        # The stems of every reading of every concept found in that field.
         bit, found = self.cand.bit[top], set[str]()
         for c in self.concepts:
             for alt in c.alternatives:
                 if self.cand.lookup(alt).get(code, 0) & bit:
                     found.update(alt)
+        return doc, top, found
+
+    def _fine(self, codes: list[str]) -> dict[str, float]:
+        """code -> 0-1, how much of the text its hit shows the query covers (snippets.coverage; the best-covered
+        text of that field), each word weighing what it says, its IDF over the titles: a field-length norm, as
+        bm25's or a tf-idf vector's, in information rather than words. Two codes whose titles hold the query's
+        words alike differ by what else they say: "any type" adds little, a rare qualifier ("cic") much."""
+        shown = {code: self._shown(code) for code in codes}
+        # Asked for neither, "insertion" and "removal" are the halves of a pair, not what else a title says: the
+        # twins read alike and keep their code order.
+        asked = any((t,) in c.alternatives for c in self.concepts for t in (REMOVAL, INSERTION))
+        unsaid = frozenset() if asked else frozenset((REMOVAL, INSERTION))
+        words = {
+            code: [[(w, s) for w, s in stemmed(t) if s and s not in unsaid] for t in doc.texts(top)] or [[]]
+            for code, (doc, top, _) in shown.items()
+        }
+        wanted = sorted({s for texts in words.values() for t in texts for _, s in t} - self.idf.keys())
+        if wanted:
+            n = self.scorer.n
+            for s, df in self.scorer.corpus.title_counts(wanted).items():
+                self.idf[s] = math.log(1 + n / max(df, 1))
+        idf = self.idf
+        return {code: max(snippets.coverage(t, shown[code][2], idf) for t in texts) for code, texts in words.items()}
+
+    def _make(self, code: str, score: float):
+        scorer = self.scorer
+        doc, top, found = self._shown(code)
         text, spans = snippets.snippet(doc.texts(top), found, self.typed)
         caution = snippets.caution(doc) if code in self.cautioned else None
         return scorer.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), scorer._ended(code, caution))

@@ -1,0 +1,95 @@
+"""Scores that order (issue 25): over a real HCPCS release, two hits of a words query share a score only when
+their texts read alike, so the order of a family's codes says something."""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cptcli.search.analysis import stemmed
+from cptcli.search.scoring import FINE_POINTS, INSERTION, REMOVAL
+
+CMS_TXT = Path(__file__).resolve().parent / "fixtures" / "imports" / "cms" / "HCPC2020_ANWEB_w_disclaimer.txt"
+
+# What coders type for supplies, DME and drugs; the families they name hold dozens of codes alike but for a
+# qualifier (a width, a side, a size, a brand in parentheses).
+EVERYDAY = (
+    "wheelchair cushion",
+    "flu shot",
+    "glucose test strips",
+    "foam dressing",
+    "hydrocolloid dressing",
+    "ostomy pouches",
+    "crutches",
+    "knee brace",
+    "ankle brace",
+    "walker",
+    "oxygen concentrator",
+    "cpap mask",
+    "compression stockings",
+    "hospital bed",
+    "diabetic shoes",
+    "orthopedic shoe",
+    "hearing aid batteries",
+    "depo-medrol",
+    "hyaluronic acid knee injection",
+    "breast pump",
+)
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    from cptcli import cli, service
+    from cptcli.imports import import_files
+    from cptcli.search import Searcher
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CPTCLI_DATA_DIR", str(tmp_path_factory.mktemp("imported")))
+        mp.setenv("CPTCLI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        import_files([CMS_TXT])
+        engine = service.open_engine(cli._paths())
+        searcher = Searcher(engine.corpus())
+        # How many titles hold each stem, counted here from the titles themselves.
+        titled = Counter(s for rec in engine.summaries() for s in {s for _, s in stemmed(rec.title) if s})
+        yield searcher, titled
+
+
+def reading(searcher, titled, hit) -> tuple:
+    """A hit's text as the score can tell it from another: the text it shows (the title, for an HCPCS record;
+    else the texts of the matched field), word by word in order, each word known by its length and how many
+    titles hold it; case, punctuation, stop words and lone letters ("w/" and "w/o") are not words, nor, where the
+    query names neither, the "insertion" or "removal" that tells a pair's halves apart."""
+    doc = searcher.corpus.doc(hit.code)
+    texts = [doc.title] if hit.matched_field == "title" else doc.texts(hit.matched_field)
+    halves = (INSERTION, REMOVAL)
+    return tuple(tuple((len(w), titled[s]) for w, s in stemmed(t) if s and s not in halves) for t in texts)
+
+
+@pytest.mark.parametrize("query", EVERYDAY)
+def test_two_hits_share_a_score_only_when_their_texts_read_alike(searched, query):
+    searcher, titled = searched
+    hits = searcher.search(query, limit=10)
+    assert len(hits) >= 3, query  # a family, to tie in
+    by_score: dict[float, list] = {}
+    for h in hits:
+        assert 0 <= h.score <= 100
+        by_score.setdefault(h.score, []).append(h)
+    for score, tied in by_score.items():
+        readings = {reading(searcher, titled, h) for h in tied}
+        assert len(readings) == 1, (query, score, [(h.code, h.title) for h in tied])
+
+
+def test_a_family_alike_but_for_a_qualifier_is_ordered_by_what_else_its_titles_say(searched):
+    searcher, _ = searched
+    scores = {h.code: h.score for h in searcher.search("wheelchair cushion", limit=10)}
+    # E2601/E2602 (general use) and E2605/E2606 (positioning) all scored 87.5: the query is as much of each.
+    family = [scores[c] for c in ("E2601", "E2602", "E2605", "E2606")]
+    assert len(set(family)) == 4, scores
+    assert max(family) - min(family) < FINE_POINTS  # what the words decide stays decided
+    assert next(iter(scores)) == "E2610"  # "Wheelchair seat cushion, powered" is most of it
+    flu = {h.code: h.score for h in searcher.search("flu shot", limit=10)}
+    # Q2034, Q2039 and G0008 all scored 85.5; the administration and the unspecified vaccine say least besides.
+    assert flu["Q2039"] > flu["G0008"] > flu["Q2034"], flu
+    # Q2035 and Q2038 differ only by a brand of seven letters that one title each holds ("(afluria)",
+    # "(fluzone)"): they read alike and share a score, the lower code first.
+    assert flu["Q2035"] == flu["Q2038"] and list(flu).index("Q2035") < list(flu).index("Q2038"), flu
