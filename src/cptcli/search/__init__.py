@@ -131,24 +131,20 @@ def _hit(
 
 
 def refined(ranked, limit: int, min_score: float) -> dict[str, float]:
-    """The scores with their fine term (scoring.FINE_POINTS at most: how much of each hit's text the query covers),
-    computed for the codes whose place among the first `limit`, or whose count against `min_score`, it can
+    """The scores with their fine term (up to scoring.FINE_POINTS more: how much of each hit's text the query
+    covers), asked for the codes whose place among the first `limit`, or whose count against `min_score`, it can
     change; the others keep a score that is, as far as the page and the count can tell, the same."""
-    from cptcli.search.scoring import FINE_POINTS, SCORE_DECIMALS
+    from cptcli.search.scoring import FINE_POINTS
 
-    scores, refine = ranked.scores, ranked.refine
-    above = sorted((s for s in scores.values() if s >= min_score), reverse=True)
+    scores = ranked.scores
+    above = sorted((s for s in scores.values() if s >= min_score - FINE_POINTS), reverse=True)
     if not above:
         return scores
-    # A code below the limit-th score less FINE_POINTS cannot reach the page; one above the floor plus
-    # FINE_POINTS stays above it.
+    # A code more than FINE_POINTS below the limit-th score cannot reach the page; one at the floor or above
+    # stays there, one less than FINE_POINTS below it may reach it.
     page = above[min(limit, len(above)) - 1] - FINE_POINTS
-    asked = [code for code, s in scores.items() if s >= page or min_score <= s < min_score + FINE_POINTS]
-    fine = refine(asked)
-    out = dict(scores)
-    for code in asked:
-        out[code] = round(max(0.0, scores[code] - FINE_POINTS * (1 - fine[code])), SCORE_DECIMALS)
-    return out
+    asked = [code for code, s in scores.items() if s >= page or min_score - FINE_POINTS <= s < min_score]
+    return {**scores, **ranked.refine(asked)}
 
 
 class Searcher:
@@ -171,7 +167,10 @@ class Searcher:
             raise UsageError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY})")
         if limit < 1:
             raise UsageError("--limit must be at least 1")
-        for kind in self.scorer.kinds(min_score):
+        from cptcli.search.scoring import FINE_POINTS
+
+        # A code the words score less than FINE_POINTS below the floor may reach it (refined).
+        for kind in self.scorer.kinds(max(0.0, min_score - FINE_POINTS)):
             ranked = kind(text)
             if ranked.scores or ranked.final:
                 break

@@ -51,11 +51,11 @@ NARRATIVE = frozenset(
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 # Of two codes the query matches as well, word for word, the one whose text says least besides is what was asked
-# for: the last FINE_POINTS of a score are how much of the hit's text the query covers (_WordQuery._fine), so
-# that scores differ where texts do. Half a point undoes no difference the words make of more than that, and
-# --min-score reads as before. Siblings differ in it by a few ten-thousandths of a point ("less than 22 inches"
-# against "22 inches or greater" in a wheelchair cushion's title): one decimal, or three, would round them into
-# one score; four keep them apart.
+# for: up to FINE_POINTS more are how much of the hit's text the query covers (_WordQuery._refine), so that
+# scores differ where texts do. Added, never taken away, and within what is left below 100 (or the cap of a
+# cautioned hit): --min-score drops no hit it kept, and half a point undoes no difference the words make of more
+# than that. Siblings differ in it by a few ten-thousandths of a point ("less than 22 inches" against "22
+# inches or greater" in a wheelchair cushion's title): one decimal, or three, would round them into one score.
 FINE_POINTS = 0.5
 SCORE_DECIMALS = 4
 # Of two codes the query matches equally, the one whose title it covers more is what was asked for: "flu shot"
@@ -92,13 +92,13 @@ class Ranked:
         ties: dict | None = None,
         refine: Callable[[list[str]], dict[str, float]] | None = None,
     ):
-        self.scores = scores  # code -> score, rounded as printed (before its fine term, where `refine` is given)
+        self.scores = scores  # code -> score, rounded as printed (before FINE_POINTS, where `refine` is given)
         self.make = make  # (code, score) -> Hit
         # An answer even when empty: "modifier 58" asks for a modifier, never for the words "58-year-old".
         self.final = final
         self.ties = ties or {}  # code -> how much more it is what was asked, among equal scores (higher first)
-        # codes -> {code: 0-1, how much of its hit's text the query covers}: the last FINE_POINTS of a score
-        # (cptcli.search.refined asks it only for the codes whose place or count it can change).
+        # codes -> {code: its score with how much of its hit's text the query covers}: up to FINE_POINTS more
+        # (cptcli.search.refined asks it only for the codes whose place or count that can change).
         self.refine = refine
 
 
@@ -374,6 +374,7 @@ class _WordQuery:
         self.in_title: dict[str, int] = {}
         self.in_lead: dict[str, int] = {}
         self.idf: dict[str, float] = {}  # stem -> its weight in the fine term (_fine), read as needed
+        self.final_scores: dict[str, float] = {}  # code -> its score before the fine term (ranked)
 
     def in_scoring_order(self) -> list[int]:
         weights = self.concept_weight
@@ -489,11 +490,12 @@ class _WordQuery:
             scores[code] *= OPPOSITE_INTENT
         self.typed = {w for c in self.concepts for cands in c.words for w in cands}
         self.lengths = scorer.corpus.title_lengths()
+        self.final_scores = {code: self._final(code, total) for code, total in scores.items()}
         return Ranked(
-            {code: self._final(code, total) for code, total in scores.items()},
+            self.final_scores,
             self._make,
             ties=self.ties,
-            refine=self._fine,
+            refine=self._refine,
         )
 
     def _shown(self, code: str) -> tuple:
@@ -547,4 +549,18 @@ class _WordQuery:
         else:
             focus = Scorer._focus(self.lengths.get(code), self.in_title.get(code, 0), self.in_lead.get(code, 0))
         score = round(100 * total / self.total_weight * (1 - FOCUS_SHARE * (1 - focus)), SCORE_DECIMALS)
-        return min(score, CAUTION_CAP) if code in self.cautioned or code in self.scorer.ended else score
+        return min(score, self._ceiling(code) - FINE_POINTS) if self._ceiling(code) < 100 else score
+
+    def _ceiling(self, code: str) -> float:
+        return CAUTION_CAP if code in self.cautioned or code in self.scorer.ended else 100.0
+
+    def _refine(self, codes: list[str]) -> dict[str, float]:
+        """code -> its score with up to FINE_POINTS more: how much of its hit's text the query covers (_fine),
+        within what is left below its ceiling."""
+        fine, scores = self._fine(codes), self.final_scores
+        return {
+            code: round(
+                scores[code] + min(FINE_POINTS, self._ceiling(code) - scores[code]) * fine[code], SCORE_DECIMALS
+            )
+            for code in codes
+        }
