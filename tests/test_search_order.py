@@ -1,5 +1,6 @@
-"""Scores that order (issue 25): over a real HCPCS release, two hits of a words query share a score only when
-their texts read alike, so the order of a family's codes says something."""
+"""Scores that order, and categories that answer with their family (issue 25): over a real HCPCS release, two
+hits of a words query share a score only when their texts read alike, so the order of a family's codes says
+something; a query that is a category's name says which codes make the family."""
 
 from collections import Counter
 from pathlib import Path
@@ -93,3 +94,33 @@ def test_a_family_alike_but_for_a_qualifier_is_ordered_by_what_else_its_titles_s
     # Q2035 and Q2038 differ only by a brand of seven letters that one title each holds ("(afluria)",
     # "(fluzone)"): they read alike and share a score, the lower code first.
     assert flu["Q2035"] == flu["Q2038"] and list(flu).index("Q2035") < list(flu).index("Q2038"), flu
+
+
+# The runs of codes whose titles in the 2020 file lead with "Ostomy pouch" (A4384 is a faceplate equivalent, A4385
+# and A4410-A4411, A4414-A4415 skin barriers, A4421 an ostomy supply, A4422 absorbent material, A5055 a stoma cap).
+OSTOMY_POUCH = (
+    "Ostomy pouch: A4375-A4383, A4387-A4393, A4412-A4413, A4416-A4420, A4423-A4435, A5051-A5054, A5056-A5073 (48 codes)"
+)
+
+
+def test_a_query_that_names_a_category_says_its_family(searched):
+    searcher, _ = searched
+    hits = searcher.search("ostomy pouches", limit=10)
+    assert [h.family for h in hits] == [OSTOMY_POUCH] * 10
+    hits = searcher.search("foam dressing", limit=10)
+    family = "Foam dressing: A6209-A6215 (7 codes)"
+    assert {h.code for h in hits if h.family == family} == {f"A62{n:02d}" for n in range(9, 16)}
+    assert {h.family for h in hits if not h.code.startswith("A62")} == {None}  # a foam mattress is no dressing
+    # A name is no category unless the query is all of it and five titles or more lead with it.
+    for query in ("wheelchair cushion", "orthotic additions spinal", "blood supply", "walker with wheels"):
+        assert {h.family for h in searcher.search(query, limit=10)} == {None}, query
+
+
+def test_the_table_says_the_family_once_and_json_on_every_hit_of_it(main, data_dir, cache):
+    import json
+
+    assert main("import", str(CMS_TXT))[0] == 0
+    code, out, _ = main("search", "foam dressing", "--limit", "3")
+    assert code == 0 and out.count("Family of Foam dressing: A6209-A6215 (7 codes)") == 1, out
+    hits = json.loads(main("search", "ostomy pouches", "--json", "--limit", "2")[1])
+    assert [h["family"] for h in hits] == [OSTOMY_POUCH] * 2, hits

@@ -634,7 +634,9 @@ def hits(results: Hits, sections=()) -> list:
         if h.caution:
             snippet.append(f"\n⚠ caution: {_without_authorities(h.caution, h.code)}", style="bold")
         t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, _score(h.score), h.matched_field, snippet)
-    return [t]
+    # A query that names a category: the family its hits belong to, once.
+    families = dict.fromkeys(h.family for h in results if getattr(h, "family", None))
+    return [t, *(Text(f"Family of {f}", style="italic") for f in families)]
 
 
 def _score(score: float) -> str:

@@ -29,14 +29,16 @@ DEFAULT_MIN_SCORE = 40.0
 class Hit(
     namedtuple(
         "Hit",
-        "code title score matched_field snippet completeness add_on highlights matched_row data_note caution",
-        defaults=((), None, None, None),
+        "code title score matched_field snippet completeness add_on highlights matched_row data_note caution family",
+        defaults=((), None, None, None, None),
     )
 ):
     """One ranked result. `highlights` are the (start, end) spans of the matched
     words inside `snippet`; `matched_row` the table row that matched (a modifier
     or ICD-10-CM code), if any; `data_note` a correction or conflict the coder
-    must see with this hit."""
+    must see with this hit; `family`, where the query names a category ("ostomy
+    pouches"), the codes whose official titles lead with the same name, as runs
+    in code order ("Ostomy pouch: A4375-A4383, ... (40 codes)")."""
 
     __slots__ = ()
 
@@ -58,6 +60,7 @@ class Hit(
             "matched_row": self.matched_row,
             "data_note": self.data_note,
             "caution": self.caution,
+            "family": self.family,
         }
 
 
@@ -126,8 +129,11 @@ def _hit(
     row: str | None = None,
     note: str | None = None,
     caution: str | None = None,
+    family: str | None = None,
 ) -> Hit:
-    return Hit(doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note, caution)
+    return Hit(
+        doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note, caution, family
+    )
 
 
 def refined(ranked, limit: int, min_score: float) -> dict[str, float]:

@@ -23,7 +23,7 @@ from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.search import snippets
 from cptcli.search.analysis import Analyzer, Concept, stem, stemmed
-from cptcli.search.candidates import CONTESTED, LEAD, NEGATED, Candidates, Corpus
+from cptcli.search.candidates import CONTESTED, LEAD, LEAD_END, NEGATED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
 # A query word found nowhere in the corpus still counts, lightly: it lowers every score, as an
@@ -62,6 +62,9 @@ SCORE_DECIMALS = 4
 # is all of "Administration of influenza virus vaccine" but a little of a quality measure's sentence about an
 # influenza immunization not given. Up to this share of a score is the share of the title's words matched.
 FOCUS_SHARE = 0.2
+# A query that is all of the name at least this many official titles lead with ("ostomy pouches": "Ostomy
+# pouch, drainable, ...") names their family: its hits say the family's codes.
+FAMILY_MIN = 5
 # A code typed among words names the record asked about more surely than any word.
 CODE_CONCEPT_WEIGHT = 3.0
 
@@ -375,6 +378,8 @@ class _WordQuery:
         self.in_lead: dict[str, int] = {}
         self.idf: dict[str, float] = {}  # stem -> its weight in the fine term (_fine), read as needed
         self.final_scores: dict[str, float] = {}  # code -> its score before the fine term (ranked)
+        self.family: tuple[str, frozenset[str]] | None = None  # (the name, its codes) a query names (_family)
+        self._family_text: str | None = None
 
     def in_scoring_order(self) -> list[int]:
         weights = self.concept_weight
@@ -491,6 +496,7 @@ class _WordQuery:
         self.typed = {w for c in self.concepts for cands in c.words for w in cands}
         self.lengths = scorer.corpus.title_lengths()
         self.final_scores = {code: self._final(code, total) for code, total in scores.items()}
+        self.family = self._family()
         return Ranked(
             self.final_scores,
             self._make,
@@ -535,12 +541,59 @@ class _WordQuery:
         idf = self.idf
         return {code: max(snippets.coverage(t, shown[code][2], idf) for t in texts) for code, texts in words.items()}
 
+    def _family(self) -> tuple[str, frozenset[str]] | None:
+        """(the name, its codes) when the query is all of the name the best hit's official title leads with and
+        at least FAMILY_MIN official titles lead with that name: a category asked for, not one item."""
+        scores, lengths = self.final_scores, self.lengths
+        if not scores:
+            return None
+        best = min(scores, key=lambda c: (-scores[c], -self.ties.get(c, 0.0), c))
+        size = (lengths.get(best) or (0, 0))[1]
+        if not size or self.in_lead.get(best, 0) < size:
+            return None
+        # Every concept is in the best one's leading name ("orthotic additions spinal" is more than "Addition"):
+        # the family is the codes whose leading name holds them all, and no more words.
+        lead, members = self.cand.bit[LEAD], None
+        for alts in self.found_sets:
+            holding = {c for _, _, found in alts for c, mask in found.items() if mask & lead}
+            members = holding if members is None else members & holding
+            if best not in members:
+                return None
+        family = frozenset(c for c in members or () if (lengths.get(c) or (0, 0))[1] == size)
+        if len(family) < FAMILY_MIN:
+            return None
+        return LEAD_END.split(self.scorer.corpus.doc(best).title, 1)[0].strip(), family
+
+    def family_text(self) -> str:
+        """The family's name, its codes as runs of neighbours in code order, and how many: "Foam dressing:
+        A6209-A6215 (7 codes)"."""
+        if self._family_text is None:
+            assert self.family is not None
+            name, family = self.family
+            runs: list[list[str]] = []
+            for head in sorted({c[0] for c in family}):
+                for code in self.scorer.corpus.codes_from(head):
+                    if code not in family:
+                        if runs and runs[-1]:
+                            runs.append([])
+                    elif runs:
+                        runs[-1].append(code)
+                    else:
+                        runs.append([code])
+                if runs and runs[-1]:
+                    runs.append([])
+            said = ", ".join(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs if run)
+            self._family_text = f"{name}: {said} ({len(family)} codes)"
+        return self._family_text
+
     def _make(self, code: str, score: float):
         scorer = self.scorer
         doc, top, found = self._shown(code)
         text, spans = snippets.snippet(doc.texts(top), found, self.typed)
         caution = snippets.caution(doc) if code in self.cautioned else None
-        return scorer.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), scorer._ended(code, caution))
+        family = self.family_text() if self.family and code in self.family[1] else None
+        note = snippets.conflict(doc, top)
+        return scorer.hit(doc, score, top, text, spans, None, note, scorer._ended(code, caution), family)
 
     def _final(self, code: str, total: float) -> float:
         # A code typed among the words is the record asked about, whatever its title says.
