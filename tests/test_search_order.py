@@ -124,3 +124,34 @@ def test_the_table_says_the_family_once_and_json_on_every_hit_of_it(main, data_d
     assert code == 0 and out.count("Family of Foam dressing: A6209-A6215 (7 codes)") == 1, out
     hits = json.loads(main("search", "ostomy pouches", "--json", "--limit", "2")[1])
     assert [h["family"] for h in hits] == [OSTOMY_POUCH] * 2, hits
+
+
+def _kb(titles):
+    from cptcli.knowledge import KnowledgeBase, bundled_path
+
+    kb = KnowledgeBase()
+    docs = [{"code": c, "completeness": "partial", "title": {"text": t, "sources": ["x"]}} for c, t in titles]
+    kb.add_document({"codes": docs}, bundled_path())
+    return kb
+
+
+def test_the_fine_term_is_what_else_a_title_says_added_within_what_is_left_below_100():
+    from conftest import searcher_of
+
+    searcher = searcher_of(
+        _kb([("1000Z", "Walker, folding, heavy duty"), ("2000Z", "Walker, folding"), ("3000Z", "Folding walker")])
+    )
+    hits = searcher.search("folding walker")
+    # All of two titles is 100, whatever their order (the one whose leading name holds both words first:
+    # Ranked.ties); a title that says more besides scores a little less.
+    assert [(h.code, h.score) for h in hits[:2]] == [("3000Z", 100.0), ("2000Z", 100.0)]
+    assert hits[2].code == "1000Z" and 100 - FINE_POINTS <= hits[2].score < 100
+
+
+def test_a_hit_at_the_floor_stays_above_it():
+    # 20702's modifier row (50, bilateral) scores exactly 40 for these words: the fine term never takes it away.
+    from conftest import searcher_of
+    from cptcli.knowledge import bundled_path
+
+    hits = searcher_of([bundled_path()]).search("modifier 50 bilateral")
+    assert hits and hits[0].code == "20702" and hits[0].score >= 40

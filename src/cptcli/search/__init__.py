@@ -146,10 +146,11 @@ def refined(ranked, limit: int, min_score: float) -> dict[str, float]:
     above = sorted((s for s in scores.values() if s >= min_score - FINE_POINTS), reverse=True)
     if not above:
         return scores
-    # A code more than FINE_POINTS below the limit-th score cannot reach the page; one at the floor or above
-    # stays there, one less than FINE_POINTS below it may reach it.
-    page = above[min(limit, len(above)) - 1] - FINE_POINTS
-    asked = [code for code, s in scores.items() if s >= page or min_score - FINE_POINTS <= s < min_score]
+    # The fine term moves a score by FINE_POINTS at most, up (or down, in the last point below 100): a code
+    # further than twice that below the limit-th score cannot reach the page, one further than that from the
+    # floor cannot cross it.
+    page = above[min(limit, len(above)) - 1] - 2 * FINE_POINTS
+    asked = [code for code, s in scores.items() if s >= page or abs(s - min_score) < FINE_POINTS]
     return {**scores, **ranked.refine(asked)}
 
 

@@ -52,10 +52,10 @@ NARRATIVE = frozenset(
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 # Of two codes the query matches as well, word for word, the one whose text says least besides is what was asked
 # for: up to FINE_POINTS more are how much of the hit's text the query covers (_WordQuery._refine), so that
-# scores differ where texts do. Added, never taken away, and within what is left below 100 (or the cap of a
-# cautioned hit): --min-score drops no hit it kept, and half a point undoes no difference the words make of more
-# than that. Siblings differ in it by a few ten-thousandths of a point ("less than 22 inches" against "22
-# inches or greater" in a wheelchair cushion's title): one decimal, or three, would round them into one score.
+# scores differ where texts do. Added, never taken away (below a ceiling's last point): --min-score drops no hit it
+# kept, and half a point undoes no difference the words make of more than that. Siblings differ in it by a few
+# ten-thousandths of a point ("less than 22 inches" against "22 inches or greater" in a wheelchair cushion's
+# title): one decimal, or three, would round them into one score.
 FINE_POINTS = 0.5
 SCORE_DECIMALS = 4
 # Of two codes the query matches equally, the one whose title it covers more is what was asked for: "flu shot"
@@ -602,18 +602,17 @@ class _WordQuery:
         else:
             focus = Scorer._focus(self.lengths.get(code), self.in_title.get(code, 0), self.in_lead.get(code, 0))
         score = round(100 * total / self.total_weight * (1 - FOCUS_SHARE * (1 - focus)), SCORE_DECIMALS)
-        return min(score, self._ceiling(code) - FINE_POINTS) if self._ceiling(code) < 100 else score
+        return min(score, self._ceiling(code))
 
     def _ceiling(self, code: str) -> float:
         return CAUTION_CAP if code in self.cautioned or code in self.scorer.ended else 100.0
 
     def _refine(self, codes: list[str]) -> dict[str, float]:
-        """code -> its score with up to FINE_POINTS more: how much of its hit's text the query covers (_fine),
-        within what is left below its ceiling."""
-        fine, scores = self._fine(codes), self.final_scores
-        return {
-            code: round(
-                scores[code] + min(FINE_POINTS, self._ceiling(code) - scores[code]) * fine[code], SCORE_DECIMALS
-            )
-            for code in codes
-        }
+        """code -> its score with up to FINE_POINTS more: how much of its hit's text the query covers (_fine).
+        The top two FINE_POINTS below a hit's ceiling (100, or a cautioned hit's cap) are pressed into one to make
+        room, so that two hits the words score 100 still differ where their texts do."""
+        fine, scores, out = self._fine(codes), self.final_scores, {}
+        for code in codes:
+            score, room = scores[code], self._ceiling(code) - 2 * FINE_POINTS
+            out[code] = round(min(score, room) + max(0.0, score - room) / 2 + FINE_POINTS * fine[code], SCORE_DECIMALS)
+        return out
