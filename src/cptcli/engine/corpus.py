@@ -95,20 +95,20 @@ class IndexCorpus:
         return self._title_lengths
 
     def title_counts(self, stems: list[str]) -> dict[str, int]:
-        """stem -> how many titles hold it (as said or negated: one holding it both ways counts twice), for the
-        stems asked: search weighs a title's words by it. Reads the postings' lengths, never their codes."""
-        bits = [1 << i for i, name in enumerate(self.fields) if name in ("title", "negated")]
+        """stem -> how many titles hold it (a word a title only negates aside), for the stems asked: search
+        weighs a title's words by it. Reads the postings' lengths, never their codes."""
+        bit = 1 << list(self.fields).index("title")
         out: dict[str, int] = dict.fromkeys(stems, 0)
         for i in range(0, len(stems), 500):  # under SQLite's limit on bound values
             chunk = stems[i : i + 500]
             rows = self.ask(
-                "SELECT stem, length(codes) FROM terms WHERE bit IN ({}) AND stem IN ({})".format(
-                    ",".join("?" * len(bits)), ",".join("?" * len(chunk))
+                "SELECT stem, length(codes) FROM terms WHERE bit = ? AND stem IN ({})".format(
+                    ",".join("?" * len(chunk))
                 ),
-                (*bits, *chunk),
+                (bit, *chunk),
             )
             for s, n in rows:
-                out[s] += n // CODE_WIDTH
+                out[s] = n // CODE_WIDTH
         return out
 
     def doc(self, code: str):

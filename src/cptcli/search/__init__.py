@@ -140,17 +140,23 @@ def refined(ranked, limit: int, min_score: float) -> dict[str, float]:
     """The scores with their fine term (up to scoring.FINE_POINTS more: how much of each hit's text the query
     covers), asked for the codes whose place among the first `limit`, or whose count against `min_score`, it can
     change; the others keep a score that is, as far as the page and the count can tell, the same."""
-    from cptcli.search.scoring import FINE_POINTS
+    from cptcli.search.scoring import FINE_ONLY_ADDS_BELOW, FINE_POINTS
 
     scores = ranked.scores
     above = sorted((s for s in scores.values() if s >= min_score - FINE_POINTS), reverse=True)
     if not above:
         return scores
-    # The fine term moves a score by FINE_POINTS at most, up (or down, in the last point below 100): a code
-    # further than twice that below the limit-th score cannot reach the page, one further than that from the
-    # floor cannot cross it.
+    # The fine term moves a score by FINE_POINTS at most, up (or down, in the last point below a ceiling): a
+    # code further than twice that below the limit-th score cannot reach the page, one further than that from
+    # the floor cannot cross it, and one at the floor that it only adds to stays there.
     page = above[min(limit, len(above)) - 1] - 2 * FINE_POINTS
-    asked = [code for code, s in scores.items() if s >= page or abs(s - min_score) < FINE_POINTS]
+    asked = [
+        code
+        for code, s in scores.items()
+        if s >= page
+        or min_score - FINE_POINTS <= s < min_score
+        or (min_score <= s < min_score + FINE_POINTS and s >= FINE_ONLY_ADDS_BELOW)
+    ]
     return {**scores, **ranked.refine(asked)}
 
 

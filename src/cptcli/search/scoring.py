@@ -58,6 +58,8 @@ NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "ex
 # title): one decimal, or three, would round them into one score.
 FINE_POINTS = 0.5
 SCORE_DECIMALS = 4
+# Below this (the lowest ceiling less twice FINE_POINTS) the fine term only adds: see _WordQuery._refine.
+FINE_ONLY_ADDS_BELOW = CAUTION_CAP - 2 * FINE_POINTS
 # Of two codes the query matches equally, the one whose title it covers more is what was asked for: "flu shot"
 # is all of "Administration of influenza virus vaccine" but a little of a quality measure's sentence about an
 # influenza immunization not given. Up to this share of a score is the share of the title's words matched.
