@@ -22,7 +22,7 @@ import stat
 
 from cptcli.errors import DataError
 from cptcli.model import FIELDS, CodeRecord, plain, registry
-from cptcli.search.candidates import CONTESTED, LEAD, NEGATED
+from cptcli.search.candidates import CONTESTED, LEAD, LEAD_END, NEGATED
 
 SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -303,11 +303,9 @@ def title_length(title: str) -> tuple[int, int]:
     def words(text: str) -> int:
         return sum(1 for s in stems(text) if s.isalpha() and s not in _UNCOUNTED)
 
-    return words(title), words(_LEAD_END.split(title, 1)[0])
+    return words(title), words(LEAD_END.split(title, 1)[0])
 
 
-# The name a descriptor starts with ends at its first qualifier: "Tubing | for breast pump", "Breast pump | , manual".
-_LEAD_END = re.compile(r"[,;:]| \(| - | (?:for|with|without|of|or|and|used|to|in|on|per|by|includ\w*|each)\b", re.I)
 # What a descriptor says an item is not: "Walker, heavy duty, without wheels", "Crutches underarm, other than wood",
 # "infliximab, excludes biosimilar", a short form's "no wheels". "With or without X" leaves X open, and the span
 # stops where the descriptor goes on ("without contrast followed by with contrast").
@@ -343,7 +341,7 @@ class Postings:
         by_field: dict[str, list[str]] = {}
         for name, text, _ in texts:
             if name == "title":
-                by_field[LEAD] = [_LEAD_END.split(text, 1)[0]]
+                by_field[LEAD] = [LEAD_END.split(text, 1)[0]]
             if name in _NEGATABLE and _NEGATED.search(text):
                 by_field.setdefault(NEGATED, []).extend(m.group(1) for m in _NEGATED.finditer(text))
                 text = _NEGATED.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)], text)

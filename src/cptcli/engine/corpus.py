@@ -94,6 +94,23 @@ class IndexCorpus:
             self._title_lengths = json.loads(rows[0][0]) if rows else {}
         return self._title_lengths
 
+    def title_counts(self, stems: list[str]) -> dict[str, int]:
+        """stem -> how many titles hold it (a word a title only negates aside), for the stems asked: search
+        weighs a title's words by it. Reads the postings' lengths, never their codes."""
+        bit = 1 << list(self.fields).index("title")
+        out: dict[str, int] = dict.fromkeys(stems, 0)
+        for i in range(0, len(stems), 500):  # under SQLite's limit on bound values
+            chunk = stems[i : i + 500]
+            rows = self.ask(
+                "SELECT stem, length(codes) FROM terms WHERE bit = ? AND stem IN ({})".format(
+                    ",".join("?" * len(chunk))
+                ),
+                (bit, *chunk),
+            )
+            for s, n in rows:
+                out[s] = n // CODE_WIDTH
+        return out
+
     def doc(self, code: str):
         from cptcli.engine import Damaged, search_doc
 

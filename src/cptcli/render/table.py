@@ -645,8 +645,19 @@ def hits(results: Hits, sections=()) -> list:
             snippet.append(f"\n⚠ {h.data_note}")
         if h.caution:
             snippet.append(f"\n⚠ caution: {_without_authorities(h.caution, h.code)}", style="bold")
-        t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, f"{h.score:.1f}", h.matched_field, snippet)
-    return [t]
+        t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, _score(h.score), h.matched_field, snippet)
+    # A query that names a category: the family its hits belong to, once.
+    families = dict.fromkeys(h.family for h in results if getattr(h, "family", None))
+    return [t, *(Text(f"Family of {f}", style="italic") for f in families)]
+
+
+def _score(score: float) -> str:
+    """A search score with the decimals it carries (they order hits of one family: 86.878 above 86.871), at
+    least one."""
+    from cptcli.search.scoring import SCORE_DECIMALS
+
+    text = f"{score:.{SCORE_DECIMALS}f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def _without_authorities(caution: str, code: str) -> str:

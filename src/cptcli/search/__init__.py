@@ -29,14 +29,16 @@ DEFAULT_MIN_SCORE = 40.0
 class Hit(
     namedtuple(
         "Hit",
-        "code title score matched_field snippet completeness add_on highlights matched_row data_note caution",
-        defaults=((), None, None, None),
+        "code title score matched_field snippet completeness add_on highlights matched_row data_note caution family",
+        defaults=((), None, None, None, None),
     )
 ):
     """One ranked result. `highlights` are the (start, end) spans of the matched
     words inside `snippet`; `matched_row` the table row that matched (a modifier
     or ICD-10-CM code), if any; `data_note` a correction or conflict the coder
-    must see with this hit."""
+    must see with this hit; `family`, where the query names a category ("ostomy
+    pouches"), the codes whose official titles lead with the same name, as runs
+    in code order ("Ostomy pouch: A4375-A4383, ... (40 codes)")."""
 
     __slots__ = ()
 
@@ -58,6 +60,7 @@ class Hit(
             "matched_row": self.matched_row,
             "data_note": self.data_note,
             "caution": self.caution,
+            "family": self.family,
         }
 
 
@@ -126,8 +129,35 @@ def _hit(
     row: str | None = None,
     note: str | None = None,
     caution: str | None = None,
+    family: str | None = None,
 ) -> Hit:
-    return Hit(doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note, caution)
+    return Hit(
+        doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note, caution, family
+    )
+
+
+def refined(ranked, limit: int, min_score: float) -> dict[str, float]:
+    """The scores with their fine term (up to scoring.FINE_POINTS more: how much of each hit's text the query
+    covers), asked for the codes whose place among the first `limit`, or whose count against `min_score`, it can
+    change; the others keep a score that is, as far as the page and the count can tell, the same."""
+    from cptcli.search.scoring import FINE_ONLY_ADDS_BELOW, FINE_POINTS
+
+    scores = ranked.scores
+    above = sorted((s for s in scores.values() if s >= min_score - FINE_POINTS), reverse=True)
+    if not above:
+        return scores
+    # The fine term moves a score by FINE_POINTS at most, up (or down, in the last point below a ceiling): a
+    # code further than twice that below the limit-th score cannot reach the page, one further than that from
+    # the floor cannot cross it, and one at the floor that it only adds to stays there.
+    page = above[min(limit, len(above)) - 1] - 2 * FINE_POINTS
+    asked = [
+        code
+        for code, s in scores.items()
+        if s >= page
+        or min_score - FINE_POINTS <= s < min_score
+        or (min_score <= s < min_score + FINE_POINTS and s >= FINE_ONLY_ADDS_BELOW)
+    ]
+    return {**scores, **ranked.refine(asked)}
 
 
 class Searcher:
@@ -150,13 +180,17 @@ class Searcher:
             raise UsageError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY})")
         if limit < 1:
             raise UsageError("--limit must be at least 1")
-        for kind in self.scorer.kinds(min_score):
+        from cptcli.search.scoring import FINE_POINTS
+
+        # A code the words score less than FINE_POINTS below the floor may reach it (refined).
+        for kind in self.scorer.kinds(max(0.0, min_score - FINE_POINTS)):
             ranked = kind(text)
             if ranked.scores or ranked.final:
                 break
         ties = ranked.ties
+        scores = refined(ranked, limit, min_score) if ranked.refine else ranked.scores
         order = sorted(
-            ((s, c) for c, s in ranked.scores.items() if s >= min_score),
+            ((s, c) for c, s in scores.items() if s >= min_score),
             key=lambda sc: (-sc[0], -ties.get(sc[1], 0.0), sc[1]),
         )
         make = ranked.make

@@ -99,6 +99,11 @@ def tokens(text: str) -> list[str]:
     return [s for s in map(_STEMS.__getitem__, _TOKEN.findall(text.lower())) if s]
 
 
+def stemmed(text: str) -> list[tuple[str, str]]:
+    """Each word of `text` with its stem as the index reads it ("" for a word never indexed, a stop word)."""
+    return [(w, _STEMS[w]) for w in _TOKEN.findall(text.lower())]
+
+
 def stems(text: str) -> set[str]:
     """The distinct stems of `text`, for indexing (no list, no order)."""
     found = set(map(_STEMS.__getitem__, _TOKEN.findall(text.lower())))

@@ -3,6 +3,7 @@ from the corpus (the index's postings: cptcli.engine.corpus)."""
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 # The pseudo-field of texts that stand only on a source's reading an official descriptor
@@ -12,6 +13,8 @@ CONTESTED = "contested"
 # "Replacement, tip, cane, crutch, ...", "Tubing for breast pump"), so of two codes that match a query equally,
 # the one whose name holds more of it is what was asked for. It orders ties and never adds to a score.
 LEAD = "lead"
+# The name a descriptor starts with ends at its first qualifier: "Tubing | for breast pump", "Breast pump | , manual".
+LEAD_END = re.compile(r"[,;:]| \(| - | (?:for|with|without|of|or|and|used|to|in|on|per|by|includ\w*|each)\b", re.I)
 # The pseudo-field of the words a descriptor negates ("without wheels"): found only there, a word counts for
 # little, unless the query negates too ("walker without wheels").
 NEGATED = "negated"
@@ -36,6 +39,7 @@ class Corpus(Protocol):
     def modifier_codes(self, modifier: str) -> list[str]: ...
     def doc(self, code: str): ...
     def title_lengths(self) -> dict[str, list[int]]: ...
+    def title_counts(self, stems: list[str]) -> dict[str, int]: ...
 
 
 class Vocabulary:

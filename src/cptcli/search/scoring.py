@@ -22,8 +22,8 @@ from collections.abc import Callable
 from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.search import snippets
-from cptcli.search.analysis import Analyzer, Concept, stem
-from cptcli.search.candidates import CONTESTED, LEAD, NEGATED, Candidates, Corpus
+from cptcli.search.analysis import Analyzer, Concept, stem, stemmed
+from cptcli.search.candidates import CONTESTED, LEAD, LEAD_END, NEGATED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
 # A query word found nowhere in the corpus still counts, lightly: it lowers every score, as an
@@ -50,11 +50,23 @@ NARRATIVE = frozenset(
 )
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
-SCORE_DECIMALS = 1
+# Of two codes the query matches as well, word for word, the one whose text says least besides is what was asked
+# for: up to FINE_POINTS more are how much of the hit's text the query covers (_WordQuery._refine), so that
+# scores differ where texts do. Added, never taken away (below a ceiling's last point): --min-score drops no hit it
+# kept, and half a point undoes no difference the words make of more than that. Siblings differ in it by a few
+# ten-thousandths of a point ("less than 22 inches" against "22 inches or greater" in a wheelchair cushion's
+# title): one decimal, or three, would round them into one score.
+FINE_POINTS = 0.5
+SCORE_DECIMALS = 4
+# Below this (the lowest ceiling less twice FINE_POINTS) the fine term only adds: see _WordQuery._refine.
+FINE_ONLY_ADDS_BELOW = CAUTION_CAP - 2 * FINE_POINTS
 # Of two codes the query matches equally, the one whose title it covers more is what was asked for: "flu shot"
 # is all of "Administration of influenza virus vaccine" but a little of a quality measure's sentence about an
 # influenza immunization not given. Up to this share of a score is the share of the title's words matched.
 FOCUS_SHARE = 0.2
+# A query that is all of the name at least this many official titles lead with ("ostomy pouches": "Ostomy
+# pouch, drainable, ...") names their family: its hits say the family's codes.
+FAMILY_MIN = 5
 # A code typed among words names the record asked about more surely than any word.
 CODE_CONCEPT_WEIGHT = 3.0
 
@@ -75,14 +87,24 @@ class Ranked:
     make the Hit for a code. Hits are made only for the codes printed, so a
     query matching half of a 100,000-code base makes ten, not fifty thousand."""
 
-    __slots__ = ("scores", "make", "final", "ties")
+    __slots__ = ("scores", "make", "final", "ties", "refine")
 
-    def __init__(self, scores: dict, make: Callable | None, final: bool = False, ties: dict | None = None):
-        self.scores = scores  # code -> score, rounded as printed
+    def __init__(
+        self,
+        scores: dict,
+        make: Callable | None,
+        final: bool = False,
+        ties: dict | None = None,
+        refine: Callable[[list[str]], dict[str, float]] | None = None,
+    ):
+        self.scores = scores  # code -> score, rounded as printed (before FINE_POINTS, where `refine` is given)
         self.make = make  # (code, score) -> Hit
         # An answer even when empty: "modifier 58" asks for a modifier, never for the words "58-year-old".
         self.final = final
         self.ties = ties or {}  # code -> how much more it is what was asked, among equal scores (higher first)
+        # codes -> {code: its score with how much of its hit's text the query covers}: up to FINE_POINTS more
+        # (cptcli.search.refined asks it only for the codes whose place or count that can change).
+        self.refine = refine
 
 
 NOTHING = Ranked({}, None)
@@ -356,6 +378,10 @@ class _WordQuery:
         # code -> how many words of its title, and of the title's leading name, the query matched
         self.in_title: dict[str, int] = {}
         self.in_lead: dict[str, int] = {}
+        self.idf: dict[str, float] = {}  # stem -> its weight in the fine term (_fine), read as needed
+        self.final_scores: dict[str, float] = {}  # code -> its score before the fine term (ranked)
+        self.family: tuple[str, frozenset[str]] | None = None  # (the name, its codes) a query names (_family)
+        self._family_text: str | None = None
 
     def in_scoring_order(self) -> list[int]:
         weights = self.concept_weight
@@ -471,24 +497,105 @@ class _WordQuery:
             scores[code] *= OPPOSITE_INTENT
         self.typed = {w for c in self.concepts for cands in c.words for w in cands}
         self.lengths = scorer.corpus.title_lengths()
-        return Ranked({code: self._final(code, total) for code, total in scores.items()}, self._make, ties=self.ties)
+        self.final_scores = {code: self._final(code, total) for code, total in scores.items()}
+        self.family = self._family()
+        return Ranked(
+            self.final_scores,
+            self._make,
+            ties=self.ties,
+            refine=self._refine,
+        )
 
-    def _make(self, code: str, score: float):
+    def _shown(self, code: str) -> tuple:
+        """(the record, the field its hit shows, the stems of every reading of every concept found there)."""
         scorer = self.scorer
         doc = scorer.corpus.doc(code)
         gains = self.gains[code]
         top = max(gains, key=lambda f: (gains[f], scorer.weights[f]))
         if top == NEGATED:
             top = "title"  # negated words are indexed apart, shown where they stand
-        # The stems of every reading of every concept found in that field.
         bit, found = self.cand.bit[top], set[str]()
         for c in self.concepts:
             for alt in c.alternatives:
                 if self.cand.lookup(alt).get(code, 0) & bit:
                     found.update(alt)
+        return doc, top, found
+
+    def _fine(self, codes: list[str]) -> dict[str, float]:
+        """code -> 0-1, how much of the text its hit shows the query covers (snippets.coverage; the best-covered
+        text of that field), each word weighing what it says, its IDF over the titles: a field-length norm, as
+        bm25's or a tf-idf vector's, in information rather than words. Two codes whose titles hold the query's
+        words alike differ by what else they say: "any type" adds little, a rare qualifier ("cic") much."""
+        shown = {code: self._shown(code) for code in codes}
+        # Asked for neither, "insertion" and "removal" are the halves of a pair, not what else a title says: the
+        # twins read alike and keep their code order.
+        asked = any((t,) in c.alternatives for c in self.concepts for t in (REMOVAL, INSERTION))
+        unsaid = frozenset() if asked else frozenset((REMOVAL, INSERTION))
+        words = {
+            code: [[(w, s) for w, s in stemmed(t) if s and s not in unsaid] for t in doc.texts(top)] or [[]]
+            for code, (doc, top, _) in shown.items()
+        }
+        wanted = sorted({s for texts in words.values() for t in texts for _, s in t} - self.idf.keys())
+        if wanted:
+            n = self.scorer.n
+            for s, df in self.scorer.corpus.title_counts(wanted).items():
+                self.idf[s] = math.log(1 + n / max(df, 1))
+        idf = self.idf
+        return {code: max(snippets.coverage(t, shown[code][2], idf) for t in texts) for code, texts in words.items()}
+
+    def _family(self) -> tuple[str, frozenset[str]] | None:
+        """(the name, its codes) when the query is all of the name the best hit's official title leads with and
+        at least FAMILY_MIN official titles lead with that name: a category asked for, not one item."""
+        scores, lengths = self.final_scores, self.lengths
+        if not scores:
+            return None
+        best = min(scores, key=lambda c: (-scores[c], -self.ties.get(c, 0.0), c))
+        size = (lengths.get(best) or (0, 0))[1]
+        if not size or self.in_lead.get(best, 0) < size:
+            return None
+        # Every concept is in the best one's leading name ("orthotic additions spinal" is more than "Addition"):
+        # the family is the codes whose leading name holds them all, and no more words.
+        lead, members = self.cand.bit[LEAD], None
+        for alts in self.found_sets:
+            holding = {c for _, _, found in alts for c, mask in found.items() if mask & lead}
+            members = holding if members is None else members & holding
+            if best not in members:
+                return None
+        family = frozenset(c for c in members or () if (lengths.get(c) or (0, 0))[1] == size)
+        if len(family) < FAMILY_MIN:
+            return None
+        return LEAD_END.split(self.scorer.corpus.doc(best).title, 1)[0].strip(), family
+
+    def family_text(self) -> str:
+        """The family's name, its codes as runs of neighbours in code order, and how many: "Foam dressing:
+        A6209-A6215 (7 codes)"."""
+        if self._family_text is None:
+            assert self.family is not None
+            name, family = self.family
+            runs: list[list[str]] = []
+            for head in sorted({c[0] for c in family}):
+                for code in self.scorer.corpus.codes_from(head):
+                    if code not in family:
+                        if runs and runs[-1]:
+                            runs.append([])
+                    elif runs:
+                        runs[-1].append(code)
+                    else:
+                        runs.append([code])
+                if runs and runs[-1]:
+                    runs.append([])
+            said = ", ".join(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs if run)
+            self._family_text = f"{name}: {said} ({len(family)} codes)"
+        return self._family_text
+
+    def _make(self, code: str, score: float):
+        scorer = self.scorer
+        doc, top, found = self._shown(code)
         text, spans = snippets.snippet(doc.texts(top), found, self.typed)
         caution = snippets.caution(doc) if code in self.cautioned else None
-        return scorer.hit(doc, score, top, text, spans, None, snippets.conflict(doc, top), scorer._ended(code, caution))
+        family = self.family_text() if self.family and code in self.family[1] else None
+        note = snippets.conflict(doc, top)
+        return scorer.hit(doc, score, top, text, spans, None, note, scorer._ended(code, caution), family)
 
     def _final(self, code: str, total: float) -> float:
         # A code typed among the words is the record asked about, whatever its title says.
@@ -497,4 +604,17 @@ class _WordQuery:
         else:
             focus = Scorer._focus(self.lengths.get(code), self.in_title.get(code, 0), self.in_lead.get(code, 0))
         score = round(100 * total / self.total_weight * (1 - FOCUS_SHARE * (1 - focus)), SCORE_DECIMALS)
-        return min(score, CAUTION_CAP) if code in self.cautioned or code in self.scorer.ended else score
+        return min(score, self._ceiling(code))
+
+    def _ceiling(self, code: str) -> float:
+        return CAUTION_CAP if code in self.cautioned or code in self.scorer.ended else 100.0
+
+    def _refine(self, codes: list[str]) -> dict[str, float]:
+        """code -> its score with up to FINE_POINTS more: how much of its hit's text the query covers (_fine).
+        The top two FINE_POINTS below a hit's ceiling (100, or a cautioned hit's cap) are pressed into one to make
+        room, so that two hits the words score 100 still differ where their texts do."""
+        fine, scores, out = self._fine(codes), self.final_scores, {}
+        for code in codes:
+            score, room = scores[code], self._ceiling(code) - 2 * FINE_POINTS
+            out[code] = round(min(score, room) + max(0.0, score - room) / 2 + FINE_POINTS * fine[code], SCORE_DECIMALS)
+        return out

@@ -50,6 +50,33 @@ def snippet(texts: list[str], stems: set, typed: frozenset | set = frozenset(), 
     return text, tuple((s + off, e + off) for s, e in spans if s >= start and e <= end)
 
 
+# Of how much of a text a query covers (coverage), the share that says where its matched words stand.
+EARLY_SHARE = 0.2
+
+
+def coverage(words: list[tuple[str, str]], stems: set, idf: dict[str, float]) -> float:
+    """0-1: how much of a text (its indexed words: analysis.stemmed, stop words aside) the query covers, each
+    character weighing what its word says (the word's IDF, so that "each", "any" or "mg" weigh little): mostly
+    the share of that weight in words whose stems are among `stems`, and for the rest the share that does not
+    stand before the last of them (a text that says the query's words first, together, is about them: "Walker,
+    folding, wheeled, ..." more than "Walker, heavy duty, wheeled, rigid or folding")."""
+    every = covered = between = before = 0.0
+    prev = ""
+    for word, s in words:
+        w = idf[s] * len(word)
+        every += w
+        # "non-pneumatic" is the contrary of "pneumatic", unless the query says "non" too.
+        if s in stems and (prev != "non" or "non" in stems):
+            covered += w
+            before = between
+        else:
+            between += w
+        prev = s
+    if not every:
+        return 0.0
+    return (1 - EARLY_SHARE) * covered / every + EARLY_SHARE * (1 - before / every)
+
+
 def conflict(doc, name: str) -> str | None:
     """A source conflict about the matched field, or about what the code is at all."""
     for n in doc.notes:
