@@ -32,6 +32,7 @@ QUERIES: list[tuple[str, str, str]] = [
     ("neck stimulator electrodes through the skin", "63650", "lay"),
     ("spinal cord stimulator leads laminectomy", "63655", "lay"),
     ("SCS electrode percutaneous", "63650", "lay"),
+    ("spinal cord stimulator", "63650", "lay"),
     ("hand made drug device deep", "20700", "lay"),
     # -- anatomy, unknown words among known ones, abbreviations, operative-note sentences
     ("antibiotic spacer knee", "20704", "anatomy"),
@@ -131,6 +132,10 @@ CAUTIONED: list[tuple[str, str]] = [
     ("PNS generator under the skin", "64568"),
     ("interrogation of implanted neurostimulator", "95970"),
     ("neurostimulator programming", "95970"),
+    # 000 gives 64561 the same wording as its title and its descriptor; the title's correction (sacral nerve)
+    # contradicts both.
+    ("PNS lead", "64561"),
+    ("peripheral nerve stimulator single lead", "64561"),
 ]
 
 # Queries that must find nothing: a modifier no record lists is never read as an age or a number.

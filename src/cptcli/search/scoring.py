@@ -121,7 +121,8 @@ class Scorer:
             for code, mask in hits.items():
                 per = out.setdefault(code, {})
                 for name in self.cand.names(mask):
-                    if name != LEAD:
+                    # A contested text's words are no evidence of their own: they add nothing beside a plain match.
+                    if name not in (LEAD, CONTESTED):
                         per[name] = per.get(name, 0.0) + weights[name] / n
         return out
 
