@@ -29,8 +29,10 @@ With imported sets a second reading, "safe amid official codes", is reported
 too: an official code set's own record (completeness "official") that matches
 the words ("infusion pump" is HCPCS C1772) is a right answer, not an unsafe one;
 the query is still answered unsafely if a knowledge-base record hits without a
-caution, or if a cautioned record outranks an official match (the contested
-reading must never be what a coder reads first). Writes a Markdown report.
+caution, or if a cautioned record outranks a confident official match (one
+scoring above 60, the most a cautioned hit may score): the contested reading,
+cautioned, may come first only where nothing official answers better. Also
+marked per query in the tables of misses. Writes a Markdown report.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ SCALE_NOTE = (
     "wrong."
 )
 LIMIT = 10
+CONFIDENT = 60.0  # cptcli.search.scoring.CAUTION_CAP: a cautioned hit never scores above it
 # Every prose field of a record and the text of its rows: what a user could full-text search.
 FACT_LISTS = (
     "summary",
@@ -195,7 +198,7 @@ class Fts5:
         else:
             match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
         rows = self.db.execute("SELECT code FROM doc WHERE doc MATCH ? ORDER BY bm25(doc) LIMIT ?", (match, limit))
-        return [(code, False, False) for (code,) in rows]
+        return [(code, False, False, 0.0) for (code,) in rows]
 
 
 class Cptcli:
@@ -241,7 +244,10 @@ class Cptcli:
         parsed = json.loads(out)
         if isinstance(parsed, dict):  # a future envelope: {"results": [...]} or {"hits": [...]}
             parsed = parsed.get("results") or parsed.get("hits") or []
-        return [(h.get("code"), bool(h.get("caution")), h.get("completeness") == "official") for h in parsed][:limit]
+        return [
+            (h.get("code"), bool(h.get("caution")), h.get("completeness") == "official", float(h.get("score") or 0))
+            for h in parsed
+        ][:limit]
 
 
 # -- scoring ------------------------------------------------------------------------------------------------------
@@ -253,18 +259,19 @@ def score(gold, searcher):
     details = []
     for query, expected, klass, _why in gold:
         hits = searcher.search(query)
-        codes = [c for c, _, _ in hits]
+        codes = [h[0] for h in hits]
         fig = per[klass]
         fig["n"] += 1
         if klass in SAFE_CLASSES:
             empty = not hits
-            cautioned = bool(hits) and all(c for _, c, _ in hits)
+            cautioned = bool(hits) and all(h[1] for h in hits)
             fig["empty"] += empty
             fig["cautioned"] += cautioned
             fig["safe"] += empty or cautioned
-            fig["safe amid official"] += safe_amid_official(hits)
+            amid = safe_amid_official(hits)
+            fig["safe amid official"] += amid
             ok = empty or cautioned
-            rank = None
+            rank = "safe amid official" if amid else "unsafe"
         else:
             rank = next((i + 1 for i, c in enumerate(codes) if c in expected), None)
             for k in (1, 3, 10):
@@ -276,11 +283,13 @@ def score(gold, searcher):
 
 
 def safe_amid_official(hits) -> bool:
-    """No knowledge-base hit without its caution, and no cautioned hit above an official code set's own
-    uncautioned record: what a coder reads first is an official match or nothing contested."""
-    first_cautioned = next((i for i, (_, caution, _) in enumerate(hits) if caution), len(hits))
-    last_official = max((i for i, (_, caution, official) in enumerate(hits) if official and not caution), default=-1)
-    return all(caution or official for _, caution, official in hits) and last_official < first_cautioned
+    """No knowledge-base hit without its caution, and no cautioned hit above a confident official match (an
+    official code set's own record scoring above CONFIDENT, the most a cautioned hit may score): a contested
+    reading may rank first with its caution when nothing official answers better ("baclofen pump removal": 20701
+    naming 62365, then a dialysis pump), never above an official code that answers the words."""
+    first_cautioned = next((i for i, (_, caution, _, _) in enumerate(hits) if caution), len(hits))
+    confident = [i for i, (_, caution, official, s) in enumerate(hits) if official and not caution and s > CONFIDENT]
+    return all(caution or official for _, caution, official, _ in hits) and all(i < first_cautioned for i in confident)
 
 
 def summarise(per, classes):
@@ -328,8 +337,9 @@ def report(gold_path, target, results, classes, notes):
         "Ranked classes: share of queries whose expected code is first (top-1), in the first 3, in the first 10, "
         "and mean reciprocal rank. Caution/none: share answered safely (no hit, or every hit carrying a "
         "`caution`), with the empty answers and the all-cautioned answers apart; amid official: no knowledge-base "
-        "hit without its caution and no cautioned hit above an official code set's own record (the reading "
-        "that counts with imported sets, where an official code rightly matches the words). FTS5 is plain "
+        "hit without its caution and no cautioned hit above an official code set's own record scoring over 60, "
+        "the most a cautioned hit may score (the reading that counts with imported sets, where an official code "
+        "rightly matches the words). FTS5 is plain "
         "SQLite FTS5, the query's words OR-ed, ranked by bm25, over each record's text (knowledge base: title, "
         "descriptor, prose and rows; imported files: long and short descriptions), the bundled records and "
         "every imported code together, as cptcli searches them. FTS5-prefix is the NLM Clinical Table Search "
@@ -373,7 +383,7 @@ def report(gold_path, target, results, classes, notes):
         lines += [
             "",
             f"**{name}: {len(misses)} queries not answered right** (ranked: expected code not first; "
-            "caution/none: a hit without a caution)",
+            "caution/none: a hit without a caution; their rank column gives the amid-official reading)",
             "",
         ]
         lines += ["| query | class | expected | got (first 3) | rank |", "| --- | --- | --- | --- | --- |"]
