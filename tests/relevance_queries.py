@@ -34,6 +34,10 @@ QUERIES: list[tuple[str, str, str]] = [
     ("SCS electrode percutaneous", "63650", "lay"),
     ("spinal cord stimulator", "63650", "lay"),
     ("hand made drug device deep", "20700", "lay"),
+    # A particle after its object: "take ... out" is "take out"; "were" is a function word, never "wire".
+    ("take the beads out of the knee", "20705", "lay"),
+    ("pull the intramedullary nail out", "20703", "lay"),
+    ("beads that were placed deep", "20700", "lay"),
     # -- anatomy, unknown words among known ones, abbreviations, operative-note sentences
     ("antibiotic spacer knee", "20704", "anatomy"),
     ("knee antibiotic spacer removal", "20705", "anatomy"),
