@@ -255,3 +255,10 @@ def test_a_contested_hit_keeps_its_caution_amid_official_codes(with_code_sets, q
     official = [i for i, h in enumerate(hits) if h.completeness == "official" and h.score > CAUTION_CAP]
     cautioned = [i for i, h in enumerate(hits) if h.code == code]
     assert not official or not cautioned or official[0] < cautioned[0], [(h.code, h.score) for h in hits[:5]]
+
+
+def test_words_only_unrelated_official_codes_hold_lower_a_score_never_erase_it(with_code_sets):
+    # HCPCS says "back", "table", "coated" and "tibial" in codes that share no other word of the query: those
+    # words weigh what an unknown word does, so the bundled codes stay above the default score cut.
+    query = "the antibiotic cement-coated nail was fashioned on the back table and inserted into the tibial canal"
+    assert {"20702", "20703"} <= {h.code for h in with_code_sets.search(query)}

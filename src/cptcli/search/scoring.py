@@ -294,6 +294,20 @@ class Scorer:
         return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make, final=True)
 
 
+def _isolated(found_sets) -> list[int]:
+    """The concepts found only in codes that hold none of the query's other concepts, when some others are found
+    together: such a word ("back table" in an operative note, with a code set of thousands imported that says
+    "back" and "table" elsewhere) says nothing of which code the rest of the query means, and weighs what an unknown
+    word does. Where no two concepts meet in any code, none is singled out."""
+    found = [set().union(*(f.keys() for _, _, f in alts)) if alts else set() for alts in found_sets]
+    if len(found) < 3:
+        return []
+    shared = [any(i != j and not a.isdisjoint(b) for j, b in enumerate(found)) for i, a in enumerate(found)]
+    if not any(shared):
+        return []
+    return [i for i, (a, meets) in enumerate(zip(found, shared, strict=True)) if a and not meets]
+
+
 class _Found:
     """What one concept finds, code by code: the fields and how surely (per_code), the codes it finds through
     uncontested evidence (plain), those it finds in a contested reading (disputed), how surely each code's lead
@@ -331,6 +345,8 @@ class _WordQuery:
         self.concept_weight = [
             scorer._concept_weight(c, alts) for c, alts in zip(concepts, self.found_sets, strict=True)
         ]
+        for i in _isolated(self.found_sets):
+            self.concept_weight[i] = min(self.concept_weight[i], UNKNOWN_WEIGHT)
         self.total_weight = sum(self.concept_weight)
         self.left = self.total_weight
         self.floor = floor
