@@ -50,6 +50,9 @@ QUERIES: list[tuple[str, str, str]] = [
     ("the previously placed intramedullary antibiotic nail was removed", "20703", "oprnote"),
     ("intramedullary antibiotic nail removal", "20703", "intent"),
     ("removal of antibiotic spacer from the knee joint", "20705", "intent"),
+    # Both intents, one about another thing: the plate comes out, the screw goes in.
+    ("removal of the old plate and insertion of antibiotic beads deep", "20700", "intent"),
+    ("insertion of a new screw after removal of antibiotic beads from the joint", "20705", "intent"),
     ("vagus nerve stimulator implantation", "64568", "official"),
     ("sacral nerve electrode array", "64561", "official"),
     ("epidural electrode array percutaneous", "63650", "official"),

@@ -142,6 +142,39 @@ class Scorer:
                     opposite |= self._titled(other)
         return wanted, opposite - wanted
 
+    def _intents_elsewhere(self, concepts, weights, found_sets) -> set[int]:
+        """Of a query naming both intents, the intent concepts whose object is not what the query is about. The
+        query is about the codes its other words find most (by weight); an intent's object is the two concepts
+        after it, before the next intent ("removal of infected hardware"), and it is theirs when one of its
+        readings is in one of those codes' titles (the device, its site). Only where the other intent's object is
+        theirs, so one intent always stands; an intent typed last has no object here and stands."""
+        intents = {}
+        for i, c in enumerate(concepts):
+            for mine in (REMOVAL, INSERTION):
+                if (mine,) in c.alternatives:
+                    intents[i] = mine
+        if len(set(intents.values())) < 2:
+            return set()
+        about: dict[str, float] = {}
+        for j, alts in enumerate(found_sets):
+            if j not in intents:
+                for code in set().union(*(f.keys() for _, _, f in alts)) if alts else ():
+                    about[code] = about.get(code, 0.0) + weights[j]
+        most = max(about.values(), default=0.0)
+        core = {code for code, w in about.items() if w == most}
+        title = self.cand.bit.get("title", 0)
+
+        def theirs(j: int) -> bool:
+            return any(f.get(code, 0) & title for _, _, f in found_sets[j] for code in core)
+
+        verdict = {}
+        for i in intents:
+            span = [j for j in range(i + 1, min(i + 3, len(concepts))) if j not in intents]
+            if span and (i + 1) not in intents:
+                verdict[i] = any(theirs(j) for j in span)
+        kept = {intents[i] for i, ok in verdict.items() if ok}
+        return {i for i, ok in verdict.items() if not ok and kept - {intents[i]}}
+
     def _titled(self, stem: str) -> set[str]:
         title = self.cand.bit.get("title", 0)
         terms = self.analyzer.synonyms.get((stem,), {(stem,): False})
@@ -347,6 +380,11 @@ class _WordQuery:
         ]
         for i in _isolated(self.found_sets):
             self.concept_weight[i] = min(self.concept_weight[i], UNKNOWN_WEIGHT)
+        # An intent word about another thing ("removal of infected hardware and insertion of antibiotic beads")
+        # finds nothing and decides nothing: it is the hardware's removal, not the device's.
+        self.elsewhere = scorer._intents_elsewhere(concepts, self.concept_weight, self.found_sets)
+        for i in self.elsewhere:
+            self.concept_weight[i], self.found_sets[i] = UNKNOWN_WEIGHT, []
         self.total_weight = sum(self.concept_weight)
         self.left = self.total_weight
         self.floor = floor
@@ -482,7 +520,7 @@ class _WordQuery:
         self.cautioned = {
             code for code, cw in self.contested_weight.items() if cw >= CAUTION_SHARE * self.matched[code]
         }
-        _, twins = scorer._intent_titles(self.concepts)
+        _, twins = scorer._intent_titles([c for i, c in enumerate(self.concepts) if i not in self.elsewhere])
         self.named = {c.typed.upper() for c in self.concepts}  # a code typed among the words is the code asked for
         for code in (twins | self.contrary).intersection(scores) - self.named:
             scores[code] *= OPPOSITE_INTENT
