@@ -38,6 +38,10 @@ QUERIES: list[tuple[str, str, str]] = [
     ("take the beads out of the knee", "20705", "lay"),
     ("pull the intramedullary nail out", "20703", "lay"),
     ("beads that were placed deep", "20700", "lay"),
+    # A participle is the intent where no intent word is typed; "previously placed" is the device's history.
+    ("drug device removed from deep tissue", "20701", "intent"),
+    ("cement beads placed in the bone marrow canal", "20702", "intent"),
+    ("the previously placed antibiotic cement rod was removed from the femoral canal", "20703", "intent"),
     # -- anatomy, unknown words among known ones, abbreviations, operative-note sentences
     ("antibiotic spacer knee", "20704", "anatomy"),
     ("knee antibiotic spacer removal", "20705", "anatomy"),
