@@ -28,7 +28,6 @@ QUERIES: list[tuple[str, str, str]] = [
     ("antibiotic spacer placement in joint", "20704", "lay"),
     ("bone marrow canal drug device removal", "20703", "lay"),
     ("put medicine device in bone marrow canal", "20702", "lay"),
-    ("implant peripheral stimulator battery under the skin", "64568", "lay"),
     ("neck stimulator electrodes through the skin", "63650", "lay"),
     ("spinal cord stimulator leads laminectomy", "63655", "lay"),
     ("SCS electrode percutaneous", "63650", "lay"),
@@ -71,8 +70,6 @@ QUERIES: list[tuple[str, str, str]] = [
     ("percutaneous implantation neurostimulator electrode array cervical", "63650", "clinical"),
     ("laminectomy for implantation of neurostimulator electrodes", "63655", "clinical"),
     ("electronic analysis pulse generator reprogramming", "95970", "clinical"),
-    ("incision implantation subcutaneous pulse generator", "64568", "clinical"),
-    ("peripheral nerve stimulator lead", "64561", "clinical"),
     ("femoral intramedullary canal antibiotic eluting rod", "20702", "clinical"),
     ("medullary canal explantation", "20703", "clinical"),
     # -- typos, run-together and split words, abbreviations
@@ -82,7 +79,6 @@ QUERIES: list[tuple[str, str, str]] = [
     ("intra articlar remove", "20705", "typo"),
     ("drugdelivery device removal deep", "20701", "typo"),
     ("neurostimulater electode array laminectomy", "63655", "typo"),
-    ("perifral nerve stimulater lead", "64561", "typo"),
     ("reprograming neurostimulator", "95970", "typo"),
     ("intra medullary insertion", "20702", "typo"),
     ("subfacial removal", "20701", "typo"),
@@ -143,10 +139,14 @@ CAUTIONED: list[tuple[str, str]] = [
     ("PNS generator under the skin", "64568"),
     ("interrogation of implanted neurostimulator", "95970"),
     ("neurostimulator programming", "95970"),
-    # 000 gives 64561 the same wording as its title and its descriptor; the title's correction (sacral nerve)
-    # contradicts both.
+    # 000 gives 64561 and 64568 the same wording as title and descriptor; the titles' corrections contradict both:
+    # 64561 is the sacral nerve array, 64568 the cranial (eg, vagus) nerve array with its pulse generator, neither
+    # a "peripheral nerve stimulator" nor a "peripheral subcutaneous" generator (data/codes.json, their notes).
     ("PNS lead", "64561"),
     ("peripheral nerve stimulator single lead", "64561"),
+    ("peripheral nerve stimulator lead", "64561"),
+    ("implant peripheral stimulator battery under the skin", "64568"),
+    ("incision implantation subcutaneous pulse generator", "64568"),
 ]
 
 # Queries that must find nothing: a modifier no record lists is never read as an age or a number.
