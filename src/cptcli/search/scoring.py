@@ -143,7 +143,8 @@ class Scorer:
         return wanted, opposite - wanted
 
     def _intents_elsewhere(self, concepts, weights, found_sets) -> set[int]:
-        """Of a query naming both intents, the intent concepts whose object is not what the query is about. The
+        """Of a query naming both intents, the intent concepts whose object is not what the query is about, with
+        that object's concepts. The
         query is about the codes its other words find most (by weight); an intent's object is the two concepts
         after it, before the next intent ("removal of infected hardware"), and it is theirs when one of its
         readings is in one of those codes' titles (the device, its site). Only where the other intent's object is
@@ -167,13 +168,14 @@ class Scorer:
         def theirs(j: int) -> bool:
             return any(f.get(code, 0) & title for _, _, f in found_sets[j] for code in core)
 
-        verdict = {}
+        verdict, spans = {}, {}
         for i in intents:
-            span = [j for j in range(i + 1, min(i + 3, len(concepts))) if j not in intents]
+            span = spans[i] = [j for j in range(i + 1, min(i + 3, len(concepts))) if j not in intents]
             if span and (i + 1) not in intents:
                 verdict[i] = any(theirs(j) for j in span)
         kept = {intents[i] for i, ok in verdict.items() if ok}
-        return {i for i, ok in verdict.items() if not ok and kept - {intents[i]}}
+        # The other thing's words go with its intent: "infected hardware" says nothing of the beads.
+        return {k for i, ok in verdict.items() if not ok and kept - {intents[i]} for k in (i, *spans[i])}
 
     def _titled(self, stem: str) -> set[str]:
         title = self.cand.bit.get("title", 0)
@@ -381,7 +383,7 @@ class _WordQuery:
         for i in _isolated(self.found_sets):
             self.concept_weight[i] = min(self.concept_weight[i], UNKNOWN_WEIGHT)
         # An intent word about another thing ("removal of infected hardware and insertion of antibiotic beads")
-        # finds nothing and decides nothing: it is the hardware's removal, not the device's.
+        # finds nothing and decides nothing, nor do the words of that thing: it is the hardware's removal.
         self.elsewhere = scorer._intents_elsewhere(concepts, self.concept_weight, self.found_sets)
         for i in self.elsewhere:
             self.concept_weight[i], self.found_sets[i] = UNKNOWN_WEIGHT, []
