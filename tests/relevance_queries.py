@@ -57,6 +57,7 @@ QUERIES: list[tuple[str, str, str]] = [
     ("removal of the old plate and insertion of antibiotic beads deep", "20700", "intent"),
     ("insertion of a new screw after removal of antibiotic beads from the joint", "20705", "intent"),
     ("implantation of antibiotic beads in the joint after explantation of the infected prosthesis", "20704", "intent"),
+    ("take out the beads that were put in the joint last month", "20705", "intent"),
     ("vagus nerve stimulator implantation", "64568", "official"),
     ("sacral nerve electrode array", "64561", "official"),
     ("epidural electrode array percutaneous", "63650", "official"),

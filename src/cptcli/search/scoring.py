@@ -22,7 +22,7 @@ from collections.abc import Callable
 from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.search import snippets
-from cptcli.search.analysis import Analyzer, Concept, stem
+from cptcli.search.analysis import SYNONYM_FACTOR, Analyzer, Concept, stem
 from cptcli.search.candidates import CONTESTED, LEAD, NEGATED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
@@ -159,7 +159,8 @@ class Scorer:
         about: dict[str, float] = {}
         for j, alts in enumerate(found_sets):
             if j not in intents:
-                for code in set().union(*(f.keys() for _, _, f in alts)) if alts else ():
+                # Read as typed or by a synonym: a far typo reading ("last" as "list") names no subject.
+                for code in set().union(*(f.keys() for _, sure, f in alts if sure >= SYNONYM_FACTOR)):
                     about[code] = about.get(code, 0.0) + weights[j]
         most = max(about.values(), default=0.0)
         core = {code for code, w in about.items() if w == most}
