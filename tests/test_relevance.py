@@ -12,7 +12,7 @@ import pytest
 from conftest import searcher_of
 from cptcli.knowledge import KnowledgeBase, bundled_path
 from cptcli.search.scoring import CAUTION_CAP
-from relevance_queries import CAUTIONED, NOTHING, PAIRS, QUERIES, evaluate
+from relevance_queries import CAUTIONED, NOT_YET_AT_SCALE, NOTHING, PAIRS, QUERIES, evaluate
 
 MIN_TOP1 = 0.95
 MIN_TOP3 = 1.0
@@ -22,7 +22,8 @@ HCPCS_2020 = IMPORTS / "cms" / "HCPC2020_ANWEB_w_disclaimer.txt"
 
 def _report(label, result):
     top1, top3, mrr, failures = result
-    print(f"\n[{label}] {len(QUERIES)} queries: top-1 {top1:.1%}, top-3 {top3:.1%}, MRR {mrr:.3f}")
+    n = len(QUERIES) + len(NOT_YET_AT_SCALE)
+    print(f"\n[{label}] {n} queries: top-1 {top1:.1%}, top-3 {top3:.1%}, MRR {mrr:.3f}")
     for query, expected, got in failures:
         print(f"  not first: {query!r}: expected {expected}, got {got}")
 
@@ -71,7 +72,7 @@ def test_a_modifier_no_record_lists_finds_nothing(searcher, query):
 
 
 def test_relevance_on_bundled_knowledge_base(searcher):
-    result = evaluate(searcher)
+    result = evaluate(searcher, QUERIES + NOT_YET_AT_SCALE)
     _report("bundled", result)
     _assert_good(result)
 
@@ -204,7 +205,7 @@ def test_relevance_holds_among_thousands_of_unrelated_records(bundled_doc):
     kb = KnowledgeBase()
     kb.add_document({"codes": _filler(5000)}, bundled_path().with_name("filler.json"))
     kb.add_document(bundled_doc, bundled_path())
-    result = evaluate(searcher_of(kb))
+    result = evaluate(searcher_of(kb), QUERIES + NOT_YET_AT_SCALE)
     _report("bundled + 5000 filler records", result)
     _assert_good(result)
 
@@ -237,7 +238,7 @@ def with_code_sets(tmp_path_factory):
 
 
 def test_relevance_holds_with_every_code_set_imported(with_code_sets):
-    result = evaluate(with_code_sets)
+    result = evaluate(with_code_sets, QUERIES + NOT_YET_AT_SCALE)
     _report("bundled + HCPCS 2020 + CPT data files + ICD-10-CM", result)
     _assert_good(result)
 
