@@ -11,19 +11,28 @@ must not be more confident than the official descriptors allow.
     bench/relevance.py                                  # bundled gold set over the bundled knowledge base
     bench/relevance.py --gold tests/gold/bundled.tsv --data big.json   # the same, planted in a big base
     bench/relevance.py --gold tests/gold/hcpcs.tsv --codeset HCPC2026_ANWEB.txt
+    bench/relevance.py --codeset HCPC2020_ANWEB.txt --codeset cpt/ --codeset icd10cm_order_2026.txt  # every set
     bench/relevance.py --python /work/main/.venv/bin/python --out bench/relevance.md
 
 cptcli runs as a subprocess, `PYTHON -m cptcli search Q --json --limit 10`
 (the command-line surface is what stays stable while the inside is rewritten),
-with a private CPTCLI_CACHE_DIR and CPTCLI_DATA_DIR. With --codeset the file is
-first brought in with `cptcli import` (issue 18); until that command exists the
-cptcli side is reported as unavailable and only the baseline runs.
+with a private CPTCLI_CACHE_DIR and CPTCLI_DATA_DIR. With --codeset (repeatable)
+the files are first brought in with `cptcli import`; the baselines then index the
+bundled records and the imported codes together, as cptcli searches them (an
+HCPCS-only baseline would score a bundled gold set at nothing).
 
 Per class and overall: top-1, top-3 and top-10 recall (a hit is any of the
 expected codes) and MRR for both searchers; for classes caution and none, the
-share of queries answered safely: no hit at all, or (cptcli only, once search
-JSON carries it) every hit with a `caution`. FTS5 has no cautions, so only an
-empty answer is safe for it. Writes a Markdown report (bench/relevance.md).
+share of queries answered safely: no hit at all, or (cptcli only) every hit
+with a `caution`. FTS5 has no cautions, so only an empty answer is safe for it.
+With imported sets a second reading, "safe amid official codes", is reported
+too: an official code set's own record (completeness "official") that matches
+the words ("infusion pump" is HCPCS C1772) is a right answer, not an unsafe one;
+the query is still answered unsafely if a knowledge-base record hits without a
+caution, or if a cautioned record outranks a confident official match (one
+scoring above 60, the most a cautioned hit may score): the contested reading,
+cautioned, may come first only where nothing official answers better. Also
+marked per query in the tables of misses. Writes a Markdown report.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ SCALE_NOTE = (
     "wrong."
 )
 LIMIT = 10
+CONFIDENT = 60.0  # cptcli.search.scoring.CAUTION_CAP: a cautioned hit never scores above it
 # Every prose field of a record and the text of its rows: what a user could full-text search.
 FACT_LISTS = (
     "summary",
@@ -110,6 +120,19 @@ def kb_documents(paths):
     return {code: " ".join(dict.fromkeys(texts)) for code, texts in docs.items()}
 
 
+_ICD_ORDER = re.compile(r"\d{5} ([A-Z][0-9A-Z]{2,6}) *[01] (.*)")
+
+
+def codeset_documents(paths):
+    """{code: text} from imported code-set files (files or folders), as the baseline indexes them."""
+    docs: dict[str, str] = {}
+    for path in paths:
+        for f in sorted(path.iterdir()) if path.is_dir() else [path]:
+            for code, text in hcpcs_documents(f).items():
+                docs[code] = f"{docs[code]} {text}" if code in docs else text
+    return docs
+
+
 def hcpcs_documents(path: Path):
     """{code: long and short description} from a CMS HCPCS Level II file: the fixed-width ANWEB text (320-byte
     records, RECID 3 then 4 continuing a code's long description, 7 then 8 a modifier's), the .xlsx, or a
@@ -134,6 +157,10 @@ def hcpcs_documents(path: Path):
         return {code: " ".join(texts) for code, texts in docs.items() if code}
     raw = path.read_bytes().decode("latin-1").replace("\xa0", " ")
     for line in raw.splitlines():
+        icd = _ICD_ORDER.fullmatch(line.rstrip())
+        if icd:  # a CDC ICD-10-CM order file: code, header flag, short and long descriptions
+            docs[icd.group(1)].append(" ".join(icd.group(2).split()))
+            continue
         if "\t" in line:
             code, _, text = line.partition("\t")
             if re.fullmatch(r"[A-Z0-9]{2,5}", code.strip()):
@@ -171,13 +198,13 @@ class Fts5:
         else:
             match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
         rows = self.db.execute("SELECT code FROM doc WHERE doc MATCH ? ORDER BY bm25(doc) LIMIT ?", (match, limit))
-        return [(code, False) for (code,) in rows]
+        return [(code, False, False, 0.0) for (code,) in rows]
 
 
 class Cptcli:
     """cptcli's own search, one process per query, as a user runs it (default score cut)."""
 
-    def __init__(self, python, data=(), codeset=None, tmp=None):
+    def __init__(self, python, data=(), codesets=(), tmp=None):
         self.python, self.data = str(python), [str(d) for d in data]
         self.env = {k: v for k, v in os.environ.items() if k not in ("CPTCLI_DATA", "CPTCLI_DATA_DIR")}
         self.env.update(
@@ -187,9 +214,12 @@ class Cptcli:
             COLUMNS="120",
         )
         self.available, self.why = True, ""
-        if codeset is not None:
+        if codesets:
             proc = subprocess.run(
-                [self.python, "-m", "cptcli", "import", str(codeset)], capture_output=True, text=True, env=self.env
+                [self.python, "-m", "cptcli", "import", *map(str, codesets)],
+                capture_output=True,
+                text=True,
+                env=self.env,
             )
             if proc.returncode != 0:
                 self.available = False
@@ -214,7 +244,10 @@ class Cptcli:
         parsed = json.loads(out)
         if isinstance(parsed, dict):  # a future envelope: {"results": [...]} or {"hits": [...]}
             parsed = parsed.get("results") or parsed.get("hits") or []
-        return [(h.get("code"), bool(h.get("caution"))) for h in parsed][:limit]
+        return [
+            (h.get("code"), bool(h.get("caution")), h.get("completeness") == "official", float(h.get("score") or 0))
+            for h in parsed
+        ][:limit]
 
 
 # -- scoring ------------------------------------------------------------------------------------------------------
@@ -226,17 +259,19 @@ def score(gold, searcher):
     details = []
     for query, expected, klass, _why in gold:
         hits = searcher.search(query)
-        codes = [c for c, _ in hits]
+        codes = [h[0] for h in hits]
         fig = per[klass]
         fig["n"] += 1
         if klass in SAFE_CLASSES:
             empty = not hits
-            cautioned = bool(hits) and all(c for _, c in hits)
+            cautioned = bool(hits) and all(h[1] for h in hits)
             fig["empty"] += empty
             fig["cautioned"] += cautioned
             fig["safe"] += empty or cautioned
+            amid = safe_amid_official(hits)
+            fig["safe amid official"] += amid
             ok = empty or cautioned
-            rank = None
+            rank = "safe amid official" if amid else "unsafe"
         else:
             rank = next((i + 1 for i, c in enumerate(codes) if c in expected), None)
             for k in (1, 3, 10):
@@ -247,10 +282,20 @@ def score(gold, searcher):
     return per, details
 
 
+def safe_amid_official(hits) -> bool:
+    """No knowledge-base hit without its caution, and no cautioned hit above a confident official match (an
+    official code set's own record scoring above CONFIDENT, the most a cautioned hit may score): a contested
+    reading may rank first with its caution when nothing official answers better ("baclofen pump removal": 20701
+    naming 62365, then a dialysis pump), never above an official code that answers the words."""
+    first_cautioned = next((i for i, (_, caution, _, _) in enumerate(hits) if caution), len(hits))
+    confident = [i for i, (_, caution, official, s) in enumerate(hits) if official and not caution and s > CONFIDENT]
+    return all(caution or official for _, caution, official, _ in hits) and all(i < first_cautioned for i in confident)
+
+
 def summarise(per, classes):
     rows = {}
     ranked = {"n": 0.0, "top1": 0.0, "top3": 0.0, "top10": 0.0, "mrr": 0.0}
-    safe = {"n": 0.0, "safe": 0.0, "empty": 0.0, "cautioned": 0.0}
+    safe = {"n": 0.0, "safe": 0.0, "empty": 0.0, "cautioned": 0.0, "safe amid official": 0.0}
     for klass in classes:
         fig = per[klass]
         n = fig["n"]
@@ -260,6 +305,7 @@ def summarise(per, classes):
                 "safe": fig["safe"] / n,
                 "empty": fig["empty"] / n,
                 "cautioned": fig["cautioned"] / n,
+                "safe amid official": fig["safe amid official"] / n,
             }
             for key in safe:
                 safe[key] += fig[key]
@@ -273,7 +319,10 @@ def summarise(per, classes):
             **{k: ranked[k] / ranked["n"] for k in ("top1", "top3", "top10", "mrr")},
         }
     if safe["n"]:
-        rows["caution + none"] = {"n": safe["n"], **{k: safe[k] / safe["n"] for k in ("safe", "empty", "cautioned")}}
+        rows["caution + none"] = {
+            "n": safe["n"],
+            **{k: safe[k] / safe["n"] for k in ("safe", "empty", "cautioned", "safe amid official")},
+        }
     return rows
 
 
@@ -287,9 +336,13 @@ def report(gold_path, target, results, classes, notes):
         "",
         "Ranked classes: share of queries whose expected code is first (top-1), in the first 3, in the first 10, "
         "and mean reciprocal rank. Caution/none: share answered safely (no hit, or every hit carrying a "
-        "`caution`), with the empty answers and the all-cautioned answers apart. FTS5 is plain SQLite FTS5, "
-        "the query's words OR-ed, ranked by bm25, over each record's text (knowledge base: title, descriptor, "
-        "prose and rows; HCPCS file: long and short descriptions). FTS5-prefix is the NLM Clinical Table Search "
+        "`caution`), with the empty answers and the all-cautioned answers apart; amid official: no knowledge-base "
+        "hit without its caution and no cautioned hit above an official code set's own record scoring over 60, "
+        "the most a cautioned hit may score (the reading that counts with imported sets, where an official code "
+        "rightly matches the words). FTS5 is plain "
+        "SQLite FTS5, the query's words OR-ed, ranked by bm25, over each record's text (knowledge base: title, "
+        "descriptor, prose and rows; imported files: long and short descriptions), the bundled records and "
+        "every imported code together, as cptcli searches them. FTS5-prefix is the NLM Clinical Table Search "
         "Service's semantics on the same table: every word a prefix, all words required, ranked by bm25.",
         "",
     ]
@@ -311,15 +364,17 @@ def report(gold_path, target, results, classes, notes):
         lines.append(f"| {klass} | {row['n']:.0f} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "| class | n | " + " | ".join(f"{s} safe | {s} empty | {s} all cautioned" for s in names) + " |",
-        "| --- | --- | " + " | ".join("--- | --- | ---" for _ in names) + " |",
+        "| class | n | "
+        + " | ".join(f"{s} safe | {s} empty | {s} all cautioned | {s} safe amid official" for s in names)
+        + " |",
+        "| --- | --- | " + " | ".join("--- | --- | --- | ---" for _ in names) + " |",
     ]
     for klass, row in first.items():
         if "safe" not in row:
             continue
         cells = [
             f"{pct(summaries[n][klass]['safe'])} | {pct(summaries[n][klass]['empty'])} | "
-            f"{pct(summaries[n][klass]['cautioned'])}"
+            f"{pct(summaries[n][klass]['cautioned'])} | {pct(summaries[n][klass]['safe amid official'])}"
             for n in names
         ]
         lines.append(f"| {klass} | {row['n']:.0f} | " + " | ".join(cells) + " |")
@@ -328,7 +383,7 @@ def report(gold_path, target, results, classes, notes):
         lines += [
             "",
             f"**{name}: {len(misses)} queries not answered right** (ranked: expected code not first; "
-            "caution/none: a hit without a caution)",
+            "caution/none: a hit without a caution; their rank column gives the amid-official reading)",
             "",
         ]
         lines += ["| query | class | expected | got (first 3) | rank |", "| --- | --- | --- | --- | --- |"]
@@ -350,7 +405,14 @@ def main(argv=None):
         type=Path,
         help="knowledge-base file layered over the bundled one (both searchers see it)",
     )
-    ap.add_argument("--codeset", type=Path, help="a CMS HCPCS file (ANWEB text or .xlsx) to import and search")
+    ap.add_argument(
+        "--codeset",
+        action="append",
+        default=[],
+        type=Path,
+        help="a code-set file or folder to import and search (CMS HCPCS ANWEB text or .xlsx, AMA CPT data files, "
+        "CDC ICD-10-CM order file); repeatable",
+    )
     ap.add_argument("--tokenizer", default="unicode61", help="FTS5 tokenizer of the baseline (e.g. 'porter')")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "relevance.md")
     args = ap.parse_args(argv)
@@ -359,13 +421,13 @@ def main(argv=None):
     classes = list(dict.fromkeys(k for _, _, k, _ in gold))
     notes = []
     with tempfile.TemporaryDirectory(prefix="cptcli-relevance-") as tmp:
+        docs = kb_documents([ROOT / "data" / "codes.json", *args.data])
+        target = f"the bundled knowledge base{' + ' + ', '.join(p.name for p in args.data) if args.data else ''}"
         if args.codeset:
-            docs = hcpcs_documents(args.codeset)
-            target = f"{args.codeset.name} ({len(docs)} codes)"
-        else:
-            docs = kb_documents([ROOT / "data" / "codes.json", *args.data])
-            target = f"the bundled knowledge base{' + ' + ', '.join(p.name for p in args.data) if args.data else ''}"
-            target += f" ({len(docs)} codes)"
+            for code, text in codeset_documents(args.codeset).items():
+                docs[code] = f"{docs[code]} {text}" if code in docs else text
+            target += " + " + ", ".join(p.name for p in args.codeset)
+        target += f" ({len(docs)} codes)"
         searchers = {"FTS5": Fts5(docs, args.tokenizer), "FTS5-prefix": Fts5(docs, args.tokenizer, prefix=True)}
         tool = Cptcli(args.python, args.data, args.codeset, tmp)
         if tool.available:
@@ -379,7 +441,7 @@ def main(argv=None):
             f"cptcli: {version or 'unknown version'} ({args.python}); FTS5 tokenizer: {args.tokenizer}; "
             f"{len(gold)} queries; limit {LIMIT}, cptcli's default score cut"
         )
-        release = args.codeset.name if args.codeset else "the bundled knowledge base (data/codes.json)"
+        release = ", ".join(["the bundled knowledge base (data/codes.json)", *(p.name for p in args.codeset)])
         notes.append(f"measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d} (UTC) on {release}")
         if args.data:
             notes.append(SCALE_NOTE)

@@ -28,11 +28,18 @@ QUERIES: list[tuple[str, str, str]] = [
     ("antibiotic spacer placement in joint", "20704", "lay"),
     ("bone marrow canal drug device removal", "20703", "lay"),
     ("put medicine device in bone marrow canal", "20702", "lay"),
-    ("implant peripheral stimulator battery under the skin", "64568", "lay"),
     ("neck stimulator electrodes through the skin", "63650", "lay"),
     ("spinal cord stimulator leads laminectomy", "63655", "lay"),
     ("SCS electrode percutaneous", "63650", "lay"),
     ("hand made drug device deep", "20700", "lay"),
+    # A particle after its object: "take ... out" is "take out"; "were" is a function word, never "wire".
+    ("take the beads out of the knee", "20705", "lay"),
+    ("pull the intramedullary nail out", "20703", "lay"),
+    ("beads that were placed deep", "20700", "lay"),
+    # A participle is the intent where no intent word is typed; "previously placed" is the device's history.
+    ("drug device removed from deep tissue", "20701", "intent"),
+    ("cement beads placed in the bone marrow canal", "20702", "intent"),
+    ("the previously placed antibiotic cement rod was removed from the femoral canal", "20703", "intent"),
     # -- anatomy, unknown words among known ones, abbreviations, operative-note sentences
     ("antibiotic spacer knee", "20704", "anatomy"),
     ("knee antibiotic spacer removal", "20705", "anatomy"),
@@ -45,6 +52,8 @@ QUERIES: list[tuple[str, str, str]] = [
     ("the previously placed intramedullary antibiotic nail was removed", "20703", "oprnote"),
     ("intramedullary antibiotic nail removal", "20703", "intent"),
     ("removal of antibiotic spacer from the knee joint", "20705", "intent"),
+    # Both intents, one about another thing: the plate comes out, the screw goes in.
+    ("removal of the old plate and insertion of antibiotic beads deep", "20700", "intent"),
     ("vagus nerve stimulator implantation", "64568", "official"),
     ("sacral nerve electrode array", "64561", "official"),
     ("epidural electrode array percutaneous", "63650", "official"),
@@ -59,8 +68,6 @@ QUERIES: list[tuple[str, str, str]] = [
     ("percutaneous implantation neurostimulator electrode array cervical", "63650", "clinical"),
     ("laminectomy for implantation of neurostimulator electrodes", "63655", "clinical"),
     ("electronic analysis pulse generator reprogramming", "95970", "clinical"),
-    ("incision implantation subcutaneous pulse generator", "64568", "clinical"),
-    ("peripheral nerve stimulator lead", "64561", "clinical"),
     ("femoral intramedullary canal antibiotic eluting rod", "20702", "clinical"),
     ("medullary canal explantation", "20703", "clinical"),
     # -- typos, run-together and split words, abbreviations
@@ -70,7 +77,6 @@ QUERIES: list[tuple[str, str, str]] = [
     ("intra articlar remove", "20705", "typo"),
     ("drugdelivery device removal deep", "20701", "typo"),
     ("neurostimulater electode array laminectomy", "63655", "typo"),
-    ("perifral nerve stimulater lead", "64561", "typo"),
     ("reprograming neurostimulator", "95970", "typo"),
     ("intra medullary insertion", "20702", "typo"),
     ("subfacial removal", "20701", "typo"),
@@ -110,6 +116,17 @@ QUERIES: list[tuple[str, str, str]] = [
     ("-50", "20700", "modifier"),
 ]
 
+# Queries held on the bundled base, among filler records and with every code set imported (test_relevance), but
+# not yet amid the generated base of test_scale: its records hold real ICD-10-CM wording such as "explantation of
+# ... joint prosthesis ... antibiotic-impregnated cement spacer" and "injury of ... spinal cord" in their titles,
+# and outrank the planted records (bench/relevance-100k.md).
+NOT_YET_AT_SCALE: list[tuple[str, str, str]] = [
+    ("spinal cord stimulator", "63650", "lay"),
+    ("insertion of a new screw after removal of antibiotic beads from the joint", "20705", "intent"),
+    ("implantation of antibiotic beads in the joint after explantation of the infected prosthesis", "20704", "intent"),
+    ("take out the beads that were put in the joint last month", "20705", "intent"),
+]
+
 # (query, code it may reach): queries that reach a code only through a source's
 # reading that an official descriptor contradicts. Every hit of that code must
 # carry a caution, and none may score 70 or more.
@@ -131,6 +148,14 @@ CAUTIONED: list[tuple[str, str]] = [
     ("PNS generator under the skin", "64568"),
     ("interrogation of implanted neurostimulator", "95970"),
     ("neurostimulator programming", "95970"),
+    # 000 gives 64561 and 64568 the same wording as title and descriptor; the titles' corrections contradict both:
+    # 64561 is the sacral nerve array, 64568 the cranial (eg, vagus) nerve array with its pulse generator, neither
+    # a "peripheral nerve stimulator" nor a "peripheral subcutaneous" generator (data/codes.json, their notes).
+    ("PNS lead", "64561"),
+    ("peripheral nerve stimulator single lead", "64561"),
+    ("peripheral nerve stimulator lead", "64561"),
+    ("implant peripheral stimulator battery under the skin", "64568"),
+    ("incision implantation subcutaneous pulse generator", "64568"),
 ]
 
 # Queries that must find nothing: a modifier no record lists is never read as an age or a number.

@@ -208,6 +208,10 @@ def field_texts(rec: CodeRecord):
     "lumbar radiculopathy" must find the M54.16 row whose source says
     "lumbosacral"."""
     fixes = {n.subject: f"[correction: {n.correction}]" for n in rec.notes if n.kind == "correction" and n.correction}
+    # A descriptor that is the corrected title again (a source giving one wording as both) is the same claim the
+    # correction contradicts: searched as plain text, 000's "peripheral nerve stimulator" would still answer PNS
+    # for the sacral nerve array 64561 with no caution.
+    corrected = " ".join(rec.title.text.split()).lower() if official_title(rec) else None
     for spec in registry(type(rec)):
         if spec.weight is None:
             continue
@@ -221,6 +225,8 @@ def field_texts(rec: CodeRecord):
             if fixed:  # the official description is the title searched; the source's stands apart
                 yield name, fixed, None
                 yield CONTESTED, value.text, name
+            elif name == "descriptor" and corrected and " ".join(value.text.split()).lower() == corrected:
+                yield CONTESTED, value.text, "title"
             else:
                 yield from _text(name, value.text, getattr(value, "contested", None))
         elif spec.kind == "list":

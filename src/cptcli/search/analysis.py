@@ -39,10 +39,20 @@ _BRITISH = (
 # A word; "M54.16" is one token (its dot dropped by the stem table), as the
 # diagnosis rows are indexed. Matched on lowered text: one pass, no IGNORECASE.
 _TOKEN = re.compile(r"[a-z][0-9][0-9a-z]\.[0-9a-z]{1,4}\b|[a-z0-9]+")
+# Function words say nothing of what a code is: a query's "that" or "were" must not weigh as a word ("were" is no
+# typo of "wire"), nor decide anything once a code set of thousands holds them in its sentences.
 STOP = frozenset(
     "a an and are as at be by for from in into is it of on or the this to with was when "
+    "that these those there their its were been being has have had which whom whose will would "
     "code codes cpt procedure eg".split()
 )
+# A phrasal verb's particle may follow its object: "take the beads out" is "take out" the beads.
+PARTICLES = frozenset(("out",))
+PARTICLE_REACH = 4  # words between the verb and its particle, at most
+# The two intents of a pair of codes, by the stems their synonym groups are named by (codes.json "synonyms").
+INTENTS = ("remov", "insert")
+# A participle after these tells the device's history, not the intent: "the previously placed rod was removed".
+HISTORY = frozenset(("previously", "prior", "already"))
 # Suffixes folded so that "insert", "inserts" and "insertion" meet; a stem keeps
 # at least four letters so that "canal" does not become "can". "-ed" is kept:
 # "previously inserted" describes a removal code's device, not an insertion.
@@ -146,6 +156,10 @@ class Analyzer:
     def __init__(self, vocabulary: Vocabulary, synonyms: dict[tuple[str, ...], dict[tuple[str, ...], bool]]):
         self.vocab = vocabulary
         self.synonyms = synonyms
+        # The one-word terms that say an intent ("remov", "explant", "plac", "implant" ...).
+        self.intent_words = frozenset(
+            t[0] for head in INTENTS for t in synonyms.get((head,), {}) if len(t) == 1
+        ) | frozenset(h for h in INTENTS if (h,) in synonyms)
 
     @staticmethod
     def _max_edits(n: int) -> int:
@@ -257,8 +271,34 @@ class Analyzer:
             i += 1
         return out
 
+    def _particles(self, toks: list) -> list:
+        """The query's tokens with a particle moved next to the verb it completes, where the two are a synonym
+        term ("take the antibiotic beads out" reads as "take out the antibiotic beads")."""
+        for j in range(2, len(toks)):
+            if toks[j][0] not in PARTICLES:
+                continue
+            for i in range(j - 2, max(-1, j - 2 - PARTICLE_REACH), -1):
+                if (toks[i][0], toks[j][0]) in self.synonyms:
+                    toks = [*toks[: i + 1], toks[j], *toks[i + 1 : j], *toks[j + 1 :]]
+                    break
+        return toks
+
+    def _participles(self, toks: list) -> list:
+        """A query naming no intent word but a participle of one ("drug device removed from deep tissue", "beads
+        placed in the bone marrow canal") asks for that intent: the participle also reads as its intent word, a
+        little less surely ("-ed" is not folded: "previously placed" tells the device's history, and stays so)."""
+        if any(t in self.intent_words or self.intent_words.intersection(c) for t, c, _ in toks):
+            return toks
+        out = []
+        for k, (typed, cands, apart) in enumerate(toks):
+            base = next((b for b in (stem(typed[:-1]), stem(typed[:-2])) if b in self.intent_words), None)
+            if base and typed.endswith("ed") and (k == 0 or toks[k - 1][0] not in HISTORY):
+                cands = {**cands, base: PAST_SIM}
+            out.append((typed, cands, apart))
+        return out
+
     def concepts(self, text: str) -> list[Concept]:
-        toks = self._query_tokens(text)
+        toks = self._participles(self._particles(self._query_tokens(text)))
         concepts: list[Concept] = []
         i = 0
         while i < len(toks):

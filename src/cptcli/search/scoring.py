@@ -22,7 +22,7 @@ from collections.abc import Callable
 from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.search import snippets
-from cptcli.search.analysis import Analyzer, Concept, stem, stemmed
+from cptcli.search.analysis import SYNONYM_FACTOR, Analyzer, Concept, stem, stemmed
 from cptcli.search.candidates import CONTESTED, LEAD, LEAD_END, NEGATED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
@@ -143,7 +143,8 @@ class Scorer:
             for code, mask in hits.items():
                 per = out.setdefault(code, {})
                 for name in self.cand.names(mask):
-                    if name != LEAD:
+                    # A contested text's words are no evidence of their own: they add nothing beside a plain match.
+                    if name not in (LEAD, CONTESTED):
                         per[name] = per.get(name, 0.0) + weights[name] / n
         return out
 
@@ -162,6 +163,42 @@ class Scorer:
                     wanted |= self._titled(mine)
                     opposite |= self._titled(other)
         return wanted, opposite - wanted
+
+    def _intents_elsewhere(self, concepts, weights, found_sets) -> set[int]:
+        """Of a query naming both intents, the intent concepts whose object is not what the query is about, with
+        that object's concepts. The
+        query is about the codes its other words find most (by weight); an intent's object is the two concepts
+        after it, before the next intent ("removal of infected hardware"), and it is theirs when one of its
+        readings is in one of those codes' titles (the device, its site). Only where the other intent's object is
+        theirs, so one intent always stands; an intent typed last has no object here and stands."""
+        intents = {}
+        for i, c in enumerate(concepts):
+            for mine in (REMOVAL, INSERTION):
+                if (mine,) in c.alternatives:
+                    intents[i] = mine
+        if len(set(intents.values())) < 2:
+            return set()
+        about: dict[str, float] = {}
+        for j, alts in enumerate(found_sets):
+            if j not in intents:
+                # Read as typed or by a synonym: a far typo reading ("last" as "list") names no subject.
+                for code in set().union(*(f.keys() for _, sure, f in alts if sure >= SYNONYM_FACTOR)):
+                    about[code] = about.get(code, 0.0) + weights[j]
+        most = max(about.values(), default=0.0)
+        core = {code for code, w in about.items() if w == most}
+        title = self.cand.bit.get("title", 0)
+
+        def theirs(j: int) -> bool:
+            return any(f.get(code, 0) & title for _, _, f in found_sets[j] for code in core)
+
+        verdict, spans = {}, {}
+        for i in intents:
+            span = spans[i] = [j for j in range(i + 1, min(i + 3, len(concepts))) if j not in intents]
+            if span and (i + 1) not in intents:
+                verdict[i] = any(theirs(j) for j in span)
+        kept = {intents[i] for i, ok in verdict.items() if ok}
+        # The other thing's words go with its intent: "infected hardware" says nothing of the beads.
+        return {k for i, ok in verdict.items() if not ok and kept - {intents[i]} for k in (i, *spans[i])}
 
     def _titled(self, stem: str) -> set[str]:
         title = self.cand.bit.get("title", 0)
@@ -315,6 +352,20 @@ class Scorer:
         return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make, final=True)
 
 
+def _isolated(found_sets) -> list[int]:
+    """The concepts found only in codes that hold none of the query's other concepts, when some others are found
+    together: such a word ("back table" in an operative note, with a code set of thousands imported that says
+    "back" and "table" elsewhere) says nothing of which code the rest of the query means, and weighs what an unknown
+    word does. Where no two concepts meet in any code, none is singled out."""
+    found = [set().union(*(f.keys() for _, _, f in alts)) if alts else set() for alts in found_sets]
+    if len(found) < 3:
+        return []
+    shared = [any(i != j and not a.isdisjoint(b) for j, b in enumerate(found)) for i, a in enumerate(found)]
+    if not any(shared):
+        return []
+    return [i for i, (a, meets) in enumerate(zip(found, shared, strict=True)) if a and not meets]
+
+
 class _Found:
     """What one concept finds, code by code: the fields and how surely (per_code), the codes it finds through
     uncontested evidence (plain), those it finds in a contested reading (disputed), how surely each code's lead
@@ -352,6 +403,13 @@ class _WordQuery:
         self.concept_weight = [
             scorer._concept_weight(c, alts) for c, alts in zip(concepts, self.found_sets, strict=True)
         ]
+        for i in _isolated(self.found_sets):
+            self.concept_weight[i] = min(self.concept_weight[i], UNKNOWN_WEIGHT)
+        # An intent word about another thing ("removal of infected hardware and insertion of antibiotic beads")
+        # finds nothing and decides nothing, nor do the words of that thing: it is the hardware's removal.
+        self.elsewhere = scorer._intents_elsewhere(concepts, self.concept_weight, self.found_sets)
+        for i in self.elsewhere:
+            self.concept_weight[i], self.found_sets[i] = UNKNOWN_WEIGHT, []
         self.total_weight = sum(self.concept_weight)
         self.left = self.total_weight
         self.floor = floor
@@ -491,7 +549,7 @@ class _WordQuery:
         self.cautioned = {
             code for code, cw in self.contested_weight.items() if cw >= CAUTION_SHARE * self.matched[code]
         }
-        _, twins = scorer._intent_titles(self.concepts)
+        _, twins = scorer._intent_titles([c for i, c in enumerate(self.concepts) if i not in self.elsewhere])
         self.named = {c.typed.upper() for c in self.concepts}  # a code typed among the words is the code asked for
         for code in (twins | self.contrary).intersection(scores) - self.named:
             scores[code] *= OPPOSITE_INTENT
