@@ -1,10 +1,10 @@
 """The console entry point. The plainest, most frequent calls, `--version`,
-`[--data PATH]... show CODE... [--json]` and `icd search QUERY [--json]` with no other option, are answered here
-before Typer
-is imported (it costs more to import than such a call spends in all), through
-the same service, renderer and writer as the CLI. Anything else, every error
-included, goes to the Typer app (cptcli.cli), the one grammar of options; a
-test compares both over a corpus of argument lists.
+`[--data PATH]... show CODE... [--json]` and `icd search QUERY [--json]` with no
+other option, are answered here before Typer is imported (it costs more to
+import than such a call spends in all), through the same service, renderer and
+writer as the CLI. Anything else, every error included, goes to the Typer app
+(cptcli.cli), the one grammar of options; a test compares both over a corpus of
+argument lists.
 """
 
 import sys
