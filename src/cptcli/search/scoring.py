@@ -166,11 +166,11 @@ class Scorer:
 
     def _intents_elsewhere(self, concepts, weights, found_sets) -> set[int]:
         """Of a query naming both intents, the intent concepts whose object is not what the query is about, with
-        that object's concepts. The
-        query is about the codes its other words find most (by weight); an intent's object is the two concepts
-        after it, before the next intent ("removal of infected hardware"), and it is theirs when one of its
-        readings is in one of those codes' titles (the device, its site). Only where the other intent's object is
-        theirs, so one intent always stands; an intent typed last has no object here and stands."""
+        that object's concepts. The query is about the codes its other words find most (by weight); an intent's
+        object is the two concepts after it, before the next intent ("removal of infected hardware"), and it is
+        theirs when one of its readings is in one of those codes' titles (the device, its site). Only where the
+        other intent's object is theirs, so one intent always stands; an intent typed last has no object here and
+        stands."""
         intents = {}
         for i, c in enumerate(concepts):
             for mine in (REMOVAL, INSERTION):
@@ -630,19 +630,17 @@ class _WordQuery:
         if self._family_text is None:
             assert self.family is not None
             name, family = self.family
+            # A run is broken by any code of the set between two members, and by a change of letter.
             runs: list[list[str]] = []
             for head in sorted({c[0] for c in family}):
+                inside = False
                 for code in self.scorer.corpus.codes_from(head):
-                    if code not in family:
-                        if runs and runs[-1]:
-                            runs.append([])
-                    elif runs:
+                    if code in family and inside:
                         runs[-1].append(code)
-                    else:
+                    elif code in family:
                         runs.append([code])
-                if runs and runs[-1]:
-                    runs.append([])
-            said = ", ".join(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs if run)
+                    inside = code in family
+            said = ", ".join(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
             self._family_text = f"{name}: {said} ({len(family)} codes)"
         return self._family_text
 
