@@ -120,6 +120,9 @@ SEARCHES = [
     ("CPM knee", ["E0935"], []),
     ("IPPE", ["G0468", "G0402"], []),
     ("Remicade", ["J1745"], []),
+    # A dose says nothing of which drug: "1 gram" is no reason to rank ifosfamide's "1 gram" code above the
+    # misspelt vancomycin (per 500 mg), nor does it leave "vancomicin" a stray word of its own query.
+    ("vancomicin 1 gram", ["J3370"], []),
 ]
 
 

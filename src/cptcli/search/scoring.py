@@ -37,14 +37,14 @@ CAUTION_SHARE = 0.25
 CAUTION_CAP = 60.0
 REMOVAL, INSERTION = stem("removal"), stem("insertion")
 # A note's narrative and doses say what happened, not which code: "administered ketorolac 30 mg IM" is the
-# ketorolac injection code whatever the dose (drug codes are per unit). Found or not, they weigh what an
-# unknown word does.
+# ketorolac injection code whatever the dose (drug codes are per unit), and "vancomycin 1 gram" is vancomycin's
+# per-500-mg code, not a drug whose unit happens to be a gram. Found or not, they weigh what an unknown word does.
 NARRATIVE = frozenset(
     map(
         stem,
         (
             "administered given gave performed patient pt delivered obtained sent dispensed ordered today "
-            "mg mcg ml cc units iu meq"
+            "mg mcg ml cc units iu meq gram grams gm milligram milligrams microgram micrograms"
         ).split(),
     )
 )
@@ -352,12 +352,17 @@ class Scorer:
         return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make, final=True)
 
 
-def _isolated(found_sets) -> list[int]:
+def _isolated(found_sets, weights) -> list[int]:
     """The concepts found only in codes that hold none of the query's other concepts, when some others are found
     together: such a word ("back table" in an operative note, with a code set of thousands imported that says
     "back" and "table" elsewhere) says nothing of which code the rest of the query means, and weighs what an unknown
-    word does. Where no two concepts meet in any code, none is singled out."""
-    found = [set().union(*(f.keys() for _, _, f in alts)) if alts else set() for alts in found_sets]
+    word does. Where no two concepts meet in any code, none is singled out. A concept that already weighs no more
+    than an unknown word (a dose, a number) meets nothing: "1 gram", found together in every drug dosed by the
+    gram, does not make "vancomycin" (per 500 mg) the stray word of "vancomycin 1 gram"."""
+    found = [
+        set().union(*(f.keys() for _, _, f in alts)) if alts and w > UNKNOWN_WEIGHT else set()
+        for alts, w in zip(found_sets, weights, strict=True)
+    ]
     if len(found) < 3:
         return []
     shared = [any(i != j and not a.isdisjoint(b) for j, b in enumerate(found)) for i, a in enumerate(found)]
@@ -403,7 +408,7 @@ class _WordQuery:
         self.concept_weight = [
             scorer._concept_weight(c, alts) for c, alts in zip(concepts, self.found_sets, strict=True)
         ]
-        for i in _isolated(self.found_sets):
+        for i in _isolated(self.found_sets, self.concept_weight):
             self.concept_weight[i] = min(self.concept_weight[i], UNKNOWN_WEIGHT)
         # An intent word about another thing ("removal of infected hardware and insertion of antibiotic beads")
         # finds nothing and decides nothing, nor do the words of that thing: it is the hardware's removal.
