@@ -123,6 +123,10 @@ SEARCHES = [
     # A dose says nothing of which drug: "1 gram" is no reason to rank ifosfamide's "1 gram" code above the
     # misspelt vancomycin (per 500 mg), nor does it leave "vancomicin" a stray word of its own query.
     ("vancomicin 1 gram", ["J3370"], []),
+    # A descriptor's "non-pneumatic" says what the item is not, as "without" does: asked for, it is the answer.
+    ("non-pneumatic walking boot", ["L4386", "L4387"], ["L4360", "L4361"]),
+    ("non-sterile gauze", ["A6216", "A6217", "A6218"], []),
+    ("non cuffed trach tube", ["A7520"], []),
 ]
 
 

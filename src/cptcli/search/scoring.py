@@ -48,6 +48,9 @@ NARRATIVE = frozenset(
         ).split(),
     )
 )
+# A descriptor's "non-" prefix says what the item is not ("Walking boot, non-pneumatic"): read where a query negates.
+_NON = re.compile(r"\bnon-?\s?([a-z]+)")
+_OFFICIAL_TEXTS = frozenset(("title", "descriptor", "official_descriptors"))
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 # Of two codes the query matches as well, word for word, the one whose text says least besides is what was asked
@@ -491,8 +494,15 @@ class _WordQuery:
         return out
 
     def _negate(self, c: Concept, found: _Found) -> None:
-        """The concept after "without": a code whose words hold it is the contrary of what was asked."""
+        """The concept after "without": a code whose words hold it is the contrary of what was asked, unless they
+        hold it as "non-X" (a descriptor's prefix the index reads as two words): that code is the answer."""
+        lacking = self._non(c, found)
         for code, fields in found.per_code.items():
+            if code in lacking:
+                weight = self.weights[NEGATED]
+                fields.clear()
+                fields[NEGATED] = max(c.alternatives.values()) * weight
+                continue
             if fields and NEGATED not in fields:
                 self.contrary.add(code)
                 fields.clear()
@@ -501,6 +511,24 @@ class _WordQuery:
         for alt in c.alternatives:
             if len(alt) == 1:
                 self.contrary.update(k for k in self.cand.lookup((alt[0] + "ed",)) if not found.per_code.get(k))
+
+    def _non(self, c: Concept, found: _Found) -> set[str]:
+        """The codes whose official words say "non-X" (or "nonX") of a reading X of concept `c`: "Walking boot,
+        non-pneumatic", "Gauze, non-impregnated, non-sterile". Only codes holding "non", or a word that is "non"
+        and the reading run together, are read."""
+        singles = {alt[0] for alt in c.alternatives if len(alt) == 1}
+        if not singles:
+            return set()
+        held = set(self.cand.lookup(("non",)))
+        for s in singles:
+            held.update(self.cand.lookup(("non" + s,)))
+        out = set()
+        for code in held.intersection(found.per_code):
+            for name, text, _ in self.scorer.corpus.doc(code).fields:
+                if name in _OFFICIAL_TEXTS and any(stem(w) in singles for w in _NON.findall(text.lower())):
+                    out.add(code)
+                    break
+        return out
 
     def score_concept(self, ci: int) -> None:
         c, w = self.concepts[ci], self.concept_weight[ci]
