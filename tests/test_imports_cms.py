@@ -142,6 +142,11 @@ def test_search_over_the_release(main):
     assert all(h["title"].startswith("Crutch") for h in json.loads(out)), out  # a crutch, not a crutch's part
     code, out, _ = main("search", "knee brace", "--json", "--limit", "3")
     assert all(h["title"].startswith("Knee orthosis") for h in json.loads(out)), out
+    # "Conforming bandage, non-elastic" says it is not elastic: asked for an elastic bandage, the eight elastic
+    # ones (light compression A6448-A6450, self-adherent A6453-A6455, compression A6451-A6452) come first.
+    code, out, _ = main("search", "elastic bandage", "--json", "--limit", "6")
+    titles = [h["title"] for h in json.loads(out)]
+    assert len(titles) == 6 and not any("non-elastic" in t for t in titles), titles
 
 
 def test_a_quality_measure_sentence_never_outranks_the_billed_item(main):

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.search import snippets
-from cptcli.search.analysis import SYNONYM_FACTOR, Analyzer, Concept, stem, stemmed
+from cptcli.search.analysis import SYNONYM_FACTOR, Analyzer, Concept, stem, stemmed, stems
 from cptcli.search.candidates import CONTESTED, LEAD, LEAD_END, NEGATED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
@@ -448,6 +448,8 @@ class _WordQuery:
         self.final_scores: dict[str, float] = {}  # code -> its score before the fine term (ranked)
         self.family: tuple[str, frozenset[str]] | None = None  # (the name, its codes) a query names (_family)
         self._family_text: str | None = None
+        # code -> (stems its official words negate with "non", stems they say otherwise), read as needed (_non)
+        self.non_words: dict[str, tuple[set[str], set[str]]] = {}
 
     def in_scoring_order(self) -> list[int]:
         weights = self.concept_weight
@@ -496,7 +498,7 @@ class _WordQuery:
     def _negate(self, c: Concept, found: _Found) -> None:
         """The concept after "without": a code whose words hold it is the contrary of what was asked, unless they
         hold it as "non-X" (a descriptor's prefix the index reads as two words): that code is the answer."""
-        lacking = self._non(c, found)
+        lacking, _ = self._non(c, found)
         for code, fields in found.per_code.items():
             if code in lacking:
                 weight = self.weights[NEGATED]
@@ -512,23 +514,46 @@ class _WordQuery:
             if len(alt) == 1:
                 self.contrary.update(k for k in self.cand.lookup((alt[0] + "ed",)) if not found.per_code.get(k))
 
-    def _non(self, c: Concept, found: _Found) -> set[str]:
-        """The codes whose official words say "non-X" (or "nonX") of a reading X of concept `c`: "Walking boot,
-        non-pneumatic", "Gauze, non-impregnated, non-sterile". Only codes holding "non", or a word that is "non"
-        and the reading run together, are read."""
-        singles = {alt[0] for alt in c.alternatives if len(alt) == 1}
+    def _non(self, c: Concept, found: _Found) -> tuple[set[str], set[str]]:
+        """(the codes whose official words say "non-X" or "nonX" of a word X of a reading of concept `c`, those of
+        them that say X no other way): "Walking boot, non-pneumatic", "Conforming bandage, non-elastic". Only codes
+        holding "non", or "non" and the reading run together, are read, each once a query."""
+        singles = {w for alt in c.alternatives for w in alt}  # a phrase ("elastic bandage") fails by any word
+        says: set[str] = set()
+        only: set[str] = set()
         if not singles:
-            return set()
+            return says, only
         held = set(self.cand.lookup(("non",)))
         for s in singles:
             held.update(self.cand.lookup(("non" + s,)))
-        out = set()
         for code in held.intersection(found.per_code):
-            for name, text, _ in self.scorer.corpus.doc(code).fields:
-                if name in _OFFICIAL_TEXTS and any(stem(w) in singles for w in _NON.findall(text.lower())):
-                    out.add(code)
-                    break
-        return out
+            read = self.non_words.get(code)
+            if read is None:
+                texts = [t.lower() for n, t, _ in self.scorer.corpus.doc(code).fields if n in _OFFICIAL_TEXTS]
+                read = self.non_words[code] = (
+                    {stem(w) for t in texts for m in _NON.findall(t) for w in (m, "non" + m)},
+                    set().union(*(stems(_NON.sub(" ", t)) for t in texts)),
+                )
+            negated, plain = read
+            if negated & singles:
+                says.add(code)
+                if (negated - plain) & singles:
+                    only.add(code)
+        return says, only
+
+    def _affirm(self, c: Concept, found: _Found) -> None:
+        """A concept the query affirms, found in a code's official words only as "non-X" ("elastic bandage" and
+        "Conforming bandage, non-elastic"): the code says it is not X, and X counts there as a negated word does."""
+        _, only = self._non(c, found)
+        weight = self.scorer.weights[NEGATED]
+        for code in only:
+            fields = found.per_code[code]
+            if fields and fields.keys() <= _OFFICIAL_TEXTS:
+                fields.clear()
+                fields[NEGATED] = max(c.alternatives.values()) * weight
+                found.leading.pop(code, None)
+                found.titled.pop(code, None)
+                found.leads.pop(code, None)
 
     def score_concept(self, ci: int) -> None:
         c, w = self.concepts[ci], self.concept_weight[ci]
@@ -538,6 +563,8 @@ class _WordQuery:
         found = self._find(ci, only)
         if id(c) in self.negated:
             self._negate(c, found)
+        elif NEGATED in self.weights:
+            self._affirm(c, found)
         for code, k in found.titled.items():
             self.in_title[code] = self.in_title.get(code, 0) + k
         for code, k in found.leads.items():
