@@ -127,6 +127,11 @@ SEARCHES = [
     ("non-pneumatic walking boot", ["L4386", "L4387"], ["L4360", "L4361"]),
     ("non-sterile gauze", ["A6216", "A6217", "A6218"], []),
     ("non cuffed trach tube", ["A7520"], []),
+    # A size typed with its unit is held by the bounds a descriptor gives the measure.
+    ("ace wrap 4 inch", ["A6449"], ["A6448", "A6450"]),
+    ("elastic bandage 6 inch", ["A6450", "A6455"], []),
+    ("compression stockings below knee 20-30 mmhg", ["A6530"], []),
+    ("wheelchair cushion 18 inch", [], ["E2602", "E2604", "E2606"]),
 ]
 
 

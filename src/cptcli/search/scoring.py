@@ -51,6 +51,19 @@ NARRATIVE = frozenset(
 # A descriptor's "non-" prefix says what the item is not ("Walking boot, non-pneumatic"): read where a query negates.
 _NON = re.compile(r"\bnon-?\s?([a-z]+)")
 _OFFICIAL_TEXTS = frozenset(("title", "descriptor", "official_descriptors"))
+# A size typed with its unit ("ace wrap 4 inch", "stockings 20-30 mmhg") and the bounds a descriptor gives the
+# measure ("width greater than or equal to three inches and less than five inches", "18-30 mmhg", "width less
+# than 22 inches", "22 inches or greater"): the code whose bounds hold the size is the one asked for.
+_SIZE_UNITS = {"inch": "inch", "mmhg": "mmhg"}  # the stem a query types after the number -> the descriptors' unit
+_NUMBER = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_NUMBER_WORDS = {
+    w: float(i) for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), 1)
+}
+_SIZE = re.compile(
+    r"(?:(greater than or equal to|at least|more than|greater than|less than or equal to|less than|"
+    r"up to and including|up to)\s+)?" + _NUMBER + r"(?:\s*(?:-|to)\s*" + _NUMBER + r")?\s*(inch(?:es)?|mmhg)"
+    r"(?:\s+(or less|or greater|or more))?"
+)
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
 # Of two codes the query matches as well, word for word, the one whose text says least besides is what was asked
@@ -214,6 +227,7 @@ class Scorer:
         for ci in query.in_scoring_order():
             query.score_concept(ci)
         query.credit_without_pairs()
+        query.credit_sizes()
         return query.ranked()
 
     def _concept_weight(self, c: Concept, alts: list) -> float:
@@ -372,6 +386,39 @@ def _isolated(found_sets, weights) -> list[int]:
     if not any(shared):
         return []
     return [i for i, (a, meets) in enumerate(zip(found, shared, strict=True)) if a and not meets]
+
+
+def _is_number(typed: str) -> bool:
+    return typed.replace(".", "", 1).isdigit()
+
+
+def size_bounds(text: str) -> dict[str, tuple[float, bool, float, bool]]:
+    """{unit: (low, low is open, high, high is open)}: the bounds a descriptor gives a measure (_SIZE)."""
+    out: dict[str, tuple[float, bool, float, bool]] = {}
+    for m in _SIZE.finditer(text.lower()):
+        before, a, b, unit, after = m.groups()
+        unit = "inch" if unit.startswith("inch") else unit
+        lo, lo_open, hi, hi_open = out.get(unit, (-math.inf, True, math.inf, True))
+        x = _NUMBER_WORDS.get(a) or float(a)
+        if b is not None:
+            lo, lo_open, hi, hi_open = x, False, _NUMBER_WORDS.get(b) or float(b), False
+        elif before in ("greater than or equal to", "at least") or after in ("or greater", "or more"):
+            lo, lo_open = x, False
+        elif before in ("more than", "greater than"):
+            lo, lo_open = x, True
+        elif before in ("less than or equal to", "up to and including", "up to") or after == "or less":
+            hi, hi_open = x, False
+        elif before == "less than":
+            hi, hi_open = x, True
+        else:
+            continue  # a size that bounds nothing ("1.25 to 1.34 foot pounds" has no unit here)
+        out[unit] = (lo, lo_open, hi, hi_open)
+    return out
+
+
+def _holds(bounds: tuple[float, bool, float, bool], x: float) -> bool:
+    lo, lo_open, hi, hi_open = bounds
+    return (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
 
 
 class _Found:
@@ -602,6 +649,37 @@ class _WordQuery:
             for code in self.scores.keys() - self.contrary - by_target:
                 if self.matched[code] > (wn if code in by_word else 0.0):
                     self.scores[code] += SILENT * (wt + (0.0 if code in by_word else wn))
+
+    def credit_sizes(self) -> None:
+        """A size typed before its unit ("4 inch"; a range "20-30 mmhg"), held by the bounds a code's official title
+        gives that measure, is found there as a word of the title; a title whose bounds leave it out holds none of
+        it, whatever digits it shows."""
+        concepts = self.concepts
+        for i in range(len(concepts) - 1):
+            unit = _SIZE_UNITS.get(concepts[i + 1].typed)
+            if unit is None or not _is_number(concepts[i].typed):
+                continue
+            high = float(concepts[i].typed)
+            low = float(concepts[i - 1].typed) if i and _is_number(concepts[i - 1].typed) else high
+            sized = [j for j in (i - 1, i) if j >= 0 and _is_number(concepts[j].typed)] if low != high else [i]
+            title = self.weights["title"]
+            for code in self.cand.lookup((unit,)).keys() & self.scores.keys():
+                bounds = size_bounds(self.scorer.corpus.doc(code).title).get(unit)
+                if bounds is None:
+                    continue
+                inside = _holds(bounds, low) and _holds(bounds, high)
+                for j in sized:
+                    w, found = self.found_by.get(id(concepts[j]), (self.concept_weight[j], set()))
+                    if inside and code not in found:
+                        self.scores[code] += w * title
+                        self.matched[code] += w
+                        g = self.gains[code]
+                        g["title"] = g.get("title", 0.0) + w * title
+                        self.in_title[code] = self.in_title.get(code, 0) + 1
+                    elif not inside and code in found:
+                        # Its digits are another measure's ("Compression stocking ... 30-40 mmhg" for "20-30").
+                        self.scores[code] -= w * title
+                        self.matched[code] -= w
 
     def ranked(self) -> Ranked:
         scorer, scores = self.scorer, self.scores
