@@ -610,7 +610,7 @@ class _WordQuery:
         found = self._find(ci, only)
         if id(c) in self.negated:
             self._negate(c, found)
-        elif NEGATED in self.weights:
+        elif NEGATED in self.weights and c.typed not in NEGATIONS and not _is_number(c.typed):
             self._affirm(c, found)
         for code, k in found.titled.items():
             self.in_title[code] = self.in_title.get(code, 0) + k
