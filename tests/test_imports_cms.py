@@ -132,6 +132,8 @@ SEARCHES = [
     ("elastic bandage 6 inch", ["A6450", "A6455"], []),
     ("compression stockings below knee 20-30 mmhg", ["A6530"], []),
     ("wheelchair cushion 18 inch", [], ["E2602", "E2604", "E2606"]),
+    # "grab bar" reads as bath rail and as wall rail: together they are all of "Bath tub wall rail".
+    ("grab bar for the tub", ["E0241"], []),
 ]
 
 

@@ -518,14 +518,34 @@ class _WordQuery:
         c, out = self.concepts[ci], _Found()
         per_code, titled, leads, leading = out.per_code, out.titled, out.leads, out.leading
         masks, title_bit, negated = self.masks, self.title_bit, id(c) in self.negated
+        # Of a concept read several ways, the words of every reading a title holds are the title's words the query
+        # covers: "grab bar" is all of "Bath tub wall rail" (bath rail, wall rail), three words of "Bath tub rail,
+        # floor base". The word as typed beside another reading is the same name said twice ("initial preventive
+        # physical exam (ippe)"): the longer of the two counts.
+        several = len(self.found_sets[ci]) > 1
+        typed = tuple(c.typed.split())
+        title_words: dict[str, set[str]] = {}
+        lead_words: dict[str, set[str]] = {}
         for alt, sure, found in self.found_sets[ci]:
             contested_alt = alt in c.contested
             for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
                 lead, uncontested, affirmed, has_contested, named = masks.get(mask) or self._mask_spec(mask)
-                if mask & title_bit and len(alt) > titled.get(code, 0):
-                    titled[code] = len(alt)
-                if lead and len(alt) > leads.get(code, 0):
-                    leads[code] = len(alt)
+                if several:
+                    if alt == typed:
+                        if mask & title_bit:
+                            titled[code] = len(alt)
+                        if lead:
+                            leads[code] = len(alt)
+                    else:
+                        if mask & title_bit:
+                            title_words.setdefault(code, set()).update(alt)
+                        if lead:
+                            lead_words.setdefault(code, set()).update(alt)
+                else:
+                    if mask & title_bit and len(alt) > titled.get(code, 0):
+                        titled[code] = len(alt)
+                    if lead and len(alt) > leads.get(code, 0):
+                        leads[code] = len(alt)
                 if lead and sure > leading.get(code, 0.0):
                     leading[code] = sure
                 if (affirmed or (uncontested and negated)) and not contested_alt:
@@ -540,6 +560,10 @@ class _WordQuery:
                     s = sure * fw
                     if s > fields.get(n, 0.0):
                         fields[n] = s
+        for code, words in title_words.items():
+            titled[code] = max(titled.get(code, 0), len(words))
+        for code, words in lead_words.items():
+            leads[code] = max(leads.get(code, 0), len(words))
         return out
 
     def _negate(self, c: Concept, found: _Found) -> None:
