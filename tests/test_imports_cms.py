@@ -120,6 +120,20 @@ SEARCHES = [
     ("CPM knee", ["E0935"], []),
     ("IPPE", ["G0468", "G0402"], []),
     ("Remicade", ["J1745"], []),
+    # A dose says nothing of which drug: "1 gram" is no reason to rank ifosfamide's "1 gram" code above the
+    # misspelt vancomycin (per 500 mg), nor does it leave "vancomicin" a stray word of its own query.
+    ("vancomicin 1 gram", ["J3370"], []),
+    # A descriptor's "non-pneumatic" says what the item is not, as "without" does: asked for, it is the answer.
+    ("non-pneumatic walking boot", ["L4386", "L4387"], ["L4360", "L4361"]),
+    ("non-sterile gauze", ["A6216", "A6217", "A6218"], []),
+    ("non cuffed trach tube", ["A7520"], []),
+    # A size typed with its unit is held by the bounds a descriptor gives the measure.
+    ("ace wrap 4 inch", ["A6449"], ["A6448", "A6450"]),
+    ("elastic bandage 6 inch", ["A6450", "A6455"], []),
+    ("compression stockings below knee 20-30 mmhg", ["A6530"], []),
+    ("wheelchair cushion 18 inch", [], ["E2602", "E2604", "E2606"]),
+    # "grab bar" reads as bath rail and as wall rail: together they are all of "Bath tub wall rail".
+    ("grab bar for the tub", ["E0241"], []),
 ]
 
 
@@ -135,6 +149,11 @@ def test_search_over_the_release(main):
     assert all(h["title"].startswith("Crutch") for h in json.loads(out)), out  # a crutch, not a crutch's part
     code, out, _ = main("search", "knee brace", "--json", "--limit", "3")
     assert all(h["title"].startswith("Knee orthosis") for h in json.loads(out)), out
+    # "Conforming bandage, non-elastic" says it is not elastic: asked for an elastic bandage, the eight elastic
+    # ones (light compression A6448-A6450, self-adherent A6453-A6455, compression A6451-A6452) come first.
+    code, out, _ = main("search", "elastic bandage", "--json", "--limit", "6")
+    titles = [h["title"] for h in json.loads(out)]
+    assert len(titles) == 6 and not any("non-elastic" in t for t in titles), titles
 
 
 def test_a_quality_measure_sentence_never_outranks_the_billed_item(main):

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from cptcli import codes
 from cptcli.errors import UsageError
 from cptcli.search import snippets
-from cptcli.search.analysis import SYNONYM_FACTOR, Analyzer, Concept, stem, stemmed
+from cptcli.search.analysis import SYNONYM_FACTOR, Analyzer, Concept, stem, stemmed, stems
 from cptcli.search.candidates import CONTESTED, LEAD, LEAD_END, NEGATED, Candidates, Corpus
 
 SECOND_FIELD = 0.3  # the very words typed, found in a second field too, add a little
@@ -37,16 +37,32 @@ CAUTION_SHARE = 0.25
 CAUTION_CAP = 60.0
 REMOVAL, INSERTION = stem("removal"), stem("insertion")
 # A note's narrative and doses say what happened, not which code: "administered ketorolac 30 mg IM" is the
-# ketorolac injection code whatever the dose (drug codes are per unit). Found or not, they weigh what an
-# unknown word does.
+# ketorolac injection code whatever the dose (drug codes are per unit), and "vancomycin 1 gram" is vancomycin's
+# per-500-mg code, not a drug whose unit happens to be a gram. Found or not, they weigh what an unknown word does.
 NARRATIVE = frozenset(
     map(
         stem,
         (
             "administered given gave performed patient pt delivered obtained sent dispensed ordered today "
-            "mg mcg ml cc units iu meq"
+            "mg mcg ml cc units iu meq gram grams gm milligram milligrams microgram micrograms"
         ).split(),
     )
+)
+# A descriptor's "non-" prefix says what the item is not ("Walking boot, non-pneumatic"): read where a query negates.
+_NON = re.compile(r"\bnon-?\s?([a-z]+)")
+_OFFICIAL_TEXTS = frozenset(("title", "descriptor", "official_descriptors"))
+# A size typed with its unit ("ace wrap 4 inch", "stockings 20-30 mmhg") and the bounds a descriptor gives the
+# measure ("width greater than or equal to three inches and less than five inches", "18-30 mmhg", "width less
+# than 22 inches", "22 inches or greater"): the code whose bounds hold the size is the one asked for.
+_SIZE_UNITS = {"inch": "inch", "mmhg": "mmhg"}  # the stem a query types after the number -> the descriptors' unit
+_NUMBER = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_NUMBER_WORDS = {
+    w: float(i) for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), 1)
+}
+_SIZE = re.compile(
+    r"(?:(greater than or equal to|at least|more than|greater than|less than or equal to|less than|"
+    r"up to and including|up to)\s+)?" + _NUMBER + r"(?:\s*(?:-|to)\s*" + _NUMBER + r")?\s*(inch(?:es)?|mmhg)"
+    r"(?:\s+(or less|or greater|or more))?"
 )
 # A query that says what it does not want ("walker without wheels") finds a descriptor's negated words fully.
 NEGATIONS = frozenset(map(stem, ("without", "no", "non", "not", "excluding", "excludes", "except")))
@@ -211,6 +227,7 @@ class Scorer:
         for ci in query.in_scoring_order():
             query.score_concept(ci)
         query.credit_without_pairs()
+        query.credit_sizes()
         return query.ranked()
 
     def _concept_weight(self, c: Concept, alts: list) -> float:
@@ -352,18 +369,56 @@ class Scorer:
         return Ranked(dict.fromkeys(self.corpus.modifier_codes(mod), 100.0), make, final=True)
 
 
-def _isolated(found_sets) -> list[int]:
+def _isolated(found_sets, weights) -> list[int]:
     """The concepts found only in codes that hold none of the query's other concepts, when some others are found
     together: such a word ("back table" in an operative note, with a code set of thousands imported that says
     "back" and "table" elsewhere) says nothing of which code the rest of the query means, and weighs what an unknown
-    word does. Where no two concepts meet in any code, none is singled out."""
-    found = [set().union(*(f.keys() for _, _, f in alts)) if alts else set() for alts in found_sets]
+    word does. Where no two concepts meet in any code, none is singled out. A concept that already weighs no more
+    than an unknown word (a dose, a number) meets nothing: "1 gram", found together in every drug dosed by the
+    gram, does not make "vancomycin" (per 500 mg) the stray word of "vancomycin 1 gram"."""
+    found = [
+        set().union(*(f.keys() for _, _, f in alts)) if alts and w > UNKNOWN_WEIGHT else set()
+        for alts, w in zip(found_sets, weights, strict=True)
+    ]
     if len(found) < 3:
         return []
     shared = [any(i != j and not a.isdisjoint(b) for j, b in enumerate(found)) for i, a in enumerate(found)]
     if not any(shared):
         return []
     return [i for i, (a, meets) in enumerate(zip(found, shared, strict=True)) if a and not meets]
+
+
+def _is_number(typed: str) -> bool:
+    return typed.replace(".", "", 1).isdigit()
+
+
+def size_bounds(text: str) -> dict[str, tuple[float, bool, float, bool]]:
+    """{unit: (low, low is open, high, high is open)}: the bounds a descriptor gives a measure (_SIZE)."""
+    out: dict[str, tuple[float, bool, float, bool]] = {}
+    for m in _SIZE.finditer(text.lower()):
+        before, a, b, unit, after = m.groups()
+        unit = "inch" if unit.startswith("inch") else unit
+        lo, lo_open, hi, hi_open = out.get(unit, (-math.inf, True, math.inf, True))
+        x = _NUMBER_WORDS.get(a) or float(a)
+        if b is not None:
+            lo, lo_open, hi, hi_open = x, False, _NUMBER_WORDS.get(b) or float(b), False
+        elif before in ("greater than or equal to", "at least") or after in ("or greater", "or more"):
+            lo, lo_open = x, False
+        elif before in ("more than", "greater than"):
+            lo, lo_open = x, True
+        elif before in ("less than or equal to", "up to and including", "up to") or after == "or less":
+            hi, hi_open = x, False
+        elif before == "less than":
+            hi, hi_open = x, True
+        else:
+            continue  # a size that bounds nothing ("1.25 to 1.34 foot pounds" has no unit here)
+        out[unit] = (lo, lo_open, hi, hi_open)
+    return out
+
+
+def _holds(bounds: tuple[float, bool, float, bool], x: float) -> bool:
+    lo, lo_open, hi, hi_open = bounds
+    return (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
 
 
 class _Found:
@@ -403,7 +458,7 @@ class _WordQuery:
         self.concept_weight = [
             scorer._concept_weight(c, alts) for c, alts in zip(concepts, self.found_sets, strict=True)
         ]
-        for i in _isolated(self.found_sets):
+        for i in _isolated(self.found_sets, self.concept_weight):
             self.concept_weight[i] = min(self.concept_weight[i], UNKNOWN_WEIGHT)
         # An intent word about another thing ("removal of infected hardware and insertion of antibiotic beads")
         # finds nothing and decides nothing, nor do the words of that thing: it is the hardware's removal.
@@ -440,6 +495,8 @@ class _WordQuery:
         self.final_scores: dict[str, float] = {}  # code -> its score before the fine term (ranked)
         self.family: tuple[str, frozenset[str]] | None = None  # (the name, its codes) a query names (_family)
         self._family_text: str | None = None
+        # code -> (stems its official words negate with "non", stems they say otherwise), read as needed (_non)
+        self.non_words: dict[str, tuple[set[str], set[str]]] = {}
 
     def in_scoring_order(self) -> list[int]:
         weights = self.concept_weight
@@ -461,14 +518,34 @@ class _WordQuery:
         c, out = self.concepts[ci], _Found()
         per_code, titled, leads, leading = out.per_code, out.titled, out.leads, out.leading
         masks, title_bit, negated = self.masks, self.title_bit, id(c) in self.negated
+        # Of a concept read several ways, the words of every reading a title holds are the title's words the query
+        # covers: "grab bar" is all of "Bath tub wall rail" (bath rail, wall rail), three words of "Bath tub rail,
+        # floor base". The word as typed beside another reading is the same name said twice ("initial preventive
+        # physical exam (ippe)"): the longer of the two counts.
+        several = len(self.found_sets[ci]) > 1
+        typed = tuple(c.typed.split())
+        title_words: dict[str, set[str]] = {}
+        lead_words: dict[str, set[str]] = {}
         for alt, sure, found in self.found_sets[ci]:
             contested_alt = alt in c.contested
             for code, mask in found.items() if only is None else ((k, found[k]) for k in found.keys() & only):
                 lead, uncontested, affirmed, has_contested, named = masks.get(mask) or self._mask_spec(mask)
-                if mask & title_bit and len(alt) > titled.get(code, 0):
-                    titled[code] = len(alt)
-                if lead and len(alt) > leads.get(code, 0):
-                    leads[code] = len(alt)
+                if several:
+                    if alt == typed:
+                        if mask & title_bit:
+                            titled[code] = len(alt)
+                        if lead:
+                            leads[code] = len(alt)
+                    else:
+                        if mask & title_bit:
+                            title_words.setdefault(code, set()).update(alt)
+                        if lead:
+                            lead_words.setdefault(code, set()).update(alt)
+                else:
+                    if mask & title_bit and len(alt) > titled.get(code, 0):
+                        titled[code] = len(alt)
+                    if lead and len(alt) > leads.get(code, 0):
+                        leads[code] = len(alt)
                 if lead and sure > leading.get(code, 0.0):
                     leading[code] = sure
                 if (affirmed or (uncontested and negated)) and not contested_alt:
@@ -483,11 +560,22 @@ class _WordQuery:
                     s = sure * fw
                     if s > fields.get(n, 0.0):
                         fields[n] = s
+        for code, words in title_words.items():
+            titled[code] = max(titled.get(code, 0), len(words))
+        for code, words in lead_words.items():
+            leads[code] = max(leads.get(code, 0), len(words))
         return out
 
     def _negate(self, c: Concept, found: _Found) -> None:
-        """The concept after "without": a code whose words hold it is the contrary of what was asked."""
+        """The concept after "without": a code whose words hold it is the contrary of what was asked, unless they
+        hold it as "non-X" (a descriptor's prefix the index reads as two words): that code is the answer."""
+        lacking, _ = self._non(c, found)
         for code, fields in found.per_code.items():
+            if code in lacking:
+                weight = self.weights[NEGATED]
+                fields.clear()
+                fields[NEGATED] = max(c.alternatives.values()) * weight
+                continue
             if fields and NEGATED not in fields:
                 self.contrary.add(code)
                 fields.clear()
@@ -497,6 +585,47 @@ class _WordQuery:
             if len(alt) == 1:
                 self.contrary.update(k for k in self.cand.lookup((alt[0] + "ed",)) if not found.per_code.get(k))
 
+    def _non(self, c: Concept, found: _Found) -> tuple[set[str], set[str]]:
+        """(the codes whose official words say "non-X" or "nonX" of a word X of a reading of concept `c`, those of
+        them that say X no other way): "Walking boot, non-pneumatic", "Conforming bandage, non-elastic". Only codes
+        holding "non", or "non" and the reading run together, are read, each once a query."""
+        singles = {w for alt in c.alternatives for w in alt}  # a phrase ("elastic bandage") fails by any word
+        says: set[str] = set()
+        only: set[str] = set()
+        if not singles:
+            return says, only
+        held = set(self.cand.lookup(("non",)))
+        for s in singles:
+            held.update(self.cand.lookup(("non" + s,)))
+        for code in held.intersection(found.per_code):
+            read = self.non_words.get(code)
+            if read is None:
+                texts = [t.lower() for n, t, _ in self.scorer.corpus.doc(code).fields if n in _OFFICIAL_TEXTS]
+                read = self.non_words[code] = (
+                    {stem(w) for t in texts for m in _NON.findall(t) for w in (m, "non" + m)},
+                    set().union(*(stems(_NON.sub(" ", t)) for t in texts)),
+                )
+            negated, plain = read
+            if negated & singles:
+                says.add(code)
+                if (negated - plain) & singles:
+                    only.add(code)
+        return says, only
+
+    def _affirm(self, c: Concept, found: _Found) -> None:
+        """A concept the query affirms, found in a code's official words only as "non-X" ("elastic bandage" and
+        "Conforming bandage, non-elastic"): the code says it is not X, and X counts there as a negated word does."""
+        _, only = self._non(c, found)
+        weight = self.scorer.weights[NEGATED]
+        for code in only:
+            fields = found.per_code[code]
+            if fields and fields.keys() <= _OFFICIAL_TEXTS:
+                fields.clear()
+                fields[NEGATED] = max(c.alternatives.values()) * weight
+                found.leading.pop(code, None)
+                found.titled.pop(code, None)
+                found.leads.pop(code, None)
+
     def score_concept(self, ci: int) -> None:
         c, w = self.concepts[ci], self.concept_weight[ci]
         prune_now = self.prune and 100 * self.left / self.total_weight < self.floor
@@ -505,6 +634,8 @@ class _WordQuery:
         found = self._find(ci, only)
         if id(c) in self.negated:
             self._negate(c, found)
+        elif NEGATED in self.weights and c.typed not in NEGATIONS and not _is_number(c.typed):
+            self._affirm(c, found)
         for code, k in found.titled.items():
             self.in_title[code] = self.in_title.get(code, 0) + k
         for code, k in found.leads.items():
@@ -542,6 +673,37 @@ class _WordQuery:
             for code in self.scores.keys() - self.contrary - by_target:
                 if self.matched[code] > (wn if code in by_word else 0.0):
                     self.scores[code] += SILENT * (wt + (0.0 if code in by_word else wn))
+
+    def credit_sizes(self) -> None:
+        """A size typed before its unit ("4 inch"; a range "20-30 mmhg"), held by the bounds a code's official title
+        gives that measure, is found there as a word of the title; a title whose bounds leave it out holds none of
+        it, whatever digits it shows."""
+        concepts = self.concepts
+        for i in range(len(concepts) - 1):
+            unit = _SIZE_UNITS.get(concepts[i + 1].typed)
+            if unit is None or not _is_number(concepts[i].typed):
+                continue
+            high = float(concepts[i].typed)
+            low = float(concepts[i - 1].typed) if i and _is_number(concepts[i - 1].typed) else high
+            sized = [j for j in (i - 1, i) if j >= 0 and _is_number(concepts[j].typed)] if low != high else [i]
+            title = self.weights["title"]
+            for code in self.cand.lookup((unit,)).keys() & self.scores.keys():
+                bounds = size_bounds(self.scorer.corpus.doc(code).title).get(unit)
+                if bounds is None:
+                    continue
+                inside = _holds(bounds, low) and _holds(bounds, high)
+                for j in sized:
+                    w, found = self.found_by.get(id(concepts[j]), (self.concept_weight[j], set()))
+                    if inside and code not in found:
+                        self.scores[code] += w * title
+                        self.matched[code] += w
+                        g = self.gains[code]
+                        g["title"] = g.get("title", 0.0) + w * title
+                        self.in_title[code] = self.in_title.get(code, 0) + 1
+                    elif not inside and code in found:
+                        # Its digits are another measure's ("Compression stocking ... 30-40 mmhg" for "20-30").
+                        self.scores[code] -= w * title
+                        self.matched[code] -= w
 
     def ranked(self) -> Ranked:
         scorer, scores = self.scorer, self.scores
