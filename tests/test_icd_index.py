@@ -64,3 +64,11 @@ def test_the_table_is_part_of_the_cache_key(monkeypatch):
     before = info.key
     monkeypatch.setattr(icd_index, "release", lambda path=icd_index.TABLE: "another Index")
     assert info.key != before and info.key.endswith("; another Index")
+
+
+def test_the_same_releases_table_made_anew_is_a_new_cache_key(monkeypatch):
+    # Another depth of entries from the same Index file keeps the release line: the table's length tells.
+    info = icd10.PackageInfo("1.5.0", ("code-list-April-2026.txt",))
+    before = info.key
+    monkeypatch.setattr(icd_index, "table_bytes", lambda path=icd_index.TABLE: 12345)
+    assert info.key != before and "; 12345 bytes; " in info.key

@@ -61,8 +61,12 @@ class PackageInfo(namedtuple("PackageInfo", "version data_files")):
     def key(self) -> str:
         from cptcli.codesets import icd_index
 
-        # The bundled Index table is part of what is extracted: a new one rebuilds the cache.
-        return f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}; {icd_index.release()}"
+        # The bundled Index table is part of what is extracted: a new one rebuilds the cache, and so does the same
+        # release's table made anew (another depth of entries), which its length tells.
+        return (
+            f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}; "
+            f"{icd_index.table_bytes()} bytes; {icd_index.release()}"
+        )
 
     @property
     def authority(self) -> str:

@@ -8,7 +8,7 @@ whose path is a main term or a main term and one subterm, and that names a code 
 reference, an entry that does: one row an entry, `code TAB entry TAB reference`, the entry its path in the Index
 ("Attack, attacks > heart"), which is where the row comes from. Deeper subterms qualify a condition already named
 (site, stage, episode of care) with the clinical words the tabular list has too; they are left out to keep the
-table to the words that lead somewhere new.
+table to the words that lead somewhere new. (The second subterm level was tried and left out: bench/icd-search.md.)
 
 The Index is CDC's (National Center for Health Statistics), a US government work in the public domain, published
 with each release in "Code Tables, Tabular and Index" (icd10cm_index_YYYY.xml, icd-10-cm-index-YYYY.xml); its XML
@@ -149,6 +149,14 @@ def release(path: str = TABLE) -> str:
     except FileNotFoundError:
         return "none"
     return first.lstrip("# ").strip()
+
+
+def table_bytes(path: str = TABLE) -> int:
+    """The table's length (part of the ICD-10-CM cache's key, beside its release): 0 when there is none."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def size(entry: str, tokens) -> int:
