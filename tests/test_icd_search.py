@@ -199,5 +199,21 @@ def test_a_typo_is_read_from_the_stems_of_about_its_length_as_from_them_all(typo
     (stem,) = tokens(typo)
     every = release.vocabulary()
     scored = [(fuzz.ratio(stem, n), every[n], n) for n in every if fuzz.ratio(stem, n) >= icd_search.TYPO_CUTOFF]
-    expected = {} if stem in every or not scored else {stem: max(scored)[2]}
+    longer = [(every[n], n) for n in every if n.startswith(stem) and n != stem]
+    if stem in every:
+        expected = {}
+    elif longer:  # the start of a longer stem is read as that word clipped (below)
+        expected = {stem: max(longer)[1]}
+    else:
+        expected = {stem: max(scored)[2]} if scored else {}
     assert icd_search.query_stems(typo, release)[1] == expected
+
+
+def test_a_clipped_word_is_read_as_the_commonest_word_it_begins(main, release):
+    # "strep" is what people say for streptococcal: the release never writes it, and of the stems it begins
+    # (streptococc, streptococcus, streptobacillus, ...) streptococc is held by the most codes.
+    assert icd_search.query_stems("strep throat", release) == (["strep", "throat"], {"strep": "streptococc"})
+    _, doc, _ = hits(main, "strep throat", "--limit", "1")
+    assert [(h["code"], h["matched_field"], h["matched_text"]) for h in doc] == [
+        ("J02.0", "inclusion term", "Streptococcal sore throat")
+    ]

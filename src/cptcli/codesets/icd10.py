@@ -237,6 +237,13 @@ class CodeSet:
         word of about that length may be read as)."""
         return dict(self._search("SELECT term, doc FROM vocabulary WHERE size BETWEEN ? AND ?", (shortest, longest)))
 
+    def stems_starting(self, prefix: str) -> dict[str, int]:
+        """The stems that begin with `prefix` (and are longer), with how many codes hold each: what a clipped word
+        ("strep") may stand for."""
+        return dict(
+            self._search("SELECT term, doc FROM vocabulary WHERE term > ? AND term < ?", (prefix, prefix + "\uffff"))
+        )
+
     def vocabulary(self) -> dict[str, int]:
         """Every stem the descriptions and inclusion terms hold, with how many codes hold it."""
         return dict(self._search("SELECT term, doc FROM vocabulary", ()))

@@ -2,7 +2,8 @@
 
 The codes searched are the release's (cptcli.codesets.icd10): each code's description and its inclusion terms,
 analysed as `search` analyses a knowledge base (cptcli.search.analysis: stop words, stems). A query word the
-release never uses is corrected to its nearest stem (rapidfuzz) and counts a little less. A code scores by the
+release never uses is read as the word it begins, when it is the start of one ("strep": streptococcal), else
+corrected to its nearest stem (rapidfuzz), and counts a little less either way. A code scores by the
 share of the query's words it holds, the description counting more than an inclusion term, and by how much of the
 text that matched the query covers; of two codes that score alike the billable one comes first, and a header says
 so and ranks a little lower (it is not reported: a billable code below it is).
@@ -77,6 +78,12 @@ def query_stems(query: str, codeset) -> tuple[list[str], dict[str, str]]:
     corrected: dict[str, str] = {}
     for s in wanted:
         if s in held or not s.isalpha() or len(s) < TYPO_MIN:
+            continue
+        # A word clipped as people say it ("strep", "staph") is the start of the word the release writes: of the
+        # stems it begins, the one most codes hold.
+        longer = codeset.stems_starting(s)
+        if longer:
+            corrected[s] = max(longer, key=lambda n: (longer[n], n))
             continue
         from rapidfuzz import fuzz, process
 
