@@ -34,7 +34,8 @@ CACHE_NAME = "icd10cm.sqlite3"
 # 4: each code's terms and the stems of the name its description leads with beside its stems, and a table of
 # stems, so that a search reads only the codes it matches and the stems it asks about.
 # 5, 6: the Alphabetic Index's entries that lead to each code (cptcli.codesets.icd_index), and their stems.
-CACHE_FORMAT = 6
+# 7: the words the release writes, each with its stem (a typo whose stem is a word's of the release: "migrane").
+CACHE_FORMAT = 7
 
 # (code, description, billable, children[, inclusion terms[, Index entries as (entry, reference) pairs]])
 Row = tuple
@@ -244,6 +245,29 @@ class CodeSet:
             self._search("SELECT term, doc FROM vocabulary WHERE term > ? AND term < ?", (prefix, prefix + "\uffff"))
         )
 
+    def written_forms(self, stems: Iterable[str]) -> dict[str, set[str]]:
+        """Of `stems`, the words the release writes that have each (what a query word of that stem may be a form
+        of)."""
+        wanted = sorted(set(stems))
+        found: dict[str, set[str]] = {}
+        for word, stem in self._search(
+            f"SELECT word, stem FROM written WHERE stem IN ({','.join('?' * len(wanted))})", tuple(wanted)
+        ):
+            found.setdefault(stem, set()).add(word)
+        return found
+
+    def words_sized(self, shortest: int, longest: int) -> dict[str, tuple[str, int]]:
+        """The words the release writes of `shortest` to `longest` letters, each with its stem and how many codes
+        hold that stem."""
+        return {
+            w: (s, n)
+            for w, s, n in self._search(
+                "SELECT w.word, w.stem, v.doc FROM written w JOIN vocabulary v ON v.term = w.stem "
+                "WHERE w.size BETWEEN ? AND ?",
+                (shortest, longest),
+            )
+        }
+
     def vocabulary(self) -> dict[str, int]:
         """Every stem the descriptions and inclusion terms hold, with how many codes hold it."""
         return dict(self._search("SELECT term, doc FROM vocabulary", ()))
@@ -262,6 +286,10 @@ CREATE VIRTUAL TABLE words_vocabulary USING fts5vocab(words, 'row');
 -- Every stem with how many codes hold it, and its length: a query's stems are looked up, not all read.
 CREATE TABLE vocabulary (term TEXT PRIMARY KEY, doc INTEGER NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX vocabulary_size ON vocabulary (size);
+-- Every word the descriptions, inclusion terms and Index entries write, with its stem and its length.
+CREATE TABLE written (word TEXT PRIMARY KEY, stem TEXT NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX written_stem ON written (stem);
+CREATE INDEX written_size ON written (size);
 """
 
 
@@ -282,7 +310,7 @@ def lead_name(description: str) -> str:
 def build_connection(rows: Iterable[Row], key: str, authority: str, progress=None) -> sqlite3.Connection:
     """The cache's database, in memory; `progress` (cptcli.progress.Progress) is told each phase."""
     from cptcli.codesets import icd_index
-    from cptcli.search.analysis import tokens
+    from cptcli.search.analysis import stemmed, tokens
 
     if progress is not None:
         progress.phase("reading ICD-10-CM (first run only)")
@@ -314,6 +342,13 @@ def build_connection(rows: Iterable[Row], key: str, authority: str, progress=Non
         ),
     )
     conn.execute("INSERT INTO vocabulary SELECT term, doc, length(term) FROM words_vocabulary")
+    written: dict[str, str] = {}
+    for _, d, _, _, t, e in rows:
+        for text in (d, *t, *(entry for entry, _ in e)):
+            written.update(stemmed(text))
+    conn.executemany(
+        "INSERT INTO written VALUES (?, ?, ?)", ((w, s, len(w)) for w, s in written.items() if s and w.isalpha())
+    )
     count = conn.execute("SELECT count(*) FROM codes").fetchone()[0]
     if count == 0:
         raise DataError(f"{DIST} returned no ICD-10-CM codes; cannot build the code-set cache")

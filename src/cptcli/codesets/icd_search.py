@@ -3,7 +3,9 @@
 The codes searched are the release's (cptcli.codesets.icd10): each code's description and its inclusion terms,
 analysed as `search` analyses a knowledge base (cptcli.search.analysis: stop words, stems). A query word the
 release never uses is read as the word it begins, when it is the start of one ("strep": streptococcal), else
-corrected to its nearest stem (rapidfuzz), and counts a little less either way. A code scores by the
+corrected to its nearest stem (rapidfuzz); one the release never writes whose stem is a written word's all the same
+("migrane" stems as "migrans") is read as the written word nearer to it ("migraine"). A word so read counts a
+little less. A code scores by the
 share of the query's words it holds, the description counting more than an inclusion term, and by how much of the
 text that matched the query covers; of two codes that score alike the billable one comes first, and a header says
 so and ranks a little lower (it is not reported: a billable code below it is).
@@ -71,11 +73,27 @@ class IcdHits(list):
 def query_stems(query: str, codeset) -> tuple[list[str], dict[str, str]]:
     """The query's stems, and the stem each typo is read as: a stem the release never uses is read as the nearest
     one it does. A stem it uses, however rarely, is taken as typed ("shingl" is not "singl")."""
-    from cptcli.search.analysis import tokens
+    from cptcli.search.analysis import stemmed
 
-    wanted = list(dict.fromkeys(tokens(query)))
+    typed_as: dict[str, str] = {}
+    for word, s in stemmed(query):
+        if s:
+            typed_as.setdefault(s, word)
+    wanted = list(typed_as)
     held = codeset.stem_counts(wanted) if wanted else {}
     corrected: dict[str, str] = {}
+    # A stem the release holds may be a typo's all the same: "migrane" stems as "migrans" does. The word as typed
+    # is then one the release never writes, nor a form of one that adds or drops an ending ("sprained": "sprain"),
+    # and a word it does write is nearer to it and of another stem: that is the word meant.
+    suspect = [s for s in wanted if s in held and typed_as[s].isalpha() and len(typed_as[s]) > TYPO_MIN]
+    forms = codeset.written_forms(suspect) if suspect else {}
+    for s in suspect:
+        w = typed_as[s]
+        if any(w.startswith(f) or f.startswith(w) for f in forms.get(s, ())):
+            continue
+        nearest = _nearest_written(codeset, w)
+        if nearest is not None and nearest != s:
+            corrected[s] = nearest
     for s in wanted:
         if s in held or not s.isalpha() or len(s) < TYPO_MIN:
             continue
@@ -97,6 +115,18 @@ def query_stems(query: str, codeset) -> tuple[list[str], dict[str, str]]:
         if best is not None:
             corrected[s] = best
     return wanted, corrected
+
+
+def _nearest_written(codeset, word: str) -> str | None:
+    """The stem of the written word nearest to `word` (at least TYPO_CUTOFF alike); of two as near, the one whose
+    stem more codes hold."""
+    from rapidfuzz import fuzz, process
+
+    share = TYPO_CUTOFF / (200.0 - TYPO_CUTOFF)
+    sized = codeset.words_sized(int(len(word) * share), int(len(word) / share) + 1)
+    near = process.extract(word, sized.keys(), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None)
+    best = max((n for n, _, _ in near), default=None, key=lambda n: (fuzz.ratio(word, n), sized[n][1]))
+    return None if best is None else sized[best][0]
 
 
 def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEFAULT_MIN_SCORE) -> IcdHits:
@@ -122,12 +152,12 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
         best_text, best_hits, best_focus, field = description, tuple[str, ...](), 0.0, "description"
         for text, text_stems, weight, name, named in texts:
             held = set(text_stems.split())
-            got = [s for s in wanted if s in held or typed(s) in held]
+            # A word read as another counts only as that reading, and less than a word found as typed.
+            got = [s for s in wanted if (typed(s) in held if s in corrected else s in held)]
             if not got:
                 continue
-            # A word typed as it stands counts fully; one read as its correction less.
-            sure = sum(weight * (1.0 if s in held else CORRECTED) for s in got)
-            words = {s if s in held else corrected[s] for s in got}
+            sure = sum(weight * (CORRECTED if s in corrected else 1.0) for s in got)
+            words = {corrected.get(s, s) for s in got}
             focus_on = held
             if text is description and lead_stems:
                 lead = set(lead_stems.split())
