@@ -72,3 +72,38 @@ def test_the_same_releases_table_made_anew_is_a_new_cache_key(monkeypatch):
     before = info.key
     monkeypatch.setattr(icd_index, "table_bytes", lambda path=icd_index.TABLE: 12345)
     assert info.key != before and "; 12345 bytes; " in info.key
+
+
+def _entry(title, code="", see="", kids=()):
+    e = icd_index._Entry(title, code, see)
+    e.kids = list(kids)
+    return e
+
+
+def test_a_main_term_whose_subterms_refer_to_another_reads_as_it():
+    broken = _entry(
+        "Broken",
+        kids=[
+            _entry("arm", see="Fracture, arm"),
+            _entry("leg", see="Fracture, leg"),
+            _entry("bone", see="Fracture"),
+            _entry("nose", code="S02.2"),
+        ],
+    )
+    (row,) = icd_index.word_readings([broken], tokens)
+    assert row[:2] == ("broken", "Fracture") and row[2].startswith("Broken > arm (see Fracture, arm); ")
+    # Two references are too few to tell; three that name the other term at one subterm only are a coincidence;
+    # a main term with a code of its own is a condition, not another's word.
+    assert not list(icd_index.word_readings([_entry("Broken", kids=broken.kids[:2])], tokens))
+    scattered = [_entry("arm", see="Fracture, arm"), _entry("leg", see="Fracture, tibia"), _entry("x", see="Fracture")]
+    assert not list(icd_index.word_readings([_entry("Broken", kids=scattered)], tokens))
+    assert not list(icd_index.word_readings([_entry("Broken", code="T14.8", kids=broken.kids)], tokens))
+
+
+def test_the_bundled_words_name_their_release_and_read_as_words_of_the_release():
+    words = icd_index.read_words()
+    assert words["broken"][0] == "Fracture" and "Broken > bone (see Fracture)" in words["broken"][1]
+    with open(icd_index.WORDS, encoding="utf-8") as f:
+        assert f.readline().lstrip("# ").strip() == icd_index.release()
+    held = icd10.codeset().stem_counts([s for other, _ in words.values() for s in tokens(other)])
+    assert all(tokens(other)[0] in held for other, _ in words.values()), words

@@ -226,3 +226,15 @@ def test_a_typo_whose_stem_is_a_real_words_is_read_as_the_nearer_written_word(ma
     # A word the release writes is as typed, and so is one that only adds an ending to a written word.
     assert icd_search.query_stems("migrans sprained shingles", release)[1] == {}
     assert "sprained" not in release.written_forms(["sprain"]).get("sprain", set())
+
+
+def test_a_word_the_index_reads_as_another_main_term_counts_as_either(main, release):
+    # The Index files "Broken > arm - see Fracture, arm" (and leg, bone, back, tooth): "broken wrist" is a fracture
+    # at the wrist, which the tabular list names and the Index never files under Broken.
+    found = icd_search.rank(release, "broken wrist", limit=3)
+    assert found.also == {"broken": "fracture"} and found.corrected == {}
+    assert [h.code for h in found][:1] == ["S62"] and all(h.code.startswith("S62") for h in found)
+    # The word as typed still counts in full: the Index's own "Broken > nose" is first for a broken nose.
+    assert icd_search.rank(release, "broken nose", limit=1)[0].matched_text == "Broken > nose"
+    _, table, _ = main("icd", "search", "broken wrist", "--limit", "1")
+    assert "Also read as, as the Alphabetic Index reads it: broken → fracture" in table

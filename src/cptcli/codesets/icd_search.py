@@ -5,7 +5,8 @@ analysed as `search` analyses a knowledge base (cptcli.search.analysis: stop wor
 release never uses is read as the word it begins, when it is the start of one ("strep": streptococcal), else
 corrected to its nearest stem (rapidfuzz); one the release never writes whose stem is a written word's all the same
 ("migrane" stems as "migrans") is read as the written word nearer to it ("migraine"). A word so read counts a
-little less. A code scores by the
+little less, and so does the other reading of a word the Alphabetic Index reads as another main term ("broken" as
+Fracture, cptcli.codesets.icd_index.word_readings), the word as typed still counting in full. A code scores by the
 share of the query's words it holds, the description counting more than an inclusion term, and by how much of the
 text that matched the query covers; of two codes that score alike the billable one comes first, and a header says
 so and ranks a little lower (it is not reported: a billable code below it is).
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from cptcli import SCHEMA_VERSION
-from cptcli.codesets.icd_index import text_of
+from cptcli.codesets.icd_index import read_words, text_of
 from cptcli.search import Hits
 
 IN_DESCRIPTION = 1.0
@@ -59,12 +60,23 @@ class IcdHits(list):
     """`icd search`'s results, best first; `total` counts every code that scored at least the lowest score asked
     for; `corrected` the query words read as another word (typo -> stem); `authority` the release searched."""
 
-    __slots__ = ("total", "query", "corrected", "authority", "wanted")
+    __slots__ = ("total", "query", "corrected", "authority", "wanted", "also")
 
-    def __init__(self, hits, total: int, query: str, corrected: dict, authority: str, wanted: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        hits,
+        total: int,
+        query: str,
+        corrected: dict,
+        authority: str,
+        wanted: tuple[str, ...] = (),
+        also: dict | None = None,
+    ):
         super().__init__(hits)
         self.total, self.query, self.corrected, self.authority = total, query, corrected, authority
         self.wanted = wanted  # the query's stems
+        # The query's words the Alphabetic Index reads as another main term, as well as themselves: word -> term.
+        self.also = also or {}
 
     def to_dict(self) -> list:
         return [h.to_dict() for h in self]
@@ -117,6 +129,23 @@ def query_stems(query: str, codeset) -> tuple[list[str], dict[str, str]]:
     return wanted, corrected
 
 
+_READINGS: dict[str, tuple[str, str]] = {}
+
+
+def index_readings(wanted: list[str]) -> dict[str, tuple[str, str]]:
+    """Of the query's stems, those of a word the Alphabetic Index reads as another main term
+    (cptcli.codesets.icd_index.word_readings: "broken" as "fracture"): stem -> (that term's stem, the term)."""
+    from cptcli.search.analysis import tokens
+
+    if not _READINGS:
+        for word, (other, _) in read_words().items():
+            (stem,) = tokens(word) or ("",)
+            reads = tokens(other)
+            if stem and len(reads) == 1:
+                _READINGS[stem] = (reads[0], other.lower())
+    return {s: _READINGS[s] for s in wanted if s in _READINGS}
+
+
 def _nearest_written(codeset, word: str) -> str | None:
     """The stem of the written word nearest to `word` (at least TYPO_CUTOFF alike); of two as near, the one whose
     stem more codes hold."""
@@ -134,8 +163,9 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
     if not wanted:
         return IcdHits([], 0, query, corrected, codeset.authority)
     hits = []
-    typed = corrected.get
-    for row in codeset.matching([*wanted, *corrected.values()]):
+    # A word the Index reads as another main term counts as either, the other reading as a correction does.
+    also = {s: r for s, (r, _) in index_readings([s for s in wanted if s not in corrected]).items()}
+    for row in codeset.matching([*wanted, *corrected.values(), *also.values()]):
         code, description, billable, desc_stems, lead_stems, terms, term_stems, entries, entry_stems, sizes = row
         texts = [(description, desc_stems, IN_DESCRIPTION, "description", 0)]
         if terms:
@@ -153,11 +183,20 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
         for text, text_stems, weight, name, named in texts:
             held = set(text_stems.split())
             # A word read as another counts only as that reading, and less than a word found as typed.
-            got = [s for s in wanted if (typed(s) in held if s in corrected else s in held)]
+            reading = {}
+            for s in wanted:
+                if s in corrected:
+                    if corrected[s] in held:
+                        reading[s] = (corrected[s], CORRECTED)
+                elif s in held:
+                    reading[s] = (s, 1.0)
+                elif s in also and also[s] in held:
+                    reading[s] = (also[s], CORRECTED)
+            got = list(reading)
             if not got:
                 continue
-            sure = sum(weight * (CORRECTED if s in corrected else 1.0) for s in got)
-            words = {corrected.get(s, s) for s in got}
+            sure = sum(weight * w for _, w in reading.values())
+            words = {r for r, _ in reading.values()}
             focus_on = held
             if text is description and lead_stems:
                 lead = set(lead_stems.split())
@@ -175,7 +214,8 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
     # The score orders; of equal scores the billable code first, then the shorter description, then the code.
     hits.sort(key=lambda h: (-h.score, not h.billable, len(h.description), h.code))
     kept = [h for h in hits if h.score >= min_score]
-    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority, tuple(wanted))
+    said = {s: term for s, (_, term) in index_readings(list(also)).items()}
+    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority, tuple(wanted), said)
 
 
 def about_a_diagnosis(icd: IcdHits, best_procedure: float) -> bool:
