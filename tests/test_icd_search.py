@@ -238,3 +238,8 @@ def test_a_word_the_index_reads_as_another_main_term_counts_as_either(main, rele
     assert icd_search.rank(release, "broken nose", limit=1)[0].matched_text == "Broken > nose"
     _, table, _ = main("icd", "search", "broken wrist", "--limit", "1")
     assert "Also read as, as the Alphabetic Index reads it: broken → fracture" in table
+    # Alone, the other reading reaches no code: "broken" is the codes that hold it, not every fracture (20,000).
+    assert icd_search.rank(release, "broken", min_score=0).total < 100
+    assert (
+        icd_search.rank(release, "broken wrist", min_score=0).total < icd_search.rank(release, "wrist fracture").total
+    )

@@ -202,15 +202,24 @@ class CodeSet:
     def __len__(self) -> int:
         return self._conn.execute("SELECT count(*) FROM codes").fetchone()[0]
 
-    def matching(self, stems: Iterable[str]) -> list[tuple[str, str, int, str, str, str, str, str, str, str]]:
-        """Every code whose description, inclusion terms or Index entries hold one of `stems`: (code, description,
-        billable, the description's stems, the stems of the name it leads with, its inclusion terms joined by
-        newlines and their stems joined by ' | ', its Index entries and their stems likewise, and how many words
-        each entry names, cptcli.codesets.icd_index.size), as stored: the caller splits only what it reads."""
+    def matching(
+        self, stems: Iterable[str], with_others: Iterable[tuple[str, Iterable[str]]] = ()
+    ) -> list[tuple[str, str, int, str, str, str, str, str, str, str]]:
+        """Every code whose description, inclusion terms or Index entries hold one of `stems`, or a stem of
+        `with_others` together with one of its others: (code, description, billable, the description's stems, the
+        stems of the name it leads with, its inclusion terms joined by newlines and their stems joined by ' | ', its
+        Index entries and their stems likewise, and how many words each entry names,
+        cptcli.codesets.icd_index.size), as stored: the caller splits only what it reads."""
         wanted = sorted({s for s in stems if s.isalnum()})
-        if not wanted:
+        pairs = [(s, sorted({o for o in others if o.isalnum()})) for s, others in with_others if s.isalnum()]
+        clauses = [f'"{s}"' for s in wanted]
+        for s, others in pairs:
+            if others:
+                either = " OR ".join(f'"{o}"' for o in others)
+                clauses.append(f'("{s}" AND ({either}))')
+        if not clauses:
             return []
-        query = " OR ".join(f'"{s}"' for s in wanted)
+        query = " OR ".join(clauses)
         return self._search(
             "SELECT code, text, billable, description, lead, terms, term_stems, entries, entry_stems, entry_sizes "
             "FROM words "
@@ -256,17 +265,9 @@ class CodeSet:
             found.setdefault(stem, set()).add(word)
         return found
 
-    def words_sized(self, shortest: int, longest: int) -> dict[str, tuple[str, int]]:
-        """The words the release writes of `shortest` to `longest` letters, each with its stem and how many codes
-        hold that stem."""
-        return {
-            w: (s, n)
-            for w, s, n in self._search(
-                "SELECT w.word, w.stem, v.doc FROM written w JOIN vocabulary v ON v.term = w.stem "
-                "WHERE w.size BETWEEN ? AND ?",
-                (shortest, longest),
-            )
-        }
+    def words_sized(self, shortest: int, longest: int) -> dict[str, str]:
+        """The words the release writes of `shortest` to `longest` letters, each with its stem."""
+        return dict(self._search("SELECT word, stem FROM written WHERE size BETWEEN ? AND ?", (shortest, longest)))
 
     def vocabulary(self) -> dict[str, int]:
         """Every stem the descriptions and inclusion terms hold, with how many codes hold it."""

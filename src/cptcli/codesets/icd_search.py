@@ -154,8 +154,11 @@ def _nearest_written(codeset, word: str) -> str | None:
     share = TYPO_CUTOFF / (200.0 - TYPO_CUTOFF)
     sized = codeset.words_sized(int(len(word) * share), int(len(word) / share) + 1)
     near = process.extract(word, sized.keys(), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None)
-    best = max((n for n, _, _ in near), default=None, key=lambda n: (fuzz.ratio(word, n), sized[n][1]))
-    return None if best is None else sized[best][0]
+    if not near:
+        return None
+    held = codeset.stem_counts({sized[n] for n, _, _ in near})
+    best = max((n for n, _, _ in near), key=lambda n: (fuzz.ratio(word, n), held.get(sized[n], 0)))
+    return sized[best]
 
 
 def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEFAULT_MIN_SCORE) -> IcdHits:
@@ -165,7 +168,11 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
     hits = []
     # A word the Index reads as another main term counts as either, the other reading as a correction does.
     also = {s: r for s, (r, _) in index_readings([s for s in wanted if s not in corrected]).items()}
-    for row in codeset.matching([*wanted, *corrected.values(), *also.values()]):
+    # A code reached only through that other reading must hold another of the query's words too: alone, "broken"
+    # is the Index's own Broken entries, not every fracture of the release.
+    read = {s: corrected.get(s, s) for s in wanted}
+    others = [(r, [read[o] for o in wanted if o != s]) for s, r in also.items()]
+    for row in codeset.matching(read.values(), others):
         code, description, billable, desc_stems, lead_stems, terms, term_stems, entries, entry_stems, sizes = row
         texts = [(description, desc_stems, IN_DESCRIPTION, "description", 0)]
         if terms:
