@@ -107,3 +107,28 @@ def test_the_bundled_words_name_their_release_and_read_as_words_of_the_release()
         assert f.readline().lstrip("# ").strip() == icd_index.release()
     held = icd10.codeset().stem_counts([s for other, _ in words.values() for s in tokens(other)])
     assert all(tokens(other)[0] in held for other, _ in words.values()), words
+
+
+def test_a_reference_is_read_under_the_main_term_of_its_name_that_the_index_files_most_under():
+    # "Fracture" answers to Fracture, pathological and Fracture, traumatic (the Index's principal one, far longer):
+    # a reference to "Fracture, clavicle" is the traumatic one's, not the first of the two in the Index's order.
+    pathological = _entry("Fracture, pathological", kids=[_entry("clavicle", code="M84.41")])
+    traumatic = _entry("Fracture, traumatic", code="T14.8", kids=[_entry("clavicle", code="S42.00"), _entry("rib")])
+    assert icd_index._resolve([pathological, traumatic], "Fracture, clavicle") == "S42.00"
+    # "see Disease" names the principal main term, which has no code: it leads nowhere, not to the first entry of
+    # some other main term that answers to the word and has one.
+    blood = _entry("Blood-forming organs, disease", code="D75.9")
+    disease = _entry("Disease, diseased", kids=[_entry("heart", code="I51.9"), _entry("lung", code="J98.4")])
+    assert icd_index._resolve([blood, disease], "Disease") == ""
+
+
+def test_a_reference_is_read_without_its_nonessential_words_and_followed_through_an_entry_without_a_code():
+    loss = _entry("Loss", kids=[_entry("pregnancy", kids=[_entry("recurrent", code="N96")])])
+    assert icd_index._resolve([loss], "Loss (of),  pregnancy, recurrent") == "N96"
+    # Fracture, traumatic > arm has no code, only "see also Fracture, humerus, shaft": that is followed.
+    humerus = _entry("humerus", kids=[_entry("shaft", code="S42.30")])
+    fracture = _entry("Fracture, traumatic", kids=[_entry("arm", see="Fracture, humerus, shaft"), humerus])
+    assert icd_index._resolve([fracture], "Fracture, arm") == "S42.30"
+    # A reference that runs in a circle ends.
+    a, b = _entry("A", see="B"), _entry("B", see="A")
+    assert icd_index._resolve([a, b], "A") == ""

@@ -26,6 +26,7 @@ flat CSV of one, RowID,Letter,Level,Term,See,SeeAlso,NonEssModif,Code, one row a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 
 TABLE = os.path.join(os.path.dirname(__file__), "icd10cm_index.tsv")
@@ -45,9 +46,11 @@ class _Entry:
 
 
 def _forms(title: str) -> set[str]:
-    """The names an entry answers a reference by: "Infarct, infarction" is referred to as "Infarct"."""
+    """The names an entry answers a reference by: "Infarct, infarction" is referred to as "Infarct", "drug NEC" as
+    "drug"."""
     t = title.strip().lower()
-    return {t, *(x.strip() for x in t.split(","))}
+    forms = {t, *(x.strip() for x in t.split(","))}
+    return forms | {f[: -len(" nec")] for f in forms if f.endswith(" nec")}
 
 
 def _find(entries: list[_Entry], parts: list[str]) -> _Entry | None:
@@ -61,21 +64,57 @@ def _find(entries: list[_Entry], parts: list[str]) -> _Entry | None:
     return None
 
 
-def _resolve(roots: list[_Entry], reference: str) -> str:
+def _find_principal(roots: list[_Entry], parts: list[str]) -> _Entry | None:
+    """The entry a path names, under the main term of that name the Index files most under when several answer to
+    it ("Fracture" is Fracture, traumatic, not Fracture, burst or Fracture, pathological; "Disease" is Disease,
+    diseased, not Blood-forming organs, disease)."""
+    found = []
+    for i, root in _named(roots).get(parts[0], ()):
+        e = root if len(parts) == 1 else _find(root.kids, parts[1:])
+        if e is not None:
+            found.append((len(root.kids), -i, e))
+    return max(found, key=lambda f: f[:2])[2] if found else None
+
+
+_NAMED: dict[int, tuple[list[_Entry], dict[str, list[tuple[int, _Entry]]]]] = {}
+
+
+def _named(roots: list[_Entry]) -> dict[str, list[tuple[int, _Entry]]]:
+    """The main terms by each name they answer to, in the Index's order (made once a tree)."""
+    held = _NAMED.get(id(roots))
+    if held is None or held[0] is not roots:
+        names: dict[str, list[tuple[int, _Entry]]] = {}
+        for i, root in enumerate(roots):
+            for form in _forms(root.title):
+                names.setdefault(form, []).append((i, root))
+        held = _NAMED[id(roots)] = (roots, names)
+    return held[1]
+
+
+def _resolve(roots: list[_Entry], reference: str, hops: int = 3) -> str:
     """The code of the entry a reference names ("Infarct, myocardium": main term Infarct, subterm myocardium), or ""
-    when it names none (a reference to a whole main term without a code of its own: "see Condition")."""
+    when it names none (a reference to a whole main term without a code of its own: "see Condition"). An entry it
+    names that has no code but a reference of its own is followed in turn, a few hops at most ("Fracture, arm" is
+    "see also Fracture, humerus, shaft")."""
+    # The non-essential modifiers in parentheses and doubled spaces are no part of the path ("Loss (of), pregnancy").
+    reference = " ".join(re.sub(r"\([^)]*\)", " ", reference).split())
     parts = [x.strip().lower() for x in reference.split(",") if x.strip()]
-    # A main term's own title may hold a comma ("Attack, attacks"): the longest reading of it first.
-    for cut in range(len(parts), 0, -1):
-        found = _find(roots, [", ".join(parts[:cut]), *parts[cut:]])
-        if found is not None and found.code:
-            return found.code
-    # A reference may run a main term and its subterm together ("see also Otitis media": Otitis > media).
+    readings = [[", ".join(parts[:cut]), *parts[cut:]] for cut in range(len(parts), 0, -1)]
+    # A main term's own title may hold a comma ("Attack, attacks"): the longest reading of it first. A reference may
+    # run a main term and its subterm together ("see also Otitis media": Otitis > media).
     words = parts[0].split() if parts else []
-    for cut in range(len(words) - 1, 0, -1):
-        found = _find(roots, [" ".join(words[:cut]), " ".join(words[cut:]), *parts[1:]])
+    readings += [[" ".join(words[:cut]), " ".join(words[cut:]), *parts[1:]] for cut in range(len(words) - 1, 0, -1)]
+    for path in readings:
+        found = _find_principal(roots, path)
         if found is not None and found.code:
             return found.code
+    if hops:
+        for path in readings:
+            found = _find_principal(roots, path)
+            if found is not None and found.see:
+                code = _resolve(roots, found.see, hops - 1)
+                if code:
+                    return code
     return ""
 
 
