@@ -114,7 +114,7 @@ def bench():
 
 
 # What each gold set scored when last measured (bench/icd-search.md): a change that loses ground fails here.
-MEASURED = {"icd-lay.tsv": (46, 47), "icd-lay-blind.tsv": (55, 61), "icd-lay-blind2.tsv": (60, 67)}
+MEASURED = {"icd-lay.tsv": (49, 50), "icd-lay-blind.tsv": (55, 61), "icd-lay-blind2.tsv": (60, 67)}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
