@@ -29,6 +29,8 @@ GOLD = ROOT / "tests" / "gold" / "icd-lay.tsv"
 ABOUT = {
     "tests/gold/icd-lay.tsv": "MedlinePlus health topic names and five typos; tuned on",
     "tests/gold/icd-lay-blind.tsv": "NHS Health A to Z condition names; blind, never tuned on",
+    "tests/gold/icd-lay-blind2.tsv": "Mountain States Health Alliance Conditions & Diseases topic names; blind, never "
+    "tuned on",
 }
 
 

@@ -26,7 +26,7 @@ def test_a_diagnosis_with_no_procedure_hit_shows_the_section_and_still_exits_1(m
     rows = [line.split()[0] for line in out.splitlines() if line.startswith("  M54")]
     assert rows == ["M54.50", "M54.59", "M54.51"]
     assert err == (
-        "cptcli: error: no code matches 'low back pain' with a score of at least 40; as a diagnosis, 115 ICD-10-CM "
+        "cptcli: error: no code matches 'low back pain' with a score of at least 40; as a diagnosis, 116 ICD-10-CM "
         "codes do (--section icd)\n"
     )
 
@@ -57,7 +57,7 @@ def test_json_keeps_its_list_of_procedure_hits(main, release):
     assert [h["code"] for h in doc] == ["20704", "20705"] and set(doc[0]) >= {"title", "snippet", "add_on"}
     assert main("search", "knee pain", "--json", "--section", "hits")[1] == out
     code, out, err = main("search", "low back pain", "--json")
-    assert (code, out) == (1, "[]\n") and "115 ICD-10-CM codes do (--section icd)" in err
+    assert (code, out) == (1, "[]\n") and "116 ICD-10-CM codes do (--section icd)" in err
 
 
 def test_json_section_icd_is_icd_searchs_list_and_both_sections_an_object(main, release):

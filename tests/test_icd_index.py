@@ -64,3 +64,71 @@ def test_the_table_is_part_of_the_cache_key(monkeypatch):
     before = info.key
     monkeypatch.setattr(icd_index, "release", lambda path=icd_index.TABLE: "another Index")
     assert info.key != before and info.key.endswith("; another Index")
+
+
+def test_the_same_releases_table_made_anew_is_a_new_cache_key(monkeypatch):
+    # Another depth of entries from the same Index file keeps the release line: the table's length tells.
+    info = icd10.PackageInfo("1.5.0", ("code-list-April-2026.txt",))
+    before = info.key
+    monkeypatch.setattr(icd_index, "table_bytes", lambda path=icd_index.TABLE: 12345)
+    assert info.key != before and "; 12345 bytes; " in info.key
+
+
+def _entry(title, code="", see="", kids=()):
+    e = icd_index._Entry(title, code, see)
+    e.kids = list(kids)
+    return e
+
+
+def test_a_main_term_whose_subterms_refer_to_another_reads_as_it():
+    broken = _entry(
+        "Broken",
+        kids=[
+            _entry("arm", see="Fracture, arm"),
+            _entry("leg", see="Fracture, leg"),
+            _entry("bone", see="Fracture"),
+            _entry("nose", code="S02.2"),
+        ],
+    )
+    (row,) = icd_index.word_readings([broken], tokens)
+    assert row[:2] == ("broken", "Fracture") and row[2].startswith("Broken > arm (see Fracture, arm); ")
+    # Two references are too few to tell; three that name the other term at one subterm only are a coincidence;
+    # a main term with a code of its own is a condition, not another's word.
+    assert not list(icd_index.word_readings([_entry("Broken", kids=broken.kids[:2])], tokens))
+    scattered = [_entry("arm", see="Fracture, arm"), _entry("leg", see="Fracture, tibia"), _entry("x", see="Fracture")]
+    assert not list(icd_index.word_readings([_entry("Broken", kids=scattered)], tokens))
+    assert not list(icd_index.word_readings([_entry("Broken", code="T14.8", kids=broken.kids)], tokens))
+
+
+def test_the_bundled_words_name_their_release_and_read_as_words_of_the_release():
+    words = icd_index.read_words()
+    assert words["broken"][0] == "Fracture" and "Broken > bone (see Fracture)" in words["broken"][1]
+    with open(icd_index.WORDS, encoding="utf-8") as f:
+        assert f.readline().lstrip("# ").strip() == icd_index.release()
+    held = icd10.codeset().stem_counts([s for other, _ in words.values() for s in tokens(other)])
+    assert all(tokens(other)[0] in held for other, _ in words.values()), words
+
+
+def test_a_reference_is_read_under_the_main_term_of_its_name_that_the_index_files_most_under():
+    # "Fracture" answers to Fracture, pathological and Fracture, traumatic (the Index's principal one, far longer):
+    # a reference to "Fracture, clavicle" is the traumatic one's, not the first of the two in the Index's order.
+    pathological = _entry("Fracture, pathological", kids=[_entry("clavicle", code="M84.41")])
+    traumatic = _entry("Fracture, traumatic", code="T14.8", kids=[_entry("clavicle", code="S42.00"), _entry("rib")])
+    assert icd_index._resolve([pathological, traumatic], "Fracture, clavicle") == "S42.00"
+    # "see Disease" names the principal main term, which has no code: it leads nowhere, not to the first entry of
+    # some other main term that answers to the word and has one.
+    blood = _entry("Blood-forming organs, disease", code="D75.9")
+    disease = _entry("Disease, diseased", kids=[_entry("heart", code="I51.9"), _entry("lung", code="J98.4")])
+    assert icd_index._resolve([blood, disease], "Disease") == ""
+
+
+def test_a_reference_is_read_without_its_nonessential_words_and_followed_through_an_entry_without_a_code():
+    loss = _entry("Loss", kids=[_entry("pregnancy", kids=[_entry("recurrent", code="N96")])])
+    assert icd_index._resolve([loss], "Loss (of),  pregnancy, recurrent") == "N96"
+    # Fracture, traumatic > arm has no code, only "see also Fracture, humerus, shaft": that is followed.
+    humerus = _entry("humerus", kids=[_entry("shaft", code="S42.30")])
+    fracture = _entry("Fracture, traumatic", kids=[_entry("arm", see="Fracture, humerus, shaft"), humerus])
+    assert icd_index._resolve([fracture], "Fracture, arm") == "S42.30"
+    # A reference that runs in a circle ends.
+    a, b = _entry("A", see="B"), _entry("B", see="A")
+    assert icd_index._resolve([a, b], "A") == ""

@@ -47,7 +47,7 @@ def test_billable_codes_come_before_their_header_which_is_marked(main, release):
     }
     assert doc[3]["score"] < doc[2]["score"]
     _, table, _ = main("icd", "search", "low back pain", "--limit", "4")
-    assert "M54.5 (header)" in table and "4 of 115 matching codes shown: --limit N shows more." in table
+    assert "M54.5 (header)" in table and "4 of 116 matching codes shown: --limit N shows more." in table
     assert table.rstrip().endswith(release.authority)
 
 
@@ -114,7 +114,7 @@ def bench():
 
 
 # What each gold set scored when last measured (bench/icd-search.md): a change that loses ground fails here.
-MEASURED = {"icd-lay.tsv": (46, 47), "icd-lay-blind.tsv": (55, 61)}
+MEASURED = {"icd-lay.tsv": (49, 50), "icd-lay-blind.tsv": (55, 61), "icd-lay-blind2.tsv": (60, 67)}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
@@ -133,9 +133,11 @@ def test_each_lay_gold_set_names_real_codes_and_holds_its_measured_recall(releas
     assert top1 >= MEASURED[name][0] and top10 >= MEASURED[name][1], (top1, top10)
 
 
-def test_the_blind_set_shares_no_query_with_the_tuned_one():
+def test_the_blind_sets_share_no_query_with_the_tuned_one_nor_each_other():
     b = bench()
-    assert not {q for q, _, _ in b.gold(GOLD)} & {q for q, _, _ in b.gold(GOLD.parent / "icd-lay-blind.tsv")}
+    sets = [{q for q, _, _ in b.gold(GOLD.parent / name)} for name in sorted(MEASURED)]
+    assert all(len(s) >= 50 for s in sets)
+    assert not any(a & c for i, a in enumerate(sets) for c in sets[i + 1 :])
 
 
 @pytest.mark.parametrize(
@@ -186,9 +188,7 @@ def test_icd_search_json_imports_neither_typer_rich_nor_dataclasses(release):
     assert eval(p.stderr.strip().splitlines()[-1]) == []
 
 
-@pytest.mark.parametrize(
-    "typo", ["astma", "migrane", "migrain", "diabetis", "hemorroids", "pnemonia", "artritis", "bronchitus"]
-)
+@pytest.mark.parametrize("typo", ["astma", "migrain", "diabetis", "hemorroids", "pnemonia", "artritis", "bronchitus"])
 def test_a_typo_is_read_from_the_stems_of_about_its_length_as_from_them_all(typo, release):
     from rapidfuzz import fuzz
 
@@ -197,5 +197,49 @@ def test_a_typo_is_read_from_the_stems_of_about_its_length_as_from_them_all(typo
     (stem,) = tokens(typo)
     every = release.vocabulary()
     scored = [(fuzz.ratio(stem, n), every[n], n) for n in every if fuzz.ratio(stem, n) >= icd_search.TYPO_CUTOFF]
-    expected = {} if stem in every or not scored else {stem: max(scored)[2]}
+    longer = [(every[n], n) for n in every if n.startswith(stem) and n != stem]
+    if stem in every:
+        expected = {}
+    elif longer:  # the start of a longer stem is read as that word clipped (below)
+        expected = {stem: max(longer)[1]}
+    else:
+        expected = {stem: max(scored)[2]} if scored else {}
     assert icd_search.query_stems(typo, release)[1] == expected
+
+
+def test_a_clipped_word_is_read_as_the_commonest_word_it_begins(main, release):
+    # "strep" is what people say for streptococcal: the release never writes it, and of the stems it begins
+    # (streptococc, streptococcus, streptobacillus, ...) streptococc is held by the most codes.
+    assert icd_search.query_stems("strep throat", release) == (["strep", "throat"], {"strep": "streptococc"})
+    _, doc, _ = hits(main, "strep throat", "--limit", "1")
+    assert [(h["code"], h["matched_field"], h["matched_text"]) for h in doc] == [
+        ("J02.0", "inclusion term", "Streptococcal sore throat")
+    ]
+
+
+def test_a_typo_whose_stem_is_a_real_words_is_read_as_the_nearer_written_word(main, release):
+    # "migrane" stems as "migrans" does (migran), but the release never writes it, and "migraine" is nearer to it
+    # than "migrans" is.
+    assert icd_search.query_stems("migrane", release) == (["migran"], {"migran": "migrain"})
+    _, doc, _ = hits(main, "migrane", "--limit", "3")
+    assert all(h["code"].startswith("G43") for h in doc)
+    # A word the release writes is as typed, and so is one that only adds an ending to a written word.
+    assert icd_search.query_stems("migrans sprained shingles", release)[1] == {}
+    assert "sprained" not in release.written_forms(["sprain"]).get("sprain", set())
+
+
+def test_a_word_the_index_reads_as_another_main_term_counts_as_either(main, release):
+    # The Index files "Broken > arm - see Fracture, arm" (and leg, bone, back, tooth): "broken wrist" is a fracture
+    # at the wrist, which the tabular list names and the Index never files under Broken.
+    found = icd_search.rank(release, "broken wrist", limit=3)
+    assert found.also == {"broken": "fracture"} and found.corrected == {}
+    assert [h.code for h in found][:1] == ["S62"] and all(h.code.startswith("S62") for h in found)
+    # The word as typed still counts in full: the Index's own "Broken > nose" is first for a broken nose.
+    assert icd_search.rank(release, "broken nose", limit=1)[0].matched_text == "Broken > nose"
+    _, table, _ = main("icd", "search", "broken wrist", "--limit", "1")
+    assert "Also read as, as the Alphabetic Index reads it: broken → fracture" in table
+    # Alone, the other reading reaches no code: "broken" is the codes that hold it, not every fracture (20,000).
+    assert icd_search.rank(release, "broken", min_score=0).total < 100
+    assert (
+        icd_search.rank(release, "broken wrist", min_score=0).total < icd_search.rank(release, "wrist fracture").total
+    )

@@ -758,8 +758,9 @@ Examples:
   cptcli icd search "low back pain"
   cptcli icd search "migraine without aura" --limit 3 --json
 \b
-`icd search QUERY` ranks the release's codes by the words of their descriptions
-and inclusion terms (typos corrected); billable codes come before headers,
+`icd search QUERY` ranks the release's codes by the words of their descriptions,
+inclusion terms and Alphabetic Index entries (typos and clipped words such as
+"strep" read as the word meant, and said); billable codes come before headers,
 which are marked. The first run builds a cache of the ICD-10-CM release (a few
 seconds); later runs answer from it in milliseconds.
 """

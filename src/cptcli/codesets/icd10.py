@@ -34,7 +34,8 @@ CACHE_NAME = "icd10cm.sqlite3"
 # 4: each code's terms and the stems of the name its description leads with beside its stems, and a table of
 # stems, so that a search reads only the codes it matches and the stems it asks about.
 # 5, 6: the Alphabetic Index's entries that lead to each code (cptcli.codesets.icd_index), and their stems.
-CACHE_FORMAT = 6
+# 7: the words the release writes, each with its stem (a typo whose stem is a word's of the release: "migrane").
+CACHE_FORMAT = 7
 
 # (code, description, billable, children[, inclusion terms[, Index entries as (entry, reference) pairs]])
 Row = tuple
@@ -61,8 +62,12 @@ class PackageInfo(namedtuple("PackageInfo", "version data_files")):
     def key(self) -> str:
         from cptcli.codesets import icd_index
 
-        # The bundled Index table is part of what is extracted: a new one rebuilds the cache.
-        return f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}; {icd_index.release()}"
+        # The bundled Index table is part of what is extracted: a new one rebuilds the cache, and so does the same
+        # release's table made anew (another depth of entries), which its length tells.
+        return (
+            f"format {CACHE_FORMAT}; {DIST} {self.version}; {', '.join(self.data_files)}; "
+            f"{icd_index.table_bytes()} bytes; {icd_index.release()}"
+        )
 
     @property
     def authority(self) -> str:
@@ -197,15 +202,24 @@ class CodeSet:
     def __len__(self) -> int:
         return self._conn.execute("SELECT count(*) FROM codes").fetchone()[0]
 
-    def matching(self, stems: Iterable[str]) -> list[tuple[str, str, int, str, str, str, str, str, str, str]]:
-        """Every code whose description, inclusion terms or Index entries hold one of `stems`: (code, description,
-        billable, the description's stems, the stems of the name it leads with, its inclusion terms joined by
-        newlines and their stems joined by ' | ', its Index entries and their stems likewise, and how many words
-        each entry names, cptcli.codesets.icd_index.size), as stored: the caller splits only what it reads."""
+    def matching(
+        self, stems: Iterable[str], with_others: Iterable[tuple[str, Iterable[str]]] = ()
+    ) -> list[tuple[str, str, int, str, str, str, str, str, str, str]]:
+        """Every code whose description, inclusion terms or Index entries hold one of `stems`, or a stem of
+        `with_others` together with one of its others: (code, description, billable, the description's stems, the
+        stems of the name it leads with, its inclusion terms joined by newlines and their stems joined by ' | ', its
+        Index entries and their stems likewise, and how many words each entry names,
+        cptcli.codesets.icd_index.size), as stored: the caller splits only what it reads."""
         wanted = sorted({s for s in stems if s.isalnum()})
-        if not wanted:
+        pairs = [(s, sorted({o for o in others if o.isalnum()})) for s, others in with_others if s.isalnum()]
+        clauses = [f'"{s}"' for s in wanted]
+        for s, others in pairs:
+            if others:
+                either = " OR ".join(f'"{o}"' for o in others)
+                clauses.append(f'("{s}" AND ({either}))')
+        if not clauses:
             return []
-        query = " OR ".join(f'"{s}"' for s in wanted)
+        query = " OR ".join(clauses)
         return self._search(
             "SELECT code, text, billable, description, lead, terms, term_stems, entries, entry_stems, entry_sizes "
             "FROM words "
@@ -233,6 +247,28 @@ class CodeSet:
         word of about that length may be read as)."""
         return dict(self._search("SELECT term, doc FROM vocabulary WHERE size BETWEEN ? AND ?", (shortest, longest)))
 
+    def stems_starting(self, prefix: str) -> dict[str, int]:
+        """The stems that begin with `prefix` (and are longer), with how many codes hold each: what a clipped word
+        ("strep") may stand for."""
+        return dict(
+            self._search("SELECT term, doc FROM vocabulary WHERE term > ? AND term < ?", (prefix, prefix + "\uffff"))
+        )
+
+    def written_forms(self, stems: Iterable[str]) -> dict[str, set[str]]:
+        """Of `stems`, the words the release writes that have each (what a query word of that stem may be a form
+        of)."""
+        wanted = sorted(set(stems))
+        found: dict[str, set[str]] = {}
+        for word, stem in self._search(
+            f"SELECT word, stem FROM written WHERE stem IN ({','.join('?' * len(wanted))})", tuple(wanted)
+        ):
+            found.setdefault(stem, set()).add(word)
+        return found
+
+    def words_sized(self, shortest: int, longest: int) -> dict[str, str]:
+        """The words the release writes of `shortest` to `longest` letters, each with its stem."""
+        return dict(self._search("SELECT word, stem FROM written WHERE size BETWEEN ? AND ?", (shortest, longest)))
+
     def vocabulary(self) -> dict[str, int]:
         """Every stem the descriptions and inclusion terms hold, with how many codes hold it."""
         return dict(self._search("SELECT term, doc FROM vocabulary", ()))
@@ -251,6 +287,10 @@ CREATE VIRTUAL TABLE words_vocabulary USING fts5vocab(words, 'row');
 -- Every stem with how many codes hold it, and its length: a query's stems are looked up, not all read.
 CREATE TABLE vocabulary (term TEXT PRIMARY KEY, doc INTEGER NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX vocabulary_size ON vocabulary (size);
+-- Every word the descriptions, inclusion terms and Index entries write, with its stem and its length.
+CREATE TABLE written (word TEXT PRIMARY KEY, stem TEXT NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX written_stem ON written (stem);
+CREATE INDEX written_size ON written (size);
 """
 
 
@@ -271,7 +311,7 @@ def lead_name(description: str) -> str:
 def build_connection(rows: Iterable[Row], key: str, authority: str, progress=None) -> sqlite3.Connection:
     """The cache's database, in memory; `progress` (cptcli.progress.Progress) is told each phase."""
     from cptcli.codesets import icd_index
-    from cptcli.search.analysis import tokens
+    from cptcli.search.analysis import stemmed, tokens
 
     if progress is not None:
         progress.phase("reading ICD-10-CM (first run only)")
@@ -303,6 +343,13 @@ def build_connection(rows: Iterable[Row], key: str, authority: str, progress=Non
         ),
     )
     conn.execute("INSERT INTO vocabulary SELECT term, doc, length(term) FROM words_vocabulary")
+    written: dict[str, str] = {}
+    for _, d, _, _, t, e in rows:
+        for text in (d, *t, *(entry for entry, _ in e)):
+            written.update(stemmed(text))
+    conn.executemany(
+        "INSERT INTO written VALUES (?, ?, ?)", ((w, s, len(w)) for w, s in written.items() if s and w.isalpha())
+    )
     count = conn.execute("SELECT count(*) FROM codes").fetchone()[0]
     if count == 0:
         raise DataError(f"{DIST} returned no ICD-10-CM codes; cannot build the code-set cache")

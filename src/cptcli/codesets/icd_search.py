@@ -2,7 +2,11 @@
 
 The codes searched are the release's (cptcli.codesets.icd10): each code's description and its inclusion terms,
 analysed as `search` analyses a knowledge base (cptcli.search.analysis: stop words, stems). A query word the
-release never uses is corrected to its nearest stem (rapidfuzz) and counts a little less. A code scores by the
+release never uses is read as the word it begins, when it is the start of one ("strep": streptococcal), else
+corrected to its nearest stem (rapidfuzz); one the release never writes whose stem is a written word's all the same
+("migrane" stems as "migrans") is read as the written word nearer to it ("migraine"). A word so read counts a
+little less, and so does the other reading of a word the Alphabetic Index reads as another main term ("broken" as
+Fracture, cptcli.codesets.icd_index.word_readings), the word as typed still counting in full. A code scores by the
 share of the query's words it holds, the description counting more than an inclusion term, and by how much of the
 text that matched the query covers; of two codes that score alike the billable one comes first, and a header says
 so and ranks a little lower (it is not reported: a billable code below it is).
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from cptcli import SCHEMA_VERSION
-from cptcli.codesets.icd_index import text_of
+from cptcli.codesets.icd_index import read_words, text_of
 from cptcli.search import Hits
 
 IN_DESCRIPTION = 1.0
@@ -56,12 +60,23 @@ class IcdHits(list):
     """`icd search`'s results, best first; `total` counts every code that scored at least the lowest score asked
     for; `corrected` the query words read as another word (typo -> stem); `authority` the release searched."""
 
-    __slots__ = ("total", "query", "corrected", "authority", "wanted")
+    __slots__ = ("total", "query", "corrected", "authority", "wanted", "also")
 
-    def __init__(self, hits, total: int, query: str, corrected: dict, authority: str, wanted: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        hits,
+        total: int,
+        query: str,
+        corrected: dict,
+        authority: str,
+        wanted: tuple[str, ...] = (),
+        also: dict | None = None,
+    ):
         super().__init__(hits)
         self.total, self.query, self.corrected, self.authority = total, query, corrected, authority
         self.wanted = wanted  # the query's stems
+        # The query's words the Alphabetic Index reads as another main term, as well as themselves: word -> term.
+        self.also = also or {}
 
     def to_dict(self) -> list:
         return [h.to_dict() for h in self]
@@ -70,13 +85,35 @@ class IcdHits(list):
 def query_stems(query: str, codeset) -> tuple[list[str], dict[str, str]]:
     """The query's stems, and the stem each typo is read as: a stem the release never uses is read as the nearest
     one it does. A stem it uses, however rarely, is taken as typed ("shingl" is not "singl")."""
-    from cptcli.search.analysis import tokens
+    from cptcli.search.analysis import stemmed
 
-    wanted = list(dict.fromkeys(tokens(query)))
+    typed_as: dict[str, str] = {}
+    for word, s in stemmed(query):
+        if s:
+            typed_as.setdefault(s, word)
+    wanted = list(typed_as)
     held = codeset.stem_counts(wanted) if wanted else {}
     corrected: dict[str, str] = {}
+    # A stem the release holds may be a typo's all the same: "migrane" stems as "migrans" does. The word as typed
+    # is then one the release never writes, nor a form of one that adds or drops an ending ("sprained": "sprain"),
+    # and a word it does write is nearer to it and of another stem: that is the word meant.
+    suspect = [s for s in wanted if s in held and typed_as[s].isalpha() and len(typed_as[s]) > TYPO_MIN]
+    forms = codeset.written_forms(suspect) if suspect else {}
+    for s in suspect:
+        w = typed_as[s]
+        if any(w.startswith(f) or f.startswith(w) for f in forms.get(s, ())):
+            continue
+        nearest = _nearest_written(codeset, w)
+        if nearest is not None and nearest != s:
+            corrected[s] = nearest
     for s in wanted:
         if s in held or not s.isalpha() or len(s) < TYPO_MIN:
+            continue
+        # A word clipped as people say it ("strep", "staph") is the start of the word the release writes: of the
+        # stems it begins, the one most codes hold.
+        longer = codeset.stems_starting(s)
+        if longer:
+            corrected[s] = max(longer, key=lambda n: (longer[n], n))
             continue
         from rapidfuzz import fuzz, process
 
@@ -92,13 +129,50 @@ def query_stems(query: str, codeset) -> tuple[list[str], dict[str, str]]:
     return wanted, corrected
 
 
+_READINGS: dict[str, tuple[str, str]] = {}
+
+
+def index_readings(wanted: list[str]) -> dict[str, tuple[str, str]]:
+    """Of the query's stems, those of a word the Alphabetic Index reads as another main term
+    (cptcli.codesets.icd_index.word_readings: "broken" as "fracture"): stem -> (that term's stem, the term)."""
+    from cptcli.search.analysis import tokens
+
+    if not _READINGS:
+        for word, (other, _) in read_words().items():
+            (stem,) = tokens(word) or ("",)
+            reads = tokens(other)
+            if stem and len(reads) == 1:
+                _READINGS[stem] = (reads[0], other.lower())
+    return {s: _READINGS[s] for s in wanted if s in _READINGS}
+
+
+def _nearest_written(codeset, word: str) -> str | None:
+    """The stem of the written word nearest to `word` (at least TYPO_CUTOFF alike); of two as near, the one whose
+    stem more codes hold."""
+    from rapidfuzz import fuzz, process
+
+    share = TYPO_CUTOFF / (200.0 - TYPO_CUTOFF)
+    sized = codeset.words_sized(int(len(word) * share), int(len(word) / share) + 1)
+    near = process.extract(word, sized.keys(), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None)
+    if not near:
+        return None
+    held = codeset.stem_counts({sized[n] for n, _, _ in near})
+    best = max((n for n, _, _ in near), key=lambda n: (fuzz.ratio(word, n), held.get(sized[n], 0)))
+    return sized[best]
+
+
 def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEFAULT_MIN_SCORE) -> IcdHits:
     wanted, corrected = query_stems(query, codeset)
     if not wanted:
         return IcdHits([], 0, query, corrected, codeset.authority)
     hits = []
-    typed = corrected.get
-    for row in codeset.matching([*wanted, *corrected.values()]):
+    # A word the Index reads as another main term counts as either, the other reading as a correction does.
+    also = {s: r for s, (r, _) in index_readings([s for s in wanted if s not in corrected]).items()}
+    # A code reached only through that other reading must hold another of the query's words too: alone, "broken"
+    # is the Index's own Broken entries, not every fracture of the release.
+    read = {s: corrected.get(s, s) for s in wanted}
+    others = [(r, [read[o] for o in wanted if o != s]) for s, r in also.items()]
+    for row in codeset.matching(read.values(), others):
         code, description, billable, desc_stems, lead_stems, terms, term_stems, entries, entry_stems, sizes = row
         texts = [(description, desc_stems, IN_DESCRIPTION, "description", 0)]
         if terms:
@@ -115,12 +189,21 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
         best_text, best_hits, best_focus, field = description, tuple[str, ...](), 0.0, "description"
         for text, text_stems, weight, name, named in texts:
             held = set(text_stems.split())
-            got = [s for s in wanted if s in held or typed(s) in held]
+            # A word read as another counts only as that reading, and less than a word found as typed.
+            reading = {}
+            for s in wanted:
+                if s in corrected:
+                    if corrected[s] in held:
+                        reading[s] = (corrected[s], CORRECTED)
+                elif s in held:
+                    reading[s] = (s, 1.0)
+                elif s in also and also[s] in held:
+                    reading[s] = (also[s], CORRECTED)
+            got = list(reading)
             if not got:
                 continue
-            # A word typed as it stands counts fully; one read as its correction less.
-            sure = sum(weight * (1.0 if s in held else CORRECTED) for s in got)
-            words = {s if s in held else corrected[s] for s in got}
+            sure = sum(weight * w for _, w in reading.values())
+            words = {r for r, _ in reading.values()}
             focus_on = held
             if text is description and lead_stems:
                 lead = set(lead_stems.split())
@@ -138,7 +221,8 @@ def rank(codeset, query: str, limit: int = DEFAULT_LIMIT, min_score: float = DEF
     # The score orders; of equal scores the billable code first, then the shorter description, then the code.
     hits.sort(key=lambda h: (-h.score, not h.billable, len(h.description), h.code))
     kept = [h for h in hits if h.score >= min_score]
-    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority, tuple(wanted))
+    said = {s: term for s, (_, term) in index_readings(list(also)).items()}
+    return IcdHits(kept[:limit], len(kept), query, corrected, codeset.authority, tuple(wanted), said)
 
 
 def about_a_diagnosis(icd: IcdHits, best_procedure: float) -> bool:

@@ -601,6 +601,10 @@ def icd_hits(results: IcdHits, sections=(), title: str = "ICD-10-CM search") -> 
         matched = Text(h.matched_field if h.matched_field == "description" else f"{h.matched_field}: {h.matched_text}")
         t.add_row(code, h.description, f"{h.score:.1f}", matched)
     said = [f"Read as: {', '.join(f'{a} → {b}' for a, b in results.corrected.items())}"] if results.corrected else []
+    also = getattr(results, "also", None)
+    if also:
+        read = ", ".join(f"{a} → {b}" for a, b in also.items())
+        said.append(f"Also read as, as the Alphabetic Index reads it: {read}")
     return [t, *(Text(line, style="italic") for line in [*said, results.authority])]
 
 
