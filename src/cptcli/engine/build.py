@@ -362,11 +362,12 @@ class Postings:
                 self.rows.setdefault((kind, key), []).append(code)
 
     def stored(self):
-        """(stem, field bit, alpha, codes blob) rows of the terms table."""
-        for name, lists in self.by_field.items():
-            bit = _BIT[name]
-            for s, found in lists.items():
-                yield s, bit, s.isalpha(), "".join(found).encode("ascii")
+        """(stem, field bit, alpha, codes blob) rows of the terms table, in the order of its key: each row is
+        appended to the table's B-tree, not inserted among the others."""
+        rows = [(s, _BIT[name], lists) for name, lists in self.by_field.items() for s in lists]
+        rows.sort(key=lambda row: (row[0], row[1]))
+        for s, bit, lists in rows:
+            yield s, bit, s.isalpha(), "".join(lists[s]).encode("ascii")
 
 
 def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=None) -> None:
@@ -375,6 +376,8 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
     never trusted (cptcli.engine)."""
     postings = Postings()
     naming = kb.naming()
+    # One encoder for every document (json.dumps makes one a call); documents made here hold no cycles.
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     # code -> how many distinct words its title and the title's leading name have: search weighs how much of
     # them a query covers.
     title_lengths: dict[str, tuple[int, int]] = {}
@@ -390,8 +393,8 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
                 title_lengths[rec.code] = title_length(official_title(rec) or rec.title.text)
             yield (
                 rec.code,
-                json.dumps(show_document(kb, rec, naming), ensure_ascii=False),
-                json.dumps(search_document(rec, texts), ensure_ascii=False),
+                encode(show_document(kb, rec, naming)),
+                encode(search_document(rec, texts)),
             )
             if progress is not None and i % 1000 == 0:
                 progress.advance(1000)
