@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from cptcli.engine import Engine
 from cptcli.errors import DataError
 from cptcli.knowledge import bundled_path
 from cptcli.search import Searcher
+
+EXAMPLE = Path(__file__).parent / "fixtures" / "example_user_kb.json"
 
 QUERIES = [
     "baclofen pump removal",
@@ -228,3 +231,59 @@ def test_the_pre_typer_path_answers_show_over_data_files_as_the_cli_does(cache, 
     full_out = capsys.readouterr()
     assert fast_out.out == full_out.out and json.loads(fast_out.out)["code"] == "20700"
     assert fast_out.err == full_out.err == ""
+
+
+def _tables(path) -> dict:
+    """Every row of every table of an index, in the order a scan reads them, the key and build time aside."""
+    con = sqlite3.connect(path)
+    try:
+        names = [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        stamps = ("key", "built_at")
+        return {n: [r for r in con.execute(f"SELECT * FROM {n}") if n != "meta" or r[0] not in stamps] for n in names}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("child", ["posts", "dies"])
+def test_a_big_base_s_stems_posted_in_a_child_make_the_index_the_build_makes_alone(tmp_path, monkeypatch, child):
+    """The stem postings of big files are made in a child forked before they are read (build._StemsChild),
+    or here where it dies: either way every table is row for row the one a build without the child writes."""
+    from cptcli.engine import build
+
+    paths = [str(bundled_path()), str(EXAMPLE)]
+
+    def index(name: str) -> dict:
+        path = tmp_path / name
+        con, written = build.build(paths, "k", str(path), str(tmp_path / "invalid.json"))
+        con.close()
+        assert written == str(path) and [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+        return _tables(path)
+
+    monkeypatch.setattr(build, "PARALLEL_BYTES", 1 << 60)
+    alone = index("alone.sqlite")
+    copied = []
+    real = build._StemsChild.copy_into
+    monkeypatch.setattr(build._StemsChild, "copy_into", lambda self, con: copied.append(real(self, con)) or copied[-1])
+    monkeypatch.setattr(build, "PARALLEL_BYTES", 0)
+    if child == "dies":
+        monkeypatch.setattr(build, "_post_stems", lambda pipe, path: os._exit(1))
+    beside = index("beside.sqlite")
+    assert copied == [child == "posts"]
+    assert len(alone["terms"]) > 500 and beside == alone
+
+
+def test_the_stems_child_is_ended_and_its_file_removed_when_the_files_are_invalid(tmp_path, monkeypatch):
+    from cptcli.engine import build
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(EXAMPLE.read_text(encoding="utf-8")[:-20], encoding="utf-8")
+    started = []
+    real = build._StemsChild.start.__func__
+    spy = classmethod(lambda cls, *a: started.append(real(cls, *a)) or started[-1])
+    monkeypatch.setattr(build._StemsChild, "start", spy)
+    monkeypatch.setattr(build, "PARALLEL_BYTES", 0)
+    cache = tmp_path / "cache"
+    with pytest.raises(DataError):
+        build.build([str(bundled_path()), str(bad)], "k", str(cache / "index.sqlite"), str(cache / "invalid.json"))
+    assert started[0] is not None and started[0].pid == 0
+    assert [p.name for p in cache.iterdir() if p.suffix == ".tmp"] == []

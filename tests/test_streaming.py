@@ -55,8 +55,33 @@ def test_a_streamed_base_is_the_whole_parse(streamed, tmp_path):
         lambda t: t.rstrip() + " []",  # extra data
         lambda t: t.replace('"text": "', '"text": "\\ud800', 1),  # a lone surrogate
         lambda t: t.replace('"format_version": 1', '"format_version": NaN', 1),
+        # A record the schema refuses, and a later fault the whole parse reports first, or beside it.
+        lambda t: t.replace('"completeness": "full"', '"completeness": "sort of"', 1)[:-30],
+        lambda t: t.replace('"completeness": "full"', '"completeness": "sort of"', 1).rstrip()[:-1] + ', "x": 1}',
+        lambda t: t.replace('"completeness": "full"', '"completeness": "sort of"', 1).replace(
+            '"format_version": 1', '"format_version": 2', 1
+        ),
+        lambda t: t.replace('"completeness": "full"', '"completeness": "sort of"', 1)[::-1].replace(
+            '"text": "'[::-1], '"text": "\\ud800'[::-1], 1
+        )[::-1],
+        lambda t: t.replace('"completeness": "full"', '"completeness": "sort of"').replace(
+            '"completeness": "partial"', '"completeness": 7'
+        ),
     ],
-    ids=["truncated", "schema", "duplicate-key", "duplicate-top-key", "extra-data", "surrogate", "nan"],
+    ids=[
+        "truncated",
+        "schema",
+        "duplicate-key",
+        "duplicate-top-key",
+        "extra-data",
+        "surrogate",
+        "nan",
+        "schema-then-truncated",
+        "schema-and-unknown-top-key",
+        "schema-and-top-value",
+        "schema-then-surrogate",
+        "schema-in-many-records",
+    ],
 )
 def test_an_invalid_streamed_file_is_worded_as_the_whole_parse_words_it(streamed, tmp_path, edit):
     path = tmp_path / "kb.json"
@@ -67,6 +92,36 @@ def test_an_invalid_streamed_file_is_worded_as_the_whole_parse_words_it(streamed
     with pytest.raises(DataError) as got:
         knowledge.load([str(path)])
     assert streamed and (got.value.message, got.value.of_content) == (whole.value.message, whole.value.of_content)
+
+
+def test_a_record_the_schema_refuses_is_worded_from_the_stream_without_a_whole_parse(streamed, tmp_path):
+    """The first report of a big file one record of which is invalid costs one more read of the file, not
+    a whole parse (its error as the whole parse words it, above), however many files follow it."""
+    path, after = tmp_path / "kb.json", tmp_path / "after.json"
+    text = json.dumps(json.loads(bundled_path().read_text(encoding="utf-8")), ensure_ascii=False)
+    path.write_text(text.replace('"completeness": "full"', '"completeness": "sort of"', 1), encoding="utf-8")
+    after.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(DataError) as got:
+        knowledge.load([str(path), str(after)])
+    assert streamed == ["streamed"]
+    assert got.value.of_content
+    assert got.value.message.startswith(f"{path}: record ") and "'sort of' is not one of" in got.value.message
+    with pytest.raises(DataError) as whole:
+        _whole([str(path), str(after)])
+    assert got.value.message == whole.value.message
+
+
+def test_a_later_file_that_is_not_json_is_reported_before_an_earlier_record_the_schema_refuses(streamed, tmp_path):
+    path, after = tmp_path / "kb.json", tmp_path / "after.json"
+    text = json.dumps(json.loads(bundled_path().read_text(encoding="utf-8")), ensure_ascii=False)
+    path.write_text(text.replace('"completeness": "full"', '"completeness": "sort of"', 1), encoding="utf-8")
+    after.write_text(EXAMPLE.read_text(encoding="utf-8")[:-20], encoding="utf-8")
+    with pytest.raises(DataError) as got:
+        knowledge.load([str(path), str(after)])
+    assert got.value.message.startswith(f"{after}:") and "invalid JSON" in got.value.message
+    with pytest.raises(DataError) as whole:
+        _whole([str(path), str(after)])
+    assert got.value.message == whole.value.message
 
 
 def _mutations(record):

@@ -46,11 +46,12 @@ def read_document(path) -> dict:
     return read(path)
 
 
-def _where(doc: dict, path: Iterable) -> str:
-    """Turn a JSON path into 'record 20700, field modifiers[3].description'."""
+def _where(doc: dict, path: Iterable, records=None) -> str:
+    """Turn a JSON path into 'record 20700, field modifiers[3].description'; `records` (index -> record), where
+    given, are the records the path may point into (a streamed file's `doc` holds none)."""
     parts = list(path)
     if len(parts) >= 2 and parts[0] == "codes" and isinstance(parts[1], int):
-        rec = doc["codes"][parts[1]]
+        rec = (doc["codes"] if records is None else records)[parts[1]]
         code = rec.get("code") if isinstance(rec, dict) else None
         label = f"record {code}" if isinstance(code, str) else f"record #{parts[1] + 1}"
         rest = parts[2:]
@@ -83,26 +84,35 @@ def validate_document(doc, path) -> None:
         return
     except fastjsonschema.JsonSchemaValueException as exc:
         at = _record_at(doc, getattr(exc, "path", None))
+    message = _record_error(doc, at, doc["codes"][at], path) if at is not None else None
+    if message is None:
+        import jsonschema  # slow to import: only for an invalid file
+
+        error = next(jsonschema.Draft202012Validator(load_schema()).iter_errors(doc), None)
+        if error is None:
+            return  # the two disagree: jsonschema, the reference implementation, accepts it
+        from cptcli.textsafe import visible
+
+        where = _where(doc, error.absolute_path) if isinstance(doc, dict) else "top level"
+        message = visible(f"{path}: {where}: {error.message}")
+    raise DataError(message)
+
+
+def _record_error(doc: dict, at: int, record, path) -> str | None:
+    """validate_document's error for a document whose first record the schema refuses, `record`, is number
+    `at`: jsonschema's first error over that one record in the document otherwise as it is (`doc`, whose
+    "codes" need not hold the records: a streamed file's do not), or None where jsonschema finds none there."""
     import jsonschema  # slow to import: only for an invalid file
 
-    validator = jsonschema.Draft202012Validator(load_schema())
-    error, prefix = None, []
-    if at is not None:  # the one record, in a document otherwise as it is
-        error = next(validator.iter_errors({**doc, "codes": [doc["codes"][at]]}), None)
-        prefix = ["codes", at]
+    error = next(jsonschema.Draft202012Validator(load_schema()).iter_errors({**doc, "codes": [record]}), None)
     if error is None:
-        error, prefix = next(validator.iter_errors(doc), None), []
-    if error is None:
-        return  # the two disagree: jsonschema, the reference implementation, accepts it
+        return None
     from cptcli.textsafe import visible
 
-    where_in = (
-        prefix + list(error.absolute_path)[2:]
-        if prefix and list(error.absolute_path)[:1] == ["codes"]
-        else list(error.absolute_path)
-    )
-    where = _where(doc, where_in) if isinstance(doc, dict) else "top level"
-    raise DataError(visible(f"{path}: {where}: {error.message}"))
+    parts = list(error.absolute_path)
+    if parts[:1] == ["codes"]:
+        parts[1:2] = [at]
+    return visible(f"{path}: {_where(doc, parts, {at: record})}: {error.message}")
 
 
 def _record_at(doc, path) -> int | None:
@@ -321,10 +331,21 @@ def load(paths: list) -> KnowledgeBase:
                 try:
                     kb = _streamed(paths, blobs)
                 except _Unstreamable as exc:
-                    # Invalid somewhere: read again the ordinary way, which words the error as it always has.
-                    blobs = [datafiles.read_bytes(path) for path in paths]
-                    digest = datafiles.bytes_digest(blobs)
-                    if exc.schema:  # a record the schema refuses: its error, without assembling the rest
+                    message = exc.message
+                    if message is None:
+                        # Invalid somewhere: read again, and worded as the whole parse words it.
+                        blobs = [datafiles.read_bytes(path) for path in paths]
+                        digest = datafiles.bytes_digest(blobs)
+                        if exc.schema:  # a record the schema refuses: its error, without assembling the rest
+                            try:
+                                message = _schema_error(paths, blobs)
+                            except _Unstreamable:
+                                pass
+                    if message is not None:
+                        error = DataError(message)
+                        error.of_content = True
+                        raise error from None
+                    if exc.schema:
                         kb = _parsed_whole(paths, blobs, validate_only=True)
             if kb is None:
                 kb = _parsed_whole(paths, blobs)
@@ -369,11 +390,58 @@ STREAM_BYTES = 8 << 20
 
 class _Unstreamable(Exception):
     """Something a record-at-a-time parse does not word: the whole parse says
-    what. `schema`: a record or the top level failed the schema."""
+    what. `schema`: a record or the top level failed the schema; `message`:
+    the error as the whole parse words it, where the stream could word it."""
 
-    def __init__(self, schema: bool = False):
+    def __init__(self, schema: bool = False, message: str | None = None):
         super().__init__()
         self.schema = schema
+        self.message = message
+
+
+class _Refused(Exception):
+    """The checker's child found a record the schema refuses, and worded its error (`message`)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _schema_error(paths, blobs: list, valid: Callable | None = None) -> str | None:
+    """The error the whole parse gives files of which a record fails the schema (validate_document's, the files
+    in order), read a record at a time, or None where they are valid after all. Raises _Unstreamable(schema=True)
+    where the fault is not one record's alone (the record's file is invalid elsewhere too, or jsonschema finds
+    nothing wrong with the record), and _Unstreamable() where a file is not such JSON: the whole parse words
+    those. Every file is read to its end: the whole parse reports a later syntax error first. `valid`: the
+    record check (_record_validator), where one is at hand."""
+    import fastjsonschema
+
+    from cptcli.datafiles import _Duplicate
+
+    valid = valid or _record_validator()
+    refused = None
+    for raw, path in zip(blobs, paths, strict=True):
+        top: dict = {}
+        try:
+            for at, record in enumerate(_records(_Window(raw), top, _unchecked)):
+                if refused is None:
+                    try:
+                        valid(record)
+                    except fastjsonschema.JsonSchemaValueException:
+                        refused = (top, at, record, path)
+        except (DataError, ValueError, IndexError, RecursionError, MemoryError, _Duplicate):  # a lone surrogate
+            raise _Unstreamable from None
+        if refused is None or refused[0] is top:
+            try:
+                validate_document({**top, "codes": []}, path)
+            except DataError:
+                raise _Unstreamable(schema=True) from None
+    if refused is None:
+        return None
+    message = _record_error(*refused)
+    if message is None:
+        raise _Unstreamable(schema=True)
+    return message
 
 
 def _streamed(paths, blobs: list) -> KnowledgeBase:
@@ -382,7 +450,9 @@ def _streamed(paths, blobs: list) -> KnowledgeBase:
     a file's whole text nor its parsed objects are ever held (its bytes are
     until its records end; `blobs` is emptied as they are). Raises
     _Unstreamable at anything invalid (UTF-8, JSON, schema, references, a lone
-    surrogate): the caller then parses whole, which words the error."""
+    surrogate), with the error worded where the checker's child words it (a
+    record the schema refuses); the caller words the rest as the whole parse
+    does."""
     import fastjsonschema
 
     from cptcli.datafiles import _Duplicate
@@ -403,6 +473,10 @@ def _streamed(paths, blobs: list) -> KnowledgeBase:
         kb.check_references()
         if checker is not None:
             checker.verdict()
+    except _Refused as exc:
+        raise _Unstreamable(schema=True, message=exc.message) from None
+    except fastjsonschema.JsonSchemaException:  # before ValueError, which it is
+        raise _Unstreamable(schema=True) from None
     except (
         DataError,
         ValueError,
@@ -412,8 +486,6 @@ def _streamed(paths, blobs: list) -> KnowledgeBase:
         _Duplicate,
     ):
         raise _Unstreamable from None
-    except fastjsonschema.JsonSchemaException:
-        raise _Unstreamable(schema=True) from None
     finally:
         if checker is not None:
             checker.stop()
@@ -465,7 +537,9 @@ class _Checker:
     """The schema check of streamed files in a forked child, on a second CPU:
     it parses the same bytes (shared with the parent until either writes
     them) a record at a time and only validates, so it finishes, and finds an
-    invalid record, well before the build that makes the records does."""
+    invalid record, well before the build that makes the records does. It
+    words a refused record's error itself (_schema_error), so the file is
+    never parsed whole to report it."""
 
     def __init__(self, pid: int, pipe: int):
         self.pid, self.pipe = pid, pipe
@@ -482,16 +556,15 @@ class _Checker:
             try:
                 _die_with_parent()
                 os.close(read_end)
-                report = b"valid"
                 try:
-                    for raw, path in zip(blobs, paths, strict=True):
-                        top: dict = {}
-                        for _ in _records(_Window(raw), top, valid):
-                            pass
-                        validate_document({**top, "codes": []}, path)
-                except BaseException as exc:  # noqa: BLE001 - the parent words every failure
-                    report = b"schema" if type(exc).__name__ == "JsonSchemaValueException" else b"other"
-                os.write(write_end, report)
+                    message = _schema_error(paths, blobs, valid)
+                    report = b"valid" if message is None else b"invalid:" + message.encode("utf-8", "surrogatepass")
+                except _Unstreamable as exc:
+                    report = b"schema" if exc.schema else b"other"
+                except BaseException:  # noqa: BLE001 - the parent words every failure
+                    report = b"other"
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(report)
             finally:
                 os._exit(0)
         os.close(write_end)
@@ -504,12 +577,14 @@ class _Checker:
 
                 if not select.select([self.pipe], [], [], 0)[0]:
                     return None
-            self.report = os.read(self.pipe, 16)
-            os.close(self.pipe)
+            with os.fdopen(self.pipe, "rb") as pipe:
+                self.report = pipe.read()
             os.waitpid(self.pid, 0)
         return self.report
 
     def _judge(self, report: bytes | None) -> None:
+        if report is not None and report.startswith(b"invalid:"):
+            raise _Refused(report[len(b"invalid:") :].decode("utf-8", "surrogatepass"))
         if report == b"schema":
             import fastjsonschema
 

@@ -9,7 +9,9 @@ index written beside its final place and renamed into it, or, where the cache
 directory cannot be written, held in memory for the one call. One function
 (index) turns a layered knowledge base into an index for the cache, the
 in-memory fallback and `validate` alike, so the three give one answer; nothing
-a command prints is ever made from the loaded records directly.
+a command prints is ever made from the loaded records directly. A big base's
+stem postings are made in a forked child beside the documents (_StemsChild),
+the same postings the build makes alone.
 """
 
 from __future__ import annotations
@@ -24,13 +26,17 @@ from cptcli.errors import DataError
 from cptcli.model import FIELDS, CodeRecord, plain, registry
 from cptcli.search.candidates import CONTESTED, LEAD, LEAD_END, NEGATED
 
-SCHEMA = """
+TERMS = """CREATE TABLE terms (stem TEXT NOT NULL, bit INTEGER NOT NULL, alpha INTEGER NOT NULL, codes BLOB NOT NULL,
+                    PRIMARY KEY (stem, bit)) WITHOUT ROWID;"""
+SCHEMA = f"""
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE codes (code TEXT PRIMARY KEY, show TEXT NOT NULL, search TEXT NOT NULL);
-CREATE TABLE terms (stem TEXT NOT NULL, bit INTEGER NOT NULL, alpha INTEGER NOT NULL, codes BLOB NOT NULL,
-                    PRIMARY KEY (stem, bit)) WITHOUT ROWID;
+{TERMS}
 CREATE TABLE rows (kind TEXT NOT NULL, key TEXT NOT NULL, code TEXT NOT NULL);
 """
+# A crash mid-build leaves a temporary file that is never renamed into place, so the rollback journal and fsyncs
+# would buy nothing.
+UNJOURNALED = "PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
 # Made after the rows are in: one sort instead of a B-tree insert per row.
 INDEXES = "CREATE INDEX rows_by_key ON rows (kind, key);"
 
@@ -54,21 +60,30 @@ def build(paths, key: str | None, index_path: str | None, invalid_path: str | No
     from cptcli import knowledge
 
     built_at = time.time_ns()  # before reading: an edit during the build is never certified (racy rule)
+    # Forked before the files are read, while this process is small: a child forked from a process holding a
+    # loaded base comes to copy most of its memory, as the child's own objects are made in the free places of
+    # the pages the base's objects are in.
+    stems = _StemsChild.start(index_path, paths)
     try:
-        kb = knowledge.load(paths)
-    except DataError as exc:
-        if key is not None and invalid_path is not None and exc.of_content:
-            _remember_invalid(invalid_path, key, exc.message)
-        raise
-    assert key is not None  # a file that cannot be stat'ed (no key) cannot be read either
-    return index(kb, key, paths, index_path, progress, {"built_at": str(built_at), "digest": kb.digest})
+        try:
+            kb = knowledge.load(paths)
+        except DataError as exc:
+            if key is not None and invalid_path is not None and exc.of_content:
+                _remember_invalid(invalid_path, key, exc.message)
+            raise
+        assert key is not None  # a file that cannot be stat'ed (no key) cannot be read either
+        return index(kb, key, paths, index_path, progress, {"built_at": str(built_at), "digest": kb.digest}, stems)
+    finally:
+        if stems is not None:
+            stems.stop()
 
 
-def index(kb, key: str, files, index_path: str | None = None, progress=None, stamps=None):
+def index(kb, key: str, files, index_path: str | None = None, progress=None, stamps=None, stems=None):
     """(connection, path) of the index of the layered knowledge base `kb`
     (changed in place: the imported code sets are joined to it), written to
     `index_path` or, when that is None or cannot be written, in memory (path
-    None): the one way from loaded records to answers."""
+    None): the one way from loaded records to answers. `stems`: a started
+    _StemsChild, which posts the stems of an index written to `index_path`."""
     from cptcli.cache import sqlite_uri
     from cptcli.engine import official
 
@@ -78,10 +93,8 @@ def index(kb, key: str, files, index_path: str | None = None, progress=None, sta
         assert index_path is not None
         try:
             con = sqlite3.connect(tmp)
-            # A crash mid-build leaves a temporary file that is never renamed into
-            # place, so the rollback journal and fsyncs would buy nothing.
-            con.executescript("PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-            write(con, kb, key, files, progress, stamps)
+            con.executescript(UNJOURNALED)
+            write(con, kb, key, files, progress, stamps, stems)
             con.close()
             os.replace(tmp, index_path)
             tmp = None
@@ -327,23 +340,22 @@ _NEGATABLE = frozenset({"title", "descriptor", "official_descriptors"})
 class Postings:
     """Stem postings per field (field -> stem -> codes, in code order), made by
     appending: the cheapest way to index 100,000 records' millions of
-    (stem, field, code) facts in Python."""
+    (stem, field, code) facts in Python; and the codes of each table row
+    (rows)."""
 
     def __init__(self):
         from collections import defaultdict
 
-        self.n = 0
         # A missing stem's list is made in C (defaultdict): a million appends a 5,000-code base, most to a list
         # that already exists, each spared a look-up and a test in Python.
         self.by_field: dict[str, dict[str, list[str]]] = {name: defaultdict(list) for name in SEARCH_FIELDS}
         # ("icd" | "modifier", row key) -> codes with such a row
         self.rows: dict[tuple[str, str], list[str]] = {}
 
-    def add(self, rec: CodeRecord, texts) -> None:
+    def add(self, code: str, texts) -> None:
+        """Post the stems of `texts`, a record's field_texts, under `code` (records in code order)."""
         from cptcli.search.analysis import stems
 
-        code = rec.code
-        self.n += 1
         by_field: dict[str, list[str]] = {}
         for name, text, _ in texts:
             if name == "title":
@@ -357,24 +369,156 @@ class Postings:
             # One tokenising pass per field: words never run across the joining space.
             for k in stems(" ".join(joined)):
                 lists[k].append(code)
+
+    def add_rows(self, rec: CodeRecord) -> None:
+        """Post the diagnosis and modifier rows of `rec` (records in code order)."""
+        code = rec.code
         for kind, keys in (("icd", [r.code for r in rec.diagnoses]), ("modifier", [r.modifier for r in rec.modifiers])):
             for key in dict.fromkeys(keys):
                 self.rows.setdefault((kind, key), []).append(code)
 
     def stored(self):
-        """(stem, field bit, alpha, codes blob) rows of the terms table."""
-        for name, lists in self.by_field.items():
-            bit = _BIT[name]
-            for s, found in lists.items():
-                yield s, bit, s.isalpha(), "".join(found).encode("ascii")
+        """(stem, field bit, alpha, codes blob) rows of the terms table, in the order of its key: each row is
+        appended to the table's B-tree, not inserted among the others."""
+        rows = [(s, _BIT[name], lists) for name, lists in self.by_field.items() for s in lists]
+        rows.sort(key=lambda row: (row[0], row[1]))
+        for s, bit, lists in rows:
+            yield s, bit, s.isalpha(), "".join(lists[s]).encode("ascii")
 
 
-def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=None) -> None:
+# Files of at least this many bytes in all (some 2,000 codes of prose) have their stem postings made in a forked
+# child, on a second CPU, while the build writes the documents: the two are most of an index's making and need
+# nothing of each other.
+PARALLEL_BYTES = 8 << 20
+
+
+class _StemsChild:
+    """A child, forked before the files are read (build), that posts the stems of the texts it is sent
+    (Postings.add) and writes them, as the terms table, into a database file of its own, which the build copies
+    into the index. It is sent (code, texts) through a pipe and reads nothing of this process's records, so what
+    it holds is the postings, which this process then never makes."""
+
+    BATCH = 200
+
+    def __init__(self, pid: int, pipe: int, path: str):
+        self.pid, self.path = pid, path
+        self.out = os.fdopen(pipe, "wb")
+        self.batch: list = []
+        self.failed = False
+
+    @classmethod
+    def start(cls, index_path: str | None, paths) -> _StemsChild | None:
+        """The child of a build of `paths` into `index_path`, or None where there is no fork, one CPU, no index
+        file to write, or the files are small."""
+        if index_path is None or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+            return None
+        try:
+            if sum(os.path.getsize(p) for p in paths) < PARALLEL_BYTES:
+                return None
+        except OSError:
+            return None  # the build reports the file
+        path = _temporary(index_path)  # this process's: never removed as stale while it runs
+        if path is None:
+            return None
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: post, write, and leave without running the parent's exit code
+            status = 1
+            try:
+                os.close(write_end)
+                _post_stems(read_end, path)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(read_end)
+        return cls(pid, write_end, path)
+
+    def add(self, code: str, texts) -> None:
+        self.batch.append((code, texts))
+        if len(self.batch) >= self.BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        import pickle
+
+        if not self.failed:
+            try:
+                pickle.dump(self.batch, self.out, protocol=pickle.HIGHEST_PROTOCOL)
+            except OSError:  # the child died: the postings are made here instead (copy_into)
+                self.failed = True
+        self.batch = []
+
+    def copy_into(self, con: sqlite3.Connection) -> bool:
+        """Wait for the child and copy its terms table into `con`'s (empty); False where it failed."""
+        self._send()
+        try:
+            self.out.close()
+        except OSError:
+            self.failed = True
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if self.failed or status != 0:
+            return False
+        con.commit()  # SQLite attaches no database inside a transaction
+        con.execute("ATTACH DATABASE ? AS stems", (self.path,))
+        con.execute("INSERT INTO terms SELECT * FROM stems.terms")
+        con.commit()
+        con.execute("DETACH DATABASE stems")
+        return True
+
+    def stop(self) -> None:
+        """End the child if it is still running, and remove its file."""
+        if self.pid:
+            import signal
+
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = 0
+        try:
+            self.out.close()
+        except OSError:
+            pass
+        _unlink(self.path)
+
+
+def _post_stems(pipe: int, path: str) -> None:
+    """The stems child's work (_StemsChild): post what the pipe brings until it closes, then write the terms."""
+    import gc
+    import pickle
+
+    from cptcli.knowledge import _die_with_parent
+
+    # Nothing made here is garbage, and a collection would walk (and so copy) every object of the parent's.
+    gc.disable()
+    _die_with_parent()
+    postings = Postings()
+    with os.fdopen(pipe, "rb") as f:
+        while True:
+            try:
+                batch = pickle.load(f)  # a new unpickler each batch, as each was pickled with a new memo
+            except EOFError:
+                break
+            for code, texts in batch:
+                postings.add(code, texts)
+    con = sqlite3.connect(path)
+    con.executescript(UNJOURNALED + TERMS)
+    con.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)", postings.stored())
+    con.commit()
+    con.close()
+
+
+def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=None, stems=None) -> None:
     """Write the whole index of the layered knowledge base `kb` into `con` (an
     empty database), ending with its key: a database without the key row is
-    never trusted (cptcli.engine)."""
+    never trusted (cptcli.engine). `stems`: a started _StemsChild that posts
+    the stems (used once: it is sent every code's texts)."""
     postings = Postings()
     naming = kb.naming()
+    # One encoder for every document (json.dumps makes one a call); documents made here hold no cycles.
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     # code -> how many distinct words its title and the title's leading name have: search weighs how much of
     # them a query covers.
     title_lengths: dict[str, tuple[int, int]] = {}
@@ -385,20 +529,25 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
         for i, code in enumerate(sorted(kb.records), 1):
             rec = kb.records[code]
             texts = list(field_texts(rec))
-            postings.add(rec, texts)
+            (stems or postings).add(rec.code, texts)
+            postings.add_rows(rec)
             if is_bare_official(rec):
                 title_lengths[rec.code] = title_length(official_title(rec) or rec.title.text)
             yield (
                 rec.code,
-                json.dumps(show_document(kb, rec, naming), ensure_ascii=False),
-                json.dumps(search_document(rec, texts), ensure_ascii=False),
+                encode(show_document(kb, rec, naming)),
+                encode(search_document(rec, texts)),
             )
             if progress is not None and i % 1000 == 0:
                 progress.advance(1000)
 
     con.executescript(SCHEMA)
     con.executemany("INSERT INTO codes VALUES (?, ?, ?)", documents())
-    con.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)", postings.stored())
+    if stems is None or not stems.copy_into(con):
+        if stems is not None:  # the child failed: its part is done here
+            for code in sorted(kb.records):
+                postings.add(code, list(field_texts(kb.records[code])))
+        con.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)", postings.stored())
     con.executemany(
         "INSERT INTO rows VALUES (?, ?, ?)",
         ((kind, k, code) for (kind, k), codes in postings.rows.items() for code in codes),
@@ -411,7 +560,7 @@ def write(con: sqlite3.Connection, kb, key: str, files, progress=None, stamps=No
         **kb.extra,
     }
     search = {
-        "n": postings.n,
+        "n": len(kb.records),
         "fields": SEARCH_FIELDS,
         "synonyms": [{"terms": list(s.terms), "contested": bool(s.contested)} for s in kb.synonyms]
         + mined_synonyms(kb),
