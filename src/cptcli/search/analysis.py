@@ -142,7 +142,8 @@ def synonym_terms(groups) -> dict[tuple[str, ...], dict[tuple[str, ...], bool]]:
     makes it is."""
     out: dict[tuple[str, ...], dict[tuple[str, ...], bool]] = {}
     for group, contested in groups:
-        terms = {t for t in (tuple(tokens(x)) for x in group) if t}
+        # In the group's order, not a set's: the order terms are tried in must not hang on the hash seed.
+        terms = dict.fromkeys(t for t in (tuple(tokens(x)) for x in group) if t)
         for t in terms:
             links = out.setdefault(t, {})
             for other in terms:
@@ -304,10 +305,12 @@ class Analyzer:
         while i < len(toks):
             match: tuple[str, ...] | None = None
             match_sim = 0.0
-            # The longest synonym term that the words from here spell (typos allowed).
+            # The longest synonym term that the words from here spell (typos allowed); of two as long, the surer
+            # reading ("nebulizor" is "nebulizer" before "nebuliser"), then the first in stem order, so that the
+            # reading never depends on the order the table was filled in.
             for term in self.synonyms:
                 k = len(term)
-                if i + k > len(toks) or (match and k <= len(match)):
+                if i + k > len(toks) or (match and k < len(match)):
                     continue
                 sims = []
                 for j, w in enumerate(term):
@@ -317,7 +320,9 @@ class Analyzer:
                         break
                     sims.append(s)
                 else:
-                    match, match_sim = term, min(sims)
+                    sim = min(sims)
+                    if not match or k > len(match) or (-sim, term) < (-match_sim, match):
+                        match, match_sim = term, sim
             if match:
                 k = len(match)
                 c = Concept(
