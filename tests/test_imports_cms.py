@@ -343,6 +343,19 @@ def test_a_reading_does_not_hang_on_the_order_the_synonym_table_was_filled_in():
     assert max(first.alternatives, key=first.alternatives.__getitem__) == ("nebulizer",)
 
 
+def test_an_scs_device_is_an_implantable_neurostimulator_of_the_release():
+    # The HCPCS file's implantable neurostimulator devices are an SCS's too; the cranial nerve stimulator's
+    # implantation (64568) and the analysis (95970) are not what "SCS IPG" asks for.
+    from cptcli import cli, service
+    from cptcli.search import Searcher
+
+    import_files([CMS_TXT])
+    searcher = Searcher(service.open_engine(cli._paths()).corpus())
+    got = [h.code for h in searcher.search("SCS IPG", limit=10)]
+    assert got[:3] == ["L8679", "L8685", "L8687"] and "64568" not in got and "95970" not in got
+    assert [h.code for h in searcher.search("spinal cord stimulator", limit=4)] == ["63650", "63655", "L8679", "C1778"]
+
+
 def test_a_score_is_the_same_whatever_the_hash_seed(data_dir, cache):
     from conftest import subprocess_cli
 

@@ -36,6 +36,16 @@ def _kb(records, synonyms=()):
 
 
 # -- words ------------------------------------------------------------------
+def test_a_spinal_cord_stimulator_is_an_epidural_array_not_every_neurostimulator(s):
+    # SCS names the epidural arrays (63650, 63655), not the sacral (64561) or cranial (64568) nerve stimulators
+    # a bare "neurostimulator" names: "SCS IPG" (63685, in no bundled record) is a partial match, not a 90.
+    assert codes_of(s.search("spinal cord stimulator")) == ["63650", "63655"]
+    assert codes_of(s.search("SCS electrode percutaneous"))[:1] == ["63650"]
+    scs_ipg = s.search("SCS IPG")
+    assert codes_of(scs_ipg)[:2] == ["63650", "63655"] and max(h.score for h in scs_ipg) < 60
+    assert "64568" in codes_of(s.search("neurostimulator pulse generator"))
+
+
 def test_typos_on_every_word_still_find_20701(s):
     assert codes_of(s.search("antibotic bead remvl"))[0] == "20701"
 
