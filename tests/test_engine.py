@@ -285,5 +285,5 @@ def test_the_stems_child_is_ended_and_its_file_removed_when_the_files_are_invali
     cache = tmp_path / "cache"
     with pytest.raises(DataError):
         build.build([str(bundled_path()), str(bad)], "k", str(cache / "index.sqlite"), str(cache / "invalid.json"))
-    assert started[0] is not None and started[0].pid == 0
+    assert started[0] is not None and started[0].pid == 0 and not os.path.exists(started[0].path)
     assert [p.name for p in cache.iterdir() if p.suffix == ".tmp"] == []
