@@ -129,10 +129,11 @@ def test_unknown_words_find_nothing(s):
 
 
 def test_snippet_highlights_the_matched_words(s):
-    hit = s.search("infected baclofen pump", min_score=0)[0]
-    assert hit.code == "20701" and hit.caution  # the pump story is 002's, contradicted by the descriptor
+    (hit,) = s.search("infected baclofen pump")
+    # Only 002's pump story holds "baclofen": the story is the snippet, under the caution naming 62365.
+    assert hit.code == "20701" and hit.matched_field == "contested" and "62365" in hit.caution
     words = [hit.snippet[a:b].lower() for a, b in hit.highlights]
-    assert words == ["drug", "delivery", "device"]  # "pump" reached the title through its (contested) synonym
+    assert words == ["pump", "intrathecal", "delivery", "baclofen", "drug"]
     assert len(hit.snippet) <= 92
 
 
@@ -155,6 +156,17 @@ def test_json_shape(s):
 def test_conflicting_record_carries_a_data_note(s):
     hit = s.search("generator pocket", min_score=0)[0]
     assert hit.code == "20700" and "conflict" in hit.data_note and "official descriptor" in hit.caution
+
+
+def test_a_word_only_a_contested_reading_holds_is_answered_with_its_caution(s):
+    # No uncontested text holds "pocket": 000's neurostimulator story is the only answer, shown cautioned above
+    # the score floor rather than dropped (a coder who types it is the one who needs the caution).
+    for query in ("generator pocket", "pocket"):
+        hits = s.search(query)
+        assert codes_of(hits) == ["20700"] and hits[0].caution and 40 <= hits[0].score <= 60
+    # Where uncontested text holds the word, it answers it and the contested reading keeps its discount.
+    assert codes_of(s.search("surgery"))[0] == "20701"
+    assert s.search("cataract surgery") == []
 
 
 # -- codes, ICD-10-CM, modifiers --------------------------------------------------

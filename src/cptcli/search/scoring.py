@@ -35,6 +35,11 @@ SILENT = 0.5  # share of "without X" earned by a descriptor that does not mentio
 CAUTION_SHARE = 0.25
 # A cautioned hit keeps its place below this score but never reads as a confident answer.
 CAUTION_CAP = 60.0
+# A word that no uncontested text holds is answered by the contested reading alone: that reading weighs this much
+# (beside the index's discounted weight for contested text), so that the code is shown with its caution instead of
+# falling below the floor. Where any uncontested text holds the word, that text answers it and the discount stands
+# ("surgery" is 20701's specialty before it is 000's story of 20700).
+CONTESTED_ALONE = 0.5
 REMOVAL, INSERTION = stem("removal"), stem("insertion")
 # A note's narrative and doses say what happened, not which code: "administered ketorolac 30 mg IM" is the
 # ketorolac injection code whatever the dose (drug codes are per unit), and "vancomycin 1 gram" is vancomycin's
@@ -632,6 +637,7 @@ class _WordQuery:
         only = self.scores.keys() if prune_now else None
         self.left -= w
         found = self._find(ci, only)
+        self._alone(ci, found)
         if id(c) in self.negated:
             self._negate(c, found)
         elif NEGATED in self.weights and c.typed not in NEGATIONS and not _is_number(c.typed):
@@ -647,6 +653,33 @@ class _WordQuery:
         for code, fields in found.per_code.items():
             if fields:  # else found in a lead clause alone: an index whose lead is not its title's start
                 self._add(code, w, fields, literal.get(code), code in found.plain or code not in found.disputed)
+
+    def _alone(self, ci: int, found: _Found) -> None:
+        """Concept `ci`'s contested readings weigh CONTESTED_ALONE where no uncontested text of any code holds it,
+        for a code whose own texts (not its pointers to other codes) hold every other word of the query some code
+        holds: a contested word beside words another code answers is an extra word, not the story the coder typed
+        ("knee pain" is 20704's intra-articular device, not 20701's "Pain Management" heading beside its pointer to
+        20704)."""
+        discounted = self.weights.get(CONTESTED)
+        if found.plain or not found.disputed or not discounted or discounted >= CONTESTED_ALONE:
+            return
+        c, masks = self.concepts[ci], self.masks
+        for alt, _, codes_found in self.found_sets[ci]:
+            if alt in c.contested:
+                continue
+            for mask in set(codes_found.values()):
+                if (masks.get(mask) or self._mask_spec(mask))[2]:
+                    return  # found plain among the codes pruned away: that text answers the word
+        factor = CONTESTED_ALONE / discounted
+        own = ~(self.cand.bit.get("cross_references", 0) | self.cand.bit.get("related", 0))
+        held = [
+            [codes for _, _, codes in self.found_sets[j]]
+            for j in range(len(self.concepts))
+            if j != ci and any(codes for _, _, codes in self.found_sets[j])
+        ]
+        for code, fields in found.per_code.items():
+            if CONTESTED in fields and all(any(codes.get(code, 0) & own for codes in sets) for sets in held):
+                fields[CONTESTED] *= factor
 
     def _add(self, code: str, w: float, fields: dict[str, float], lit: dict | None, plain: bool) -> None:
         """A concept of weight `w` found in `fields` of `code`: its best field scores, and the typed words found
