@@ -157,12 +157,25 @@ def test_search_and_list_csv_and_markdown_headers(cli):
     ]
     assert (
         cli("search", "baclofen pump removal", "--format", "csv").stdout.splitlines()[0]
-        == "code,title,score,matched_field,snippet,completeness,add_on"
+        == "code,title,score,matched_field,snippet,completeness,add_on,matched_row,data_note,caution,family"
     )
     assert cli("list", "--format", "markdown").stdout.splitlines()[:2] == [
         "| code | display_code | title | add_on | completeness |",
         "|---|---|---|---|---|",
     ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_a_cautioned_hit_keeps_its_caution_and_its_note_in_flat_formats(cli, fmt):
+    # A contested reading read in a spreadsheet is as contested as on a terminal.
+    out = cli("search", "baclofen pump removal", "-n", "1", "--format", fmt).stdout
+    (row,) = list(csv.DictReader(io.StringIO(out), delimiter="," if fmt == "csv" else "\t"))
+    (hit,) = json.loads(cli("search", "baclofen pump removal", "-n", "1", "--json").stdout)
+    assert row["code"] == hit["code"] == "20701"
+    assert row["caution"] == hit["caution"] and "62365" in row["caution"]
+    out = cli("search", "20700 pocket", "-n", "1", "--format", fmt).stdout
+    (row,) = list(csv.DictReader(io.StringIO(out), delimiter="," if fmt == "csv" else "\t"))
+    assert row["data_note"] == "sources conflict on descriptor: see cptcli show 20700"
 
 
 def test_table_section_cuts_the_terminal_view(cli):

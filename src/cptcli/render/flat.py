@@ -319,7 +319,21 @@ def _(result: ShowResults) -> list[Table]:
     return [_section_table(name, result) for name in SECTIONS]
 
 
-HIT_COLUMNS = ("code", "title", "score", "matched_field", "snippet", "completeness", "add_on")
+# The caution and the data note travel with every hit, in every format: a contested reading read in a spreadsheet is
+# as contested as on a terminal. New columns go at the end, so that scripts reading by position keep working.
+HIT_COLUMNS = (
+    "code",
+    "title",
+    "score",
+    "matched_field",
+    "snippet",
+    "completeness",
+    "add_on",
+    "matched_row",
+    "data_note",
+    "caution",
+    "family",
+)
 
 
 @tables.register
@@ -331,7 +345,7 @@ def _(result: Hits) -> list[Table]:
             "hits",
             f"Search: {result.query}",
             HIT_COLUMNS,
-            [(h.code, h.title, h.score, h.matched_field, h.snippet, h.completeness, h.add_on) for h in result],
+            [tuple(getattr(h, column) for column in HIT_COLUMNS) for h in result],
         )
     ]
     icd = getattr(result, "icd", None)
