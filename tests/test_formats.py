@@ -157,7 +157,7 @@ def test_search_and_list_csv_and_markdown_headers(cli):
     ]
     assert (
         cli("search", "baclofen pump removal", "--format", "csv").stdout.splitlines()[0]
-        == "code,title,score,matched_field,snippet,completeness,add_on,matched_row,data_note,caution,family"
+        == "code,title,score,matched_field,snippet,completeness,add_on,matched_row,data_note,caution,family,missing"
     )
     assert cli("list", "--format", "markdown").stdout.splitlines()[:2] == [
         "| code | display_code | title | add_on | completeness |",

@@ -158,6 +158,17 @@ def test_conflicting_record_carries_a_data_note(s):
     assert hit.code == "20700" and "conflict" in hit.data_note and "official descriptor" in hit.caution
 
 
+def test_a_hit_names_the_query_words_it_does_not_hold_as_typed(s):
+    # Named by the word typed (lower-cased), not its stem: "removal", not "remov".
+    hits = s.search("subfascial antibiotic beads removal with irrigation")
+    # 20700 inserts the beads: the note's removal is not in it; no record says irrigation.
+    assert [(h.code, h.missing) for h in hits[:2]] == [("20701", ("irrigation",)), ("20700", ("removal",))]
+    assert [(h.code, h.missing) for h in s.search("Knee PAIN")] == [("20704", ("pain",)), ("20705", ("pain",))]
+    (first, *_) = s.search("baclofen pump removal")
+    assert (first.code, first.missing, first.to_dict()["missing"]) == ("20701", (), [])
+    assert s.search("20701")[0].missing == () and s.search("modifier 59")[0].missing == ()
+
+
 def test_a_word_only_a_contested_reading_holds_is_answered_with_its_caution(s):
     # No uncontested text holds "pocket": 000's neurostimulator story is the only answer, shown cautioned above
     # the score floor rather than dropped (a coder who types it is the one who needs the caution).

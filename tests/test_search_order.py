@@ -155,3 +155,16 @@ def test_a_hit_at_the_floor_stays_above_it():
 
     hits = searcher_of([bundled_path()]).search("modifier 50 bilateral")
     assert hits and hits[0].code == "20702" and hits[0].score >= 40
+
+
+def test_missing_words_leave_out_what_a_hit_rightly_lacks_and_a_size_its_title_leaves_out(searched):
+    searcher, _ = searched
+    # A negation and the word it negates are no words a hit should hold.
+    (first, *_) = searcher.search("walker without wheels")
+    assert (first.code, first.missing) == ("E0148", ())
+    # A size is held by the bounds the title gives it: three to five inches holds 4, less than three does not.
+    missing = {h.code: h.missing for h in searcher.search("ace wrap 4 inch", limit=8)}
+    assert missing["A6449"] == () and missing["A6448"] == ("4",) and missing["A6450"] == ("4",)
+    # A dose is the note's narrative, not a word the per-unit drug code lacks.
+    (first, *_) = searcher.search("vancomycin 1 gram")
+    assert (first.code, first.missing) == ("J3370", ())

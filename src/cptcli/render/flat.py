@@ -333,7 +333,13 @@ HIT_COLUMNS = (
     "data_note",
     "caution",
     "family",
+    "missing",
 )
+
+
+def _cell(value):
+    """A hit's value as one cell: its missing words joined ("pain; ankle"), every other value as it is."""
+    return "; ".join(value) if isinstance(value, tuple) else value
 
 
 @tables.register
@@ -345,7 +351,7 @@ def _(result: Hits) -> list[Table]:
             "hits",
             f"Search: {result.query}",
             HIT_COLUMNS,
-            [tuple(getattr(h, column) for column in HIT_COLUMNS) for h in result],
+            [tuple(_cell(getattr(h, column)) for column in HIT_COLUMNS) for h in result],
         )
     ]
     icd = getattr(result, "icd", None)

@@ -649,6 +649,8 @@ def hits(results: Hits, sections=()) -> list:
             snippet.append(f"\n⚠ {h.data_note}")
         if h.caution:
             snippet.append(f"\n⚠ caution: {_without_authorities(h.caution, h.code)}", style="bold")
+        if h.missing:
+            snippet.append(f"\nmissing: {', '.join(h.missing)}", style="dim")
         t.add_row(f"+{h.code}" if h.add_on else h.code, h.title, _score(h.score), h.matched_field, snippet)
     # A query that names a category: the family its hits belong to, once.
     families = dict.fromkeys(h.family for h in results if getattr(h, "family", None))

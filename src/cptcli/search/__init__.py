@@ -29,8 +29,9 @@ DEFAULT_MIN_SCORE = 40.0
 class Hit(
     namedtuple(
         "Hit",
-        "code title score matched_field snippet completeness add_on highlights matched_row data_note caution family",
-        defaults=((), None, None, None, None),
+        "code title score matched_field snippet completeness add_on highlights matched_row data_note caution family "
+        "missing",
+        defaults=((), None, None, None, None, ()),
     )
 ):
     """One ranked result. `highlights` are the (start, end) spans of the matched
@@ -38,7 +39,8 @@ class Hit(
     or ICD-10-CM code), if any; `data_note` a correction or conflict the coder
     must see with this hit; `family`, where the query names a category ("ostomy
     pouches"), the codes whose official titles lead with the same name, as runs
-    in code order ("Ostomy pouch: A4375-A4383, ... (40 codes)")."""
+    in code order ("Ostomy pouch: A4375-A4383, ... (40 codes)"); `missing`, the
+    query's words the hit does not hold, as typed (a word query's hits only)."""
 
     __slots__ = ()
 
@@ -61,6 +63,7 @@ class Hit(
             "data_note": self.data_note,
             "caution": self.caution,
             "family": self.family,
+            "missing": list(self.missing),
         }
 
 
@@ -130,9 +133,22 @@ def _hit(
     note: str | None = None,
     caution: str | None = None,
     family: str | None = None,
+    missing: tuple[str, ...] = (),
 ) -> Hit:
     return Hit(
-        doc.code, doc.title, score, name, snippet, doc.completeness, doc.add_on, spans, row, note, caution, family
+        doc.code,
+        doc.title,
+        score,
+        name,
+        snippet,
+        doc.completeness,
+        doc.add_on,
+        spans,
+        row,
+        note,
+        caution,
+        family,
+        missing,
     )
 
 

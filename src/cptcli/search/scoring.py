@@ -228,7 +228,7 @@ class Scorer:
 
     def text_hits(self, text: str, floor: float = 0.0) -> Ranked:
         """Every code the words find, scored concept by concept (_WordQuery), the rarest concepts first."""
-        query = _WordQuery(self, self.analyzer.concepts(text), floor)
+        query = _WordQuery(self, self.analyzer.concepts(text), floor, text)
         for ci in query.in_scoring_order():
             query.score_concept(ci)
         query.credit_without_pairs()
@@ -447,8 +447,12 @@ class _Found:
 class _WordQuery:
     """One query of words being scored: the state the concepts add to, in the order Scorer.text_hits runs them."""
 
-    def __init__(self, scorer: Scorer, concepts: list[Concept], floor: float) -> None:
+    def __init__(self, scorer: Scorer, concepts: list[Concept], floor: float, text: str = "") -> None:
         self.scorer, self.concepts, self.cand = scorer, concepts, scorer.cand
+        # stem -> the word typed for it first, to name a query word a hit does not hold as the coder typed it
+        self.as_typed: dict[str, str] = {}
+        for word, s in stemmed(text):
+            self.as_typed.setdefault(s, word)
         weights = scorer.weights
         if NEGATED in weights and any(c.typed in NEGATIONS for c in concepts):
             weights = {**weights, NEGATED: weights["title"]}
@@ -502,6 +506,8 @@ class _WordQuery:
         self._family_text: str | None = None
         # code -> (stems its official words negate with "non", stems they say otherwise), read as needed (_non)
         self.non_words: dict[str, tuple[set[str], set[str]]] = {}
+        # (code, concept index) -> whether the bounds the code's title gives a measure hold the size typed
+        self.sized: dict[tuple[str, int], bool] = {}
 
     def in_scoring_order(self) -> list[int]:
         weights = self.concept_weight
@@ -726,6 +732,7 @@ class _WordQuery:
                     continue
                 inside = _holds(bounds, low) and _holds(bounds, high)
                 for j in sized:
+                    self.sized[(code, j)] = inside
                     w, found = self.found_by.get(id(concepts[j]), (self.concept_weight[j], set()))
                     if inside and code not in found:
                         self.scores[code] += w * title
@@ -846,7 +853,26 @@ class _WordQuery:
         caution = snippets.caution(doc) if code in self.cautioned else None
         family = self.family_text() if self.family and code in self.family[1] else None
         note = snippets.conflict(doc, top)
-        return scorer.hit(doc, score, top, text, spans, None, note, scorer._ended(code, caution), family)
+        caution = scorer._ended(code, caution)
+        return scorer.hit(doc, score, top, text, spans, None, note, caution, family, missing=self._missing(code))
+
+    def _missing(self, code: str) -> tuple[str, ...]:
+        """The query's words `code` does not hold, as typed, as a web search says "Missing:": a hit that scores
+        without a word says which. Not named: a negation and the word it negates (a hit rightly lacks it), a
+        note's narrative ("administered"), and a number that is no size its title measures (a dose)."""
+        out = []
+        for i, c in enumerate(self.concepts):
+            if c.typed in NEGATIONS or id(c) in self.negated or c.typed in NARRATIVE or c.typed.upper() == code:
+                continue
+            if _is_number(c.typed):
+                held = self.sized.get((code, i))
+                if held is None:
+                    continue
+            else:
+                held = code in self.found_by.get(id(c), (0.0, ()))[1]
+            if not held:
+                out.append(" ".join(self.as_typed.get(s, s) for s in c.typed.split()))
+        return tuple(out)
 
     def _final(self, code: str, total: float) -> float:
         # A code typed among the words is the record asked about, whatever its title says.
